@@ -1,0 +1,49 @@
+# The README's commands. Each target sets up what it needs on a fresh machine of this kind.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SANDBOX_PORT ?= 4566
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: all venv test unit integration lint sanity demo sandbox bench clean
+
+all: test
+
+$(VENV)/.installed: requirements.txt tests/requirements.txt scripts/find-python
+	@py=$$(scripts/find-python) && echo "Using $$py" && $$py -m venv $(VENV)
+	$(PY) -m pip install -q -r tests/requirements.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# Every test: pytest (unit, sandbox and BIND integration, molecule-style scenarios), lint, sanity.
+test: venv
+	$(PY) -m pytest -q tests
+	$(MAKE) lint
+	$(MAKE) sanity
+
+unit: venv
+	$(PY) -m pytest -q tests/unit
+
+integration: venv
+	$(PY) -m pytest -q tests/integration
+
+lint: venv
+	$(VENV)/bin/ansible-lint --offline --profile production
+
+sanity: venv
+	$(PY) scripts/sanity.py
+
+# The main job against the embedded sandbox.
+demo: venv
+	$(PY) scripts/demo.py
+
+# The sandbox alone, in the foreground.
+sandbox: venv
+	$(PY) -m tests.sandbox --port $(SANDBOX_PORT)
+
+bench: venv
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) tests/output .build

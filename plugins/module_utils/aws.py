@@ -1,0 +1,216 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AWS connection, retries and the one error path every module shares.
+
+Helpers raise :class:`DeliverabilityError` subclasses; only :func:`run_module` turns them into
+``fail_json``, so no helper ever exits the module behind its caller's back.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+try:
+    import boto3
+    import botocore
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+    HAS_BOTO3 = True
+    BOTO3_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised by the missing-library test
+    HAS_BOTO3 = False
+    BOTO3_IMPORT_ERROR = traceback.format_exc()
+    BotoCoreError = ClientError = NoCredentialsError = NoRegionError = Exception  # type: ignore
+
+COLLECTION_VERSION = "0.1.0"
+PIP_HINT = "pip install -r requirements.txt (boto3, botocore, dnspython) on the host that runs the module"
+
+AWS_ARGUMENT_SPEC = dict(
+    region=dict(type="str", aliases=["aws_region"], fallback=(env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION"])),
+    profile=dict(type="str", aliases=["aws_profile"], fallback=(env_fallback, ["AWS_PROFILE"])),
+    access_key=dict(type="str", aliases=["aws_access_key_id", "aws_access_key"], no_log=False,
+                    fallback=(env_fallback, ["AWS_ACCESS_KEY_ID"])),
+    secret_key=dict(type="str", aliases=["aws_secret_access_key", "aws_secret_key"], no_log=True,
+                    fallback=(env_fallback, ["AWS_SECRET_ACCESS_KEY"])),
+    session_token=dict(type="str", aliases=["aws_session_token"], no_log=True,
+                       fallback=(env_fallback, ["AWS_SESSION_TOKEN"])),
+    endpoint_url=dict(type="str", aliases=["aws_endpoint_url"], fallback=(env_fallback, ["AWS_ENDPOINT_URL"])),
+    aws_ca_bundle=dict(type="path", fallback=(env_fallback, ["AWS_CA_BUNDLE"])),
+    validate_certs=dict(type="bool", default=True),
+    retry_mode=dict(type="str", choices=["standard", "adaptive"], default="standard"),
+    max_attempts=dict(type="int", default=8),
+)
+
+# Operation names that never change anything; everything else counts as a write for check-mode tests.
+READ_PREFIXES = ("Get", "List", "Describe", "Test")
+
+
+class DeliverabilityError(Exception):
+    """An error a module reports with one clear message (never a traceback)."""
+
+    def __init__(self, msg, **details):
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+class InputError(DeliverabilityError):
+    """The user gave an option a value it cannot take; ``option`` names it."""
+
+    def __init__(self, option, msg, **details):
+        super().__init__("%s: %s" % (option, msg), option=option, **details)
+        self.option = option
+
+
+class AwsError(DeliverabilityError):
+    """An AWS call failed; carries the operation and the AWS error code."""
+
+    def __init__(self, operation, code, message, http_status=None):
+        msg = "%s failed: %s: %s" % (operation, code, message)
+        super().__init__(msg, operation=operation, error_code=code, http_status=http_status)
+        self.operation = operation
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+
+
+def error_code(exc):
+    """The AWS error code of a ClientError, or None."""
+    if isinstance(exc, AwsError):
+        return exc.code
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code")
+
+
+def translate(operation, exc):
+    """Turn any botocore failure into an AwsError naming the operation."""
+    if isinstance(exc, AwsError):
+        return exc
+    if HAS_BOTO3 and isinstance(exc, NoCredentialsError):
+        return AwsError(operation, "NoCredentials",
+                        "no AWS credentials found: set access_key/secret_key, profile, or AWS_* variables")
+    if HAS_BOTO3 and isinstance(exc, NoRegionError):
+        return AwsError(operation, "NoRegion", "no region given: set region or AWS_REGION")
+    if HAS_BOTO3 and isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return AwsError(operation, err.get("Code", "Unknown"), err.get("Message", str(exc)), status)
+    if HAS_BOTO3 and isinstance(exc, BotoCoreError):
+        return AwsError(operation, type(exc).__name__, str(exc))
+    return AwsError(operation, type(exc).__name__, str(exc))
+
+
+def call(client, operation, **params):
+    """Call ``operation`` (its API name, e.g. GetEmailIdentity) and translate errors.
+
+    botocore's own retry handler already retries throttling and 5xx with jittered back-off.
+    """
+    method = getattr(client, botocore.xform_name(operation))
+    try:
+        return method(**params)
+    except Exception as exc:  # noqa: BLE001 - every failure leaves here as an AwsError
+        raise translate(operation, exc)
+
+
+def paginate(client, operation, result_key, token_key="NextToken", request_token_key="NextToken", **params):
+    """Yield every item of a paginated listing, whatever the page count."""
+    while True:
+        page = call(client, operation, **params)
+        for item in page.get(result_key, []):
+            yield item
+        token = page.get(token_key)
+        if not token:
+            return
+        params[request_token_key] = token
+
+
+def retry_until(fn, retry_codes, timeout=60.0, base=0.2, cap=5.0, sleep=time.sleep):
+    """Call fn() until it stops raising an AwsError whose code is in retry_codes.
+
+    For eventual consistency (an identity SES has just created but does not return yet): full-jitter
+    exponential back-off, bounded by ``timeout``; the last error propagates.
+    """
+    deadline = time.monotonic() + timeout
+    attempt = 0
+    while True:
+        try:
+            return fn()
+        except AwsError as exc:
+            if exc.code not in retry_codes or time.monotonic() >= deadline:
+                raise
+        delay = random.uniform(0, min(cap, base * (2 ** attempt)))
+        attempt += 1
+        sleep(min(delay, max(0.0, deadline - time.monotonic())))
+
+
+class SesModule:
+    """An AnsibleModule with the common AWS options and a cache of clients."""
+
+    def __init__(self, argument_spec, needs_boto3=True, **kwargs):
+        spec = dict(AWS_ARGUMENT_SPEC)
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self._clients = {}
+        self._session = None
+        if needs_boto3 and not HAS_BOTO3:
+            self.module.fail_json(msg=missing_required_lib("boto3 and botocore") + " (" + PIP_HINT + ")",
+                                  exception=BOTO3_IMPORT_ERROR)
+
+    def session(self):
+        if self._session is None:
+            p = self.params
+            try:
+                self._session = boto3.session.Session(
+                    aws_access_key_id=p.get("access_key"),
+                    aws_secret_access_key=p.get("secret_key"),
+                    aws_session_token=p.get("session_token"),
+                    region_name=p.get("region"),
+                    profile_name=p.get("profile"),
+                )
+            except BotoCoreError as exc:
+                raise AwsError("CreateSession", type(exc).__name__, str(exc))
+        return self._session
+
+    def client(self, service, max_pool_connections=10):
+        key = (service, max_pool_connections)
+        if key not in self._clients:
+            p = self.params
+            verify = p.get("aws_ca_bundle") or True
+            if not p.get("validate_certs"):
+                verify = False
+            config = Config(
+                retries={"mode": p.get("retry_mode") or "standard", "max_attempts": p.get("max_attempts") or 8},
+                user_agent_extra="deliverability.ses/%s" % COLLECTION_VERSION,
+                max_pool_connections=max_pool_connections,
+                connect_timeout=10,
+                read_timeout=60,
+            )
+            try:
+                self._clients[key] = self.session().client(
+                    service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config)
+            except Exception as exc:  # noqa: BLE001 - NoRegionError and friends
+                raise translate("CreateClient(%s)" % service, exc)
+        return self._clients[key]
+
+    def fail(self, exc, **result):
+        details = {k: v for k, v in exc.details.items() if v is not None}
+        result.update(details)
+        self.module.fail_json(msg=exc.msg, **result)
+
+
+def run_module(module, body):
+    """Run body() -> result dict; every DeliverabilityError becomes one fail_json."""
+    partial = {}
+    try:
+        result = body(partial)
+    except DeliverabilityError as exc:
+        # partial carries what was applied before the failure, so nothing half-done goes unreported
+        module.fail(exc, **partial)
+    module.module.exit_json(**result)

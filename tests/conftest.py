@@ -1,0 +1,65 @@
+"""Shared fixtures: the SES sandbox, BIND 9, and running modules through ansible-playbook."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# the collection's module_utils import as ansible_collections.deliverability.ses.*
+from tests.fixtures.ansible_runner import collections_path  # noqa: E402
+
+sys.path.insert(0, str(collections_path()))
+
+from tests.fixtures.ansible_runner import run_module, run_playbook  # noqa: E402
+from tests.fixtures.bind import Bind  # noqa: E402
+from tests.sandbox.control import Sandbox  # noqa: E402
+
+BIND_ZONES = ("example.test", "fleet.test", "mail.test", "reports.test")
+
+
+@pytest.fixture(scope="session")
+def bind():
+    """One BIND 9 for the session, with zones BIND_ZONES; add more with bind.add_zone(name)."""
+    with Bind(zones=BIND_ZONES) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(bind):
+    """One sandbox process for the session; it resolves DNS through its Route 53 zones and the BIND."""
+    with Sandbox(dns_servers=[bind.server]) as sb:
+        yield sb
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The session's sandbox, reset to an empty account for each test."""
+    sandbox_server.reset()
+    sandbox_server.post("config", {"dns_servers": [sandbox_server.dns_servers[0]], "dns_recheck_seconds": 0.0,
+                                   "dkim_failure_seconds": 72 * 3600.0, "key_change_interval_seconds": 86400.0})
+    return sandbox_server
+
+
+@pytest.fixture
+def aws_env(sandbox):
+    return sandbox.env()
+
+
+@pytest.fixture
+def ansible_module(aws_env):
+    """Run one module task against the sandbox: ansible_module('email_identity_info', {...}, check=True)."""
+    def runner(module, args, check=False, diff=False, env=None, verbosity=0):
+        return run_module(module, args, env=dict(aws_env, **(env or {})), check=check, diff=diff,
+                          verbosity=verbosity)
+    return runner
+
+
+@pytest.fixture
+def ansible_playbook(aws_env):
+    def runner(playbook, check=False, diff=False, extra_vars=None, env=None, verbosity=0, args=()):
+        return run_playbook(playbook, env=dict(aws_env, **(env or {})), check=check, diff=diff,
+                            extra_vars=extra_vars, verbosity=verbosity, args=args)
+    return runner

@@ -1,0 +1,260 @@
+"""The sandbox's WSGI application: request log, fault injection, SES routing, moto for the rest."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import threading
+import time
+from urllib.parse import parse_qs
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from . import ses_v1_api, sesv2_api
+from .ses_core import LOCK, Sandbox, SesError
+from .wire import parse_timestamp as parse_time
+from .wire import (fault_response, identify, is_mutating, parse_rest_json, raw_path, rest_json_error,
+                   rest_json_response, router, signing_region, xml_error)
+
+REDACT = ("DomainSigningPrivateKey", "SecretAccessKey", "SessionToken")
+
+
+def _redact(value):
+    if isinstance(value, dict):
+        return {k: ("***" if k in REDACT else _redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class Faults:
+    def __init__(self):
+        self.rules: list[dict] = []
+        self.rng = random.Random(0)
+        self.injected: dict[str, int] = {}
+
+    def set(self, rules, seed=0):
+        for rule in rules:
+            if rule.get("kind") not in ("throttle", "error", "latency"):
+                raise ValueError("fault kind must be throttle, error or latency: %r" % rule)
+        self.rules = [dict(r, _used=0) for r in rules]
+        self.rng = random.Random(seed)
+
+    def pick(self, service, operation):
+        """Return (latency_seconds, error_kind or None)."""
+        latency, error = 0.0, None
+        for rule in self.rules:
+            if rule.get("service") not in (None, "*", service):
+                continue
+            if rule.get("operation") not in (None, "*", operation):
+                continue
+            if rule.get("count") is not None and rule["_used"] >= rule["count"]:
+                continue
+            if self.rng.random() >= float(rule.get("rate", 1.0)):
+                continue
+            rule["_used"] += 1
+            if rule["kind"] == "latency":
+                latency += float(rule.get("latency_ms", 100)) / 1000.0
+            elif error is None:
+                error = rule["kind"]
+            key = "%s:%s" % (rule["kind"], operation)
+            self.injected[key] = self.injected.get(key, 0) + 1
+        return latency, error
+
+
+class SandboxApp:
+    def __init__(self, config=None, request_log_path=None):
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self.sandbox = Sandbox(config)
+        self.faults = Faults()
+        self.log: list[dict] = []
+        self.log_lock = threading.Lock()
+        self.seq = 0
+        self.log_file = open(request_log_path, "a", encoding="utf-8") if request_log_path else None
+        router("sesv2")  # build the route table before the first request
+
+    # ------------------------------------------------------------------ WSGI
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_sandbox/"):
+            return self.control(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        service, operation, params, protocol = identify(environ, body)
+        latency, fault = self.faults.pick(service, operation)
+        if latency:
+            time.sleep(latency)
+        region = signing_region(environ)
+        status = headers = out = None
+        sesv2 = service == "sesv2" and operation in sesv2_api.HANDLERS
+        if sesv2:
+            try:
+                params = self._sesv2_params(environ, body)
+            except (ValueError, TypeError) as exc:
+                status, headers, out = rest_json_error("BadRequestException", "Malformed request: %s" % exc, 400)
+        if fault:
+            # a faulted request is refused before it is applied, as AWS does with throttling
+            status, headers, out = fault_response(protocol or "query", fault)
+        elif status is None and sesv2:
+            status, headers, out = self._sesv2(params, operation, region)
+        elif service == "ses" and protocol == "query" and operation in ses_v1_api.HANDLERS:
+            status, headers, out = self._ses_v1(params, operation, region)
+        self._record(service, operation, params, fault, latency, status)
+        if status is None:
+            return self.moto(environ, start_response)
+        start_response("%d %s" % (status, _REASON.get(status, "OK")), headers + [("Content-Length", str(len(out)))])
+        return [out]
+
+    @staticmethod
+    def _sesv2_params(environ, body):
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        op, uri = router("sesv2").match(environ["REQUEST_METHOD"], raw_path(environ), query)
+        return parse_rest_json(op, uri, query, _Headers(environ), body)
+
+    def _sesv2(self, params, operation, region):
+        try:
+            with LOCK:
+                payload = sesv2_api.handle(self.sandbox.region(DEFAULT_ACCOUNT_ID, region), operation, params)
+        except SesError as exc:
+            return rest_json_error(exc.code, exc.message, exc.status)
+        return rest_json_response(payload)
+
+    def _ses_v1(self, form, action, region):
+        try:
+            with LOCK:
+                out = ses_v1_api.handle(self.sandbox.region(DEFAULT_ACCOUNT_ID, region), action, form)
+        except SesError as exc:
+            code = {"NotFoundException": "InvalidParameterValue",
+                    "BadRequestException": "InvalidParameterValue"}.get(exc.code, exc.code)
+            return xml_error(code, exc.message, 400)
+        except KeyError as exc:
+            return xml_error("MissingParameter", "Missing parameter %s" % exc, 400)
+        return 200, [("Content-Type", "text/xml")], out
+
+    def _record(self, service, operation, params, fault, latency, status):
+        with self.log_lock:
+            self.seq += 1
+            entry = {"seq": self.seq, "time": time.time(), "service": service, "operation": operation,
+                     "mutating": is_mutating(operation), "params": _redact(params or {}),
+                     "fault": fault, "latency": latency, "status": status}
+            self.log.append(entry)
+            if self.log_file:
+                self.log_file.write(json.dumps(entry, default=str) + "\n")
+                self.log_file.flush()
+
+    # ------------------------------------------------------------------ control API
+    def control(self, environ, start_response):
+        method = environ["REQUEST_METHOD"]
+        path = environ["PATH_INFO"][len("/_sandbox/"):].strip("/")
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            data = json.loads(raw) if raw else {}
+            result = self._control(method, path, query, data)
+            status = 200
+        except (SesError, ValueError, KeyError, TypeError) as exc:
+            result, status = {"error": str(exc)}, 400
+        out = json.dumps(result, default=str).encode()
+        start_response("%d %s" % (status, _REASON.get(status, "OK")),
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(out)))])
+        return [out]
+
+    def _control(self, method, path, query, data):
+        sb = self.sandbox
+        region = data.get("region") or query.get("region") or "us-east-1"
+        if path == "health":
+            return {"ok": True}
+        if path == "requests":
+            if method == "DELETE":
+                with self.log_lock:
+                    self.log.clear()
+                return {"ok": True}
+            since = int(query.get("since", 0))
+            with self.log_lock:
+                return {"requests": [e for e in self.log if e["seq"] > since], "last": self.seq}
+        if path == "faults":
+            if method == "DELETE":
+                self.faults.set([])
+                return {"ok": True, "injected": self.faults.injected}
+            if method == "GET":
+                return {"rules": self.faults.rules, "injected": self.faults.injected}
+            self.faults.set(data.get("rules", []), data.get("seed", 0))
+            return {"ok": True}
+        if path == "config":
+            if method == "POST":
+                with LOCK:
+                    sb.configure(data)
+            return sb.config
+        if path == "recipients":
+            with LOCK:
+                if method == "DELETE":
+                    sb.recipient_rules.clear()
+                else:
+                    sb.set_recipients(data.get("rules", []))
+            return {"rules": [[p, b] for p, b in sb.recipient_rules]}
+        if path == "suppressions":
+            with LOCK:
+                reg = sb.region(DEFAULT_ACCOUNT_ID, region)
+                for e in data.get("entries", []):
+                    when = parse_time(e["last_update_time"]) if e.get("last_update_time") else None
+                    reg.put_suppressed({"EmailAddress": e["email"], "Reason": e.get("reason", "BOUNCE")}, when=when,
+                                       message_id=e.get("message_id"), feedback_id=e.get("feedback_id"))
+                return {"count": len(reg.suppressed)}
+        if path == "verify-email":
+            with LOCK:
+                ident = sb.region(DEFAULT_ACCOUNT_ID, region).get(data["identity"])
+                ident.verified_email = True
+            return {"ok": True}
+        if path == "identity-state":
+            # lets a test age an identity (e.g. to see DKIM FAILED) without waiting 72 hours
+            with LOCK:
+                ident = sb.region(DEFAULT_ACCOUNT_ID, region).get(data["identity"])
+                for key in ("dkim_status", "mail_from_status"):
+                    if key in data:
+                        setattr(ident, key, data[key])
+                if "age_seconds" in data:
+                    import datetime as _dt
+                    delta = _dt.timedelta(seconds=float(data["age_seconds"]))
+                    ident.dkim_pending_since -= delta
+                    if ident.mail_from_pending_since:
+                        ident.mail_from_pending_since -= delta
+                    if ident.last_key_length_change:
+                        ident.last_key_length_change -= delta
+                    ident.dkim_checked = 0.0
+            return {"ok": True}
+        if path == "account":
+            with LOCK:
+                reg = sb.region(DEFAULT_ACCOUNT_ID, region)
+                if "enforcement_status" in data:
+                    reg.enforcement_status = data["enforcement_status"]
+                if "sending_enabled" in data:
+                    reg.sending_enabled = bool(data["sending_enabled"])
+                return dict(reg.counts, enforcement_status=reg.enforcement_status)
+        if path == "reset":
+            from moto.moto_api._internal.models import moto_api_backend
+            with LOCK:
+                sb.reset()
+                moto_api_backend.reset()
+            self.faults.set([])
+            with self.log_lock:
+                self.log.clear()
+            return {"ok": True}
+        raise ValueError("unknown sandbox control path /_sandbox/%s" % path)
+
+
+class _Headers:
+    def __init__(self, environ):
+        self.environ = environ
+
+    def get(self, name):
+        return self.environ.get("HTTP_" + name.upper().replace("-", "_"))
+
+
+_REASON = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
+           501: "Not Implemented", 503: "Service Unavailable"}
