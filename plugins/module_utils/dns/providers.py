@@ -39,3 +39,16 @@ def get_provider(params, module=None, zone=None):
         raise InputError("provider", "%r is not one of %s" % (name, ", ".join(sorted(REGISTRY))))
     zone = normalize_domain(zone or params.get("zone"), "zone")
     return REGISTRY[name](zone, params, module)
+
+
+def lookup_resolver(params):
+    """The resolver for lookups beyond the managed rrsets (SPF includes, report authorisations):
+    ``nameservers`` when given, else the rfc2136/none ``server``, else the system resolver."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
+    servers = params.get("nameservers")
+    if not servers and params.get("provider") in ("rfc2136", "none") and params.get("server"):
+        server = params["server"]
+        if params.get("port") and server.count(":") == 0:
+            server = "%s:%d" % (server, params["port"])
+        servers = [server]
+    return Resolver(servers, timeout=float(params.get("dns_timeout") or 5))

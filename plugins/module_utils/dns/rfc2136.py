@@ -10,6 +10,7 @@ import traceback
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DNS_PIP_HINT, DnsError, Provider, Record, normalize_value, presentation)
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import split_server
 
 try:
     import dns.exception
@@ -38,27 +39,6 @@ def require_dnspython():
         raise DnsError("import dnspython", "ImportError", "the dnspython library is missing: " + DNS_PIP_HINT)
 
 
-def parse_server(value, default_port=53, option="server"):
-    """``host``, ``host:port`` or ``[v6]:port`` -> (host, port)."""
-    value = (value or "").strip()
-    if not value:
-        raise InputError(option, "a DNS server address is required")
-    if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
-        port = rest.lstrip(":") or default_port
-    elif value.count(":") == 1:
-        host, _, port = value.partition(":")
-    else:
-        host, port = value, default_port
-    try:
-        port = int(port)
-    except ValueError:
-        raise InputError(option, "%r has a port that is not a number" % value)
-    if not 0 < port < 65536:
-        raise InputError(option, "%r has a port out of range" % value)
-    return host, port
-
-
 def rdata_values(rdtype_text, rrset):
     """Canonical values of a dnspython rrset."""
     out = []
@@ -78,7 +58,7 @@ class Rfc2136Provider(Provider):
         require_dnspython()
         if not params.get("server"):
             raise InputError("server", "is required with provider=rfc2136")
-        self.host, self.port = parse_server(params["server"], params.get("port") or 53)
+        self.host, self.port = split_server(params["server"], params.get("port") or 53, option="server")
         if params.get("port"):
             self.port = params["port"]
         self.timeout = float(params.get("dns_timeout") or 10)

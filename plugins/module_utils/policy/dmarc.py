@@ -75,7 +75,7 @@ def _validate(tag, value):
             raise DmarcError("ri: %d is negative" % num)
         return num
     if tag in ("rua", "ruf"):
-        items = value.split(",") if isinstance(value, str) else list(value)
+        items = value.split(",") if isinstance(value, str) else [u for v in value for u in str(v).split(",")]
         return [_uri(u, tag) for u in items]
     if tag in ("adkim", "aspf"):
         value = str(value).strip().lower()
