@@ -22,7 +22,7 @@ options:
     type: dict
     required: true
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

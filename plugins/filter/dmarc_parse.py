@@ -19,7 +19,7 @@ options:
     type: str
     required: true
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -34,7 +34,7 @@ options:
     type: str
     choices: ['-', '~', '?', '+']
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -134,7 +134,7 @@ notes:
   - External destinations are told apart by name (a destination that is neither O(domain), its parent nor its
     subdomain), without the public suffix list.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -68,7 +68,7 @@ attributes:
     support: full
     description: Shows the rrsets before and after.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -70,7 +70,7 @@ attributes:
     support: full
     description: Shows the TXT rrset before and after.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -83,8 +83,9 @@ attributes:
     description: Only reads; it waits in check mode too.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -10,7 +10,6 @@ unless in check mode -> result with diff. Providers only read rrsets and apply a
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
 

@@ -42,10 +42,10 @@ def split_server(value, default_port=53, option="nameservers"):
     if not value:
         raise InputError(option, "an empty nameserver")
     if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
+        host, dummy, rest = value[1:].partition("]")
         port = rest.lstrip(":") or default_port
     elif value.count(":") == 1:
-        host, _, port = value.partition(":")
+        host, dummy, port = value.partition(":")
     else:
         host, port = value, default_port
     try:

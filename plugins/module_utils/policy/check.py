@@ -115,7 +115,7 @@ def check_dkim_selector(resolve, domain, selector, public_key=None):
         return [_entry("dkim", name, "fail", "no DKIM key TXT (v=DKIM1; k=rsa; p=...) at %s" % name)]
     if len(keys) > 1:
         return [_entry("dkim", name, "fail", "%d DKIM key records at %s; keep one" % (len(keys), name), keys)]
-    tags = dict((k.strip().lower(), v.strip()) for k, _, v in (p.partition("=") for p in keys[0].split(";") if "=" in p))
+    tags = dict((k.strip().lower(), v.strip()) for k, dummy, v in (p.partition("=") for p in keys[0].split(";") if "=" in p))
     if not tags.get("p"):
         return [_entry("dkim", name, "fail", "the DKIM key is revoked (empty p=)", keys[0])]
     if public_key and _key_body(tags["p"]) != _key_body(public_key):

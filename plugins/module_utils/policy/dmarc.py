@@ -41,7 +41,7 @@ def _uri(value, tag):
         raise DmarcError("%s: an empty report URI" % tag)
     if "@" in value and ":" not in value.split("@")[0]:
         value = "mailto:" + value  # a bare address is a mailto: URI
-    scheme, _, rest = value.partition(":")
+    scheme, dummy, rest = value.partition(":")
     if not rest or not re.match(r"^[a-z][a-z0-9+.-]*$", scheme, re.IGNORECASE):
         raise DmarcError("%s: %r is not a URI (expected mailto:address)" % (tag, value))
     if scheme.lower() == "mailto":

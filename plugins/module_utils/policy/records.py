@@ -138,7 +138,7 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
     try:
         checked = dmarc.parse(dmarc.build(desired))
     except dmarc.DmarcError as exc:
-        tag = str(exc).split(":")[0]
+        tag = str(exc).split(":", maxsplit=1)[0]
         option = dict((t, o) for o, t in DMARC_OPTIONS).get(tag, "policy")
         raise InputError(option, str(exc))
     result_tags, downgrades = dmarc.ratchet(current, checked, allow_downgrade=params["allow_downgrade"])

@@ -186,9 +186,11 @@ class LookupCount:
                 "limit": MAX_LOOKUPS, "void_limit": MAX_VOID_LOOKUPS}
 
     def describe(self):
-        return "; ".join("%d. %s%s%s" % (i + 1, lk["term"], (" (in %s)" % " > ".join(lk["via"])) if lk["via"] else "",
-                                          " [void]" if lk.get("void") else "")
-                         for i, lk in enumerate(self.lookups))
+        parts = []
+        for i, lk in enumerate(self.lookups):
+            where = " (in %s)" % " > ".join(lk["via"]) if lk["via"] else ""
+            parts.append("%d. %s%s%s" % (i + 1, lk["term"], where, " [void]" if lk.get("void") else ""))
+        return "; ".join(parts)
 
 
 class Unresolvable(Exception):

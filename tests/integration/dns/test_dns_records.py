@@ -76,7 +76,7 @@ def test_rfc2136_bad_input_and_bad_key(ansible_module, rfc2136):
                records=[{"name": "a", "type": "A", "values": ["192.0.2.1"]}])
     res = ansible_module("dns_records", bad)
     assert res.rc != 0
-    assert "rcode" in res.result or "PeerError" in res.result["msg"] or "NOTAUTH" in res.result["msg"], res.result
+    assert res.result["rcode"] == "PeerBadSignature" and "check key_name, key_secret" in res.result["msg"], res.result
     assert bad["key_secret"] not in res.output
 
 
@@ -130,3 +130,28 @@ def test_none_provider_renders_zone_lines(ansible_module, zone):
     assert '_dmarc.%s. 300 IN TXT "%s"' % (zone, DMARC) in lines
     assert any(line.startswith("sel1._domainkey.%s. 300 IN TXT \"v=DKIM1" % zone) and '" "' in line for line in lines)
     assert len(res.result["changes"]) == 4
+
+
+def test_none_provider_with_server_reports_only_what_is_missing(ansible_module, bind, zone, rfc2136):
+    records = _records(zone)
+    assert ansible_module("dns_records", dict(rfc2136, records=records[:2])).rc == 0
+    res = ansible_module("dns_records", dict(rfc2136, provider="none", records=records))
+    assert res.rc == 0 and res.result["changed"] is False, res
+    assert sorted(c["name"] for c in res.result["changes"]) == sorted(["mail." + zone, "tok1._domainkey." + zone])
+    assert bind.query("mail." + zone, "MX") == []  # none never writes
+
+
+def test_route53_dmarc_check_mode_and_ratchet(ansible_module, sandbox, r53_zone):
+    name, zone_id = r53_zone
+    args = {"provider": "route53", "domain": name, "policy": "reject", "rua": ["d@%s" % name, "e@%s" % name]}
+    mark = sandbox.mark()
+    res = ansible_module("dmarc", args, check=True, diff=True)
+    assert res.rc == 0 and res.result["changed"] is True, res
+    assert sandbox.mutating_calls(since=mark) == []
+    assert ansible_module("dmarc", args).result["changed"] is True
+    assert r53_rrsets(sandbox, zone_id)[("_dmarc." + name, "TXT")] == [
+        '"v=DMARC1; p=reject; rua=mailto:d@%s,mailto:e@%s"' % (name, name)]
+    mark = sandbox.mark()
+    res = ansible_module("dmarc", dict(args, policy="quarantine"))
+    assert res.result["changed"] is False and res.result["downgrade_refused"] is True
+    assert sandbox.mutating_calls(since=mark) == []
