@@ -260,7 +260,8 @@ def open_store(module):
         store = DynamoDbStore(module.client("dynamodb"), p["store_table"], read_only=module.check_mode)
         if not store.ensure_table(create=p["store_create_table"] and not module.check_mode):
             if module.check_mode and p["store_create_table"]:
-                return store, True
+                from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
+                return SqliteStore.empty(), True
             raise InputError("store_table", "DynamoDB table %s does not exist (set store_create_table=true)"
                              % p["store_table"])
         return store, False

@@ -28,7 +28,7 @@ class SqliteStore(BounceStore):
     def __init__(self, path, read_only=False):
         self.path = path
         self.read_only = read_only
-        if read_only and not os.path.exists(path):
+        if read_only and (path is None or not os.path.exists(path)):
             # check mode must not create the file; an empty store answers the same
             self.db = sqlite3.connect(":memory:")
             self.db.executescript(SCHEMA)
@@ -42,6 +42,11 @@ class SqliteStore(BounceStore):
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+
+    @classmethod
+    def empty(cls):
+        """A read-only store with nothing in it: what check mode sees before a store exists."""
+        return cls(None, read_only=True)
 
     def has_event(self, key):
         return self.db.execute("SELECT 1 FROM events WHERE key = ?", (key,)).fetchone() is not None

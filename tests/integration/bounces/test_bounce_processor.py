@@ -208,3 +208,38 @@ def test_notification_files(sandbox, ansible_module, tmp_path):
     # the documentation's example is from 2016: the soft bounce is outside the window, its retry is long past
     again = ansible_module("bounce_processor", {"paths": files, "store_path": str(tmp_path / "h.sqlite")})
     assert again.result["new_events"] == 0 and again.result["duplicate_events"] == 3
+
+
+def test_two_processors_share_one_queue_through_dynamodb(sandbox, feedback, ansible_module, tmp_path):
+    import threading
+    feedback.ses.put_account_suppression_attributes(SuppressedReasons=[])
+    feedback.identity_topics(kinds=("Bounce", "Complaint"))
+    sandbox.post("recipients", RULES)
+    hard = ["d%02d@bad.test" % i for i in range(10)]
+    feedback.send(*hard, "full@x.test", "angry@x.test")
+    queued = feedback.depth()
+    common = {"queue_url": feedback.queue_url, "store": "dynamodb", "store_table": "ses-bounces",
+              "store_create_table": True, "wait_time_seconds": 0, "max_messages": 6}
+    check = ansible_module("bounce_processor", common, check=True)
+    assert check.rc == 0 and check.result["changed"] is True, check.result
+    assert "ses-bounces" not in feedback.sandbox.boto3_client("dynamodb").list_tables()["TableNames"]
+    first = ansible_module("bounce_processor", dict(common, max_messages=1))  # creates the table
+    assert first.rc == 0, first
+    results = []
+
+    def run():
+        results.append(ansible_module("bounce_processor", dict(common, max_messages=100)))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r.rc == 0 for r in results), results
+    total_new = first.result["new_events"] + sum(r.result["new_events"] for r in results)
+    assert total_new == queued == 12
+    assert feedback.depth() == 0
+    assert feedback.suppressed() == dict([(h, "BOUNCE") for h in hard] + [("angry@x.test", "COMPLAINT")])
+    store = feedback.sandbox.boto3_client("dynamodb")
+    items = store.scan(TableName="ses-bounces")["Items"]
+    assert sum(1 for i in items if i["pk"]["S"].startswith("E#")) == 12
