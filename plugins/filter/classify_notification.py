@@ -23,7 +23,7 @@ options:
     type: raw
     required: true
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

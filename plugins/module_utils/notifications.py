@@ -191,7 +191,7 @@ def _address(value):
         value = m.group(1).strip()
     if "@" not in value or len(value) > 320:
         return None
-    local, _, domain = value.rpartition("@")
+    local, domain = value.rsplit("@", 1)
     if not local or not domain or " " in domain:
         return None
     return "%s@%s" % (local, domain.lower().rstrip("."))
@@ -342,13 +342,12 @@ def _classify(raw):
         form, name = "event", etype
     else:
         return _unknown("neither notificationType nor eventType", **envelope)
+    field = "notificationType" if form == "notification" else "eventType"
     if not isinstance(name, str):
-        return _unknown("%s is %s, not a string" % ("notificationType" if form == "notification" else "eventType",
-                                                     type(name).__name__), **envelope)
+        return _unknown("%s is %s, not a string" % (field, type(name).__name__), **envelope)
     kind = KINDS.get(name)
     if kind is None:
-        return _unknown("unknown %s %r" % ("notificationType" if form == "notification" else "eventType", name),
-                        form=form, type=name, **envelope)
+        return _unknown("unknown %s %r" % (field, name), form=form, type=name, **envelope)
     out = {"valid": True, "error": None, "kind": kind, "form": form, "type": name}
     out.update(envelope)
     mail = doc.get("mail")

@@ -127,7 +127,7 @@ notes:
     reason.
   - Deliveries and delivery delays are counted but not stored.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""
@@ -244,7 +244,6 @@ summary_written:
   type: bool
 """
 
-import os
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
@@ -267,7 +266,7 @@ def open_store(module):
         return store, False
     from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
     import sqlite3
-    path = os.path.expanduser(p["store_path"])
+    path = p["store_path"]
     try:
         return SqliteStore(path, read_only=module.check_mode), False
     except (sqlite3.Error, OSError) as exc:

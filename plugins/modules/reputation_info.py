@@ -62,9 +62,9 @@ extends_documentation_fragment:
   - deliverability.ses.aws
 notes:
   - A CloudWatch error (for example missing C(cloudwatch:GetMetricData) permission) does not fail the module; it is
-    returned in RV(cloudwatch.error) and the statistics are used.
+    returned as C(error) in RV(cloudwatch) and the statistics are used.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -67,8 +67,8 @@ class SqliteStore(BounceStore):
         return self.soft_times(email)
 
     def soft_times(self, email):
-        return [row[0] for row in self.db.execute("SELECT occurred FROM soft WHERE email = ? ORDER BY occurred",
-                                                   (email,))]
+        rows = self.db.execute("SELECT occurred FROM soft WHERE email = ? ORDER BY occurred", (email,))
+        return [row[0] for row in rows]
 
     def get_address(self, email):
         row = self.db.execute("SELECT email, soft_count, next_retry, suppressed_reason, suppressed_at "
