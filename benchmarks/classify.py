@@ -61,15 +61,21 @@ MIX = [("notification_delivery", 60), ("notification_bounce", 20), ("event_bounc
        ("notification_complaint", 5), ("event_delivery_delay", 5)]
 
 
-def rate(items, fn, seconds=1.5):
-    n, start = 0, time.perf_counter()
-    while True:
-        for item in items:
-            fn(item)
-        n += len(items)
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return n / elapsed
+def rate(items, fn, seconds=1.5, repeats=5):
+    """Items per second of CPU time (process_time: the machine is shared, so wall time would measure the
+    neighbours), best of ``repeats`` runs of ``seconds / repeats`` each."""
+    best = 0.0
+    for _ in range(repeats):
+        n, start = 0, time.process_time()
+        while True:
+            for item in items:
+                fn(item)
+            n += len(items)
+            elapsed = time.process_time() - start
+            if elapsed >= seconds / repeats:
+                break
+        best = max(best, n / elapsed)
+    return best
 
 
 def bench_classify(seconds):
@@ -81,6 +87,7 @@ def bench_classify(seconds):
     out["mix_wrapped_text"] = round(rate(mix, classify, seconds * 2))
     out["mix_dict"] = round(rate([SHAPES[name] for name, weight in MIX for _ in range(weight)], classify, seconds))
     out["mix"] = dict(MIX)
+    out["json_only_mix_wrapped_text"] = round(rate(mix, lambda m: json.loads(json.loads(m)["Message"]), seconds))
     out["sizes_bytes"] = dict((name, len(wrap(doc, 1))) for name, doc in SHAPES.items())
     return out
 
@@ -163,6 +170,7 @@ def main():
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "classify.json"))
     opts = parser.parse_args()
     result = {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+              "load_average_at_start": os.getloadavg(),
               "classify_per_second": bench_classify(opts.seconds),
               "drain_inprocess": bench_drain_inprocess(opts.drain)}
     if opts.sandbox:

@@ -91,9 +91,23 @@ def _str(value):
     return value if isinstance(value, str) else None
 
 
+_PLAIN_STATUS = {}
+_ANGLE_RE = re.compile(r"<([^<>]+)>\s*$")
+
+
 def smtp_status(status, diagnostic=None):
     """The enhanced status code ("5.1.1") from a status field or, failing that, the diagnostic code."""
-    for text in (status, diagnostic):
+    if status.__class__ is str:
+        known = _PLAIN_STATUS.get(status)
+        if known is not None:
+            return known
+        m = _STATUS_RE.search(status)
+        if m:
+            code = "%s.%s.%s" % (m.group(1), int(m.group(2)), int(m.group(3)))
+            if len(_PLAIN_STATUS) < 1024:  # the few codes servers use; bounded against odd input
+                _PLAIN_STATUS[status] = code
+            return code
+    for text in (diagnostic,):
         if isinstance(text, str) and text:
             m = _STATUS_RE.search(text)
             if m:
@@ -186,9 +200,10 @@ def _address(value):
     if not isinstance(value, str):
         return None
     value = value.strip()
-    m = re.search(r"<([^<>]+)>\s*$", value)
-    if m:
-        value = m.group(1).strip()
+    if "<" in value:
+        m = _ANGLE_RE.search(value)
+        if m:
+            value = m.group(1).strip()
     if "@" not in value or len(value) > 320:
         return None
     local, domain = value.rsplit("@", 1)
@@ -293,12 +308,13 @@ def _delivery(body):
         return None, "delivery.recipients is missing or not a list"
     out, problems = [], []
     smtp = _str(body.get("smtpResponse"))
+    code = smtp_status(smtp) if smtp else None
     for item in recipients:
         email = _address(item)
         if email is None:
             problems.append("a delivered recipient is not an address")
             continue
-        out.append(_recipient(email, "delivery", None, None, smtp_status(smtp), smtp))
+        out.append(_recipient(email, "delivery", None, None, code, smtp))
     return out, "; ".join(problems) or None
 
 

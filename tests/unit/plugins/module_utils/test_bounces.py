@@ -173,21 +173,21 @@ def test_drain_batches_of_ten_and_deletes_after_handling(store):
 
 def test_drain_respects_max_messages(store):
     sqs = FakeSqs([bounce("u%02d@x.test" % i, fid="f%02d" % i) for i in range(25)])
-    d, _ = drain(sqs, store, max_messages=12)
+    d = drain(sqs, store, max_messages=12)[0]
     assert d.stats["received"] == 12 and len(sqs.queues["main"]) == 13
     assert [c[1]["MaxNumberOfMessages"] for c in sqs.calls if c[0] == "ReceiveMessage"] == [10, 2]
 
 
 def test_drain_keeps_messages_whose_recipient_failed(store):
     sqs = FakeSqs([bounce("a@x.test", fid="1"), bounce("b@x.test", fid="2")])
-    d, _ = drain(sqs, store, ses=FakeSes(reasons=[], fail_put=True))
+    d = drain(sqs, store, ses=FakeSes(reasons=[], fail_put=True))[0]
     assert d.stats["failed"] == 2 and d.stats["deleted"] == 0 and len(sqs.queues["main"]) == 2
     assert "TooManyRequestsException" in d.errors[0]["error"]
 
 
 def test_poison_goes_to_dlq_then_is_deleted(store):
     sqs = FakeSqs(["garbage", bounce("a@x.test")])
-    d, _ = drain(sqs, store, dead_letter_queue_url="dlq")
+    d = drain(sqs, store, dead_letter_queue_url="dlq")[0]
     assert [m["Body"] for m in sqs.queues["dlq"]] == ["garbage"]
     assert sqs.queues["main"] == [] and d.stats["dead_lettered"] == 1
 
@@ -206,7 +206,7 @@ def test_partly_unreadable_message_is_handled_and_kept_as_poison(store, tmp_path
 
 def test_poison_without_destination_stays(store):
     sqs = FakeSqs(["garbage"])
-    d, _ = drain(sqs, store)
+    d = drain(sqs, store)[0]
     assert d.stats["left_in_queue"] == 1 and len(sqs.queues["main"]) == 1
 
 
@@ -221,7 +221,7 @@ def test_check_mode_drain_uses_visibility_zero_and_stops_on_repeats(store):
 
 def test_failed_deletes_are_reported(store):
     sqs = FakeSqs([bounce("a@x.test")], fail_delete=True)
-    d, _ = drain(sqs, store)
+    d = drain(sqs, store)[0]
     assert d.stats["deleted"] == 0 and "DeleteMessageBatch" in d.errors[0]["error"]
 
 

@@ -42,9 +42,8 @@ def test_assess(bounce, complaint, enforcement, sending, expected):
 
 
 def test_cloudwatch_wins_over_statistics():
-    checks, overall, _ = rep.assess({"bounce_rate": 0.2, "complaint_rate": 0}, {"bounce_rate": 0.001,
-                                                                                "complaint_rate": None},
-                                    None, T)
+    stats = {"bounce_rate": 0.2, "complaint_rate": 0}
+    checks = rep.assess(stats, {"bounce_rate": 0.001, "complaint_rate": None}, None, T)[0]
     assert checks["bounce"]["source"] == "cloudwatch" and checks["bounce"]["level"] == "ok"
     assert checks["complaint"]["source"] == "statistics"
 
