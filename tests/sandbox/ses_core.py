@@ -760,6 +760,8 @@ class SesRegion:
                                      subject="Amazon SES Email Event Notification")
 
     def _count(self, ts, attempts=0, bounces=0, complaints=0):
+        if not (attempts or bounces or complaints):
+            return  # simulator traffic leaves no data point, as in SES
         bucket = ts.replace(minute=ts.minute - ts.minute % 15, second=0, microsecond=0)
         point = self.stats.setdefault(bucket, {"DeliveryAttempts": 0, "Bounces": 0, "Complaints": 0, "Rejects": 0})
         point["DeliveryAttempts"] += attempts
