@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The bodies of the identity modules: options -> desired -> current -> plan -> apply -> result.
+
+Pure pieces (plans, records, keys) live in ``identity``; SES calls in ``sesv2``. These functions only
+orchestrate them, return the result dict and raise DeliverabilityError subclasses (never exit).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
+from ansible_collections.deliverability.ses.plugins.module_utils import record_check, sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_identity
+
+
+def _verified(ident):
+    if ident is None:
+        return False
+    if ident.get("identity_type") == "DOMAIN":
+        return (ident.get("dkim") or {}).get("status") == "SUCCESS"
+    return ident.get("verification_status") == "SUCCESS"
+
+
+def _terminal(ident):
+    if ident.get("identity_type") == "DOMAIN":
+        return (ident.get("dkim") or {}).get("status") in ("SUCCESS", "FAILED")
+    return ident.get("verification_status") in ("SUCCESS", "FAILED")
+
+
+def wait_verified(client, name, records, timeout, nameservers=None):
+    """Poll until verified; on FAILED or timeout raise with the last status and the records DNS lacks."""
+    ident, _ = sesv2.poll(lambda: sesv2.get_identity_visible(client, name), _terminal, timeout)
+    if _verified(ident):
+        return ident
+    if ident.get("identity_type") == "DOMAIN":
+        status = "DKIM status is %s" % (ident.get("dkim") or {}).get("status")
+        missing = record_check.missing_records(records, nameservers)
+        if missing:
+            detail = "records not visible in DNS yet: %s" % record_check.describe(missing)
+        elif records:
+            detail = "all %d records resolve here, SES has not seen them yet" % len(records)
+        else:
+            detail = "no records known to check"
+    else:
+        status = "verification status is %s" % ident.get("verification_status")
+        missing = []
+        detail = "the address owner has not followed the link in SES's verification email"
+    when = "after %ss" % timeout if not _terminal(ident) else "(final)"
+    raise DeliverabilityError("wait: %s: %s %s; %s" % (name, status, when, detail),
+                              identity=ident, dns_records=records, missing_records=missing)
+
+
+def run_email_identity(module, partial):
+    p = module.params
+    name = normalize_identity(p["identity"], "identity")
+    state = p["state"]
+    dkim, key = ({}, None) if state == "absent" else logic.validate_params(name, p)
+    if p["wait_timeout"] < 0:
+        raise InputError("wait_timeout", "must be 0 or more seconds")
+    client = module.client("sesv2")
+    current_ident = sesv2.get_identity(client, name)
+    current = logic.settings_from_identity(current_ident)
+    cs = p.get("configuration_set")
+    if state == "present" and cs and cs != current.get("configuration_set"):
+        if not sesv2.configuration_set_exists(client, cs):
+            raise InputError("configuration_set", "configuration set %r does not exist in this account and "
+                                                  "region; create it first" % cs)
+    actions, after = logic.plan(name, dict(p, dkim=dkim), current)
+    result = {"changed": bool(actions), "actions": [op for op, _ in actions]}
+    if module.module._diff:
+        result["diff"] = {"before": current, "after": after}
+    public_key = key["public_key"] if key else None
+
+    if module.check_mode or not actions:
+        ident = current_ident if state == "present" else None
+        if state == "absent":
+            records = []
+        elif public_key:
+            records = [logic.byodkim_record(dkim["selector"], name, public_key, p["dns_ttl"])]
+        elif current_ident is not None and not (dkim.get("mode") == "easy"
+                                                and current["dkim"].get("mode") == "byodkim"):
+            records = logic.identity_records(current_ident, p["dns_ttl"])
+        else:
+            records = []  # SES makes the Easy DKIM tokens on the call that check mode skips
+    else:
+        applied = []
+        partial.update(changed=False, actions=applied)
+        region = client.meta.region_name
+        try:
+            sesv2.apply_actions(client, actions, private_key=key["api_value"] if key else None,
+                                arn=lambda: sesv2.identity_arn(module.client("sts"), region, name), applied=applied)
+        finally:
+            partial["changed"] = bool(applied)
+            if "diff" in result:
+                partial["diff"] = result["diff"]
+        if state == "absent":
+            ident = None
+            records = []
+        else:
+            ident = sesv2.get_identity_visible(client, name)
+            records = logic.identity_records(ident, p["dns_ttl"], public_key)
+    if state == "present" and ident is not None and not public_key \
+            and (ident.get("dkim") or {}).get("origin") == "EXTERNAL":
+        module.module.warn("%s uses BYODKIM; give dkim.private_key to get its selector TXT in dns_records" % name)
+    partial.update(identity=ident, dns_records=records)
+    if p["wait"] and state == "present" and not module.check_mode and not _verified(ident):
+        ident = wait_verified(client, name, records, p["wait_timeout"], p.get("nameservers"))
+    result.update(identity=ident, dns_records=records)
+    return result
+
+
+def identity_exists(client, name, option="identity"):
+    """The identity (retrying briefly for one just created in an earlier task) or an InputError."""
+    try:
+        return sesv2.get_identity_visible(client, name, timeout=sesv2.EXISTS_TIMEOUT)
+    except DeliverabilityError as exc:
+        if getattr(exc, "code", None) in sesv2.MISSING_CODES:
+            raise InputError(option, "%s is not an SES identity in this account and region; create it with "
+                                     "deliverability.ses.email_identity first" % name)
+        raise
