@@ -318,3 +318,18 @@ def test_module_defaults_group(sandbox, ansible_playbook):
     res = ansible_playbook(play)
     assert res.rc == 0, res
     assert res.task("read")["identities"][0]["exists"] is True
+
+
+def test_filter_renders_what_the_module_returns(sandbox, ansible_playbook):
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "create", "deliverability.ses.email_identity": {"identity": "flt.example.com"},
+         "register": "ident"},
+        {"name": "render", "ansible.builtin.set_fact": {
+            "from_tokens": "{{ ident.identity.dkim.tokens | deliverability.ses.dkim_records('FLT.example.com.') }}",
+            "from_identity": "{{ ident.identity | deliverability.ses.dkim_records }}"}},
+        {"name": "compare", "ansible.builtin.assert": {"that": [
+            "from_tokens == ident.dns_records", "from_identity == ident.dns_records",
+            "from_tokens | length == 3"]}},
+    ]}
+    res = ansible_playbook(play)
+    assert res.rc == 0, res
