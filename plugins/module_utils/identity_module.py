@@ -120,3 +120,62 @@ def identity_exists(client, name, option="identity"):
             raise InputError(option, "%s is not an SES identity in this account and region; create it with "
                                      "deliverability.ses.email_identity first" % name)
         raise
+
+
+def _mail_from_view(ident):
+    mf = (ident or {}).get("mail_from") or {}
+    return {"mail_from_domain": mf.get("domain"), "behavior_on_mx_failure": mf.get("behavior_on_mx_failure")}
+
+
+def run_mail_from(module, partial):
+    p = module.params
+    name = normalize_identity(p["identity"], "identity")
+    state = p["state"]
+    mf_domain = None
+    if state == "present":
+        mf_domain = logic.check_mail_from_domain(p["mail_from_domain"], name)
+    if p["wait_timeout"] < 0:
+        raise InputError("wait_timeout", "must be 0 or more seconds")
+    client = module.client("sesv2")
+    region = client.meta.region_name
+    ident = identity_exists(client, name)
+    current = _mail_from_view(ident)
+    actions, after = logic.mail_from_plan(
+        name, {"state": state, "mail_from_domain": mf_domain, "behavior_on_mx_failure": p["behavior_on_mx_failure"]},
+        current)
+    result = {"changed": bool(actions), "actions": [op for op, _ in actions]}
+    if module.module._diff:
+        result["diff"] = {"before": current, "after": after}
+    status = (ident.get("mail_from") or {}).get("status")
+    if actions and module.check_mode:
+        status = "PENDING" if after["mail_from_domain"] and after["mail_from_domain"] != current["mail_from_domain"] \
+            else (status if after["mail_from_domain"] else None)
+    elif actions:
+        applied = []
+        partial.update(changed=False, actions=applied)
+        try:
+            sesv2.apply_actions(client, actions, applied=applied)
+        finally:
+            partial["changed"] = bool(applied)
+        ident = sesv2.get_identity_visible(client, name)
+        status = (ident.get("mail_from") or {}).get("status")
+    records = logic.mail_from_records(mf_domain, region, p["dns_ttl"]) if state == "present" else []
+    partial.update(identity=ident, dns_records=records, status=status)
+    if p["wait"] and state == "present" and not module.check_mode and status != "SUCCESS":
+        ident, _ = sesv2.poll(lambda: sesv2.get_identity_visible(client, name),
+                              lambda i: (i.get("mail_from") or {}).get("status") in ("SUCCESS", "FAILED"),
+                              p["wait_timeout"])
+        status = (ident.get("mail_from") or {}).get("status")
+        if status != "SUCCESS":
+            missing = record_check.missing_records(records[:1], p.get("nameservers"))
+            detail = ("MX not visible in DNS yet: %s" % record_check.describe(missing) if missing
+                      else "the MX resolves here, SES has not seen it yet")
+            raise DeliverabilityError("wait: %s: MAIL FROM status of %s is %s %s; %s"
+                                      % (name, mf_domain, status,
+                                         "(final)" if status == "FAILED" else "after %ss" % p["wait_timeout"],
+                                         detail),
+                                      identity=ident, dns_records=records, status=status, missing_records=missing)
+    mail_from = (ident.get("mail_from") or {}) if not (actions and module.check_mode) else {
+        "domain": after["mail_from_domain"], "status": status, "behavior_on_mx_failure": after["behavior_on_mx_failure"]}
+    result.update(identity=ident, mail_from=mail_from, status=status, dns_records=records)
+    return result

@@ -64,7 +64,7 @@ options:
         type: str
   configuration_set:
     description:
-      - Default configuration set of the identity. V("") removes it. It must exist.
+      - Default configuration set of the identity; it must exist. An empty string removes it.
     type: str
   feedback_forwarding:
     description:
