@@ -439,3 +439,40 @@ def check_mail_from_domain(mail_from_domain, identity_name, option="mail_from_do
     if not mf.endswith("." + parent):
         raise InputError(option, "%s is not a subdomain of %s (for example bounce.%s)" % (mf, parent, parent))
     return mf
+
+
+# ---------------------------------------------------------------------------------------------- notifications
+NOTIFICATION_KINDS = ("Bounce", "Complaint", "Delivery")
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+
+
+def validate_notifications(params):
+    for kind in NOTIFICATION_KINDS:
+        want = params.get(kind.lower()) or {}
+        topic = want.get("topic")
+        if topic and not _TOPIC_ARN.match(topic):
+            raise InputError("%s.topic" % kind.lower(), "%r is not an SNS topic ARN "
+                             "(arn:aws:sns:<region>:<account>:<name>)" % topic)
+
+
+def notifications_plan(name, params, current):
+    """SES v1 notification topics / header flags: desired vs current -> (actions, after)."""
+    actions = []
+    after = copy.deepcopy(current)
+    for kind in NOTIFICATION_KINDS:
+        key = kind.lower()
+        want = params.get(key) or {}
+        cur = current.get(key) or {}
+        topic = want.get("topic")
+        if topic is not None and (topic or None) != cur.get("topic"):
+            api = {"Identity": name, "NotificationType": kind}
+            if topic:
+                api["SnsTopic"] = topic
+            actions.append(("SetIdentityNotificationTopic", api))
+            after[key]["topic"] = topic or None
+        headers = want.get("include_headers")
+        if headers is not None and headers != bool(cur.get("include_headers")):
+            actions.append(("SetIdentityHeadersInNotificationsEnabled",
+                            {"Identity": name, "NotificationType": kind, "Enabled": headers}))
+            after[key]["include_headers"] = headers
+    return actions, after

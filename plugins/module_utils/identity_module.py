@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils import record_check, sesv2
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import (AwsError, DeliverabilityError, InputError,
+                                                                              call, retry_until)
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_identity
 
 
@@ -178,4 +179,63 @@ def run_mail_from(module, partial):
     mail_from = (ident.get("mail_from") or {}) if not (actions and module.check_mode) else {
         "domain": after["mail_from_domain"], "status": status, "behavior_on_mx_failure": after["behavior_on_mx_failure"]}
     result.update(identity=ident, mail_from=mail_from, status=status, dns_records=records)
+    return result
+
+
+def _notifications_visible(ses_v1, name):
+    def read():
+        got = sesv2.get_notification_attributes(ses_v1, name)
+        if got is None:
+            raise AwsError("GetIdentityNotificationAttributes", "NotFoundException", "%s is not known" % name)
+        return got
+    try:
+        return retry_until(read, sesv2.MISSING_CODES, sesv2.EXISTS_TIMEOUT)
+    except AwsError as exc:
+        if exc.code in sesv2.MISSING_CODES:
+            raise InputError("identity", "%s is not an SES identity in this account and region; create it with "
+                                         "deliverability.ses.email_identity first" % name)
+        raise
+
+
+def _check_topics(module, actions):
+    """A topic that does not exist is reported before anything is changed (when SNS may be read)."""
+    sns = None
+    for _, api in actions:
+        arn = api.get("SnsTopic")
+        if not arn:
+            continue
+        sns = sns or module.client("sns")
+        try:
+            call(sns, "GetTopicAttributes", TopicArn=arn)
+        except AwsError as exc:
+            if exc.code in ("NotFound", "NotFoundException"):
+                raise InputError("%s.topic" % api["NotificationType"].lower(),
+                                 "SNS topic %s does not exist" % arn)
+            if exc.code not in ("AccessDenied", "AuthorizationError", "AccessDeniedException"):
+                raise
+
+
+def run_identity_notifications(module, partial):
+    p = module.params
+    name = normalize_identity(p["identity"], "identity")
+    logic.validate_notifications(p)
+    ses_v1 = module.client("ses")
+    current = _notifications_visible(ses_v1, name)
+    actions, after = logic.notifications_plan(name, p, current)
+    _check_topics(module, actions)
+    result = {"changed": bool(actions), "actions": [op for op, _ in actions], "identity": name}
+    if module.module._diff:
+        result["diff"] = {"before": current, "after": after}
+    notifications = current
+    if actions and module.check_mode:
+        notifications = after
+    elif actions:
+        applied = []
+        partial.update(changed=False, actions=applied)
+        try:
+            sesv2.apply_actions(ses_v1, actions, applied=applied)
+        finally:
+            partial["changed"] = bool(applied)
+        notifications = _notifications_visible(ses_v1, name)
+    result["notifications"] = notifications
     return result
