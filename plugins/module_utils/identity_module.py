@@ -239,3 +239,55 @@ def run_identity_notifications(module, partial):
         notifications = _notifications_visible(ses_v1, name)
     result["notifications"] = notifications
     return result
+
+
+def describe_identity(ident, region, ttl=logic.DEFAULT_TTL):
+    """An identity read in full, with what an audit needs on top of SES's answer."""
+    out = dict(ident, exists=True)
+    dkim = dict(ident.get("dkim") or {})
+    dkim["mode"] = logic.dkim_mode(dkim.get("origin"))
+    dkim["key_length_change_pending"] = bool(dkim.get("next_key_length") and dkim.get("current_key_length")
+                                             and dkim["next_key_length"] != dkim["current_key_length"])
+    out["dkim"] = dkim
+    records = logic.identity_records(ident, ttl)
+    mail_from = ident.get("mail_from") or {}
+    if mail_from.get("domain"):
+        records += logic.mail_from_records(mail_from["domain"], region, ttl)
+    out["dns_records"] = records
+    return out
+
+
+def _notifications_many(ses_v1, names, chunk=100):
+    """SES v1 notification settings of many identities, 100 per call (the API's limit)."""
+    out = {}
+    for i in range(0, len(names), chunk):
+        resp = call(ses_v1, "GetIdentityNotificationAttributes", Identities=names[i:i + chunk])
+        for name, attrs in (resp.get("NotificationAttributes") or {}).items():
+            out[name] = sesv2.notifications_from_api(attrs)
+    return out
+
+
+def run_identity_info(module, partial):
+    p = module.params
+    client = module.client("sesv2")
+    region = client.meta.region_name
+    if p["identity"] is not None or p["identities"] is not None:
+        option = "identity" if p["identity"] is not None else "identities"
+        names = [p["identity"]] if p["identity"] is not None else p["identities"]
+        names = [normalize_identity(n, option) for n in names]
+    else:
+        listed = sesv2.list_identities(client)
+        if not p["details"]:
+            return dict(changed=False, identities=[dict(item, exists=True) for item in listed])
+        names = [item["identity"] for item in listed]
+    result = []
+    for name in names:
+        ident = sesv2.get_identity(client, name)
+        result.append(describe_identity(ident, region, p["dns_ttl"]) if ident else {"identity": name, "exists": False})
+    if p["notifications"]:
+        found = [r["identity"] for r in result if r["exists"]]
+        notes = _notifications_many(module.client("ses"), found) if found else {}
+        for r in result:
+            if r["exists"]:
+                r["notifications"] = notes.get(r["identity"])
+    return dict(changed=False, identities=result)

@@ -181,8 +181,11 @@ def get_notification_attributes(ses_client, name):
     """SES v1 per-identity notification topics and header flags, or None when the identity is unknown."""
     resp = call(ses_client, "GetIdentityNotificationAttributes", Identities=[name])
     attrs = (resp.get("NotificationAttributes") or {}).get(name)
-    if attrs is None:
-        return None
+    return None if attrs is None else notifications_from_api(attrs)
+
+
+def notifications_from_api(attrs):
+    """One identity's GetIdentityNotificationAttributes entry as {bounce|complaint|delivery: {topic, include_headers}}."""
     return {
         kind.lower(): {"topic": attrs.get("%sTopic" % kind) or None,
                        "include_headers": bool(attrs.get("HeadersIn%sNotificationsEnabled" % kind))}
