@@ -28,7 +28,7 @@ options:
     type: int
     default: 1800
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""
@@ -53,8 +53,12 @@ _value:
     type:
       description: Always C(CNAME).
       type: str
-    values:
+    value:
       description: One target, C(<token>.dkim.amazonses.com).
+      type: list
+      elements: str
+    rdata:
+      description: The target in zone-file form, with a trailing dot.
       type: list
       elements: str
     ttl:

@@ -47,8 +47,24 @@ def split_txt(value, size=TXT_CHUNK):
     return chunks
 
 
-def record(name, rtype, values, ttl=DEFAULT_TTL):
-    return {"name": name, "type": rtype, "values": list(values), "ttl": int(ttl)}
+def rdata(rtype, value):
+    """Zone-file presentation, one string per resource record (Route 53 values, nsupdate, BIND).
+
+    A TXT record's character-strings are quoted and joined by spaces: that is still one record.
+    """
+    if rtype == "TXT":
+        return [" ".join('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"') for s in value)]
+    return ["%s." % v for v in value]
+
+
+def record(name, rtype, value, ttl=DEFAULT_TTL):
+    """One record set in the dns_records shape.
+
+    ``value``: CNAME / MX targets, one per record; for TXT the character-strings (<= 255 bytes each) of
+    ONE record. ``rdata``: the same in zone-file presentation, one string per record.
+    """
+    value = list(value)
+    return {"name": name, "type": rtype, "value": value, "rdata": rdata(rtype, value), "ttl": int(ttl)}
 
 
 def dkim_records(tokens, domain, ttl=DEFAULT_TTL):
@@ -65,7 +81,7 @@ def dkim_records(tokens, domain, ttl=DEFAULT_TTL):
 
 
 def byodkim_record(selector, domain, public_key, ttl=DEFAULT_TTL):
-    """The BYODKIM selector TXT; ``values`` are the character-strings (<= 255 bytes) of that one record."""
+    """The BYODKIM selector TXT; ``value`` holds the character-strings (<= 255 bytes) of that one record."""
     selector = validate_selector(selector, "selector")
     value = "v=DKIM1; k=rsa; p=%s" % public_key
     return record("%s._domainkey.%s" % (selector, _domain(domain)), "TXT", split_txt(value), ttl)

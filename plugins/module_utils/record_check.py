@@ -62,14 +62,14 @@ def _answers(name, rtype, nameservers, timeout):
 
 def _wanted(rec):
     if rec["type"] == "TXT":
-        return ["".join(rec["values"])]
+        return ["".join(rec["value"])]
     if rec["type"] == "MX":
         out = []
-        for v in rec["values"]:
+        for v in rec["value"]:
             pref, _, host = v.partition(" ")
             out.append("%s %s" % (pref, _norm(host)))
         return out
-    return [_norm(v) for v in rec["values"]]
+    return [_norm(v) for v in rec["value"]]
 
 
 def missing_records(records, nameservers=None, timeout=2.0):
@@ -93,7 +93,7 @@ def describe(records):
     """'name TYPE value' for a message (TXT strings joined, long values shortened)."""
     parts = []
     for r in records:
-        value = "".join(r["values"]) if r["type"] == "TXT" else " ".join(r["values"])
+        value = "".join(r["value"]) if r["type"] == "TXT" else " ".join(r["value"])
         if len(value) > 60:
             value = value[:40] + "..."
         parts.append("%s %s %s" % (r["name"], r["type"], value))

@@ -114,7 +114,7 @@ attributes:
 notes:
   - In check mode a new Easy DKIM identity has no tokens yet, so RV(dns_records) is empty.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""
@@ -126,9 +126,9 @@ EXAMPLES = r"""
       team: mail
   register: ident
 
-- name: Publish the records (any DNS module that takes name/type/values/ttl)
+- name: Show the records to publish, in zone-file form
   ansible.builtin.debug:
-    msg: "{{ item.name }} {{ item.type }} {{ item.values }}"
+    msg: "{{ item.name }}. {{ item.ttl }} IN {{ item.type }} {{ item.rdata | join(' ') }}"
   loop: "{{ ident.dns_records }}"
 
 - name: Switch to BYODKIM with a 2048-bit key and wait until SES sees the TXT
@@ -185,8 +185,8 @@ identity:
 dns_records:
   description:
     - The DNS records the identity needs. Easy DKIM gives three CNAMEs; BYODKIM one TXT whose
-      C(values) are the character-strings (each at most 255 bytes) of that one record, to be published
-      together.
+      C(value) holds the character-strings (each at most 255 bytes) of that one record, to be published
+      together (C(rdata) has them quoted as one record).
   returned: always
   type: list
   elements: dict
@@ -198,11 +198,19 @@ dns_records:
     type:
       description: CNAME or TXT.
       type: str
-    values:
-      description: CNAME targets, or the strings of the TXT record.
+    value:
+      description:
+        - CNAME targets (one per record), or the character-strings of the one TXT record.
       type: list
       elements: str
       sample: [abcdef0123.dkim.amazonses.com]
+    rdata:
+      description:
+        - The same in zone-file presentation, one string per record, as Route 53 C(ResourceRecords),
+          C(nsupdate) and zone files take it (CNAME targets with a trailing dot; TXT strings quoted).
+      type: list
+      elements: str
+      sample: [abcdef0123.dkim.amazonses.com.]
     ttl:
       description: TTL from O(dns_ttl).
       type: int

@@ -56,7 +56,7 @@ attributes:
     support: full
     description: Shows the topics and header flags before and after.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

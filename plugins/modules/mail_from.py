@@ -70,7 +70,7 @@ attributes:
     support: full
     description: Shows the MAIL FROM domain and behaviour before and after.
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""
@@ -94,14 +94,22 @@ EXAMPLES = r"""
 RETURN = r"""
 dns_records:
   description:
-    - The records the MAIL FROM domain needs; empty with O(state=absent). The TXT's C(values) are the
-      character-strings of one record.
+    - The records the MAIL FROM domain needs; empty with O(state=absent). The TXT's C(value) holds the
+      character-strings of one record; C(rdata) is the zone-file form, one string per record.
   returned: always
   type: list
   elements: dict
   sample:
-    - {name: bounce.example.com, type: MX, values: ["10 feedback-smtp.us-east-1.amazonses.com"], ttl: 1800}
-    - {name: bounce.example.com, type: TXT, values: ["v=spf1 include:amazonses.com ~all"], ttl: 1800}
+    - name: bounce.example.com
+      type: MX
+      value: ["10 feedback-smtp.us-east-1.amazonses.com"]
+      rdata: ["10 feedback-smtp.us-east-1.amazonses.com."]
+      ttl: 1800
+    - name: bounce.example.com
+      type: TXT
+      value: ["v=spf1 include:amazonses.com ~all"]
+      rdata: ['"v=spf1 include:amazonses.com ~all"']
+      ttl: 1800
 status:
   description: MAIL FROM status (PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE), null without a MAIL FROM domain.
   returned: always

@@ -1,4 +1,7 @@
-"""Publishing an identity's returned dns_records in the sandbox's Route 53 or the BIND fixture (no DNS modules)."""
+"""Publishing an identity's returned dns_records in the sandbox's Route 53 or the BIND fixture (no DNS modules).
+
+Both take the records' ``rdata`` as they are: that is the point of returning it.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +12,13 @@ import dns.tsigkeyring
 import dns.update
 
 
-def zone_line_value(rec):
-    """The Route 53 / zone-file value of one record of the dns_records shape."""
-    if rec["type"] == "TXT":
-        return " ".join('"%s"' % s.replace('"', '\\"') for s in rec["values"])
-    return None
-
-
 def publish_route53(sandbox, zone, records):
     r53 = sandbox.boto3_client("route53")
     zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"].rstrip(".") == zone]
     zone_id = zones[0]["Id"] if zones else r53.create_hosted_zone(Name=zone, CallerReference=zone)["HostedZone"]["Id"]
-    changes = []
-    for rec in records:
-        if rec["type"] == "TXT":
-            values = [zone_line_value(rec)]
-        else:
-            values = list(rec["values"])
-        changes.append({"Action": "UPSERT", "ResourceRecordSet": {
-            "Name": rec["name"], "Type": rec["type"], "TTL": rec["ttl"],
-            "ResourceRecords": [{"Value": v} for v in values]}})
+    changes = [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": rec["name"], "Type": rec["type"], "TTL": rec["ttl"],
+        "ResourceRecords": [{"Value": v} for v in rec["rdata"]]}} for rec in records]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
 
 
@@ -40,11 +30,8 @@ def publish_bind(bind, zone, records, delete=False):
         if delete:
             upd.delete(rel, rec["type"])
             continue
-        if rec["type"] == "TXT":
-            upd.add(rel, rec["ttl"], "TXT", zone_line_value(rec))
-        else:
-            for v in rec["values"]:
-                upd.add(rel, rec["ttl"], rec["type"], v + "." if rec["type"] == "CNAME" else v + ".")
+        for value in rec["rdata"]:
+            upd.add(rel, rec["ttl"], rec["type"], value)
     resp = dns.query.tcp(upd, "127.0.0.1", port=bind.port, timeout=5)
     assert resp.rcode() == 0, resp
 

@@ -33,8 +33,8 @@ def test_create_rerun_unchanged_and_records(sandbox, ansible_module):
     tokens = ident["dkim"]["tokens"]
     assert len(tokens) == 3
     assert out["dns_records"] == [
-        {"name": "%s._domainkey.example.com" % t, "type": "CNAME", "values": ["%s.dkim.amazonses.com" % t],
-         "ttl": 1800} for t in tokens]
+        {"name": "%s._domainkey.example.com" % t, "type": "CNAME", "value": ["%s.dkim.amazonses.com" % t],
+         "rdata": ["%s.dkim.amazonses.com." % t], "ttl": 1800} for t in tokens]
 
     mark = sandbox.mark()
     again = ansible_module(M, {"identity": "example.com", "tags": {"team": "mail"}})
@@ -159,10 +159,11 @@ def test_byodkim_2048_key_then_back_to_easy(sandbox, ansible_module, tmp_path):
     assert len(txt) == 1
     rec = txt[0]
     assert rec["name"] == "s2026._domainkey.byo.example.com" and rec["type"] == "TXT"
-    value = "".join(rec["values"])
+    value = "".join(rec["value"])
     assert value == "v=DKIM1; k=rsa; p=" + public
-    assert len(value) > 255 and len(rec["values"]) == 2
-    assert all(len(s.encode()) <= 255 for s in rec["values"])
+    assert len(value) > 255 and len(rec["value"]) == 2
+    assert all(len(s.encode()) <= 255 for s in rec["value"])
+    assert rec["rdata"] == ['"%s" "%s"' % tuple(rec["value"])]
     assert res.result["identity"]["dkim"]["origin"] == "EXTERNAL"
     assert res.result["identity"]["dkim"]["status"] == "PENDING"
     # the private key never appears in output, diff or the request log
@@ -193,7 +194,7 @@ def test_byodkim_2048_key_then_back_to_easy(sandbox, ansible_module, tmp_path):
     res = ansible_module(M, {"identity": "byo.example.com",
                              "dkim": {"mode": "byodkim", "selector": "s2027", "private_key": private2}})
     assert res.rc == 0, res
-    assert "".join(res.result["dns_records"][0]["values"]) == "v=DKIM1; k=rsa; p=" + public2
+    assert "".join(res.result["dns_records"][0]["value"]) == "v=DKIM1; k=rsa; p=" + public2
     assert res.result["identity"]["dkim"]["tokens"] == ["s2027"]
 
 

@@ -47,7 +47,7 @@ def test_split_txt_never_cuts_a_utf8_character():
 def test_dkim_records_normalise_the_domain():
     recs = logic.dkim_records(["tok1", "tok2", "tok3"], "Example.COM.")
     assert recs[0] == {"name": "tok1._domainkey.example.com", "type": "CNAME",
-                       "values": ["tok1.dkim.amazonses.com"], "ttl": 1800}
+                       "value": ["tok1.dkim.amazonses.com"], "rdata": ["tok1.dkim.amazonses.com."], "ttl": 1800}
     assert len(recs) == 3
     assert logic.dkim_records("tok", "bücher.de", ttl=300)[0]["name"] == "tok._domainkey.xn--bcher-kva.de"
 
@@ -64,15 +64,23 @@ def test_byodkim_record_for_a_2048_bit_key(key2048):
     pem, pub = key2048
     rec = logic.byodkim_record("S2026", "Example.com", pub)
     assert rec["name"] == "s2026._domainkey.example.com" and rec["type"] == "TXT"
-    assert "".join(rec["values"]) == "v=DKIM1; k=rsa; p=" + pub
-    assert len(rec["values"]) == 2 and all(len(v) <= 255 for v in rec["values"])
+    assert "".join(rec["value"]) == "v=DKIM1; k=rsa; p=" + pub
+    assert len(rec["value"]) == 2 and all(len(v) <= 255 for v in rec["value"])
+
+
+def test_txt_rdata_quotes_and_escapes():
+    rec = logic.record("x.example.com", "TXT", ['a "quoted" \\ value', "second"])
+    assert rec["rdata"] == ['"a \\"quoted\\" \\\\ value" "second"']
+    import dns.rdata
+    parsed = dns.rdata.from_text("IN", "TXT", rec["rdata"][0])
+    assert [s.decode() for s in parsed.strings] == rec["value"]
 
 
 def test_mail_from_records():
     mx, txt = logic.mail_from_records("Bounce.Example.com", "eu-west-1")
-    assert mx == {"name": "bounce.example.com", "type": "MX",
-                  "values": ["10 feedback-smtp.eu-west-1.amazonses.com"], "ttl": 1800}
-    assert txt["values"] == ["v=spf1 include:amazonses.com ~all"] and txt["type"] == "TXT"
+    assert mx == {"name": "bounce.example.com", "type": "MX", "value": ["10 feedback-smtp.eu-west-1.amazonses.com"],
+                  "rdata": ["10 feedback-smtp.eu-west-1.amazonses.com."], "ttl": 1800}
+    assert txt["value"] == ["v=spf1 include:amazonses.com ~all"] and txt["type"] == "TXT"
 
 
 def test_identity_records_by_origin():
@@ -80,7 +88,7 @@ def test_identity_records_by_origin():
     assert logic.identity_records(easy)[0]["type"] == "CNAME"
     byo = {"identity": "example.com", "identity_type": "DOMAIN", "dkim": {"origin": "EXTERNAL", "tokens": ["s1"]}}
     assert logic.identity_records(byo) == []
-    assert logic.identity_records(byo, public_key="MIIB")[0]["values"] == ["v=DKIM1; k=rsa; p=MIIB"]
+    assert logic.identity_records(byo, public_key="MIIB")[0]["value"] == ["v=DKIM1; k=rsa; p=MIIB"]
     assert logic.identity_records({"identity": "a@b.c", "identity_type": "EMAIL_ADDRESS"}) == []
     assert logic.identity_records(None) == []
 
