@@ -439,8 +439,8 @@ def mail_from_plan(name, params, current):
             return [("PutEmailIdentityMailFromAttributes", {"EmailIdentity": name})], after
         return [], dict(current)
     after = {"mail_from_domain": params["mail_from_domain"], "behavior_on_mx_failure": behavior}
-    if (current.get("mail_from_domain"), current.get("behavior_on_mx_failure")) == (after["mail_from_domain"],
-                                                                                       behavior):
+    wanted = (after["mail_from_domain"], behavior)
+    if (current.get("mail_from_domain"), current.get("behavior_on_mx_failure")) == wanted:
         return [], dict(current)
     return [("PutEmailIdentityMailFromAttributes", {"EmailIdentity": name,
                                                     "MailFromDomain": params["mail_from_domain"],

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils import record_check, sesv2
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (AwsError, DeliverabilityError, InputError,
-                                                                              call, retry_until)
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, retry_until
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_identity
 
 
@@ -32,7 +32,7 @@ def _terminal(ident):
 
 def wait_verified(client, name, records, timeout, nameservers=None):
     """Poll until verified; on FAILED or timeout raise with the last status and the records DNS lacks."""
-    ident, _ = sesv2.poll(lambda: sesv2.get_identity_visible(client, name), _terminal, timeout)
+    ident = sesv2.poll(lambda: sesv2.get_identity_visible(client, name), _terminal, timeout)[0]
     if _verified(ident):
         return ident
     if ident.get("identity_type") == "DOMAIN":
@@ -69,7 +69,7 @@ def run_email_identity(module, partial):
             raise InputError("configuration_set", "configuration set %r does not exist in this account and "
                                                   "region; create it first" % cs)
     actions, after = logic.plan(name, dict(p, dkim=dkim), current)
-    result = {"changed": bool(actions), "actions": [op for op, _ in actions]}
+    result = {"changed": bool(actions), "actions": [action[0] for action in actions]}
     if module.module._diff:
         result["diff"] = {"before": current, "after": after}
     public_key = key["public_key"] if key else None
@@ -144,7 +144,7 @@ def run_mail_from(module, partial):
     actions, after = logic.mail_from_plan(
         name, {"state": state, "mail_from_domain": mf_domain, "behavior_on_mx_failure": p["behavior_on_mx_failure"]},
         current)
-    result = {"changed": bool(actions), "actions": [op for op, _ in actions]}
+    result = {"changed": bool(actions), "actions": [action[0] for action in actions]}
     if module.module._diff:
         result["diff"] = {"before": current, "after": after}
     status = (ident.get("mail_from") or {}).get("status")
@@ -163,9 +163,9 @@ def run_mail_from(module, partial):
     records = logic.mail_from_records(mf_domain, region, p["dns_ttl"]) if state == "present" else []
     partial.update(identity=ident, dns_records=records, status=status)
     if p["wait"] and state == "present" and not module.check_mode and status != "SUCCESS":
-        ident, _ = sesv2.poll(lambda: sesv2.get_identity_visible(client, name),
-                              lambda i: (i.get("mail_from") or {}).get("status") in ("SUCCESS", "FAILED"),
-                              p["wait_timeout"])
+        ident = sesv2.poll(lambda: sesv2.get_identity_visible(client, name),
+                           lambda i: (i.get("mail_from") or {}).get("status") in ("SUCCESS", "FAILED"),
+                           p["wait_timeout"])[0]
         status = (ident.get("mail_from") or {}).get("status")
         if status != "SUCCESS":
             missing = record_check.missing_records(records[:1], p.get("nameservers"))
@@ -200,7 +200,8 @@ def _notifications_visible(ses_v1, name):
 def _check_topics(module, actions):
     """A topic that does not exist is reported before anything is changed (when SNS may be read)."""
     sns = None
-    for _, api in actions:
+    for action in actions:
+        api = action[1]
         arn = api.get("SnsTopic")
         if not arn:
             continue
@@ -223,7 +224,7 @@ def run_identity_notifications(module, partial):
     current = _notifications_visible(ses_v1, name)
     actions, after = logic.notifications_plan(name, p, current)
     _check_topics(module, actions)
-    result = {"changed": bool(actions), "actions": [op for op, _ in actions], "identity": name}
+    result = {"changed": bool(actions), "actions": [action[0] for action in actions], "identity": name}
     if module.module._diff:
         result["diff"] = {"before": current, "after": after}
     notifications = current

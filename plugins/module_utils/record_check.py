@@ -31,7 +31,7 @@ def _answers(name, rtype, nameservers, timeout):
     rdatas = []
     if nameservers:
         for server in nameservers:
-            host, _, port = server.partition(":")
+            host, dummy, port = server.partition(":")
             try:
                 query = dns.message.make_query(name, rdtype)
                 resp = dns.query.udp(query, host, port=int(port or 53), timeout=timeout)
@@ -66,7 +66,7 @@ def _wanted(rec):
     if rec["type"] == "MX":
         out = []
         for v in rec["value"]:
-            pref, _, host = v.partition(" ")
+            pref, dummy, host = v.partition(" ")
             out.append("%s %s" % (pref, _norm(host)))
         return out
     return [_norm(v) for v in rec["value"]]

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (AwsError, DeliverabilityError, call,
-                                                                              paginate, retry_until)
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import paginate, retry_until
 
 MISSING_CODES = ("NotFoundException",)
 
@@ -128,10 +129,8 @@ def apply_actions(client, actions, private_key=None, arn=None, applied=None, tim
         if operation in ("TagResource", "UntagResource"):
             api = dict(api, ResourceArn=arn())
         if created:
-            def attempt(operation=operation, api=api):
-                return call(client, operation, **api)
             try:
-                retry_until(attempt, MISSING_CODES, timeout)
+                retry_until(functools.partial(call, client, operation, **api), MISSING_CODES, timeout)
             except AwsError as exc:
                 raise _explain(operation, api, exc)
         else:

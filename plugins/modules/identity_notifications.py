@@ -102,7 +102,6 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesM
 from ansible_collections.deliverability.ses.plugins.module_utils.identity_module import run_identity_notifications
 
 
-
 def kind_spec():
     return dict(type="dict", options=dict(topic=dict(type="str"), include_headers=dict(type="bool")))
 

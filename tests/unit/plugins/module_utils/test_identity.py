@@ -259,7 +259,7 @@ def test_plan_tags_purge_and_keep():
 
 
 def test_plan_configuration_set_attach_and_detach():
-    actions, _ = logic.plan("example.com", _params(configuration_set="cs"), _current())
+    actions = logic.plan("example.com", _params(configuration_set="cs"), _current())[0]
     assert actions == [("PutEmailIdentityConfigurationSetAttributes",
                         {"EmailIdentity": "example.com", "ConfigurationSetName": "cs"})]
     actions, after = logic.plan("example.com", _params(configuration_set=""), _current(configuration_set="cs"))
