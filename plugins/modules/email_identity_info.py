@@ -28,6 +28,17 @@ options:
       - When listing every identity, also read each one in full.
     type: bool
     default: false
+  notifications:
+    description:
+      - Also read the SES v1 per-identity notification topics (bounce, complaint, delivery) of the identities
+        read in full, 100 identities per call.
+    type: bool
+    default: false
+  dns_ttl:
+    description:
+      - TTL given with the records in each identity's C(dns_records).
+    type: int
+    default: 1800
 extends_documentation_fragment:
   - deliverability.ses.aws
 author:
@@ -73,10 +84,61 @@ identities:
       description: PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE or NOT_STARTED.
       type: str
     dkim:
-      description: DKIM status, tokens, origin (AWS_SES or EXTERNAL), key lengths and last key generation.
+      description: DKIM settings and status, as SES reports them.
       type: dict
+      contains:
+        status:
+          description: PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE or NOT_STARTED.
+          type: str
+        signing_enabled:
+          description: Whether SES signs with DKIM.
+          type: bool
+        mode:
+          description: C(easy) (origin AWS_SES) or C(byodkim) (origin EXTERNAL).
+          type: str
+        origin:
+          description: SigningAttributesOrigin as SES reports it.
+          type: str
+        tokens:
+          description: Easy DKIM tokens, or the BYODKIM selector.
+          type: list
+          elements: str
+        current_key_length:
+          description: Length of the Easy DKIM key in use.
+          type: str
+        next_key_length:
+          description: Length of the key SES generates at its next rotation.
+          type: str
+        key_length_change_pending:
+          description: Whether the next rotation changes the key length.
+          type: bool
+        last_key_generation:
+          description: When SES last generated (rotated) the Easy DKIM key, ISO 8601.
+          type: str
+        signing_host_zone:
+          description: The SES signing hosted zone, when reported.
+          type: str
     mail_from:
       description: Custom MAIL FROM domain, its status and the behaviour on MX failure.
+      type: dict
+      contains:
+        domain:
+          description: The MAIL FROM domain, or null.
+          type: str
+        status:
+          description: PENDING, SUCCESS, FAILED or TEMPORARY_FAILURE; null without a MAIL FROM domain.
+          type: str
+        behavior_on_mx_failure:
+          description: USE_DEFAULT_VALUE or REJECT_MESSAGE.
+          type: str
+    dns_records:
+      description:
+        - The records the identity needs (Easy DKIM CNAMEs, MAIL FROM MX and SPF TXT) in the shape
+          M(deliverability.ses.email_identity) returns. A BYODKIM TXT is not included (SES does not return the key).
+      type: list
+      elements: dict
+    notifications:
+      description: With O(notifications=true), topic and include_headers per notification type.
       type: dict
     configuration_set:
       description: The default configuration set of the identity.
@@ -90,8 +152,7 @@ identities:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_identity
-from ansible_collections.deliverability.ses.plugins.module_utils import sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils.identity_module import run_identity_info
 
 
 def main():
@@ -100,29 +161,14 @@ def main():
             identity=dict(type="str"),
             identities=dict(type="list", elements="str"),
             details=dict(type="bool", default=False),
+            notifications=dict(type="bool", default=False),
+            dns_ttl=dict(type="int", default=1800),
         ),
         mutually_exclusive=[("identity", "identities")],
         supports_check_mode=True,
     )
 
-    def body(partial):
-        p = module.params
-        client = module.client("sesv2")
-        if p["identity"] is not None or p["identities"] is not None:
-            names = [p["identity"]] if p["identity"] is not None else p["identities"]
-            names = [normalize_identity(n, "identity" if p["identity"] is not None else "identities") for n in names]
-        else:
-            listed = sesv2.list_identities(client)
-            if not p["details"]:
-                return dict(changed=False, identities=[dict(item, exists=True) for item in listed])
-            names = [item["identity"] for item in listed]
-        result = []
-        for name in names:
-            ident = sesv2.get_identity(client, name)
-            result.append(dict(ident, exists=True) if ident else {"identity": name, "exists": False})
-        return dict(changed=False, identities=result)
-
-    run_module(module, body)
+    run_module(module, lambda partial: run_identity_info(module, partial))
 
 
 if __name__ == "__main__":

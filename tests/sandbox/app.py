@@ -39,8 +39,8 @@ class Faults:
 
     def set(self, rules, seed=0):
         for rule in rules:
-            if rule.get("kind") not in ("throttle", "error", "latency"):
-                raise ValueError("fault kind must be throttle, error or latency: %r" % rule)
+            if rule.get("kind") not in ("throttle", "error", "latency", "not_found"):
+                raise ValueError("fault kind must be throttle, error, latency or not_found: %r" % rule)
         self.rules = [dict(r, _used=0) for r in rules]
         self.rng = random.Random(seed)
 

@@ -251,7 +251,16 @@ def _identify(environ, body: bytes):
 
 
 def fault_response(protocol: str, kind: str):
-    """A throttling or server error in the shape the protocol's clients parse."""
+    """A throttling or server error in the shape the protocol's clients parse.
+
+    ``not_found`` imitates eventual consistency: a resource that was just created is not visible yet.
+    """
+    if kind == "not_found":
+        if protocol == "rest-json":
+            return rest_json_error("NotFoundException", "Resource does not exist yet (sandbox fault)", 404)
+        if protocol == "json":
+            return json_error("ResourceNotFoundException", "Resource does not exist yet (sandbox fault)", 400)
+        return xml_error("InvalidParameterValue", "Resource does not exist yet (sandbox fault)", 400)
     if kind == "throttle":
         if protocol == "rest-json":
             return rest_json_error("TooManyRequestsException", "Too many requests (sandbox fault)", 429)

@@ -1,0 +1,294 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The bodies of the identity modules: options -> desired -> current -> plan -> apply -> result.
+
+Pure pieces (plans, records, keys) live in ``identity``; SES calls in ``sesv2``. These functions only
+orchestrate them, return the result dict and raise DeliverabilityError subclasses (never exit).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
+from ansible_collections.deliverability.ses.plugins.module_utils import record_check, sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, retry_until
+from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_identity
+
+
+def _verified(ident):
+    if ident is None:
+        return False
+    if ident.get("identity_type") == "DOMAIN":
+        return (ident.get("dkim") or {}).get("status") == "SUCCESS"
+    return ident.get("verification_status") == "SUCCESS"
+
+
+def _terminal(ident):
+    if ident.get("identity_type") == "DOMAIN":
+        return (ident.get("dkim") or {}).get("status") in ("SUCCESS", "FAILED")
+    return ident.get("verification_status") in ("SUCCESS", "FAILED")
+
+
+def wait_verified(client, name, records, timeout, nameservers=None):
+    """Poll until verified; on FAILED or timeout raise with the last status and the records DNS lacks."""
+    ident = sesv2.poll(lambda: sesv2.get_identity_visible(client, name), _terminal, timeout)[0]
+    if _verified(ident):
+        return ident
+    if ident.get("identity_type") == "DOMAIN":
+        status = "DKIM status is %s" % (ident.get("dkim") or {}).get("status")
+        missing = record_check.missing_records(records, nameservers)
+        if missing:
+            detail = "records not visible in DNS yet: %s" % record_check.describe(missing)
+        elif records:
+            detail = "all %d records resolve here, SES has not seen them yet" % len(records)
+        else:
+            detail = "no records known to check"
+    else:
+        status = "verification status is %s" % ident.get("verification_status")
+        missing = []
+        detail = "the address owner has not followed the link in SES's verification email"
+    when = "after %ss" % timeout if not _terminal(ident) else "(final)"
+    raise DeliverabilityError("wait: %s: %s %s; %s" % (name, status, when, detail),
+                              identity=ident, dns_records=records, missing_records=missing)
+
+
+def run_email_identity(module, partial):
+    p = module.params
+    name = normalize_identity(p["identity"], "identity")
+    state = p["state"]
+    dkim, key = ({}, None) if state == "absent" else logic.validate_params(name, p)
+    if p["wait_timeout"] < 0:
+        raise InputError("wait_timeout", "must be 0 or more seconds")
+    client = module.client("sesv2")
+    current_ident = sesv2.get_identity(client, name)
+    current = logic.settings_from_identity(current_ident)
+    cs = p.get("configuration_set")
+    if state == "present" and cs and cs != current.get("configuration_set"):
+        if not sesv2.configuration_set_exists(client, cs):
+            raise InputError("configuration_set", "configuration set %r does not exist in this account and "
+                                                  "region; create it first" % cs)
+    actions, after = logic.plan(name, dict(p, dkim=dkim), current)
+    result = {"changed": bool(actions), "actions": [action[0] for action in actions]}
+    if module.module._diff:
+        result["diff"] = {"before": current, "after": after}
+    public_key = key["public_key"] if key else None
+
+    if module.check_mode or not actions:
+        ident = current_ident if state == "present" else None
+        if state == "absent":
+            records = []
+        elif public_key:
+            records = [logic.byodkim_record(dkim["selector"], name, public_key, p["dns_ttl"])]
+        elif current_ident is not None and not (dkim.get("mode") == "easy"
+                                                and current["dkim"].get("mode") == "byodkim"):
+            records = logic.identity_records(current_ident, p["dns_ttl"])
+        else:
+            records = []  # SES makes the Easy DKIM tokens on the call that check mode skips
+    else:
+        applied = []
+        partial.update(changed=False, actions=applied)
+        region = client.meta.region_name
+        try:
+            sesv2.apply_actions(client, actions, private_key=key["api_value"] if key else None,
+                                arn=lambda: sesv2.identity_arn(module.client("sts"), region, name), applied=applied)
+        finally:
+            partial["changed"] = bool(applied)
+            if "diff" in result:
+                partial["diff"] = result["diff"]
+        if state == "absent":
+            ident = None
+            records = []
+        else:
+            ident = sesv2.get_identity_visible(client, name)
+            records = logic.identity_records(ident, p["dns_ttl"], public_key)
+    if state == "present" and ident is not None and not public_key \
+            and (ident.get("dkim") or {}).get("origin") == "EXTERNAL":
+        module.module.warn("%s uses BYODKIM; give dkim.private_key to get its selector TXT in dns_records" % name)
+    partial.update(identity=ident, dns_records=records)
+    if p["wait"] and state == "present" and not module.check_mode and not _verified(ident):
+        ident = wait_verified(client, name, records, p["wait_timeout"], p.get("nameservers"))
+    result.update(identity=ident, dns_records=records)
+    return result
+
+
+def identity_exists(client, name, option="identity"):
+    """The identity (retrying briefly for one just created in an earlier task) or an InputError."""
+    try:
+        return sesv2.get_identity_visible(client, name, timeout=sesv2.EXISTS_TIMEOUT)
+    except DeliverabilityError as exc:
+        if getattr(exc, "code", None) in sesv2.MISSING_CODES:
+            raise InputError(option, "%s is not an SES identity in this account and region; create it with "
+                                     "deliverability.ses.email_identity first" % name)
+        raise
+
+
+def _mail_from_view(ident):
+    mf = (ident or {}).get("mail_from") or {}
+    return {"mail_from_domain": mf.get("domain"), "behavior_on_mx_failure": mf.get("behavior_on_mx_failure")}
+
+
+def run_mail_from(module, partial):
+    p = module.params
+    name = normalize_identity(p["identity"], "identity")
+    state = p["state"]
+    mf_domain = None
+    if state == "present":
+        mf_domain = logic.check_mail_from_domain(p["mail_from_domain"], name)
+    if p["wait_timeout"] < 0:
+        raise InputError("wait_timeout", "must be 0 or more seconds")
+    client = module.client("sesv2")
+    region = client.meta.region_name
+    ident = identity_exists(client, name)
+    current = _mail_from_view(ident)
+    actions, after = logic.mail_from_plan(
+        name, {"state": state, "mail_from_domain": mf_domain, "behavior_on_mx_failure": p["behavior_on_mx_failure"]},
+        current)
+    result = {"changed": bool(actions), "actions": [action[0] for action in actions]}
+    if module.module._diff:
+        result["diff"] = {"before": current, "after": after}
+    status = (ident.get("mail_from") or {}).get("status")
+    if actions and module.check_mode:
+        status = "PENDING" if after["mail_from_domain"] and after["mail_from_domain"] != current["mail_from_domain"] \
+            else (status if after["mail_from_domain"] else None)
+    elif actions:
+        applied = []
+        partial.update(changed=False, actions=applied)
+        try:
+            sesv2.apply_actions(client, actions, applied=applied)
+        finally:
+            partial["changed"] = bool(applied)
+        ident = sesv2.get_identity_visible(client, name)
+        status = (ident.get("mail_from") or {}).get("status")
+    records = logic.mail_from_records(mf_domain, region, p["dns_ttl"]) if state == "present" else []
+    partial.update(identity=ident, dns_records=records, status=status)
+    if p["wait"] and state == "present" and not module.check_mode and status != "SUCCESS":
+        ident = sesv2.poll(lambda: sesv2.get_identity_visible(client, name),
+                           lambda i: (i.get("mail_from") or {}).get("status") in ("SUCCESS", "FAILED"),
+                           p["wait_timeout"])[0]
+        status = (ident.get("mail_from") or {}).get("status")
+        if status != "SUCCESS":
+            missing = record_check.missing_records(records[:1], p.get("nameservers"))
+            detail = ("MX not visible in DNS yet: %s" % record_check.describe(missing) if missing
+                      else "the MX resolves here, SES has not seen it yet")
+            raise DeliverabilityError("wait: %s: MAIL FROM status of %s is %s %s; %s"
+                                      % (name, mf_domain, status,
+                                         "(final)" if status == "FAILED" else "after %ss" % p["wait_timeout"],
+                                         detail),
+                                      identity=ident, dns_records=records, status=status, missing_records=missing)
+    mail_from = (ident.get("mail_from") or {}) if not (actions and module.check_mode) else {
+        "domain": after["mail_from_domain"], "status": status, "behavior_on_mx_failure": after["behavior_on_mx_failure"]}
+    result.update(identity=ident, mail_from=mail_from, status=status, dns_records=records)
+    return result
+
+
+def _notifications_visible(ses_v1, name):
+    def read():
+        got = sesv2.get_notification_attributes(ses_v1, name)
+        if got is None:
+            raise AwsError("GetIdentityNotificationAttributes", "NotFoundException", "%s is not known" % name)
+        return got
+    try:
+        return retry_until(read, sesv2.MISSING_CODES, sesv2.EXISTS_TIMEOUT)
+    except AwsError as exc:
+        if exc.code in sesv2.MISSING_CODES:
+            raise InputError("identity", "%s is not an SES identity in this account and region; create it with "
+                                         "deliverability.ses.email_identity first" % name)
+        raise
+
+
+def _check_topics(module, actions):
+    """A topic that does not exist is reported before anything is changed (when SNS may be read)."""
+    sns = None
+    for action in actions:
+        api = action[1]
+        arn = api.get("SnsTopic")
+        if not arn:
+            continue
+        sns = sns or module.client("sns")
+        try:
+            call(sns, "GetTopicAttributes", TopicArn=arn)
+        except AwsError as exc:
+            if exc.code in ("NotFound", "NotFoundException"):
+                raise InputError("%s.topic" % api["NotificationType"].lower(),
+                                 "SNS topic %s does not exist" % arn)
+            if exc.code not in ("AccessDenied", "AuthorizationError", "AccessDeniedException"):
+                raise
+
+
+def run_identity_notifications(module, partial):
+    p = module.params
+    name = normalize_identity(p["identity"], "identity")
+    logic.validate_notifications(p)
+    ses_v1 = module.client("ses")
+    current = _notifications_visible(ses_v1, name)
+    actions, after = logic.notifications_plan(name, p, current)
+    _check_topics(module, actions)
+    result = {"changed": bool(actions), "actions": [action[0] for action in actions], "identity": name}
+    if module.module._diff:
+        result["diff"] = {"before": current, "after": after}
+    notifications = current
+    if actions and module.check_mode:
+        notifications = after
+    elif actions:
+        applied = []
+        partial.update(changed=False, actions=applied)
+        try:
+            sesv2.apply_actions(ses_v1, actions, applied=applied)
+        finally:
+            partial["changed"] = bool(applied)
+        notifications = _notifications_visible(ses_v1, name)
+    result["notifications"] = notifications
+    return result
+
+
+def describe_identity(ident, region, ttl=logic.DEFAULT_TTL):
+    """An identity read in full, with what an audit needs on top of SES's answer."""
+    out = dict(ident, exists=True)
+    dkim = dict(ident.get("dkim") or {})
+    dkim["mode"] = logic.dkim_mode(dkim.get("origin"))
+    dkim["key_length_change_pending"] = bool(dkim.get("next_key_length") and dkim.get("current_key_length")
+                                             and dkim["next_key_length"] != dkim["current_key_length"])
+    out["dkim"] = dkim
+    records = logic.identity_records(ident, ttl)
+    mail_from = ident.get("mail_from") or {}
+    if mail_from.get("domain"):
+        records += logic.mail_from_records(mail_from["domain"], region, ttl)
+    out["dns_records"] = records
+    return out
+
+
+def _notifications_many(ses_v1, names, chunk=100):
+    """SES v1 notification settings of many identities, 100 per call (the API's limit)."""
+    out = {}
+    for i in range(0, len(names), chunk):
+        resp = call(ses_v1, "GetIdentityNotificationAttributes", Identities=names[i:i + chunk])
+        for name, attrs in (resp.get("NotificationAttributes") or {}).items():
+            out[name] = sesv2.notifications_from_api(attrs)
+    return out
+
+
+def run_identity_info(module, partial):
+    p = module.params
+    client = module.client("sesv2")
+    region = client.meta.region_name
+    if p["identity"] is not None or p["identities"] is not None:
+        option = "identity" if p["identity"] is not None else "identities"
+        names = [p["identity"]] if p["identity"] is not None else p["identities"]
+        names = [normalize_identity(n, option) for n in names]
+    else:
+        listed = sesv2.list_identities(client)
+        if not p["details"]:
+            return dict(changed=False, identities=[dict(item, exists=True) for item in listed])
+        names = [item["identity"] for item in listed]
+    result = []
+    for name in names:
+        ident = sesv2.get_identity(client, name)
+        result.append(describe_identity(ident, region, p["dns_ttl"]) if ident else {"identity": name, "exists": False})
+    if p["notifications"]:
+        found = [r["identity"] for r in result if r["exists"]]
+        notes = _notifications_many(module.client("ses"), found) if found else {}
+        for r in result:
+            if r["exists"]:
+                r["notifications"] = notes.get(r["identity"])
+    return dict(changed=False, identities=result)
