@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         bounces = fact(res, "Record the outcome")["ansible_facts"]["bounce_processing_result"]
 
         step("Reputation report")
-        res = playbook("reputation_report.yml", env, {"report_path": str(reports / "reputation.md")})
+        res = playbook("reputation_report.yml", env, {"report_path": str(reports / "reputation.html")})
         if res.rc not in (0, 2):
             return fail(res, "reputation_report.yml")
         reputation = fact(res, "Record the reputation")["ansible_facts"]["reputation"]
