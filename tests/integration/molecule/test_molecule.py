@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -34,10 +35,10 @@ def test_molecule_scenario(scenario):
     env.pop("AWS_ENDPOINT_URL", None)
     proc = subprocess.run([str(BIN / "molecule"), "test", "-s", scenario], cwd=str(ROOT), env=env,
                           capture_output=True, text=True, timeout=1200)
-    out = proc.stdout + proc.stderr
+    out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     assert proc.returncode == 0, out[-8000:]
-    for step in ("check", "converge", "idempotence", "verify"):
-        assert "%s: Executed: Successful" % step in out or "➜ %s: Executed: Successful" % step in out, (step, out[-4000:])
+    for step in ("create", "check", "converge", "idempotence", "verify", "destroy"):
+        assert re.search(r"\b%s\W+Executed: Successful" % step, out), (step, out[-4000:])
     # destroy stopped the sandbox: nothing answers on the scenario's port any more
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, "the sandbox still answers after destroy"
