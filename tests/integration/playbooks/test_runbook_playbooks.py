@@ -36,14 +36,14 @@ def test_suppression_check_report_and_delist(sandbox, ansible_playbook, tmp_path
     assert [r["email_address"] for r in rows] == ["gone@customer.test"], rows
     assert sandbox.mutating_calls(since=mark) == []
 
-    # check mode: no prompt, no change
+    # check mode: no prompt; the guard still checks the domain (customer.test does not resolve) and refuses
     res = ansible_playbook(str(PLAYBOOKS / "suppression_delist.yml"), check=True,
                            extra_vars={"email": "gone@customer.test", "reason_for_removal": "TICKET-1"})
-    assert res.rc == 0, res
+    assert res.rc != 0 and "refusing to delist gone@customer.test" in res.stdout, res
     assert sandbox.mutating_calls(since=mark) == []
     # not interactive and not confirmed: refused, nothing removed
     res = ansible_playbook(str(PLAYBOOKS / "suppression_delist.yml"),
-                           extra_vars={"email": "gone@customer.test", "reason_for_removal": "TICKET-1"})
+                           extra_vars={"email": "gone@customer.test", "reason_for_removal": "TICKET-1", "force": True})
     assert res.rc != 0 and "Not confirmed; nothing removed." in res.stdout, res
     assert sandbox.mutating_calls(since=mark) == []
     # confirmed: removed and audited
