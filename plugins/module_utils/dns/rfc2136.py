@@ -9,7 +9,7 @@ import traceback
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
-    DNS_PIP_HINT, DnsError, Provider, Record, normalize_value, presentation)
+    DNS_PIP_HINT, DnsError, Provider, Record, normalize_value)
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import split_server
 
 try:
@@ -102,7 +102,8 @@ class Rfc2136Provider(Provider):
         rdtype = dns.rdatatype.from_text(rtype)
         for rrset in resp.answer:
             if rrset.rdtype == rdtype and rrset.name == dns.name.from_text(name + "."):
-                return Record(name, rtype, rdata_values(rtype, rrset), rrset.ttl)
+                return Record(name, rtype, rdata_values(rtype, rrset), rrset.ttl,
+                              raw=[rd.to_text() for rd in rrset])
         return None
 
     def read(self, keys):
@@ -114,7 +115,7 @@ class Rfc2136Provider(Provider):
         return out
 
     def _rdataset(self, record, ttl=None):
-        texts = [presentation(record.type, v) for v in record.values]
+        texts = record.presentations()
         return dns.rdataset.from_text("IN", record.type, record.ttl if ttl is None else ttl, *texts)
 
     def apply(self, changes):

@@ -10,9 +10,9 @@ import re
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    HAS_BOTO3, PIP_HINT, AwsError, InputError, call, paginate)
+    HAS_BOTO3, PIP_HINT, AwsError, InputError, call)
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
-    DnsError, Provider, Record, fqdn, normalize_value, presentation)
+    DnsError, Provider, Record, fqdn, normalize_value)
 
 BATCH = 100  # rrset changes per ChangeResourceRecordSets (AWS allows 1000 records / 32000 characters)
 
@@ -49,24 +49,29 @@ class Route53Provider(Provider):
         return found[0]["Id"].split("/")[-1]
 
     def _read_name(self, name):
-        """Every rrset at ``name`` (one listing call per name)."""
+        """Every rrset at ``name``: ListResourceRecordSets from that name, page by page, until the name changes."""
         out = {}
-        params = dict(HostedZoneId=self.zone_id, StartRecordName=name + ".")
-        for rrset in paginate(self.client, "ListResourceRecordSets", "ResourceRecordSets",
-                              token_key="NextRecordIdentifier", request_token_key="StartRecordIdentifier",
-                              **params):
-            rname = decode_name(rrset["Name"])
-            if rname != name:
-                break
-            if rrset.get("AliasTarget") or rrset.get("SetIdentifier"):
-                continue  # alias and routing-policy records are not managed here
-            rtype = rrset["Type"]
-            try:
-                values = [normalize_value(rtype, r["Value"]) for r in rrset.get("ResourceRecords", [])]
-            except InputError:
-                values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
-            out[(name, rtype)] = Record(name, rtype, values, rrset.get("TTL"))
-        return out
+        params = dict(HostedZoneId=self.zone_id, StartRecordName=name + ".", MaxItems="100")
+        while True:
+            page = call(self.client, "ListResourceRecordSets", **params)
+            for rrset in page.get("ResourceRecordSets", []):
+                if decode_name(rrset["Name"]) != name:
+                    return out
+                if rrset.get("AliasTarget") or rrset.get("SetIdentifier"):
+                    continue  # alias and routing-policy records are not managed here
+                rtype = rrset["Type"]
+                raw = [r["Value"] for r in rrset.get("ResourceRecords", [])]
+                try:
+                    values = [normalize_value(rtype, v) for v in raw]
+                except InputError:
+                    values = raw
+                out[(name, rtype)] = Record(name, rtype, values, rrset.get("TTL"), raw=raw)
+            if not page.get("IsTruncated") or decode_name(page.get("NextRecordName", "")) != name:
+                return out
+            params["StartRecordName"] = page["NextRecordName"]
+            params["StartRecordType"] = page["NextRecordType"]
+            if page.get("NextRecordIdentifier"):
+                params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
     def read(self, keys):
         out = {}
@@ -78,7 +83,7 @@ class Route53Provider(Provider):
     @staticmethod
     def _rrset(record):
         return {"Name": record.name + ".", "Type": record.type, "TTL": record.ttl,
-                "ResourceRecords": [{"Value": presentation(record.type, v)} for v in record.values]}
+                "ResourceRecords": [{"Value": v} for v in record.presentations()]}
 
     def apply(self, changes):
         """DELETE exactly what was read + CREATE the new rrset, so a concurrent change fails the batch."""

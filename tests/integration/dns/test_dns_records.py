@@ -155,3 +155,36 @@ def test_route53_dmarc_check_mode_and_ratchet(ansible_module, sandbox, r53_zone)
     res = ansible_module("dmarc", dict(args, policy="quarantine"))
     assert res.result["changed"] is False and res.result["downgrade_refused"] is True
     assert sandbox.mutating_calls(since=mark) == []
+
+
+def test_records_split_elsewhere_are_equal_and_still_updatable(ansible_module, bind, zone, rfc2136):
+    """A TXT another tool split at 200 bytes is the same value (no change), and an update's prerequisite
+    uses the rdata as read, so it still matches."""
+    import dns.query
+    import dns.tsigkeyring
+    import dns.update
+    value = "v=DKIM1; k=rsa; p=" + "B" * 300
+    keyring = dns.tsigkeyring.from_text({bind.key_name: bind.key_secret})
+    upd = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm="hmac-sha256")
+    upd.add("k._domainkey", 300, "TXT", '"%s" "%s"' % (value[:200], value[200:]))
+    assert dns.query.tcp(upd, "127.0.0.1", port=bind.port, timeout=5).rcode() == 0
+    args = dict(rfc2136, records=[{"name": "k._domainkey", "type": "TXT", "values": [value]}])
+    assert ansible_module("dns_records", args).result["changed"] is False
+    res = ansible_module("dns_records", dict(args, records=[{"name": "k._domainkey", "type": "TXT",
+                                                             "values": [value, "second"]}]))
+    assert res.rc == 0 and res.result["changed"] is True, res
+    assert len(bind.query("k._domainkey." + zone, "TXT")) == 2
+
+
+def test_route53_record_written_elsewhere_is_updated(ansible_module, sandbox, r53_zone):
+    name, zone_id = r53_zone
+    r53 = sandbox.boto3_client("route53")
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE",
+        "ResourceRecordSet": {"Name": "x." + name, "Type": "TXT", "TTL": 60,
+                              "ResourceRecords": [{"Value": '"ab" "cd"'}]}}]})
+    args = {"provider": "route53", "zone": name, "records": [{"name": "x", "type": "TXT", "values": ["abcd"]}]}
+    assert ansible_module("dns_records", args).result["changed"] is False
+    res = ansible_module("dns_records", dict(args, records=[{"name": "x", "type": "TXT", "values": ["ef"]}]))
+    assert res.rc == 0 and res.result["changed"] is True, res
+    assert r53_rrsets(sandbox, zone_id)[("x." + name, "TXT")] == ['"ab" "cd"'.replace('" "', '" "'), '"ef"'] or \
+        sorted(r53_rrsets(sandbox, zone_id)[("x." + name, "TXT")]) == ['"abcd"', '"ef"']
