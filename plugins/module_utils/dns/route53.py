@@ -14,6 +14,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DnsError, Provider, Record, fqdn, normalize_value)
 
+LIST_THRESHOLD = 8  # more names than this: list the whole zone instead of one listing per name
 BATCH = 100  # rrset changes per ChangeResourceRecordSets (AWS allows 1000 records / 32000 characters)
 
 
@@ -48,14 +49,18 @@ class Route53Provider(Provider):
                              % (len(found), self.zone, ", ".join(z["Id"].split("/")[-1] for z in found)))
         return found[0]["Id"].split("/")[-1]
 
-    def _read_name(self, name):
-        """Every rrset at ``name``: ListResourceRecordSets from that name, page by page, until the name changes."""
+    def _list(self, name=None):
+        """rrsets of the zone from ``name`` on (all of them without), page by page; with ``name``, only those
+        at that name (Route 53 lists in name order, so the listing stops at the first other name)."""
         out = {}
-        params = dict(HostedZoneId=self.zone_id, StartRecordName=name + ".", MaxItems="100")
+        params = dict(HostedZoneId=self.zone_id, MaxItems="300")
+        if name:
+            params["StartRecordName"] = name + "."
         while True:
             page = call(self.client, "ListResourceRecordSets", **params)
             for rrset in page.get("ResourceRecordSets", []):
-                if decode_name(rrset["Name"]) != name:
+                rname = decode_name(rrset["Name"])
+                if name and rname != name:
                     return out
                 if rrset.get("AliasTarget") or rrset.get("SetIdentifier"):
                     continue  # alias and routing-policy records are not managed here
@@ -65,20 +70,27 @@ class Route53Provider(Provider):
                     values = [normalize_value(rtype, v) for v in raw]
                 except InputError:
                     values = raw
-                out[(name, rtype)] = Record(name, rtype, values, rrset.get("TTL"), raw=raw)
-            if not page.get("IsTruncated") or decode_name(page.get("NextRecordName", "")) != name:
+                out[(rname, rtype)] = Record(rname, rtype, values, rrset.get("TTL"), raw=raw)
+            if not page.get("IsTruncated") or (name and decode_name(page.get("NextRecordName", "")) != name):
                 return out
             params["StartRecordName"] = page["NextRecordName"]
             params["StartRecordType"] = page["NextRecordType"]
             if page.get("NextRecordIdentifier"):
                 params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+            else:
+                params.pop("StartRecordIdentifier", None)
 
     def read(self, keys):
-        out = {}
-        for name in sorted({k[0] for k in keys}):
-            found = self._read_name(name)
-            out.update({k: v for k, v in found.items() if k in keys})
-        return out
+        """Few names: one listing from each name; more than LIST_THRESHOLD: the whole zone, 300 rrsets a call."""
+        keys = set(keys)
+        names = sorted({k[0] for k in keys})
+        found = {}
+        if len(names) > LIST_THRESHOLD:
+            found = self._list()
+        else:
+            for name in names:
+                found.update(self._list(name))
+        return dict((k, v) for k, v in found.items() if k in keys)
 
     @staticmethod
     def _rrset(record):

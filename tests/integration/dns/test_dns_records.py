@@ -215,3 +215,25 @@ def test_rfc2136_many_records_axfr_read_and_split_updates(bind, zone, rfc2136, m
     fallback = get_provider(dict(rfc2136, key_algorithm="hmac-sha256"))
     assert run_changes(fallback, desired)["changed"] is False
     assert getattr(fallback, "transfers", 0) == 0
+
+
+def test_route53_many_records_batches_and_paginated_listing(sandbox, r53_zone):
+    """320 rrsets: CHANGE batches of 100 rrsets, and the whole-zone read follows Route 53's pagination."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import desired_from_params, run_changes
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
+
+    class Module:
+        def client(self, service):
+            return sandbox.boto3_client(service)
+
+    name, zone_id = r53_zone
+    desired = desired_from_params([{"name": "n%03d" % i, "type": "TXT", "values": ["v%d" % i]} for i in range(320)], name)
+    provider = get_provider({"provider": "route53", "zone": name, "wait": True}, Module())
+    mark = sandbox.mark()
+    assert run_changes(provider, desired)["changed"] is True
+    ops = [r["operation"] for r in sandbox.requests(mark)]
+    assert ops.count("ChangeResourceRecordSets") == 4 and ops.count("GetChange") == 4
+    mark = sandbox.mark()
+    assert run_changes(provider, desired)["changed"] is False
+    ops = [r["operation"] for r in sandbox.requests(mark)]
+    assert ops == ["ListResourceRecordSets"] * 2  # 322 rrsets (with SOA and NS), 300 a page
