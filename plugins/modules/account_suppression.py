@@ -27,7 +27,7 @@ extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.suppression.audit
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""
