@@ -128,8 +128,7 @@ class BulkRun:
         if not todo:
             return
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo))) as pool:
-            for _ in pool.map(fn, todo):
-                pass
+            list(pool.map(fn, todo))
 
     def partial_result(self):
         return {"results": self.results, "counts": self.counts(), "audit_records": 0, "changed": False}

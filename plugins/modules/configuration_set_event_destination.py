@@ -177,7 +177,7 @@ def main():
              else "UpdateConfigurationSetEventDestination",
              ConfigurationSetName=set_name, EventDestinationName=name, EventDestination=cs.destination_request(want))
         partial.update(changed=True, action=action)
-        _, after = cs.get_destination(client, set_name, name)
+        after = cs.get_destination(client, set_name, name)[1]
         return dict(result, event_destination=after)
 
     run_module(module, body)

@@ -108,3 +108,17 @@ def test_bulk_invalid_input_changes_nothing(sandbox, ansible_module, audit_log, 
     res = ansible_module("suppressed_destinations", {"addresses": ["a@example.test"], "concurrency": 64})
     assert res.rc != 0 and res.result["msg"].startswith("concurrency:")
     assert sandbox.mutating_calls(since=mark) == [] and audit_log.lines() == []
+
+
+def test_bulk_rides_out_throttling(sandbox, ansible_module, audit_log):
+    addresses = ["t%03d@%s" % (i, MX_DOMAIN) for i in range(60)]
+    sandbox.post("faults", {"rules": [{"operation": "PutSuppressedDestination", "kind": "throttle", "rate": 0.3},
+                                      {"operation": "GetSuppressedDestination", "kind": "throttle", "rate": 0.3}],
+                            "seed": 7})
+    res = ansible_module("suppressed_destinations", {"addresses": addresses, "reason": "BOUNCE", "concurrency": 8,
+                                                     "audit_log": str(audit_log.path)})
+    injected = sandbox.get("faults")["injected"]
+    assert res.rc == 0, res
+    assert res.result["counts"]["put"] == 60 and len(audit_log.lines()) == 60
+    assert injected.get("throttle:PutSuppressedDestination", 0) > 5, injected
+    assert len(_listed(sandbox)) == 60
