@@ -334,3 +334,36 @@ def test_filter_renders_what_the_module_returns(sandbox, ansible_playbook):
     ]}
     res = ansible_playbook(play)
     assert res.rc == 0, res
+
+
+@pytest.mark.bind
+def test_byodkim_2048_txt_published_through_rfc2136(sandbox, bind, ansible_module):
+    """The returned rdata goes into BIND as one TXT of two strings; SES (sandbox) then reports SUCCESS."""
+    private, public = rsa_key(2048)
+    args = {"identity": "fleet.test", "dkim": {"mode": "byodkim", "selector": "sel1", "private_key": private}}
+    res = ansible_module(M, args)
+    assert res.rc == 0, res
+    records = res.result["dns_records"]
+    publish_bind(bind, "fleet.test", records)
+    try:
+        answer = bind.query("sel1._domainkey.fleet.test", "TXT")
+        assert len(answer) == 1 and answer[0] == records[0]["rdata"][0]
+        res = ansible_module(M, dict(args, wait=True, wait_timeout=30))
+        assert res.rc == 0, res
+        assert res.result["identity"]["dkim"]["status"] == "SUCCESS"
+        assert res.result["changed"] is False
+    finally:
+        publish_bind(bind, "fleet.test", records, delete=True)
+
+
+def test_throttling_is_absorbed(sandbox, ansible_module):
+    sandbox.post("faults", {"rules": [{"operation": "GetEmailIdentity", "kind": "throttle", "rate": 0.5},
+                                      {"operation": "CreateEmailIdentity", "kind": "throttle", "count": 1}],
+                            "seed": 3})
+    res = ansible_module(M, {"identity": "busy.example.com"})
+    assert res.rc == 0, res
+    assert res.result["changed"] is True
+    injected = sandbox.get("faults")["injected"]
+    assert injected.get("throttle:CreateEmailIdentity") == 1
+    creates = [r for r in sandbox.requests() if r["operation"] == "CreateEmailIdentity" and not r["fault"]]
+    assert len(creates) == 1
