@@ -20,8 +20,12 @@ def ops(sandbox, since):
 
 
 def test_create_rerun_unchanged_and_records(sandbox, ansible_module):
+    mark = sandbox.mark()
     res = ansible_module(M, {"identity": "Example.COM.", "tags": {"team": "mail"}})
     assert res.rc == 0, res
+    # API economy: read, create, read back; nothing else
+    assert [r["operation"] for r in sandbox.requests(since=mark)] == [
+        "GetEmailIdentity", "CreateEmailIdentity", "GetEmailIdentity"]
     out = res.result
     assert out["changed"] is True
     assert out["actions"] == ["CreateEmailIdentity"]
@@ -43,6 +47,7 @@ def test_create_rerun_unchanged_and_records(sandbox, ansible_module):
     assert again.result["actions"] == []
     assert again.result["dns_records"] == out["dns_records"]
     assert ops(sandbox, mark) == []
+    assert [r["operation"] for r in sandbox.requests(since=mark)] == ["GetEmailIdentity"]  # one read per run
 
 
 def test_check_mode_predicts_and_writes_nothing(sandbox, ansible_module):

@@ -318,3 +318,27 @@ def test_mail_from_plan():
     assert actions == [("PutEmailIdentityMailFromAttributes", {"EmailIdentity": "example.com"})]
     assert after2["mail_from_domain"] is None
     assert logic.mail_from_plan("example.com", {"state": "absent"}, cur)[0] == []
+
+
+# ------------------------------------------------------------------------------------------ properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=1200))
+def test_split_txt_property(text):
+    parts = logic.split_txt(text)
+    assert "".join(parts) == text
+    assert all(len(p.encode("utf-8")) <= 255 for p in parts)
+    assert all(parts) or parts == [""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=900))
+def test_txt_rdata_parses_back_to_the_same_strings(text):
+    import dns.rdata
+    rec = logic.record("x.example.com", "TXT", logic.split_txt(text))
+    assert len(rec["rdata"]) == 1
+    parsed = dns.rdata.from_text("IN", "TXT", rec["rdata"][0])
+    assert b"".join(parsed.strings).decode() == text
