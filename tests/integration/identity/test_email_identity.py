@@ -262,7 +262,7 @@ def test_email_address_identity(sandbox, ansible_module):
     assert "verification status is PENDING" in res.result["msg"]
     assert res.result["identity"]["identity"] == "Sender@example.com"
     assert res.result["dns_records"] == []
-    assert res.result["changed"] is True
+    assert res.result["changed"] is True and res.result["actions"] == ["CreateEmailIdentity"]
     sandbox.post("verify-email", {"identity": "Sender@example.com"})
     res = ansible_module(M, {"identity": "Sender@example.com", "wait": True, "wait_timeout": 10})
     assert res.rc == 0 and res.result["changed"] is False
