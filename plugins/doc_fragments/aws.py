@@ -65,8 +65,8 @@ options:
     type: int
     default: 8
 notes:
-  - "Every option above can be set once per play with
-    C(module_defaults: {group/deliverability.ses.ses: {...}})."
+  - "Every option above can be set once per play through the action group:
+    C(module_defaults) with C(group/deliverability.ses.ses)."
   - Errors from AWS are reported with the API operation and the AWS error code.
 requirements:
   - python >= 3.9

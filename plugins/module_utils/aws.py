@@ -121,8 +121,7 @@ def paginate(client, operation, result_key, token_key="NextToken", request_token
     """Yield every item of a paginated listing, whatever the page count."""
     while True:
         page = call(client, operation, **params)
-        for item in page.get(result_key, []):
-            yield item
+        yield from page.get(result_key, [])
         token = page.get(token_key)
         if not token:
             return

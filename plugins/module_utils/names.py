@@ -37,7 +37,7 @@ def split_email(value, option="email"):
     """Return (local, domain) with the domain normalised; the local part is kept as given (SES does)."""
     if not isinstance(value, str) or "@" not in value:
         raise InputError(option, "%r is not an email address (expected local@domain)" % (value,))
-    local, _, domain = value.strip().rpartition("@")
+    local, dummy, domain = value.strip().rpartition("@")
     if not local or len(local.encode("utf-8")) > 64:
         raise InputError(option, "%r has an empty or over-long (>64 bytes) local part" % value)
     if any(c in local for c in "\r\n\x00 ") and not (local.startswith('"') and local.endswith('"')):

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -34,18 +35,21 @@ class Sandbox:
         self.proc = None
 
     def start(self, timeout=60):
-        cmd = [self.python, "-m", "tests.sandbox", "--port", str(self.port)]
+        cmd = [self.python, "-m", "tests.sandbox", "--port", str(self.port), "--quiet"]
         for server in self.dns_servers:
             cmd += ["--dns-server", server]
         if self.request_log:
             cmd += ["--request-log", str(self.request_log)]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        self.proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=subprocess.PIPE,
+        # a file, not a pipe: nobody reads a pipe while tests run, and a full pipe would stall the server
+        self.output = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env, stdout=self.output,
                                      stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("sandbox exited: %s" % self.proc.stdout.read())
+                self.output.seek(0)
+                raise RuntimeError("sandbox exited: %s" % self.output.read())
             try:
                 self.get("health")
                 return self
@@ -62,8 +66,9 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc and self.proc.stdout:
-            self.proc.stdout.close()
+        if getattr(self, "output", None):
+            self.output.close()
+            self.output = None
         self.proc = None
 
     def __enter__(self):

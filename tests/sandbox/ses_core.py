@@ -760,6 +760,8 @@ class SesRegion:
                                      subject="Amazon SES Email Event Notification")
 
     def _count(self, ts, attempts=0, bounces=0, complaints=0):
+        if not (attempts or bounces or complaints):
+            return  # simulator traffic leaves no data point, as in SES
         bucket = ts.replace(minute=ts.minute - ts.minute % 15, second=0, microsecond=0)
         point = self.stats.setdefault(bucket, {"DeliveryAttempts": 0, "Bounces": 0, "Complaints": 0, "Rejects": 0})
         point["DeliveryAttempts"] += attempts
@@ -872,11 +874,13 @@ class Sandbox:
             from moto.cloudwatch.models import cloudwatch_backends
             backend = cloudwatch_backends[region.account_id][region.region]
             attempts = max(region.counts["attempts"], 1)
+            # moto keeps metric timestamps naive (UTC) and compares them with naive query bounds
+            stamp = now().replace(tzinfo=None)
             backend.put_metric_data("AWS/SES", [
                 {"MetricName": "Reputation.BounceRate", "Value": region.counts["bounces"] / attempts,
-                 "Unit": "None", "Timestamp": now()},
+                 "Unit": "None", "Timestamp": stamp},
                 {"MetricName": "Reputation.ComplaintRate", "Value": region.counts["complaints"] / attempts,
-                 "Unit": "None", "Timestamp": now()},
+                 "Unit": "None", "Timestamp": stamp},
             ])
         except Exception:  # noqa: BLE001 - metrics are a convenience; sending must not fail for them
             pass

@@ -6,9 +6,11 @@ Routing uses botocore's own service models, so a path the SDK produces is a path
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import re
 import uuid
+from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
@@ -24,14 +26,38 @@ def is_mutating(operation: str | None) -> bool:
     return bool(operation) and not operation.startswith(READ_PREFIXES)
 
 
+def _models(service: str):
+    """botocore's model, then the one the AWS CLI bundles (it may be older: paths differ)."""
+    yield _SESSION.get_service_model(service)
+    try:
+        import awscli
+        from botocore.model import ServiceModel
+    except ImportError:
+        return
+    base = Path(awscli.__file__).parent / "botocore" / "data" / service
+    for path in sorted(base.glob("*/service-2.json*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as f:
+            yield ServiceModel(json.load(f), service_name=service)
+
+
 class RestRouter:
-    """Match (method, raw path) of a REST service to an operation of its botocore model."""
+    """Match (method, raw path) of a REST service to an operation of its botocore model(s)."""
 
     def __init__(self, service: str):
-        self.model = _SESSION.get_service_model(service)
         self.routes = []
-        for name in self.model.operation_names:
-            op = self.model.operation_model(name)
+        seen = set()
+        for model in _models(service):
+            self._add(model, seen)
+        # the most specific (longest literal) route wins, as in the SDK's own test routers
+        self.routes.sort(key=lambda r: -r[0])
+
+    def _add(self, model, seen):
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            if (op.http["method"], op.http["requestUri"]) in seen:
+                continue
+            seen.add((op.http["method"], op.http["requestUri"]))
             uri = op.http["requestUri"]
             path, _, query = uri.partition("?")
             pattern = "^"
@@ -48,8 +74,6 @@ class RestRouter:
             literal = len(re.sub(r"\{[^}]+\}", "", path))
             required_query = [q.split("=")[0] for q in query.split("&") if q and "=" not in q]
             self.routes.append((literal, op.http["method"], re.compile(pattern), required_query, op))
-        # the most specific (longest literal) route wins, as in the SDK's own test routers
-        self.routes.sort(key=lambda r: -r[0])
 
     def match(self, method: str, raw_path: str, query: dict):
         for _, m, rx, req_q, op in self.routes:

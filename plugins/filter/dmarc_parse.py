@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: dmarc_parse
+short_description: Parse a DMARC record into a dictionary of tags
+version_added: 0.1.0
+description:
+  - Validates a DMARC record and returns its tags as a dictionary, C(rua) / C(ruf) as lists of URIs
+    (split at commas), C(pct) / C(ri) as integers, policies and alignment lower-case.
+  - Only the tags present in the record are returned. The inverse of P(deliverability.ses.dmarc_build#filter).
+  - The input may be given in zone-file form (C("v=DMARC1; " "p=none")); the strings are joined first.
+options:
+  _input:
+    description: The DMARC record text.
+    type: str
+    required: true
+author:
+  - Deliverability maintainers (@deliverability)
+"""
+
+EXAMPLES = r"""
+- name: Read the policy of a published record
+  ansible.builtin.debug:
+    msg: "{{ ('v=DMARC1; p=reject; rua=mailto:a@example.com,mailto:b@example.net' | deliverability.ses.dmarc_parse).rua }}"
+  # ['mailto:a@example.com', 'mailto:b@example.net']
+"""
+
+RETURN = r"""
+_value:
+  description: The tags of the record.
+  type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import txt_unquote
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
+
+
+def dmarc_parse(text):
+    try:
+        return dmarc.parse(txt_unquote(text))
+    except dmarc.DmarcError as exc:
+        raise AnsibleFilterError("dmarc_parse: %s" % exc)
+
+
+class FilterModule:
+    def filters(self):
+        return {"dmarc_parse": dmarc_parse}

@@ -1,0 +1,379 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The DNS record model, its normalisation, the provider interface and the shared change core.
+
+Data flows one way: desired records -> current rrsets (provider.read) -> changes (pure) -> provider.apply
+unless in check mode -> result with diff. Providers only read rrsets and apply a list of changes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+
+TXT_CHUNK = 255
+RECORD_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "NS", "PTR", "SRV", "TXT")
+DNS_PIP_HINT = "pip install dnspython (see requirements.txt) on the host that runs the module"
+
+
+class DnsError(DeliverabilityError):
+    """A DNS operation failed; carries the rcode (or the exception class) and the server."""
+
+    def __init__(self, operation, rcode, message, server=None):
+        msg = "%s failed: %s: %s" % (operation, rcode, message)
+        if server:
+            msg += " (server %s)" % server
+        super().__init__(msg, operation=operation, rcode=rcode, server=server)
+        self.operation = operation
+        self.rcode = rcode
+
+
+# ----------------------------------------------------------------------------------------- names
+def fqdn(name):
+    """Lower-case, no trailing dot."""
+    return (name or "").strip().rstrip(".").lower()
+
+
+def absolute_name(name, zone, option="name"):
+    """A record name given as FQDN, FQDN with a dot, relative to the zone, or ``@`` -> FQDN in ``zone``."""
+    zone = fqdn(zone)
+    if name is None:
+        raise InputError(option, "a record name is required")
+    raw = str(name).strip()
+    if raw in ("", "@"):
+        return zone
+    absolute = raw.endswith(".")
+    name = fqdn(raw)
+    if name == zone or name.endswith("." + zone):
+        return name
+    if absolute:
+        raise InputError(option, "%r is not inside zone %s" % (raw, zone))
+    return "%s.%s" % (name, zone)
+
+
+# ----------------------------------------------------------------------------------------- TXT
+def txt_unquote(value):
+    """The logical TXT value: ``"a" "b"`` (zone-file presentation) -> ``ab``; an unquoted value as it is."""
+    value = "" if value is None else str(value)
+    stripped = value.strip()
+    if not stripped.startswith('"'):
+        return value
+    parts, cur, inq, esc, i = [], [], False, False, 0
+    data = stripped
+    while i < len(data):
+        ch = data[i]
+        if esc:
+            if ch.isdigit() and i + 2 < len(data) and data[i:i + 3].isdigit():
+                cur.append(chr(int(data[i:i + 3])))
+                i += 3
+                esc = False
+                continue
+            cur.append(ch)
+            esc = False
+        elif ch == "\\" and inq:
+            esc = True
+        elif ch == '"':
+            if inq:
+                parts.append("".join(cur))
+                cur = []
+            inq = not inq
+        elif inq:
+            cur.append(ch)
+        elif not ch.isspace():
+            # text outside quotes: not a presentation string after all
+            return value
+        i += 1
+    if inq:
+        return value
+    return "".join(parts)
+
+
+def txt_split(value, size=TXT_CHUNK):
+    """Split a logical TXT value into strings of at most ``size`` bytes (never at commas or spaces)."""
+    data = value.encode("utf-8")
+    if not data:
+        return [b""]
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+def _escape(chunk):
+    out = []
+    for b in chunk:
+        c = chr(b)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif 32 <= b < 127:
+            out.append(c)
+        else:
+            out.append("\\%03d" % b)
+    return "".join(out)
+
+
+def txt_quote(value):
+    """Zone-file presentation of a logical TXT value: 255-byte strings, each quoted and escaped."""
+    return " ".join('"%s"' % _escape(chunk) for chunk in txt_split(value))
+
+
+# ----------------------------------------------------------------------------------------- values
+def _target(v):
+    return fqdn(v) or "."
+
+
+def normalize_value(rtype, value, option="values"):
+    """The canonical form of one value, so that equal records compare equal."""
+    if value is None:
+        raise InputError(option, "a %s value may not be empty" % rtype)
+    if rtype == "TXT":
+        return txt_unquote(value)
+    text = " ".join(str(value).split())
+    if not text:
+        raise InputError(option, "a %s value may not be empty" % rtype)
+    if rtype in ("A", "AAAA"):
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            raise InputError(option, "%r is not an IP address for an %s record" % (text, rtype))
+        if (rtype == "A") != (addr.version == 4):
+            raise InputError(option, "%r is not an IPv%s address" % (text, 4 if rtype == "A" else 6))
+        return str(addr)
+    if rtype in ("CNAME", "NS", "PTR"):
+        return _target(text)
+    if rtype == "MX":
+        parts = text.split()
+        if len(parts) != 2 or not parts[0].isdigit():
+            raise InputError(option, "%r is not an MX value (expected 'PREFERENCE HOST', e.g. '10 mx.example.com')"
+                             % text)
+        return "%d %s" % (int(parts[0]), _target(parts[1]))
+    if rtype == "SRV":
+        parts = text.split()
+        if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
+            raise InputError(option, "%r is not an SRV value (expected 'PRIORITY WEIGHT PORT TARGET')" % text)
+        return "%d %d %d %s" % (int(parts[0]), int(parts[1]), int(parts[2]), _target(parts[3]))
+    if rtype == "CAA":
+        parts = text.split(None, 2)
+        if len(parts) != 3 or not parts[0].isdigit():
+            raise InputError(option, "%r is not a CAA value (expected 'FLAGS TAG \"VALUE\"')" % text)
+        return '%d %s "%s"' % (int(parts[0]), parts[1].lower(), txt_unquote(parts[2]))
+    return text
+
+
+def presentation(rtype, value):
+    """The zone-file form of a canonical value (absolute targets end in a dot)."""
+    if rtype == "TXT":
+        return txt_quote(value)
+    if rtype in ("CNAME", "NS", "PTR"):
+        return value.rstrip(".") + "."
+    if rtype == "MX":
+        pref, host = value.split()
+        return "%s %s." % (pref, host.rstrip("."))
+    if rtype == "SRV":
+        a, b, c, host = value.split()
+        return "%s %s %s %s." % (a, b, c, host.rstrip("."))
+    return value
+
+
+# ----------------------------------------------------------------------------------------- model
+class Record:
+    """One rrset: name (FQDN, lower-case, no dot), type, canonical values (sorted, unique), ttl."""
+
+    __slots__ = ("name", "type", "values", "ttl")
+
+    def __init__(self, name, rtype, values, ttl=None):
+        self.name = fqdn(name)
+        self.type = rtype.upper()
+        self.values = tuple(sorted(set(values)))
+        self.ttl = ttl
+
+    @property
+    def key(self):
+        return (self.name, self.type)
+
+    def to_dict(self):
+        return {"name": self.name, "type": self.type, "ttl": self.ttl, "values": list(self.values)}
+
+    def zone_lines(self):
+        return ["%s. %s IN %s %s" % (self.name, self.ttl if self.ttl is not None else "", self.type,
+                                     presentation(self.type, v)) for v in self.values]
+
+    def __eq__(self, other):
+        return isinstance(other, Record) and (self.key, self.values, self.ttl) == (other.key, other.values, other.ttl)
+
+    def __hash__(self):
+        return hash((self.key, self.values, self.ttl))
+
+    def __repr__(self):
+        return "Record(%r, %r, %r, ttl=%r)" % (self.name, self.type, self.values, self.ttl)
+
+
+class Change:
+    """What one rrset becomes: ``before`` (None = absent) -> ``after`` (None = deleted)."""
+
+    __slots__ = ("before", "after")
+
+    def __init__(self, before, after):
+        self.before = before
+        self.after = after
+
+    @property
+    def action(self):
+        if self.before is None:
+            return "create"
+        if self.after is None:
+            return "delete"
+        return "update"
+
+    @property
+    def key(self):
+        return (self.before or self.after).key
+
+    def to_dict(self):
+        return {"action": self.action, "name": self.key[0], "type": self.key[1],
+                "before": self.before.to_dict() if self.before else None,
+                "after": self.after.to_dict() if self.after else None}
+
+
+class Provider:
+    """A DNS backend. Subclasses set ``name`` and implement ``read`` and ``apply``; nothing else.
+
+    ``read(keys)`` returns ``{(name, type): Record}`` for the rrsets that exist (canonical values);
+    ``apply(changes)`` writes a list of :class:`Change` so that a concurrent change is not clobbered
+    (the ``before`` of each change is a precondition) or raises :class:`DnsError`.
+    """
+
+    name = None
+    writes = True
+
+    def __init__(self, zone, params, module=None):
+        self.zone = fqdn(zone)
+        self.params = params
+        self.module = module
+
+    def read(self, keys):
+        raise NotImplementedError
+
+    def apply(self, changes):
+        raise NotImplementedError
+
+
+# ----------------------------------------------------------------------------------------- desired state
+class Desired:
+    """One desired rrset change as the user asked for it."""
+
+    __slots__ = ("name", "type", "values", "ttl", "state", "exclusive")
+
+    def __init__(self, name, rtype, values, ttl=None, state="present", exclusive=False):
+        self.name = name
+        self.type = rtype
+        self.values = values
+        self.ttl = ttl
+        self.state = state
+        self.exclusive = exclusive
+
+
+def desired_from_params(records, zone, option="records"):
+    """Validate and normalise the ``records`` option into :class:`Desired` items."""
+    out = []
+    seen = {}
+    for idx, rec in enumerate(records or []):
+        where = "%s[%d]" % (option, idx)
+        if not isinstance(rec, dict):
+            raise InputError(where, "each record is a dictionary with name, type and values")
+        rtype = str(rec.get("type") or "").upper()
+        if rtype not in RECORD_TYPES:
+            raise InputError(where + ".type", "%r is not one of %s" % (rec.get("type"), ", ".join(RECORD_TYPES)))
+        name = absolute_name(rec.get("name"), zone, where + ".name")
+        raw = rec.get("values")
+        if raw is None and rec.get("value") is not None:
+            raw = [rec.get("value")]
+        if isinstance(raw, str):
+            raw = [raw]
+        state = rec.get("state") or "present"
+        if state not in ("present", "absent"):
+            raise InputError(where + ".state", "%r is not one of present, absent" % state)
+        values = [normalize_value(rtype, v, where + ".values") for v in (raw or [])]
+        if state == "present" and not values:
+            raise InputError(where + ".values", "at least one value is required with state=present")
+        if rtype == "CNAME" and len(set(values)) > 1:
+            raise InputError(where + ".values", "a CNAME has exactly one value, got %d" % len(set(values)))
+        ttl = rec.get("ttl")
+        if ttl is not None:
+            try:
+                ttl = int(ttl)
+            except (TypeError, ValueError):
+                raise InputError(where + ".ttl", "%r is not a number of seconds" % (ttl,))
+            if not 0 <= ttl <= 2147483647:
+                raise InputError(where + ".ttl", "%r is out of range 0..2147483647" % ttl)
+        if (name, rtype) in seen:
+            raise InputError(where, "%s %s is already given as %s; give each name and type once"
+                             % (name, rtype, seen[(name, rtype)]))
+        seen[(name, rtype)] = where
+        out.append(Desired(name, rtype, values, ttl, state, bool(rec.get("exclusive", False))))
+    return out
+
+
+def plan(desired, current, default_ttl=300):
+    """Pure: the changes that bring ``current`` ({key: Record}) to ``desired`` (list of Desired).
+
+    ``present`` adds the given values and keeps other values of the same name and type unless
+    ``exclusive``; ``absent`` removes the given values (all of them when none are given, or with
+    ``exclusive``). A CNAME is single-valued, so ``present`` replaces it.
+    """
+    changes = []
+    for d in desired:
+        before = current.get((d.name, d.type))
+        have = set(before.values) if before else set()
+        want = set(d.values)
+        if d.state == "present":
+            after_values = want if (d.exclusive or d.type == "CNAME") else have | want
+        elif d.exclusive or not want:
+            after_values = set()
+        else:
+            after_values = have - want
+        ttl = d.ttl if d.ttl is not None else (before.ttl if before and before.ttl is not None else default_ttl)
+        after = Record(d.name, d.type, after_values, ttl) if after_values else None
+        if before is None and after is None:
+            continue
+        if before is not None and after is not None and before == after:
+            continue
+        changes.append(Change(before, after))
+    return changes
+
+
+def run_changes(provider, desired, check_mode=False, default_ttl=300, partial=None):
+    """Read, plan and (unless check mode) apply; returns the result fields every DNS module shares."""
+    keys = [(d.name, d.type) for d in desired]
+    current = provider.read(keys)
+    changes = plan(desired, current, default_ttl)
+    if changes and not check_mode and provider.writes:
+        provider.apply(changes)
+        if partial is not None:
+            partial["changes"] = [c.to_dict() for c in changes]
+    final = dict(current)
+    for c in changes:
+        if c.after is None:
+            final.pop(c.key, None)
+        else:
+            final[c.key] = c.after
+    records = [final[k] for k in keys if k in final]
+    result = {
+        "changed": bool(changes) and provider.writes,
+        "changes": [c.to_dict() for c in changes],
+        "records": [r.to_dict() for r in records],
+        "zone_lines": [line for r in records for line in r.zone_lines()],
+        "diff": diff_of(changes),
+    }
+    return result
+
+
+def diff_of(changes):
+    """``{before, after}`` as YAML-friendly text keyed by ``name TYPE``, only for the changed rrsets."""
+    before, after = {}, {}
+    for c in changes:
+        label = "%s %s" % c.key
+        if c.before is not None:
+            before[label] = {"ttl": c.before.ttl, "values": list(c.before.values)}
+        if c.after is not None:
+            after[label] = {"ttl": c.after.ttl, "values": list(c.after.values)}
+    return {"before": before, "after": after}

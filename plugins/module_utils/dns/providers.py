@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The provider registry (by name) and the options every DNS-writing module shares.
+
+A provider is one file in this package defining ``PROVIDER`` (a :class:`base.Provider` subclass with a
+unique ``name``); it is registered by the import line below. Modules only know the name.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import none as _none
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import rfc2136 as _rfc2136
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import route53 as _route53
+from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+
+REGISTRY = {m.PROVIDER.name: m.PROVIDER for m in (_route53, _rfc2136, _none)}
+
+DNS_PROVIDER_ARGUMENT_SPEC = dict(
+    provider=dict(type="str", required=True, choices=sorted(REGISTRY)),
+    zone=dict(type="str"),
+    server=dict(type="str"),
+    port=dict(type="int"),
+    key_name=dict(type="str", no_log=False),
+    key_secret=dict(type="str", no_log=True),
+    key_algorithm=dict(type="str", default="hmac-sha256", choices=list(_rfc2136.KEY_ALGORITHMS)),
+    dns_timeout=dict(type="float", default=10.0),
+    hosted_zone_id=dict(type="str"),
+    private_zone=dict(type="bool"),
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=300),
+)
+
+
+def get_provider(params, module=None, zone=None):
+    name = params.get("provider")
+    if name not in REGISTRY:
+        raise InputError("provider", "%r is not one of %s" % (name, ", ".join(sorted(REGISTRY))))
+    zone = normalize_domain(zone or params.get("zone"), "zone")
+    return REGISTRY[name](zone, params, module)
+
+
+def lookup_resolver(params):
+    """The resolver for lookups beyond the managed rrsets (SPF includes, report authorisations):
+    ``nameservers`` when given, else the rfc2136/none ``server``, else the system resolver."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
+    servers = params.get("nameservers")
+    if not servers and params.get("provider") in ("rfc2136", "none") and params.get("server"):
+        server = params["server"]
+        if params.get("port") and server.count(":") == 0:
+            server = "%s:%d" % (server, params["port"])
+        servers = [server]
+    return Resolver(servers, timeout=float(params.get("dns_timeout") or 5))

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""RFC 2136 dynamic update with TSIG (dnspython), reads by TCP queries to the same server."""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
+    DNS_PIP_HINT, DnsError, Provider, Record, normalize_value, presentation)
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import split_server
+
+try:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdataclass
+    import dns.rdataset
+    import dns.rdatatype
+    import dns.tsig
+    import dns.tsigkeyring
+    import dns.update
+    HAS_DNSPYTHON = True
+    DNSPYTHON_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised by the missing-library test
+    HAS_DNSPYTHON = False
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+
+KEY_ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5")
+
+
+def require_dnspython():
+    if not HAS_DNSPYTHON:
+        raise DnsError("import dnspython", "ImportError", "the dnspython library is missing: " + DNS_PIP_HINT)
+
+
+def rdata_values(rdtype_text, rrset):
+    """Canonical values of a dnspython rrset."""
+    out = []
+    for rd in rrset:
+        if rdtype_text == "TXT":
+            out.append(b"".join(rd.strings).decode("utf-8", "replace"))
+        else:
+            out.append(normalize_value(rdtype_text, rd.to_text()))
+    return out
+
+
+class Rfc2136Provider(Provider):
+    name = "rfc2136"
+
+    def __init__(self, zone, params, module=None):
+        super().__init__(zone, params, module)
+        require_dnspython()
+        if not params.get("server"):
+            raise InputError("server", "is required with provider=rfc2136")
+        self.host, self.port = split_server(params["server"], params.get("port") or 53, option="server")
+        if params.get("port"):
+            self.port = params["port"]
+        self.timeout = float(params.get("dns_timeout") or 10)
+        self.keyring = None
+        self.keyalgorithm = None
+        if params.get("key_name"):
+            if not params.get("key_secret"):
+                raise InputError("key_secret", "is required with key_name")
+            algorithm = (params.get("key_algorithm") or "hmac-sha256").lower()
+            if algorithm not in KEY_ALGORITHMS:
+                raise InputError("key_algorithm", "%r is not one of %s" % (algorithm, ", ".join(KEY_ALGORITHMS)))
+            try:
+                self.keyring = dns.tsigkeyring.from_text({params["key_name"]: params["key_secret"]})
+            except Exception as exc:  # noqa: BLE001 - binascii errors for a bad secret
+                raise InputError("key_secret", "is not a base64 TSIG secret (%s)" % type(exc).__name__)
+            self.keyalgorithm = dns.name.from_text(algorithm)
+        self.server_text = "%s:%d" % (self.host, self.port)
+
+    def _send(self, operation, message):
+        try:
+            return dns.query.tcp(message, self.host, port=self.port, timeout=self.timeout)
+        except dns.tsig.PeerError as exc:
+            raise DnsError(operation, type(exc).__name__, "TSIG rejected by the server (%s): check key_name, "
+                           "key_secret and key_algorithm" % exc, self.server_text)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise DnsError(operation, type(exc).__name__, str(exc) or repr(exc), self.server_text)
+
+    def query(self, name, rtype):
+        """The rrset the server holds for name/rtype as a Record, or None."""
+        q = dns.message.make_query(name + ".", rtype)
+        q.flags &= ~dns.flags.RD
+        if self.keyring:
+            q.use_tsig(self.keyring, keyname=self.params["key_name"], algorithm=self.keyalgorithm)
+        resp = self._send("query %s %s" % (name, rtype), q)
+        rcode = resp.rcode()
+        if rcode == dns.rcode.NXDOMAIN:
+            return None
+        if rcode != dns.rcode.NOERROR:
+            raise DnsError("query %s %s" % (name, rtype), dns.rcode.to_text(rcode), "the server refused the read",
+                           self.server_text)
+        rdtype = dns.rdatatype.from_text(rtype)
+        for rrset in resp.answer:
+            if rrset.rdtype == rdtype and rrset.name == dns.name.from_text(name + "."):
+                return Record(name, rtype, rdata_values(rtype, rrset), rrset.ttl)
+        return None
+
+    def read(self, keys):
+        out = {}
+        for name, rtype in keys:
+            rec = self.query(name, rtype)
+            if rec is not None:
+                out[(name, rtype)] = rec
+        return out
+
+    def _rdataset(self, record, ttl=None):
+        texts = [presentation(record.type, v) for v in record.values]
+        return dns.rdataset.from_text("IN", record.type, record.ttl if ttl is None else ttl, *texts)
+
+    def apply(self, changes):
+        """One atomic UPDATE: a prerequisite per rrset (exactly as read, or absent), then the change."""
+        upd = dns.update.UpdateMessage(self.zone + ".", keyring=self.keyring,
+                                       keyname=self.params.get("key_name"), keyalgorithm=self.keyalgorithm)
+        for c in changes:
+            name = dns.name.from_text(c.key[0] + ".")
+            if c.before is None:
+                upd.absent(name, c.key[1])
+            else:
+                upd.present(name, self._rdataset(c.before, ttl=0))  # RFC 2136 2.4.2: TTL 0
+        for c in changes:
+            name = dns.name.from_text(c.key[0] + ".")
+            if c.after is None:
+                upd.delete(name, c.key[1])
+            elif c.before is None:
+                upd.add(name, self._rdataset(c.after))
+            else:
+                upd.replace(name, self._rdataset(c.after))
+        resp = self._send("UPDATE %s" % self.zone, upd)
+        rcode = resp.rcode()
+        if rcode != dns.rcode.NOERROR:
+            hint = {
+                dns.rcode.NXRRSET: "an rrset changed since it was read (a concurrent change); nothing was written",
+                dns.rcode.YXRRSET: "an rrset appeared since it was read (a concurrent change); nothing was written",
+                dns.rcode.YXDOMAIN: "a name appeared since it was read; nothing was written",
+                dns.rcode.NXDOMAIN: "a name disappeared since it was read; nothing was written",
+                dns.rcode.REFUSED: "the server refused the update: check allow-update / the TSIG key",
+                dns.rcode.NOTAUTH: "the server is not authoritative for the zone or the TSIG key is wrong",
+                dns.rcode.NOTZONE: "a name is outside the zone",
+            }.get(rcode, "the update was not applied")
+            raise DnsError("UPDATE %s" % self.zone, dns.rcode.to_text(rcode), hint, self.server_text)
+
+
+PROVIDER = Rfc2136Provider

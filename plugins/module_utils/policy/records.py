@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The SPF and DMARC modules' logic: read the TXT rrset, compute the one record, publish it through the
+shared change core, leaving every other TXT value of the name alone."""
+
+from __future__ import annotations
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Desired, run_changes
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
+from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, spf
+
+
+def merge_results(results):
+    """Combine several run_changes results into one (changed, changes, records, zone_lines, diff)."""
+    out = {"changed": False, "changes": [], "records": [], "zone_lines": [], "diff": {"before": {}, "after": {}}}
+    for r in results:
+        out["changed"] = out["changed"] or r["changed"]
+        for key in ("changes", "records", "zone_lines"):
+            out[key].extend(r[key])
+        out["diff"]["before"].update(r["diff"]["before"])
+        out["diff"]["after"].update(r["diff"]["after"])
+    return out
+
+
+def _publish(provider, name, others, value, ttl, check_mode, partial):
+    desired = Desired(name, "TXT", sorted(set(others) | {value}), ttl=ttl, state="present", exclusive=True)
+    return run_changes(provider, [desired], check_mode=check_mode, partial=partial)
+
+
+# ----------------------------------------------------------------------------------------- SPF
+def ensure_spf(params, module, check_mode, partial, warn):
+    domain = normalize_domain(params["domain"], "domain")
+    provider = get_provider(params, module, zone=params.get("zone") or domain)
+    try:
+        adds = [spf.parse_term(m.strip()).raw for m in params["mechanisms"] or []]
+    except spf.SpfError as exc:
+        raise InputError("mechanisms", str(exc))
+    try:
+        [spf.parse_term(m.strip()) for m in params["remove"] or []]
+    except spf.SpfError as exc:
+        raise InputError("remove", str(exc))
+    current = provider.read([(domain, "TXT")]).get((domain, "TXT"))
+    values = list(current.values) if current else []
+    existing = [v for v in values if spf.is_spf(v)]
+    others = [v for v in values if not spf.is_spf(v)]
+    if len(existing) > 1:
+        raise DeliverabilityError(
+            "%s has %d SPF records, which makes SPF fail (permerror) for every message: %s. Merge them into one "
+            "by hand (dns_records with state=absent for the extra one); this module never adds another."
+            % (domain, len(existing), " | ".join(existing)), domain=domain)
+    before = existing[0] if existing else None
+    try:
+        after = spf.merge(before, add=adds, remove=params["remove"] or [], all_qualifier=params["all_qualifier"])
+    except spf.SpfError as exc:
+        if params["all_qualifier"] is not None and "all" in str(exc):
+            raise InputError("all_qualifier", str(exc))
+        if before is None:
+            raise InputError("mechanisms", str(exc))
+        raise DeliverabilityError("cannot merge into the SPF record of %s (%r): %s" % (domain, before, exc),
+                                  record=before)
+    if before is not None and spf.normalize(before) == after:
+        after = before  # same terms: keep the text exactly as published
+    resolver = lookup_resolver(params)
+    counted = spf.count_lookups(domain, resolver.lookup, record=after)
+    lookups = counted.to_dict()
+    if counted.errors:
+        for err in counted.errors:
+            warn("SPF lookup counting for %s: %s" % (domain, err))
+    if after != before:
+        over = counted.count > spf.MAX_LOOKUPS
+        void_over = counted.void > spf.MAX_VOID_LOOKUPS
+        if (over or void_over) and not params["force"]:
+            old = spf.count_lookups(domain, resolver.lookup, record=before).count if before else 0
+            raise DeliverabilityError(
+                "refusing to publish the SPF record of %s: it would need %d DNS lookups (limit %d; now %d)%s, "
+                "and receivers then fail SPF (permerror) for all mail. Lookups: %s. Remove or flatten an include, "
+                "or set force=true." % (domain, counted.count, spf.MAX_LOOKUPS, old,
+                                        " and %d void lookups (limit 2)" % counted.void if void_over else "",
+                                        counted.describe()),
+                lookups=lookups, record=after, previous=before)
+        if over or void_over:
+            warn("force=true: publishing an SPF record of %s with %d lookups (%d void)"
+                 % (domain, counted.count, counted.void))
+    elif counted.count > spf.MAX_LOOKUPS:
+        warn("the SPF record of %s already needs %d DNS lookups (limit 10): %s"
+             % (domain, counted.count, counted.describe()))
+    result = _publish(provider, domain, others, after, params.get("ttl"), check_mode, partial)
+    result.update(record=after, previous=before, lookups=lookups)
+    return result
+
+
+# ----------------------------------------------------------------------------------------- DMARC
+DMARC_OPTIONS = (("policy", "p"), ("subdomain_policy", "sp"), ("pct", "pct"), ("rua", "rua"), ("ruf", "ruf"),
+                 ("adkim", "adkim"), ("aspf", "aspf"), ("fo", "fo"))
+
+
+def ensure_dmarc(params, module, check_mode, partial, warn):
+    domain = normalize_domain(params["domain"], "domain")
+    name = "_dmarc." + domain
+    provider = get_provider(params, module, zone=params.get("zone") or domain)
+    current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
+    values = list(current_rrset.values) if current_rrset else []
+    existing = [v for v in values if dmarc.is_dmarc(v)]
+    others = [v for v in values if not dmarc.is_dmarc(v)]
+    parsed = []
+    for text in existing:
+        try:
+            parsed.append(dmarc.parse(text))
+        except dmarc.DmarcError as exc:
+            if not params["allow_downgrade"]:
+                raise DeliverabilityError(
+                    "the DMARC record of %s is invalid (%s): %r. The ratchet cannot tell whether a change weakens it; "
+                    "fix it, or set allow_downgrade=true to replace it." % (domain, exc, text), record=text)
+    current = max(parsed, key=dmarc.strength) if parsed else None
+    if len(existing) > 1:
+        warn("%s has %d DMARC records (receivers ignore all of them); they are replaced by one" % (name, len(existing)))
+    desired = dict(current) if current else {"v": "DMARC1"}
+    for option, tag in DMARC_OPTIONS:
+        value = params.get(option)
+        if value is None:
+            continue
+        if isinstance(value, list) and not value:
+            desired.pop(tag, None)
+        else:
+            desired[tag] = value
+    stage = None
+    if params["advance"]:
+        stage = dmarc.next_stage(current, params["stages"] or dmarc.DEFAULT_STAGES)
+        desired["p"] = stage["policy"]
+        desired["pct"] = stage.get("pct", 100)
+    if desired.get("p") is None:
+        raise InputError("policy", "is required when %s has no DMARC record (one of none, quarantine, reject)" % domain)
+    if desired.get("pct") == 100 and (not current or "pct" not in current) and params.get("pct") is None:
+        desired.pop("pct")  # 100 is the default; written only when asked for
+    try:
+        checked = dmarc.parse(dmarc.build(desired))
+    except dmarc.DmarcError as exc:
+        tag = str(exc).split(":", maxsplit=1)[0]
+        option = dict((t, o) for o, t in DMARC_OPTIONS).get(tag, "policy")
+        raise InputError(option, str(exc))
+    result_tags, downgrades = dmarc.ratchet(current, checked, allow_downgrade=params["allow_downgrade"])
+    for d in downgrades:
+        if params["allow_downgrade"]:
+            warn("allow_downgrade=true: DMARC %s of %s weakened from %s to %s"
+                 % (d["tag"], domain, d["current"], d["requested"]))
+        else:
+            warn("refused to weaken DMARC %s of %s from %s to %s (set allow_downgrade=true to allow)"
+                 % (d["tag"], domain, d["current"], d["requested"]))
+    text = dmarc.build(result_tags)
+    if len(existing) == 1 and current == result_tags:
+        text = existing[0]  # the same tags: keep the published text as it is
+    results = [_publish(provider, name, others, text, params.get("ttl"), check_mode, partial)]
+    authorizations = []
+    if params["external_destinations"] != "ignore":
+        resolver = None
+        zones = [normalize_domain(z, "report_zones") for z in params.get("report_zones") or []]
+        for dest in dmarc.report_domains(result_tags, domain):
+            auth_name = dmarc.authorization_name(domain, dest)
+            zone = next((z for z in zones if dest == z or dest.endswith("." + z)), None)
+            entry = {"destination": dest, "name": auth_name, "managed": bool(zone)}
+            if zone and params["external_destinations"] == "publish":
+                r = run_changes(get_provider(params, module, zone=zone),
+                                [Desired(auth_name, "TXT", ["v=DMARC1"], ttl=params.get("ttl"))],
+                                check_mode=check_mode, partial=partial)
+                results.append(r)
+                entry.update(authorized=True, published=r["changed"])
+            else:
+                resolver = resolver or lookup_resolver(params)
+                try:
+                    found = resolver.lookup(auth_name, "TXT")
+                    entry["authorized"] = any(dmarc.is_dmarc(v) for v in found)
+                except DeliverabilityError as exc:
+                    entry.update(authorized=False, error=exc.msg)
+                entry["published"] = False
+                if not entry["authorized"]:
+                    warn("%s does not authorise DMARC reports for %s: publish TXT \"v=DMARC1\" at %s, or reports "
+                         "to it are dropped" % (dest, domain, auth_name))
+            authorizations.append(entry)
+    result = merge_results(results)
+    result.update(record=text, previous=existing[0] if len(existing) == 1 else (existing or None),
+                  tags=result_tags, downgrades=downgrades,
+                  downgrade_refused=bool(downgrades) and not params["allow_downgrade"],
+                  report_authorizations=authorizations, stage=stage)
+    return result

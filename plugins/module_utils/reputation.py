@@ -1,0 +1,239 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Account reputation: bounce and complaint rates, enforcement status, thresholds, and CloudWatch alarms.
+
+AWS reviews an account at a 5% bounce rate (pause risk at 10%) and at a 0.1% complaint rate (pause risk at 0.5%).
+The collection's defaults warn well before that: bounces 2.5% / 5%, complaints 0.05% / 0.1%.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, call
+
+THRESHOLDS = {
+    "bounce": {"warning": 0.025, "critical": 0.05},
+    "complaint": {"warning": 0.0005, "critical": 0.001},
+}
+METRICS = {"bounce": "Reputation.BounceRate", "complaint": "Reputation.ComplaintRate"}
+LEVELS = ("ok", "warning", "critical")
+ENFORCEMENT_LEVEL = {"HEALTHY": "ok", "PROBATION": "critical", "SHUTDOWN": "critical"}
+
+
+def worst(levels):
+    order = {"unknown": -1, "ok": 0, "warning": 1, "critical": 2}
+    known = [lv for lv in levels if lv in order]
+    return max(known, key=lambda lv: order[lv]) if known else "unknown"
+
+
+def level(value, warning, critical):
+    if value is None:
+        return "unknown"
+    if value >= critical:
+        return "critical"
+    if value >= warning:
+        return "warning"
+    return "ok"
+
+
+def _utc(value):
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+    return None
+
+
+def _iso(value):
+    value = _utc(value)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def rates_from_statistics(points, since=None):
+    """Bounce and complaint rates over GetSendStatistics data points (the last two weeks, 15-minute buckets),
+    optionally only those at or after ``since``."""
+    attempts = bounces = complaints = rejects = 0
+    used = []
+    for point in points or []:
+        stamp = _utc(point.get("Timestamp"))
+        if since is not None and stamp is not None and stamp < since:
+            continue
+        used.append(stamp)
+        attempts += int(point.get("DeliveryAttempts") or 0)
+        bounces += int(point.get("Bounces") or 0)
+        complaints += int(point.get("Complaints") or 0)
+        rejects += int(point.get("Rejects") or 0)
+    stamps = [s for s in used if s is not None]
+    return {
+        "source": "statistics",
+        "delivery_attempts": attempts, "bounces": bounces, "complaints": complaints, "rejects": rejects,
+        "bounce_rate": (float(bounces) / attempts) if attempts else None,
+        "complaint_rate": (float(complaints) / attempts) if attempts else None,
+        "data_points": len(used),
+        "first": _iso(min(stamps)) if stamps else None,
+        "last": _iso(max(stamps)) if stamps else None,
+    }
+
+
+def read_statistics(ses_v1, since=None):
+    return rates_from_statistics(call(ses_v1, "GetSendStatistics").get("SendDataPoints") or [], since)
+
+
+def read_cloudwatch(cloudwatch, lookback_hours=24.0, period=300, now=None):
+    """The latest value of each AWS/SES Reputation.* metric within the lookback, in one GetMetricData call."""
+    end = now or dt.datetime.now(dt.timezone.utc)
+    start = end - dt.timedelta(hours=lookback_hours)
+    queries = [{"Id": key, "ReturnData": True,
+                "MetricStat": {"Metric": {"Namespace": "AWS/SES", "MetricName": name}, "Period": int(period),
+                               "Stat": "Maximum"}}
+               for key, name in sorted(METRICS.items())]
+    out = {"source": "cloudwatch", "bounce_rate": None, "complaint_rate": None,
+           "bounce_rate_time": None, "complaint_rate_time": None}
+    params = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end + dt.timedelta(minutes=1),
+              "ScanBy": "TimestampDescending"}
+    while True:
+        page = call(cloudwatch, "GetMetricData", **params)
+        for res in page.get("MetricDataResults") or []:
+            pairs = sorted(zip(res.get("Timestamps") or [], res.get("Values") or []),
+                           key=lambda p: _utc(p[0]) or end, reverse=True)
+            key = res.get("Id")
+            if pairs and key in METRICS and out[key + "_rate"] is None:
+                out[key + "_rate"] = float(pairs[0][1])
+                out[key + "_rate_time"] = _iso(pairs[0][0])
+        if not page.get("NextToken"):
+            return out
+        params["NextToken"] = page["NextToken"]
+
+
+def account_status(sesv2):
+    acct = call(sesv2, "GetAccount")
+    quota = acct.get("SendQuota") or {}
+    return {
+        "enforcement_status": acct.get("EnforcementStatus"),
+        "sending_enabled": acct.get("SendingEnabled"),
+        "production_access": acct.get("ProductionAccessEnabled"),
+        "max_24_hour_send": quota.get("Max24HourSend"),
+        "max_send_rate": quota.get("MaxSendRate"),
+        "sent_last_24_hours": quota.get("SentLast24Hours"),
+        "suppressed_reasons": list((acct.get("SuppressionAttributes") or {}).get("SuppressedReasons") or []),
+    }
+
+
+def assess(statistics, cloudwatch, account, thresholds):
+    """Levels per metric (CloudWatch's value when there is one - it is what AWS enforces on - else the
+    statistics'), for the account, and overall; with the reasons in words."""
+    checks, reasons = {}, []
+    for key in ("bounce", "complaint"):
+        value, source = None, None
+        if cloudwatch and cloudwatch.get(key + "_rate") is not None:
+            value, source = cloudwatch[key + "_rate"], "cloudwatch"
+        elif statistics and statistics.get(key + "_rate") is not None:
+            value, source = statistics[key + "_rate"], "statistics"
+        limits = thresholds[key]
+        lv = level(value, limits["warning"], limits["critical"])
+        checks[key] = {"rate": value, "source": source, "level": lv, "warning": limits["warning"],
+                       "critical": limits["critical"]}
+        if lv in ("warning", "critical"):
+            reasons.append("%s rate %.4f%% >= %s threshold %.4f%% (%s)"
+                           % (key, value * 100, lv, limits[lv] * 100, source))
+    acct_level = "unknown"
+    if account:
+        acct_level = ENFORCEMENT_LEVEL.get(account.get("enforcement_status"), "warning")
+        if acct_level != "ok":
+            reasons.append("account enforcement status is %s" % account.get("enforcement_status"))
+        if account.get("sending_enabled") is False:
+            acct_level = "critical"
+            reasons.append("sending is paused for the account")
+    checks["account"] = {"level": acct_level}
+    overall = worst([checks["bounce"]["level"], checks["complaint"]["level"], acct_level])
+    return checks, overall, reasons
+
+
+def should_fail(overall, fail_on):
+    if fail_on == "never":
+        return False
+    if fail_on == "warning":
+        return overall in ("warning", "critical")
+    return overall == "critical"
+
+
+# ---------------------------------------------------------------------- alarms
+ALARM_FIELDS = ("MetricName", "Namespace", "Statistic", "Period", "EvaluationPeriods", "DatapointsToAlarm",
+                "Threshold", "ComparisonOperator", "TreatMissingData", "AlarmActions", "OKActions",
+                "InsufficientDataActions", "ActionsEnabled", "AlarmDescription")
+
+
+def desired_alarms(prefix, thresholds, levels, alarm_actions, ok_actions, period, evaluation_periods,
+                   datapoints_to_alarm, treat_missing_data, statistic="Average"):
+    alarms = {}
+    for key in ("bounce", "complaint"):
+        for lv in levels:
+            name = "%s-%s-rate-%s" % (prefix, key, lv)
+            alarms[name] = {
+                "AlarmName": name,
+                "AlarmDescription": "SES %s rate at or above %.4g%% (%s; managed by deliverability.ses)"
+                                    % (key, thresholds[key][lv] * 100, lv),
+                "MetricName": METRICS[key], "Namespace": "AWS/SES", "Statistic": statistic,
+                "Period": int(period), "EvaluationPeriods": int(evaluation_periods),
+                "DatapointsToAlarm": int(datapoints_to_alarm or evaluation_periods),
+                "Threshold": float(thresholds[key][lv]), "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+                "TreatMissingData": treat_missing_data, "AlarmActions": sorted(alarm_actions or []),
+                "OKActions": sorted(ok_actions or []), "InsufficientDataActions": [], "ActionsEnabled": True,
+            }
+    return alarms
+
+
+def comparable(alarm):
+    """The fields we manage, normalised (sorted action lists, rounded threshold, defaults filled)."""
+    out = {}
+    for field in ALARM_FIELDS:
+        value = alarm.get(field)
+        if field in ("AlarmActions", "OKActions", "InsufficientDataActions"):
+            value = sorted(value or [])
+        elif field == "Threshold" and value is not None:
+            value = round(float(value), 10)
+        elif field == "DatapointsToAlarm" and value is None:
+            value = alarm.get("EvaluationPeriods")
+        elif field == "TreatMissingData" and value is None:
+            value = "missing"
+        out[field] = value
+    return out
+
+
+def current_alarms(cloudwatch, names):
+    found = {}
+    params = {"AlarmNames": list(names), "AlarmTypes": ["MetricAlarm"]}
+    while True:
+        page = call(cloudwatch, "DescribeAlarms", **params)
+        for alarm in page.get("MetricAlarms") or []:
+            found[alarm["AlarmName"]] = alarm
+        if not page.get("NextToken"):
+            return found
+        params["NextToken"] = page["NextToken"]
+
+
+def plan_alarms(desired, current, state):
+    """(to_put, to_delete, before, after) - before/after hold the managed fields of every alarm concerned."""
+    before = dict((name, comparable(alarm)) for name, alarm in sorted(current.items()))
+    if state == "absent":
+        return [], sorted(current), before, {}
+    to_put = [name for name, alarm in sorted(desired.items())
+              if name not in current or comparable(current[name]) != comparable(alarm)]
+    after = dict((name, comparable(alarm)) for name, alarm in sorted(desired.items()))
+    return to_put, [], before, after
+
+
+def apply_alarms(cloudwatch, desired, to_put, to_delete):
+    done = []
+    for name in to_put:
+        call(cloudwatch, "PutMetricAlarm", **desired[name])
+        done.append(name)
+    if to_delete:
+        call(cloudwatch, "DeleteAlarms", AlarmNames=list(to_delete))
+    return done
+
+
+__all__ = ["AwsError", "THRESHOLDS", "account_status", "apply_alarms", "assess", "current_alarms", "desired_alarms",
+           "plan_alarms", "rates_from_statistics", "read_cloudwatch", "read_statistics", "should_fail"]

@@ -1,0 +1,268 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: dmarc
+short_description: Publish a domain's DMARC record, never weakening a stricter one (the ratchet)
+version_added: 0.1.0
+description:
+  - Ensures the TXT record at C(_dmarc.<domain>) holds one DMARC record built from the options, with the tags
+    in a canonical order. Options that are not given keep the value of the existing record.
+  - The ratchet. A run never weakens the existing policy, unless O(allow_downgrade=true). Weaker means a
+    lower O(policy) (C(none) < C(quarantine) < C(reject)), the same policy with a lower O(pct), a weaker
+    O(subdomain_policy), or strict alignment relaxed. The attempted downgrade is reported in
+    RV(downgrades) and as a warning, and the stricter values stay.
+  - Staged rollout. Either set O(policy) and O(pct) per stage, or set O(advance=true) to move one step along
+    O(stages) (by default none, quarantine 25 %, quarantine 100 %, reject 25 %, reject 100 %) per run.
+  - External report destinations. For every C(mailto:) address of O(rua) / O(ruf) outside the domain, the
+    C(<domain>._report._dmarc.<destination>) authorisation record is checked; with
+    O(external_destinations=publish) it is published when the destination is in one of O(report_zones)
+    (same provider).
+  - Other TXT values at C(_dmarc.<domain>) are left alone.
+options:
+  domain:
+    description:
+      - The domain the policy is for (the record goes to C(_dmarc.<domain>)).
+    type: str
+    required: true
+  policy:
+    description:
+      - The C(p) tag. Required when the domain has no DMARC record yet (unless O(advance=true)).
+    type: str
+    choices: [none, quarantine, reject]
+  subdomain_policy:
+    description:
+      - The C(sp) tag, the policy for subdomains (defaults to O(policy) for receivers).
+    type: str
+    choices: [none, quarantine, reject]
+  pct:
+    description:
+      - The C(pct) tag, the percentage of failing mail the policy applies to (0..100). 100 is written only when
+        given.
+    type: int
+  rua:
+    description:
+      - Aggregate report destinations. Addresses (C(dmarc@example.com)) or URIs (C(mailto:dmarc@example.com)).
+        They are joined with commas in one TXT string, never split. An empty list removes the tag.
+    type: list
+    elements: str
+  ruf:
+    description:
+      - Failure report destinations, as for O(rua).
+    type: list
+    elements: str
+  adkim:
+    description:
+      - DKIM alignment, V(r) relaxed or V(s) strict.
+    type: str
+    choices: [r, s]
+  aspf:
+    description:
+      - SPF alignment, V(r) relaxed or V(s) strict.
+    type: str
+    choices: [r, s]
+  fo:
+    description:
+      - Failure reporting options, colon-separated C(0), C(1), C(d), C(s) (for example C(1:d)).
+    type: str
+  allow_downgrade:
+    description:
+      - Allow a run to weaken the existing policy (and replace an invalid existing record).
+    type: bool
+    default: false
+  advance:
+    description:
+      - Move the policy one stage forward along O(stages) from the published one (a new record starts at the
+        first stage). Overrides O(policy) and O(pct). Meant for a scheduled rollout job; each run that advances
+        reports C(changed).
+    type: bool
+    default: false
+  stages:
+    description:
+      - The rollout stages for O(advance), weakest first.
+    type: list
+    elements: dict
+    suboptions:
+      policy:
+        description: The policy of the stage.
+        type: str
+        required: true
+        choices: [none, quarantine, reject]
+      pct:
+        description: The percentage of the stage.
+        type: int
+        default: 100
+  external_destinations:
+    description:
+      - What to do about report destinations outside O(domain). V(check) looks up the authorisation records
+        and warns about missing ones; V(publish) also publishes them into O(report_zones); V(ignore) does
+        neither.
+    type: str
+    choices: [check, publish, ignore]
+    default: check
+  report_zones:
+    description:
+      - Zones managed with the same provider options where authorisation records of external destinations may be
+        published (O(external_destinations=publish)).
+    type: list
+    elements: str
+  nameservers:
+    description:
+      - Nameservers (C(host) or C(host:port)) for checking authorisation records in zones not managed here.
+        By default O(server) for V(rfc2136) / V(none), otherwise the system resolver.
+    type: list
+    elements: str
+  ttl:
+    description:
+      - TTL of the TXT rrsets. By default the existing TTL, or 300 for a new rrset.
+    type: int
+extends_documentation_fragment:
+  - deliverability.ses.dns_provider
+  - deliverability.ses.aws
+attributes:
+  check_mode:
+    support: full
+    description: Predicts the change exactly and writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the TXT rrsets before and after.
+notes:
+  - External destinations are told apart by name (a destination that is neither O(domain), its parent nor its
+    subdomain), without the public suffix list.
+author:
+  - Deliverability maintainers (@deliverability)
+"""
+
+EXAMPLES = r"""
+- name: Start monitoring with reports to two mailboxes (one external, authorised in a zone we manage)
+  deliverability.ses.dmarc:
+    provider: route53
+    domain: example.com
+    policy: none
+    rua: [dmarc@example.com, reports@dmarc.example.net]
+    external_destinations: publish
+    report_zones: [example.net]
+
+- name: Quarantine a quarter of failing mail; a later run asking for p=none is refused
+  deliverability.ses.dmarc:
+    provider: rfc2136
+    server: ns1.example.com
+    key_name: ansible
+    key_secret: "{{ vault_tsig_secret }}"
+    domain: example.com
+    policy: quarantine
+    pct: 25
+
+- name: Weekly job - one step further towards reject
+  deliverability.ses.dmarc:
+    provider: route53
+    domain: example.com
+    advance: true
+"""
+
+RETURN = r"""
+record:
+  description: The DMARC record after the run (or as it would be, in check mode).
+  returned: success
+  type: str
+  sample: v=DMARC1; p=quarantine; pct=25; rua=mailto:dmarc@example.com,mailto:reports@dmarc.example.net
+previous:
+  description: The DMARC record before, or null.
+  returned: success
+  type: raw
+tags:
+  description: The tags of RV(record) as a dictionary (C(rua) / C(ruf) as lists).
+  returned: success
+  type: dict
+downgrades:
+  description: Each attempted weakening, with the tag, the current and the requested value.
+  returned: success
+  type: list
+  elements: dict
+downgrade_refused:
+  description: Whether a downgrade was attempted and refused (O(allow_downgrade=false)).
+  returned: success
+  type: bool
+stage:
+  description: With O(advance=true), the stage now published.
+  returned: success
+  type: dict
+report_authorizations:
+  description: One entry per external report destination.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    destination:
+      description: The destination domain.
+      type: str
+    name:
+      description: The authorisation record name, C(<domain>._report._dmarc.<destination>).
+      type: str
+    authorized:
+      description: Whether the destination authorises the reports (after publishing, if it did).
+      type: bool
+    managed:
+      description: Whether the destination is in one of O(report_zones).
+      type: bool
+    published:
+      description: Whether this run published (or would publish) the authorisation record.
+      type: bool
+changes:
+  description: The rrset changes, as in M(deliverability.ses.dns_records).
+  returned: success
+  type: list
+  elements: dict
+records:
+  description: The TXT rrsets afterwards.
+  returned: success
+  type: list
+  elements: dict
+zone_lines:
+  description: The TXT rrsets in zone-file syntax.
+  returned: success
+  type: list
+  elements: str
+"""
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.records import ensure_dmarc
+
+POLICIES = ["none", "quarantine", "reject"]
+
+
+def main():
+    spec = dict(DNS_PROVIDER_ARGUMENT_SPEC)
+    spec.update(
+        domain=dict(type="str", required=True),
+        policy=dict(type="str", choices=POLICIES),
+        subdomain_policy=dict(type="str", choices=POLICIES),
+        pct=dict(type="int"),
+        rua=dict(type="list", elements="str"),
+        ruf=dict(type="list", elements="str"),
+        adkim=dict(type="str", choices=["r", "s"]),
+        aspf=dict(type="str", choices=["r", "s"]),
+        fo=dict(type="str"),
+        allow_downgrade=dict(type="bool", default=False),
+        advance=dict(type="bool", default=False),
+        stages=dict(type="list", elements="dict", options=dict(
+            policy=dict(type="str", required=True, choices=POLICIES),
+            pct=dict(type="int", default=100),
+        )),
+        external_destinations=dict(type="str", choices=["check", "publish", "ignore"], default="check"),
+        report_zones=dict(type="list", elements="str"),
+        nameservers=dict(type="list", elements="str"),
+        ttl=dict(type="int"),
+    )
+    module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)
+    run_module(module, lambda partial: ensure_dmarc(module.params, module, module.check_mode, partial,
+                                                    module.module.warn))
+
+
+if __name__ == "__main__":
+    main()

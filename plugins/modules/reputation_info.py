@@ -1,0 +1,185 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: reputation_info
+short_description: Report the SES account's bounce and complaint rates against thresholds
+version_added: 0.1.0
+description:
+  - Reads the account's bounce and complaint rates from C(GetSendStatistics) (SES v1, the last two weeks in
+    15-minute buckets) and/or the latest CloudWatch C(AWS/SES) C(Reputation.BounceRate) and
+    C(Reputation.ComplaintRate), and the account's enforcement status and whether sending is enabled (C(GetAccount)).
+  - Compares the rates with warning and critical thresholds. CloudWatch's value is used when there is one (it is
+    what AWS enforces on), otherwise the statistics'. The account is critical when it is under review
+    (C(PROBATION)) or shut down, or when sending is paused.
+  - AWS reviews an account at a 5% bounce rate (pausing at 10%) and at a 0.1% complaint rate (pausing at 0.5%);
+    the defaults warn at half of the review level.
+  - With O(fail_on), a scheduled playbook fails (and so alerts) when the status is bad enough.
+options:
+  sources:
+    description: Where to read the rates from.
+    type: list
+    elements: str
+    choices: [statistics, cloudwatch]
+    default: [statistics, cloudwatch]
+  statistics_hours:
+    description: Only count C(GetSendStatistics) data points of the last this many hours (default all, two weeks).
+    type: float
+  cloudwatch_lookback_hours:
+    description: How far back to look for the latest CloudWatch reputation value.
+    type: float
+    default: 24
+  cloudwatch_period:
+    description: Period (seconds) of the CloudWatch query.
+    type: int
+    default: 300
+  bounce_rate_warning:
+    description: Warning threshold of the bounce rate, in percent.
+    type: float
+    default: 2.5
+  bounce_rate_critical:
+    description: Critical threshold of the bounce rate, in percent.
+    type: float
+    default: 5.0
+  complaint_rate_warning:
+    description: Warning threshold of the complaint rate, in percent.
+    type: float
+    default: 0.05
+  complaint_rate_critical:
+    description: Critical threshold of the complaint rate, in percent.
+    type: float
+    default: 0.1
+  fail_on:
+    description: Fail the task when the overall status reaches this level.
+    type: str
+    choices: [never, warning, critical]
+    default: never
+extends_documentation_fragment:
+  - deliverability.ses.aws
+notes:
+  - A CloudWatch error (for example missing C(cloudwatch:GetMetricData) permission) does not fail the module; it is
+    returned as C(error) in RV(cloudwatch) and the statistics are used.
+author:
+  - Deliverability maintainers (@deliverability)
+"""
+
+EXAMPLES = r"""
+- name: Alert (fail) when the account's reputation is critical
+  deliverability.ses.reputation_info:
+    fail_on: critical
+  register: reputation
+
+- name: Stricter thresholds, statistics of the last day only
+  deliverability.ses.reputation_info:
+    sources: [statistics]
+    statistics_hours: 24
+    bounce_rate_warning: 1
+    bounce_rate_critical: 2
+    fail_on: warning
+"""
+
+RETURN = r"""
+status:
+  description: Overall level, the worst of the checks - V(ok), V(warning), V(critical) or V(unknown) (no data).
+  returned: always
+  type: str
+  sample: ok
+reasons:
+  description: Why the status is not V(ok), in words.
+  returned: always
+  type: list
+  elements: str
+checks:
+  description:
+    - C(bounce) and C(complaint) with C(rate) (a fraction), C(rate_percent), C(source), C(level), C(warning),
+      C(critical) (fractions); C(account) with C(level).
+  returned: always
+  type: dict
+account:
+  description: C(enforcement_status), C(sending_enabled), C(production_access), quota and suppressed reasons.
+  returned: always
+  type: dict
+statistics:
+  description: Totals and rates over the C(GetSendStatistics) data points (when read).
+  returned: when statistics is in O(sources)
+  type: dict
+cloudwatch:
+  description: Latest CloudWatch reputation values and their times, or C(error).
+  returned: when cloudwatch is in O(sources)
+  type: dict
+"""
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
+    AwsError, DeliverabilityError, InputError, SesModule, run_module)
+from ansible_collections.deliverability.ses.plugins.module_utils import reputation
+
+
+def thresholds_from(params):
+    out = {}
+    for key in ("bounce", "complaint"):
+        warning = params["%s_rate_warning" % key]
+        critical = params["%s_rate_critical" % key]
+        if not 0 <= warning <= critical <= 100:
+            raise InputError("%s_rate_warning" % key, "thresholds are percentages with 0 <= warning <= critical <= 100")
+        out[key] = {"warning": warning / 100.0, "critical": critical / 100.0}
+    return out
+
+
+def main():
+    module = SesModule(
+        argument_spec=dict(
+            sources=dict(type="list", elements="str", choices=["statistics", "cloudwatch"],
+                         default=["statistics", "cloudwatch"]),
+            statistics_hours=dict(type="float"),
+            cloudwatch_lookback_hours=dict(type="float", default=24),
+            cloudwatch_period=dict(type="int", default=300),
+            bounce_rate_warning=dict(type="float", default=2.5),
+            bounce_rate_critical=dict(type="float", default=5.0),
+            complaint_rate_warning=dict(type="float", default=0.05),
+            complaint_rate_critical=dict(type="float", default=0.1),
+            fail_on=dict(type="str", choices=["never", "warning", "critical"], default="never"),
+        ),
+        supports_check_mode=True,
+    )
+
+    def body(partial):
+        import datetime as dt
+        p = module.params
+        thresholds = thresholds_from(p)
+        if not p["sources"]:
+            raise InputError("sources", "needs at least one of statistics, cloudwatch")
+        result = {"changed": False}
+        result["account"] = reputation.account_status(module.client("sesv2"))
+        stats = cw = None
+        if "statistics" in p["sources"]:
+            since = None
+            if p["statistics_hours"]:
+                since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=p["statistics_hours"])
+            stats = result["statistics"] = reputation.read_statistics(module.client("ses"), since)
+        if "cloudwatch" in p["sources"]:
+            try:
+                cw = reputation.read_cloudwatch(module.client("cloudwatch"), p["cloudwatch_lookback_hours"],
+                                                p["cloudwatch_period"])
+            except AwsError as exc:
+                cw = {"source": "cloudwatch", "error": exc.msg, "bounce_rate": None, "complaint_rate": None}
+                module.module.warn("CloudWatch reputation metrics unavailable, using statistics: %s" % exc.msg)
+            result["cloudwatch"] = cw
+        checks, overall, reasons = reputation.assess(stats, cw, result["account"], thresholds)
+        for key in ("bounce", "complaint"):
+            rate = checks[key]["rate"]
+            checks[key]["rate_percent"] = None if rate is None else round(rate * 100, 6)
+        result.update(status=overall, reasons=reasons, checks=checks)
+        if reputation.should_fail(overall, p["fail_on"]):
+            partial.update(result)
+            raise DeliverabilityError("SES reputation is %s: %s" % (overall, "; ".join(reasons) or "no data"))
+        return result
+
+    run_module(module, body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""dns_records through ansible-playbook against a real BIND (rfc2136) and the sandbox's Route 53."""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+
+from tests.integration.dns.conftest import r53_rrsets
+
+pytestmark = pytest.mark.bind
+
+DKIM_KEY = base64.b64encode(os.urandom(294)).decode()  # the size of a 2048-bit RSA SubjectPublicKeyInfo
+DKIM_TXT = "v=DKIM1; k=rsa; p=" + DKIM_KEY
+DMARC = "v=DMARC1; p=none; rua=mailto:a@example.test,mailto:b@reports.test; ruf=mailto:f@example.test"
+
+
+def _records(zone):
+    return [
+        {"name": "sel1._domainkey", "type": "TXT", "values": [DKIM_TXT]},
+        {"name": "_dmarc", "type": "TXT", "values": [DMARC]},
+        {"name": "tok1._domainkey." + zone + ".", "type": "CNAME", "values": ["TOK1.dkim.amazonses.com."]},
+        {"name": "mail", "type": "MX", "values": ["10 feedback-smtp.us-east-1.amazonses.com"]},
+    ]
+
+
+def test_rfc2136_publish_idempotent_check_and_diff(ansible_module, bind, zone, rfc2136):
+    args = dict(rfc2136, records=_records(zone))
+    # check mode first: predicts the change and writes nothing
+    res = ansible_module("dns_records", args, check=True, diff=True)
+    assert res.rc == 0, res
+    assert res.result["changed"] is True
+    assert len(res.result["changes"]) == 4
+    assert bind.query("_dmarc." + zone, "TXT") == []
+    assert bind.query("sel1._domainkey." + zone, "TXT") == []
+    # publish
+    res = ansible_module("dns_records", args, diff=True)
+    assert res.rc == 0, res
+    assert res.result["changed"] is True
+    assert "_dmarc.%s TXT" % zone in res.result["diff"]["after"]
+    assert bind.query("_dmarc." + zone, "TXT") == ['"%s"' % DMARC]  # one string, commas kept
+    dkim = bind.query("sel1._domainkey." + zone, "TXT")
+    assert len(dkim) == 1 and dkim[0].count('" "') == 1  # two strings in one record
+    assert dkim[0].replace('" "', "").strip('"') == DKIM_TXT
+    assert bind.query("tok1._domainkey." + zone, "CNAME") == ["tok1.dkim.amazonses.com."]
+    # second run and check mode report no change
+    res = ansible_module("dns_records", args)
+    assert res.rc == 0 and res.result["changed"] is False, res
+    res = ansible_module("dns_records", args, check=True)
+    assert res.result["changed"] is False
+
+
+def test_rfc2136_values_of_same_name_left_alone(ansible_module, bind, zone, rfc2136):
+    first = dict(rfc2136, records=[{"name": "@", "type": "TXT", "values": ["keep=me", "v=spf1 -all"]}])
+    assert ansible_module("dns_records", first).rc == 0
+    add = dict(rfc2136, records=[{"name": "@", "type": "TXT", "values": ["added=1"]}])
+    assert ansible_module("dns_records", add).result["changed"] is True
+    assert bind.query(zone, "TXT") == ['"added=1"', '"keep=me"', '"v=spf1 -all"']
+    rm = dict(rfc2136, records=[{"name": "@", "type": "TXT", "values": ["v=spf1 -all"], "state": "absent"}])
+    res = ansible_module("dns_records", rm, check=True)
+    assert res.result["changed"] is True
+    assert bind.query(zone, "TXT") == ['"added=1"', '"keep=me"', '"v=spf1 -all"']
+    assert ansible_module("dns_records", rm).result["changed"] is True
+    assert bind.query(zone, "TXT") == ['"added=1"', '"keep=me"']
+    excl = dict(rfc2136, records=[{"name": "@", "type": "TXT", "values": ["only"], "exclusive": True}])
+    assert ansible_module("dns_records", excl).result["changed"] is True
+    assert bind.query(zone, "TXT") == ['"only"']
+
+
+def test_rfc2136_bad_input_and_bad_key(ansible_module, rfc2136):
+    res = ansible_module("dns_records", dict(rfc2136, records=[{"name": "a", "type": "A", "values": ["x"]}]))
+    assert res.rc != 0
+    assert "records[0].values" in res.result["msg"] and "Traceback" not in res.output
+    bad = dict(rfc2136, key_secret=base64.b64encode(b"0" * 32).decode(),
+               records=[{"name": "a", "type": "A", "values": ["192.0.2.1"]}])
+    res = ansible_module("dns_records", bad)
+    assert res.rc != 0
+    assert res.result["rcode"] == "PeerBadSignature" and "check key_name, key_secret" in res.result["msg"], res.result
+    assert bad["key_secret"] not in res.output
+
+
+def test_rfc2136_concurrent_change_is_not_clobbered(bind, zone, rfc2136):
+    """The prerequisite carries the rrset as read: a change in between makes the update fail (NXRRSET)."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DnsError, desired_from_params, plan
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
+    provider = get_provider(dict(rfc2136, key_algorithm="hmac-sha256"))
+    provider.apply(plan(desired_from_params([{"name": "x", "type": "TXT", "values": ["one"]}], zone), {}))
+    current = provider.read([("x." + zone, "TXT")])
+    changes = plan(desired_from_params([{"name": "x", "type": "TXT", "values": ["two"]}], zone), current)
+    # someone else changes the rrset between read and write
+    provider.apply(plan(desired_from_params([{"name": "x", "type": "TXT", "values": ["other"]}], zone), current))
+    with pytest.raises(DnsError) as err:
+        provider.apply(changes)
+    assert err.value.rcode == "NXRRSET"
+    assert bind.query("x." + zone, "TXT") == ['"one"', '"other"']
+
+
+def test_route53_publish_idempotent_check_and_diff(ansible_module, sandbox, r53_zone):
+    name, zone_id = r53_zone
+    args = {"provider": "route53", "zone": name, "records": _records(name)}
+    mark = sandbox.mark()
+    res = ansible_module("dns_records", args, check=True, diff=True)
+    assert res.rc == 0, res
+    assert res.result["changed"] is True
+    assert sandbox.mutating_calls(since=mark) == []
+    res = ansible_module("dns_records", args, diff=True)
+    assert res.rc == 0 and res.result["changed"] is True, res
+    ops = [r["operation"] for r in sandbox.requests(mark)]
+    assert "ChangeResourceRecordSets" in ops and "GetChange" in ops
+    got = r53_rrsets(sandbox, zone_id)
+    assert got[("_dmarc." + name, "TXT")] == ['"%s"' % DMARC]
+    assert got[("sel1._domainkey." + name, "TXT")][0].count('" "') == 1
+    mark = sandbox.mark()
+    res = ansible_module("dns_records", args)
+    assert res.result["changed"] is False, res
+    assert sandbox.mutating_calls(since=mark) == []
+
+
+def test_route53_missing_zone_names_the_option(ansible_module, sandbox):
+    res = ansible_module("dns_records", {"provider": "route53", "zone": "nowhere.test",
+                                         "records": [{"name": "a", "type": "A", "values": ["192.0.2.1"]}]})
+    assert res.rc != 0 and res.result["msg"].startswith("zone:"), res.result
+
+
+def test_none_provider_renders_zone_lines(ansible_module, zone):
+    res = ansible_module("dns_records", {"provider": "none", "zone": zone, "records": _records(zone)})
+    assert res.rc == 0 and res.result["changed"] is False
+    lines = res.result["zone_lines"]
+    assert '_dmarc.%s. 300 IN TXT "%s"' % (zone, DMARC) in lines
+    assert any(line.startswith("sel1._domainkey.%s. 300 IN TXT \"v=DKIM1" % zone) and '" "' in line for line in lines)
+    assert len(res.result["changes"]) == 4
+
+
+def test_none_provider_with_server_reports_only_what_is_missing(ansible_module, bind, zone, rfc2136):
+    records = _records(zone)
+    assert ansible_module("dns_records", dict(rfc2136, records=records[:2])).rc == 0
+    res = ansible_module("dns_records", dict(rfc2136, provider="none", records=records))
+    assert res.rc == 0 and res.result["changed"] is False, res
+    assert sorted(c["name"] for c in res.result["changes"]) == sorted(["mail." + zone, "tok1._domainkey." + zone])
+    assert bind.query("mail." + zone, "MX") == []  # none never writes
+
+
+def test_route53_dmarc_check_mode_and_ratchet(ansible_module, sandbox, r53_zone):
+    name, zone_id = r53_zone
+    args = {"provider": "route53", "domain": name, "policy": "reject", "rua": ["d@%s" % name, "e@%s" % name]}
+    mark = sandbox.mark()
+    res = ansible_module("dmarc", args, check=True, diff=True)
+    assert res.rc == 0 and res.result["changed"] is True, res
+    assert sandbox.mutating_calls(since=mark) == []
+    assert ansible_module("dmarc", args).result["changed"] is True
+    assert r53_rrsets(sandbox, zone_id)[("_dmarc." + name, "TXT")] == [
+        '"v=DMARC1; p=reject; rua=mailto:d@%s,mailto:e@%s"' % (name, name)]
+    mark = sandbox.mark()
+    res = ansible_module("dmarc", dict(args, policy="quarantine"))
+    assert res.result["changed"] is False and res.result["downgrade_refused"] is True
+    assert sandbox.mutating_calls(since=mark) == []

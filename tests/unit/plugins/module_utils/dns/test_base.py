@@ -1,0 +1,94 @@
+"""Record normalisation and the pure change planner."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
+    Record, absolute_name, desired_from_params, normalize_value, plan, txt_quote, txt_split, txt_unquote)
+
+
+def test_names():
+    assert absolute_name("@", "Example.COM.") == "example.com"
+    assert absolute_name("_dmarc", "example.com") == "_dmarc.example.com"
+    assert absolute_name("_DMARC.example.com.", "example.com") == "_dmarc.example.com"
+    assert absolute_name("sel._domainkey.example.com", "example.com") == "sel._domainkey.example.com"
+    with pytest.raises(InputError) as err:
+        absolute_name("www.other.org.", "example.com", "records[0].name")
+    assert err.value.option == "records[0].name"
+
+
+def test_txt_quoting_and_splitting():
+    long = "v=DKIM1; k=rsa; p=" + "A" * 400
+    quoted = txt_quote(long)
+    assert quoted.count('" "') == 1
+    assert txt_unquote(quoted) == long
+    assert [len(c) for c in txt_split(long)] == [255, len(long) - 255]
+    rua = "v=DMARC1; p=none; rua=mailto:a@x.test,mailto:b@y.test"
+    assert txt_quote(rua) == '"%s"' % rua  # never split at commas
+    assert txt_unquote('"a\\"b" "c"') == 'a"bc'
+    assert txt_unquote("plain text") == "plain text"
+    assert txt_unquote('"v=spf1 " "-all"') == "v=spf1 -all"
+
+
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=800))
+def test_txt_quote_roundtrip(value):
+    assert txt_unquote(txt_quote(value)) == value
+    assert all(len(c) <= 255 for c in txt_split(value))
+
+
+def test_value_normalisation():
+    assert normalize_value("CNAME", "Tok.DKIM.amazonses.com.") == "tok.dkim.amazonses.com"
+    assert normalize_value("MX", "010  Mail.Example.com.") == "10 mail.example.com"
+    assert normalize_value("AAAA", "2001:DB8::0001") == "2001:db8::1"
+    with pytest.raises(InputError):
+        normalize_value("A", "2001:db8::1")
+    with pytest.raises(InputError):
+        normalize_value("MX", "mail.example.com")
+
+
+def _d(records, zone="example.com"):
+    return desired_from_params(records, zone)
+
+
+def test_plan_adds_without_touching_other_values():
+    current = {("example.com", "TXT"): Record("example.com", "TXT", ["keep", "v=spf1 -all"], 300)}
+    changes = plan(_d([{"name": "@", "type": "TXT", "values": ["new"]}]), current)
+    assert len(changes) == 1 and changes[0].action == "update"
+    assert changes[0].after.values == ("keep", "new", "v=spf1 -all")
+    assert plan(_d([{"name": "@", "type": "TXT", "values": ["keep"]}]), current) == []
+
+
+def test_plan_absent_and_exclusive():
+    current = {("example.com", "TXT"): Record("example.com", "TXT", ["a", "b"], 60)}
+    ch = plan(_d([{"name": "@", "type": "TXT", "values": ["a"], "state": "absent"}]), current)
+    assert ch[0].after.values == ("b",) and ch[0].after.ttl == 60
+    ch = plan(_d([{"name": "@", "type": "TXT", "values": ["b"], "state": "absent"}, ]),
+              {("example.com", "TXT"): Record("example.com", "TXT", ["b"], 60)})
+    assert ch[0].action == "delete"
+    ch = plan(_d([{"name": "@", "type": "TXT", "values": ["c"], "exclusive": True}]), current)
+    assert ch[0].after.values == ("c",)
+    assert plan(_d([{"name": "zz", "type": "TXT", "state": "absent"}]), current) == []
+
+
+def test_plan_ttl_and_cname_replace():
+    current = {("x.example.com", "CNAME"): Record("x.example.com", "CNAME", ["old.example.net"], 300)}
+    ch = plan(_d([{"name": "x", "type": "CNAME", "values": ["New.example.net."]}]), current)
+    assert ch[0].after.values == ("new.example.net",)
+    ch = plan(_d([{"name": "x", "type": "CNAME", "values": ["old.example.net"], "ttl": 60}]), current)
+    assert ch[0].action == "update" and ch[0].after.ttl == 60
+
+
+def test_bad_records_name_the_option():
+    with pytest.raises(InputError) as err:
+        _d([{"name": "a", "type": "TXT", "values": []}])
+    assert err.value.option == "records[0].values"
+    with pytest.raises(InputError) as err:
+        _d([{"name": "a", "type": "TXT", "values": ["x"]}, {"name": "a.example.com", "type": "txt", "values": ["y"]}])
+    assert err.value.option == "records[1]"
+    with pytest.raises(InputError) as err:
+        _d([{"name": "a", "type": "CNAME", "values": ["x.test", "y.test"]}])
+    assert "exactly one" in err.value.msg

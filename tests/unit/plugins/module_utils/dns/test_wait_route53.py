@@ -1,0 +1,74 @@
+"""wait_for_dns polling, Route 53 name decoding and INSYNC back-off, without network."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import route53, wait
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DnsError
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, s):
+        self.sleeps.append(s)
+        self.now += s
+
+
+def test_wait_for_stops_asking_servers_in_sync(monkeypatch):
+    clock = Clock()
+    asked = []
+
+    def fake_check(server, records, timeout):
+        asked.append((server, clock.now))
+        if server == "b:53" and clock.now < 5:
+            return False, [{"name": "x.test", "type": "TXT", "has": [], "rcode": "NOERROR"}]
+        return True, []
+
+    monkeypatch.setattr(wait, "check_server", fake_check)
+    res = wait.wait_for([{}], [{"server": "a:53"}, {"server": "b:53"}], timeout=60, interval=1,
+                        clock=clock, sleep=clock.sleep)
+    assert res["lagging"] == []
+    assert [s for s, _ in asked].count("a:53") == 1
+    assert clock.sleeps[:3] == [1, 1.5, 2.25]  # growing interval
+
+
+def test_lag_message_names_server_and_content(monkeypatch):
+    monkeypatch.setattr(wait, "check_server", lambda s, r, t: (False, [{"name": "x.test", "type": "TXT",
+                                                                        "has": ["old"], "rcode": "NOERROR"}]))
+    clock = Clock()
+    res = wait.wait_for([{}], [{"server": "10.0.0.1:53", "host": "ns1.x.test"}], timeout=3, interval=1,
+                        clock=clock, sleep=clock.sleep)
+    assert res["lagging"] == ["10.0.0.1:53"]
+    assert wait.lag_message(res, 3) == "after 3s, 1 of 1 nameservers lag: 10.0.0.1:53 (ns1.x.test): x.test TXT has ['old']"
+
+
+def test_route53_names_and_insync_backoff(monkeypatch):
+    assert route53.decode_name("\\052.Example.com.") == "*.example.com"
+    statuses = iter(["PENDING", "PENDING", "INSYNC"])
+    monkeypatch.setattr(route53, "call", lambda client, op, **kw: {"ChangeInfo": {"Status": next(statuses)}})
+    prov = route53.Route53Provider.__new__(route53.Route53Provider)
+    prov.client, prov.wait_timeout = None, 60
+    sleeps = []
+    prov.wait_insync("C1", sleep=sleeps.append)
+    assert len(sleeps) == 2 and all(0 < s <= 10 for s in sleeps)
+    monkeypatch.setattr(route53, "call", lambda client, op, **kw: {"ChangeInfo": {"Status": "PENDING"}})
+    prov.wait_timeout = 0
+    with pytest.raises(DnsError) as err:
+        prov.wait_insync("C2", sleep=sleeps.append)
+    assert err.value.rcode == "PENDING"
+
+
+def test_missing_dnspython_names_the_pip_command(monkeypatch):
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns import resolve, rfc2136
+    for mod in (resolve, rfc2136):
+        monkeypatch.setattr(mod, "HAS_DNSPYTHON", False)
+        with pytest.raises(DnsError) as err:
+            mod.require_dnspython()
+        assert "pip install dnspython" in err.value.msg and err.value.rcode == "ImportError"

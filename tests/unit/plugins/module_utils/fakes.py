@@ -1,0 +1,69 @@
+"""Small in-memory stand-ins for the boto3 clients the processor uses (no network, deterministic)."""
+
+from __future__ import annotations
+
+import itertools
+
+
+class FakeSes:
+    def __init__(self, reasons=("BOUNCE", "COMPLAINT"), fail_put=False):
+        self.reasons = list(reasons)
+        self.calls = []
+        self.suppressed = {}
+        self.fail_put = fail_put
+
+    def get_account(self):
+        self.calls.append(("GetAccount", {}))
+        return {"SuppressionAttributes": {"SuppressedReasons": self.reasons}}
+
+    def put_suppressed_destination(self, **kw):
+        self.calls.append(("PutSuppressedDestination", kw))
+        if self.fail_put:
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}},
+                              "PutSuppressedDestination")
+        self.suppressed[kw["EmailAddress"]] = kw["Reason"]
+        return {}
+
+
+class FakeSqs:
+    """A queue with visibility: received messages are hidden until deleted (or forever, in these tests)."""
+
+    def __init__(self, bodies=(), fail_delete=False):
+        self.ids = itertools.count(1)
+        self.queues = {"main": [], "dlq": []}
+        self.hidden = set()
+        self.calls = []
+        self.fail_delete = fail_delete
+        for body in bodies:
+            self.add(body)
+
+    def add(self, body, queue="main"):
+        n = next(self.ids)
+        self.queues[queue].append({"MessageId": "m%d" % n, "ReceiptHandle": "r%d" % n, "Body": body})
+
+    def receive_message(self, QueueUrl, MaxNumberOfMessages=1, VisibilityTimeout=None, **kw):
+        self.calls.append(("ReceiveMessage", dict(kw, VisibilityTimeout=VisibilityTimeout,
+                                                  MaxNumberOfMessages=MaxNumberOfMessages)))
+        visible = [m for m in self.queues[QueueUrl] if m["MessageId"] not in self.hidden][:MaxNumberOfMessages]
+        if VisibilityTimeout != 0:
+            self.hidden.update(m["MessageId"] for m in visible)
+        return {"Messages": [dict(m) for m in visible]} if visible else {}
+
+    def delete_message_batch(self, QueueUrl, Entries):
+        self.calls.append(("DeleteMessageBatch", {"n": len(Entries)}))
+        if self.fail_delete:
+            return {"Successful": [], "Failed": [{"Id": e["Id"], "Code": "X", "Message": "no", "SenderFault": False}
+                                                 for e in Entries]}
+        handles = {e["ReceiptHandle"] for e in Entries}
+        self.queues[QueueUrl] = [m for m in self.queues[QueueUrl] if m["ReceiptHandle"] not in handles]
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+    def send_message_batch(self, QueueUrl, Entries):
+        self.calls.append(("SendMessageBatch", {"n": len(Entries)}))
+        for e in Entries:
+            self.add(e["MessageBody"], QueueUrl)
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+    def count(self, op):
+        return sum(1 for c in self.calls if c[0] == op)

@@ -1,0 +1,84 @@
+"""DMARC parse / build / ratchet (pure)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
+
+
+def test_parse_build_canonical():
+    text = "v=DMARC1;p=Reject; rua=mailto:a@X.test, mailto:b@y.test!10m ;pct=50;adkim=s; fo=1:D"
+    tags = dmarc.parse(text)
+    assert tags == {"v": "DMARC1", "p": "reject", "rua": ["mailto:a@x.test", "mailto:b@y.test!10m"], "pct": 50,
+                    "adkim": "s", "fo": "1:d"}
+    assert dmarc.build(tags) == "v=DMARC1; p=reject; pct=50; rua=mailto:a@x.test,mailto:b@y.test!10m; adkim=s; fo=1:d"
+    assert dmarc.build({"p": "none", "rua": ["dmarc@example.test"]}) == "v=DMARC1; p=none; rua=mailto:dmarc@example.test"
+
+
+@pytest.mark.parametrize("bad", ["v=DMARC2; p=none", "p=none", "v=DMARC1; p=maybe", "v=DMARC1; pct=5",
+                                 "v=DMARC1; p=none; pct=101", "v=DMARC1; p=none; adkim=x", "v=DMARC1; p=none; p=none",
+                                 "v=DMARC1; p=none; rua=nope", "v=DMARC1; p=none; fo=2"])
+def test_parse_rejects(bad):
+    with pytest.raises(dmarc.DmarcError):
+        dmarc.parse(bad)
+
+
+local = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,10}", fullmatch=True)
+host = st.from_regex(r"[a-z0-9]{1,10}\.(test|example|org)", fullmatch=True)
+uri = st.builds(lambda l, h: "mailto:%s@%s" % (l, h), local, host)
+tags_strategy = st.fixed_dictionaries(
+    {"v": st.just("DMARC1"), "p": st.sampled_from(dmarc.POLICIES)},
+    optional={"sp": st.sampled_from(dmarc.POLICIES), "np": st.sampled_from(dmarc.POLICIES),
+              "pct": st.integers(0, 100), "rua": st.lists(uri, min_size=1, max_size=4),
+              "ruf": st.lists(uri, min_size=1, max_size=3), "adkim": st.sampled_from(dmarc.ALIGNMENT),
+              "aspf": st.sampled_from(dmarc.ALIGNMENT),
+              "fo": st.lists(st.sampled_from(dmarc.FO_VALUES), min_size=1, max_size=4).map(":".join),
+              "rf": st.just("afrf"), "ri": st.integers(0, 86400 * 7)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(tags_strategy)
+def test_build_parse_identity(tags):
+    text = dmarc.build(tags)
+    assert dmarc.parse(text) == tags
+    assert dmarc.build(dmarc.parse(text)) == text
+    assert "," not in text.replace(",mailto:", "")  # commas only between report URIs
+
+
+def test_ratchet_refuses_downgrades():
+    cur = {"v": "DMARC1", "p": "reject", "pct": 50, "adkim": "s"}
+    got, down = dmarc.ratchet(cur, {"v": "DMARC1", "p": "quarantine", "pct": 100})
+    assert got["p"] == "reject" and got["pct"] == 50 and got["adkim"] == "s"
+    assert {d["tag"] for d in down} == {"p", "adkim"}
+    got, down = dmarc.ratchet(cur, {"v": "DMARC1", "p": "none"}, allow_downgrade=True)
+    assert got == {"v": "DMARC1", "p": "none"} and down
+    got, down = dmarc.ratchet({"p": "quarantine"}, {"p": "quarantine", "pct": 20})
+    assert got.get("pct") is None and down[0]["tag"] == "p"
+    got, down = dmarc.ratchet({"p": "reject"}, {"p": "reject", "sp": "none"})
+    assert got["sp"] == "reject" and down == [{"tag": "sp", "current": "reject", "requested": "none"}]
+    # strengthening is never a downgrade; p=reject pct=10 is stronger than quarantine pct=100
+    assert dmarc.ratchet({"p": "quarantine"}, {"p": "reject", "pct": 10})[1] == []
+    assert dmarc.ratchet(None, {"p": "none"}) == ({"p": "none"}, [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(tags_strategy, tags_strategy)
+def test_ratchet_never_weakens(current, desired):
+    got, down = dmarc.ratchet(current, desired)
+    assert dmarc.strength(got) >= dmarc.strength(current)
+    if not down:
+        assert got == desired
+    dmarc.build(got)  # still a valid record
+
+
+def test_stages_and_report_domains():
+    assert dmarc.next_stage(None) == {"policy": "none", "pct": 100}
+    assert dmarc.next_stage({"p": "none"}) == {"policy": "quarantine", "pct": 25}
+    assert dmarc.next_stage({"p": "quarantine", "pct": 100}) == {"policy": "reject", "pct": 25}
+    assert dmarc.next_stage({"p": "reject"}) == {"policy": "reject", "pct": 100}
+    tags = dmarc.parse("v=DMARC1; p=none; rua=mailto:a@example.test,mailto:b@Reports.test; ruf=mailto:c@sub.example.test")
+    assert dmarc.report_domains(tags, "example.test") == ["reports.test"]
+    assert dmarc.authorization_name("example.test", "reports.test") == "example.test._report._dmarc.reports.test"

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ansible_collections.deliverability.ses.plugins.module_utils import reputation as rep
+
+T = rep.THRESHOLDS
+
+
+def point(minutes, attempts, bounces=0, complaints=0):
+    return {"Timestamp": dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=minutes),
+            "DeliveryAttempts": attempts, "Bounces": bounces, "Complaints": complaints, "Rejects": 0}
+
+
+def test_rates_from_statistics():
+    got = rep.rates_from_statistics([point(0, 100, 2, 0), point(15, 300, 6, 1)])
+    assert got["delivery_attempts"] == 400 and got["bounce_rate"] == pytest.approx(0.02)
+    assert got["complaint_rate"] == pytest.approx(0.0025) and got["first"] == "2027-01-01T00:00:00Z"
+    since = dt.datetime(2027, 1, 1, 0, 10, tzinfo=dt.timezone.utc)
+    assert rep.rates_from_statistics([point(0, 100, 50), point(15, 100, 1)], since)["bounce_rate"] == 0.01
+    assert rep.rates_from_statistics([])["bounce_rate"] is None
+
+
+@pytest.mark.parametrize("bounce,complaint,enforcement,sending,expected", [
+    (0.01, 0.0001, "HEALTHY", True, "ok"),
+    (0.025, 0.0001, "HEALTHY", True, "warning"),
+    (0.05, 0.0001, "HEALTHY", True, "critical"),
+    (0.01, 0.0005, "HEALTHY", True, "warning"),
+    (0.01, 0.001, "HEALTHY", True, "critical"),
+    (0.01, 0.0001, "PROBATION", True, "critical"),
+    (0.01, 0.0001, "HEALTHY", False, "critical"),
+    (None, None, "HEALTHY", True, "ok"),
+])
+def test_assess(bounce, complaint, enforcement, sending, expected):
+    stats = {"bounce_rate": bounce, "complaint_rate": complaint}
+    checks, overall, reasons = rep.assess(stats, None, {"enforcement_status": enforcement,
+                                                        "sending_enabled": sending}, T)
+    assert overall == expected
+    assert bool(reasons) == (expected != "ok")
+
+
+def test_cloudwatch_wins_over_statistics():
+    stats = {"bounce_rate": 0.2, "complaint_rate": 0}
+    checks = rep.assess(stats, {"bounce_rate": 0.001, "complaint_rate": None}, None, T)[0]
+    assert checks["bounce"]["source"] == "cloudwatch" and checks["bounce"]["level"] == "ok"
+    assert checks["complaint"]["source"] == "statistics"
+
+
+def test_should_fail():
+    assert not rep.should_fail("critical", "never")
+    assert rep.should_fail("warning", "warning") and not rep.should_fail("warning", "critical")
+    assert rep.should_fail("critical", "critical") and not rep.should_fail("unknown", "warning")
+
+
+def test_alarm_plan_is_idempotent_and_normalised():
+    desired = rep.desired_alarms("p", T, ["warning", "critical"], ["arn:b", "arn:a"], [], 3600, 1, None, "ignore")
+    assert sorted(desired) == ["p-bounce-rate-critical", "p-bounce-rate-warning", "p-complaint-rate-critical",
+                               "p-complaint-rate-warning"]
+    put, delete, before, after = rep.plan_alarms(desired, {}, "present")
+    assert put == sorted(desired) and delete == [] and before == {}
+    # what CloudWatch returns: actions in another order, threshold as a float with noise
+    current = {n: dict(a, AlarmActions=list(reversed(a["AlarmActions"])), Threshold=a["Threshold"] + 1e-13)
+               for n, a in desired.items()}
+    assert rep.plan_alarms(desired, current, "present")[0] == []
+    current["p-bounce-rate-warning"]["Threshold"] = 0.03
+    assert rep.plan_alarms(desired, current, "present")[0] == ["p-bounce-rate-warning"]
+    put, delete, before, after = rep.plan_alarms(desired, current, "absent")
+    assert put == [] and delete == sorted(current) and after == {}
