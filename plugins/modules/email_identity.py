@@ -184,9 +184,10 @@ identity:
       type: dict
 dns_records:
   description:
-    - The DNS records the identity needs. Easy DKIM gives three CNAMEs; BYODKIM one TXT whose
-      C(value) holds the character-strings (each at most 255 bytes) of that one record, to be published
-      together (C(rdata) has them quoted as one record).
+    - The DNS records the identity needs. Easy DKIM gives three CNAMEs; BYODKIM one TXT record whose text
+      (over 255 bytes for a 2048-bit key) is also given split into character-strings of at most 255 bytes.
+    - C(value) and C(rdata) have one entry per record, so either can be passed as the C(values) of
+      M(deliverability.ses.dns_records).
   returned: always
   type: list
   elements: dict
@@ -200,7 +201,7 @@ dns_records:
       type: str
     value:
       description:
-        - CNAME targets (one per record), or the character-strings of the one TXT record.
+        - One entry per record; CNAME targets, or the whole text of the TXT record.
       type: list
       elements: str
       sample: [abcdef0123.dkim.amazonses.com]
@@ -211,6 +212,13 @@ dns_records:
       type: list
       elements: str
       sample: [abcdef0123.dkim.amazonses.com.]
+    strings:
+      description:
+        - TXT only. The character-strings (each at most 255 bytes) of the one TXT record, to be published
+          together in that record, never as separate records.
+      type: list
+      elements: str
+      returned: for TXT records
     ttl:
       description: TTL from O(dns_ttl).
       type: int
