@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
@@ -100,8 +101,8 @@ def domain_spec(index, entry, params):
         raise InputError(where + ".zone", "%s is not inside zone %s" % (name, zone))
     dkim = _merged(params.get("dkim"), entry.get("dkim"), DKIM_KEYS, where + ".dkim")
     if dkim.get("key_length") is not None and dkim["key_length"] not in logic.KEY_LENGTHS:
-        raise InputError(where + ".dkim.key_length", "%r is not one of %s" % (dkim["key_length"],
-                                                                             ", ".join(logic.KEY_LENGTHS)))
+        raise InputError(where + ".dkim.key_length",
+                         "%r is not one of %s" % (dkim["key_length"], ", ".join(logic.KEY_LENGTHS)))
     spf_opts = _merged(params.get("spf"), entry.get("spf"), SPF_KEYS, where + ".spf")
     try:
         spf_opts["mechanisms"] = [spf.parse_term(m.strip()).raw for m in spf_opts.get("mechanisms") or []]
@@ -291,6 +292,7 @@ class Fleet:
         self.config_sets = {}
         self.lock = threading.Lock()
         self.warnings = []
+        self.zone_lines = []
 
     # -- helpers
     def _warn(self, domain):
@@ -405,6 +407,9 @@ class Fleet:
                 changes = dnsbase.plan(desired, current, int(self.params.get("dns_ttl") or logic.DEFAULT_TTL))
                 result.update(info)
                 result["dns_changes"] = [c.to_dict() for c in changes]
+                with self.lock:
+                    self.zone_lines.extend(line for c in changes if c.after is not None
+                                           for line in c.after.zone_lines())
                 result["dns_diff"] = dnsbase.diff_of(changes)
                 planned.append((spec.name, changes))
             except Exception as exc:  # noqa: BLE001 - this domain only
@@ -435,6 +440,7 @@ class Fleet:
 
     # -- the run
     def run(self, partial):
+        self.started = time.monotonic()
         specs, failures = domain_specs(self.params)
         for spec in specs:
             self.results[spec.name] = {"domain": spec.name, "zone": spec.zone, "changed": False, "failed": False}
@@ -495,7 +501,10 @@ class Fleet:
             "summary": {"total": len(out), "changed": sum(1 for r in out if r.get("changed")),
                         "failed": len(failed), "ok": len(out) - len(failed)},
             "failed_domains": [r["domain"] for r in failed],
+            "zone_lines": self.zone_lines,
             "api_calls": dict(sorted(self.counter.counts.items())),
+            "stats": {"workers": self.workers, "elapsed_seconds": round(time.monotonic() - self.started, 3),
+                      "peak_rss_kb": peak_rss_kb()},
         }
         if self.want_diff:
             result["diff"] = diffs
@@ -507,8 +516,16 @@ class Fleet:
         return result
 
 
+def peak_rss_kb():
+    """This process's peak resident memory in KiB (None where the resource module is missing)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def run_domain_policy(module, partial):
     fleet = Fleet(module, module.params, module.check_mode, module.module._diff,  # pylint: disable=protected-access
                   module.module.warn)
     return fleet.run(partial)
-

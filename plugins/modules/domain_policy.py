@@ -205,11 +205,6 @@ notes:
     replacing the values of the rrsets it manages (CNAME, MAIL FROM MX, SPF and DMARC TXT).
   - SES verifies DKIM and MAIL FROM asynchronously; the result reports each domain's status as read
     (C(identity.dkim_status)); run again (or use M(deliverability.ses.email_auth_check)) to see it change.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""
@@ -309,6 +304,17 @@ api_calls:
   returned: always
   type: dict
   sample: {GetEmailIdentity: 1000, ListEmailIdentities: 1}
+zone_lines:
+  description: The rrsets written (or, in check mode and with O(provider=none), to be written) in zone-file
+    syntax, every domain together.
+  returned: always
+  type: list
+  elements: str
+stats:
+  description: C(workers), C(elapsed_seconds) of the run inside the module and the module process's
+    C(peak_rss_kb).
+  returned: always
+  type: dict
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module

@@ -88,8 +88,8 @@ def test_desired_records_merge_spf_keep_other_txt_and_ratchet_dmarc():
     assert info["dkim_records_pending"] is True
     changes = {c.key: c for c in plan(desired, current, 1800)}
     assert list(changes) == [("a.example.com", "TXT")]
-    assert changes[("a.example.com", "TXT")].after.values == ("google-site-verification=1",
-                                                             "v=spf1 mx include:amazonses.com -all")
+    want = ("google-site-verification=1", "v=spf1 mx include:amazonses.com -all")
+    assert changes[("a.example.com", "TXT")].after.values == want
     assert changes[("a.example.com", "TXT")].after.ttl == 300  # an existing rrset keeps its TTL
     assert info["dmarc"]["downgrade_refused"] is True and "refused to weaken" in warnings[0]
 
