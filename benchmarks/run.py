@@ -274,7 +274,8 @@ def markdown(result):
                 if not r:
                     continue
                 lines.append("| %s | %s | %s | %.1f | %.1f | %s | %s | %s | %g | %g | %s |" % (
-                    n, "loop of modules" if approach == "naive" else "domain_policy", run.replace("_", "-"),
+                    n, ("loop of modules" + (" (extrapolated)" if r.get("extrapolated") else ""))
+                    if approach == "naive" else "domain_policy", run.replace("_", "-"),
                     r["wall_s"], r["cpu_s"], _mb(r["peak_rss_mb"]), _mb(r.get("module_peak_rss_mb")),
                     "%.1f" % r["module_elapsed_s"] if r.get("module_elapsed_s") is not None else "-",
                     r["api"]["reads_per_domain"], r["api"]["writes_per_domain"], _ops(r["api"])))
@@ -298,6 +299,23 @@ def markdown(result):
         lines += ["## Bounce processing (benchmarks/classify.py)", "",
                   "```json", json.dumps(c, indent=2)[:4000], "```", ""]
     return "\n".join(lines) + "\n"
+
+
+def extrapolate_naive(result):
+    """A naive N=100 that was not measured, from the largest measured N (cost per domain is constant)."""
+    measured = [int(n) for n, e in result["sizes"].items() if e.get("naive") and not e["naive"].get("extrapolated")]
+    if not measured or "100" not in result["sizes"] or result["sizes"]["100"].get("naive"):
+        return
+    base_n = max(measured)
+    base = result["sizes"][str(base_n)]["naive"]
+    factor = 100.0 / base_n
+    est = {"extrapolated": "linear from N=%d (x%g): not measured" % (base_n, factor)}
+    for run in ("first", "no_change"):
+        r = base[run]
+        est[run] = {"rc": r["rc"], "wall_s": round(r["wall_s"] * factor, 1), "cpu_s": round(r["cpu_s"] * factor, 1),
+                    "cpu_user_s": None, "cpu_sys_s": None, "peak_rss_mb": r["peak_rss_mb"], "api": r["api"],
+                    "extrapolated": True}
+    result["sizes"]["100"]["naive"] = est
 
 
 def targets(result):
@@ -325,7 +343,8 @@ def targets(result):
     naive1, fleet1 = get(100, "naive", "first"), get(100, "fleet", "first")
     if naive and fleet:
         out.append({"target": ">= 20x faster than the loop of modules at N=100 (no-change / first run)",
-                    "measured": "%.0fx / %.0fx" % (naive["wall_s"] / fleet["wall_s"], naive1["wall_s"] / fleet1["wall_s"]),
+                    "measured": "%.0fx / %.0fx%s" % (naive["wall_s"] / fleet["wall_s"], naive1["wall_s"] / fleet1["wall_s"],
+                                                    " (loop extrapolated from N=10)" if naive.get("extrapolated") else ""),
                     "met": naive["wall_s"] / fleet["wall_s"] >= TARGETS["speedup_vs_naive_100"]})
     else:
         out.append({"target": ">= 20x faster than the loop of modules at N=100", "measured": "not run", "met": None})
@@ -342,7 +361,10 @@ def targets(result):
 
 def main():
     fleet_sizes = sizes("BENCH_SIZES", (10, 100, 1000))
-    naive_sizes = [n for n in sizes("BENCH_NAIVE_SIZES", (10, 100)) if n in fleet_sizes]
+    # The loop costs seconds per domain and task; on a loaded shared machine N=100 alone takes far longer
+    # than the whole bench budget, so by default it runs at N=10 and N=100 is extrapolated (linear, as the
+    # issue notes). BENCH_NAIVE_SIZES=10,100 measures it for real.
+    naive_sizes = [n for n in sizes("BENCH_NAIVE_SIZES", (10,)) if n in fleet_sizes]
     result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "python": platform.python_version(),
               "cpus": os.cpu_count(), "load_average_at_start": list(os.getloadavg()), "workers": WORKERS,
               "sizes": {}, "recheck": {}}
@@ -359,6 +381,7 @@ def main():
                     entry["naive"] = bench_naive(sandbox, bind, n, recheck, tmp)
                 entry["fleet"] = bench_fleet(sandbox, bind, n, recheck, tmp)
     result["policy_seconds"] = round(time.monotonic() - started, 1)
+    extrapolate_naive(result)
     result["targets"] = targets(result)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "fleet.json").write_text(json.dumps(result, indent=2) + "\n")
