@@ -262,6 +262,11 @@ class Provider:
     def apply(self, changes):
         raise NotImplementedError
 
+    def read_zone(self):
+        """Every rrset of the zone in as few requests as the backend allows (``{key: Record}``), or None
+        when the backend cannot list a zone; callers then read the keys they need with ``read``."""
+        return None
+
 
 # ----------------------------------------------------------------------------------------- desired state
 class Desired:

@@ -26,6 +26,7 @@ try:
     import dns.tsigkeyring
     import dns.update
     import dns.xfr
+    import dns.zone
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by the missing-library test
@@ -145,6 +146,32 @@ class Rfc2136Provider(Provider):
         except (dns.exception.DNSException, OSError, EOFError):
             return None  # AXFR refused or failed: the caller reads rrset by rrset
         self.transfers = getattr(self, "transfers", 0) + 1
+        return out
+
+    def read_zone(self):
+        """The whole zone by one AXFR (TSIG-signed when a key is given), or None when the server refuses it."""
+        try:
+            xfr = dns.query.xfr(self.host, self.zone + ".", port=self.port, timeout=self.timeout, relativize=False,
+                                lifetime=max(self.timeout, 60.0), keyring=self.keyring,
+                                keyname=self.params.get("key_name"), keyalgorithm=self.keyalgorithm or
+                                dns.tsig.default_algorithm)
+            zone = dns.zone.from_xfr(xfr, relativize=False, check_origin=False)
+        except dns.tsig.PeerError as exc:
+            raise DnsError("AXFR %s" % self.zone, type(exc).__name__, "TSIG rejected by the server (%s): check "
+                           "key_name, key_secret and key_algorithm" % exc, self.server_text)
+        except dns.xfr.TransferError as exc:
+            if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH):
+                return None  # transfers not allowed: the caller reads record by record
+            raise DnsError("AXFR %s" % self.zone, dns.rcode.to_text(exc.rcode), str(exc), self.server_text)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise DnsError("AXFR %s" % self.zone, type(exc).__name__, str(exc) or repr(exc), self.server_text)
+        out = {}
+        for name, rdataset in zone.iterate_rdatasets():
+            rtype = dns.rdatatype.to_text(rdataset.rdtype)
+            if rtype in ("SOA", "RRSIG", "NSEC", "NSEC3", "DNSKEY", "NSEC3PARAM"):
+                continue
+            fq = name.to_text().rstrip(".").lower()
+            out[(fq, rtype)] = Record(fq, rtype, rdata_values(rtype, rdataset), rdataset.ttl)
         return out
 
     def _rdataset(self, record, ttl=None):

@@ -80,6 +80,33 @@ class Route53Provider(Provider):
             else:
                 params.pop("StartRecordIdentifier", None)
 
+    def read_zone(self):
+        """Every rrset of the hosted zone: one paginated ListResourceRecordSets (300 rrsets a page)."""
+        out = {}
+        for rrset in self._all_rrsets():
+            if rrset.get("AliasTarget") or rrset.get("SetIdentifier") or rrset["Type"] in ("SOA", "NS"):
+                continue
+            name = decode_name(rrset["Name"])
+            rtype = rrset["Type"]
+            try:
+                values = [normalize_value(rtype, r["Value"]) for r in rrset.get("ResourceRecords", [])]
+            except InputError:
+                values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
+            out[(name, rtype)] = Record(name, rtype, values, rrset.get("TTL"))
+        return out
+
+    def _all_rrsets(self):
+        params = dict(HostedZoneId=self.zone_id, MaxItems="300")
+        while True:
+            page = call(self.client, "ListResourceRecordSets", **params)
+            yield from page.get("ResourceRecordSets", [])
+            if not page.get("IsTruncated"):
+                return
+            params.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+            params.pop("StartRecordIdentifier", None)
+            if page.get("NextRecordIdentifier"):
+                params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+
     def read(self, keys):
         """Few names: one listing from each name; more than LIST_THRESHOLD: the whole zone, 300 rrsets a call."""
         keys = set(keys)
@@ -136,6 +163,18 @@ class Route53Provider(Provider):
             delay = random.uniform(0.5, min(10.0, 1.0 * (2 ** attempt)))
             attempt += 1
             sleep(min(delay, max(0.0, deadline - time.monotonic())))
+
+
+def hosted_zone_ids(client, private_zone=None):
+    """{zone name: hosted zone id} of the account by one paginated ListHostedZones; a name held by several
+    hosted zones maps to None (the caller must then be told to give hosted_zone_id)."""
+    out = {}
+    for zone in paginate(client, "ListHostedZones", "HostedZones", token_key="NextMarker", request_token_key="Marker"):
+        if private_zone is not None and bool(zone.get("Config", {}).get("PrivateZone")) != private_zone:
+            continue
+        name = fqdn(zone["Name"])
+        out[name] = None if name in out else zone["Id"].split("/")[-1]
+    return out
 
 
 PROVIDER = Route53Provider
