@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FIGURES_FILE = Path(os.environ.get("RELIABILITY_FIGURES", ROOT / "tests" / "output" / "reliability" / "figures.json"))
 
 TRACEBACK = "Traceback (most recent call last)"
+# local connection with pipelining: no temp dir, put, chmod and rm per task (fewer forks on a busy machine)
+FAST = {"ANSIBLE_PIPELINING": "1"}
 
 
 def play(*tasks, **extra):
