@@ -62,6 +62,10 @@ def run_email_identity(module, partial):
         raise InputError("wait_timeout", "must be 0 or more seconds")
     client = module.client("sesv2")
     current_ident = sesv2.get_identity(client, name)
+    if state == "absent" and current_ident is not None and not p.get("confirm_delete"):
+        raise InputError("confirm_delete", "refusing to delete the SES identity %s (it stops all sending from it "
+                                           "and drops its DKIM and MAIL FROM setup); set confirm_delete=true to "
+                                           "offboard it" % name)
     current = logic.settings_from_identity(current_ident)
     cs = p.get("configuration_set")
     if state == "present" and cs and cs != current.get("configuration_set"):

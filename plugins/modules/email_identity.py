@@ -25,10 +25,18 @@ options:
     required: true
   state:
     description:
-      - V(present) creates or updates the identity, V(absent) deletes it.
+      - V(present) creates or updates the identity, V(absent) deletes it (only with O(confirm_delete=true)).
     type: str
     choices: [present, absent]
     default: present
+  confirm_delete:
+    description:
+      - Confirm that O(state=absent) may delete an existing identity. Deleting an identity stops all
+        sending from it at once and drops its DKIM keys, MAIL FROM setup and notification topics, so the
+        module refuses (in check mode too) unless this is V(true). An identity that does not exist needs
+        no confirmation.
+    type: bool
+    default: false
   dkim:
     description:
       - DKIM settings. For email address identities only O(dkim.signing_enabled) applies.
@@ -141,10 +149,11 @@ EXAMPLES = r"""
     wait: true
     wait_timeout: 600
 
-- name: Delete the identity
+- name: Delete the identity (offboarding; refused without confirm_delete)
   deliverability.ses.email_identity:
     identity: example.com
     state: absent
+    confirm_delete: true
 """
 
 RETURN = r"""
@@ -236,6 +245,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.identity_module
 ARGUMENT_SPEC = dict(
     identity=dict(type="str", required=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    confirm_delete=dict(type="bool", default=False),
     dkim=dict(type="dict", options=dict(
         mode=dict(type="str", choices=["easy", "byodkim"]),
         key_length=dict(type="str", choices=["RSA_1024_BIT", "RSA_2048_BIT"]),

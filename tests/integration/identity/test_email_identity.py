@@ -244,14 +244,20 @@ def test_dkim_success_only_after_route53_publish(sandbox, ansible_module):
 def test_delete_with_check_mode(sandbox, ansible_module):
     ansible_module(M, {"identity": "gone.example.com"})
     mark = sandbox.mark()
-    chk = ansible_module(M, {"identity": "gone.example.com", "state": "absent"}, check=True, diff=True)
+    for check in (True, False):  # offboarding needs confirm_delete, and check mode predicts the refusal
+        refused = ansible_module(M, {"identity": "gone.example.com", "state": "absent"}, check=check)
+        assert refused.rc != 0 and refused.result["msg"].startswith("confirm_delete: refusing"), refused
+    assert ops(sandbox, mark) == []
+    chk = ansible_module(M, {"identity": "gone.example.com", "state": "absent", "confirm_delete": True},
+                         check=True, diff=True)
     assert chk.result["changed"] is True
     assert chk.result["diff"]["after"] == {"state": "absent"}
     assert ops(sandbox, mark) == []
-    res = ansible_module(M, {"identity": "GONE.example.com.", "state": "absent"})
+    res = ansible_module(M, {"identity": "GONE.example.com.", "state": "absent", "confirm_delete": True})
     assert res.result["changed"] is True and res.result["actions"] == ["DeleteEmailIdentity"]
     assert res.result["identity"] is None and res.result["dns_records"] == []
     mark = sandbox.mark()
+    # nothing left to delete: no confirmation needed, no change
     assert ansible_module(M, {"identity": "gone.example.com", "state": "absent"}).result["changed"] is False
     assert ops(sandbox, mark) == []
 
