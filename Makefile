@@ -12,6 +12,7 @@ all: test
 $(VENV)/.installed: requirements.txt tests/requirements.txt scripts/find-python
 	@py=$$(scripts/find-python) && echo "Using $$py" && $$py -m venv $(VENV)
 	$(PY) -m pip install -q -r tests/requirements.txt
+	@mkdir -p .build/collections/ansible_collections/deliverability && ln -sfn ../../../.. .build/collections/ansible_collections/deliverability/ses
 	@touch $@
 
 venv: $(VENV)/.installed

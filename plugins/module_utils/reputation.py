@@ -51,16 +51,30 @@ def _iso(value):
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
+def _day(key, totals):
+    attempts = totals["delivery_attempts"]
+    return dict(totals, day=key,
+                bounce_rate=(float(totals["bounces"]) / attempts) if attempts else None,
+                complaint_rate=(float(totals["complaints"]) / attempts) if attempts else None)
+
+
 def rates_from_statistics(points, since=None):
     """Bounce and complaint rates over GetSendStatistics data points (the last two weeks, 15-minute buckets),
     optionally only those at or after ``since``."""
     attempts = bounces = complaints = rejects = 0
     used = []
+    days = {}
     for point in points or []:
         stamp = _utc(point.get("Timestamp"))
         if since is not None and stamp is not None and stamp < since:
             continue
         used.append(stamp)
+        if stamp is not None:
+            day = days.setdefault(stamp.strftime("%Y-%m-%d"),
+                                  {"delivery_attempts": 0, "bounces": 0, "complaints": 0})
+            day["delivery_attempts"] += int(point.get("DeliveryAttempts") or 0)
+            day["bounces"] += int(point.get("Bounces") or 0)
+            day["complaints"] += int(point.get("Complaints") or 0)
         attempts += int(point.get("DeliveryAttempts") or 0)
         bounces += int(point.get("Bounces") or 0)
         complaints += int(point.get("Complaints") or 0)
@@ -74,6 +88,7 @@ def rates_from_statistics(points, since=None):
         "data_points": len(used),
         "first": _iso(min(stamps)) if stamps else None,
         "last": _iso(max(stamps)) if stamps else None,
+        "daily": [_day(key, d) for key, d in sorted(days.items())],
     }
 
 

@@ -104,7 +104,10 @@ account:
   returned: always
   type: dict
 statistics:
-  description: Totals and rates over the C(GetSendStatistics) data points (when read).
+  description:
+    - Totals and rates over the C(GetSendStatistics) data points (when read).
+    - C(daily) has one entry per UTC day (C(day), C(delivery_attempts), C(bounces), C(complaints), C(bounce_rate),
+      C(complaint_rate) as fractions), oldest first, for charts.
   returned: when statistics is in O(sources)
   type: dict
 cloudwatch:

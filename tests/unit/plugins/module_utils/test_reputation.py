@@ -68,3 +68,15 @@ def test_alarm_plan_is_idempotent_and_normalised():
     assert rep.plan_alarms(desired, current, "present")[0] == ["p-bounce-rate-warning"]
     put, delete, before, after = rep.plan_alarms(desired, current, "absent")
     assert put == [] and delete == sorted(current) and after == {}
+
+
+def test_daily_breakdown_for_charts():
+    day1 = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.timezone.utc)
+    day2 = dt.datetime(2026, 11, 2, 23, 45, tzinfo=dt.timezone.utc)
+    points = [{"Timestamp": day2, "DeliveryAttempts": 50, "Bounces": 5, "Complaints": 0},
+              {"Timestamp": day1, "DeliveryAttempts": 100, "Bounces": 1, "Complaints": 1},
+              {"Timestamp": day1 + dt.timedelta(minutes=15), "DeliveryAttempts": 100, "Bounces": 1}]
+    daily = rep.rates_from_statistics(points)["daily"]
+    assert [d["day"] for d in daily] == ["2026-11-01", "2026-11-02"]
+    assert daily[0]["delivery_attempts"] == 200 and daily[0]["bounce_rate"] == 0.01
+    assert daily[0]["complaint_rate"] == 0.005 and daily[1]["bounce_rate"] == 0.1
