@@ -10,7 +10,7 @@ import re
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    HAS_BOTO3, PIP_HINT, AwsError, InputError, call)
+    HAS_BOTO3, PIP_HINT, AwsError, InputError, call, paginate)
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DnsError, Provider, Record, fqdn, normalize_value)
 
