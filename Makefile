@@ -18,8 +18,11 @@ $(VENV)/.installed: requirements.txt tests/requirements.txt scripts/find-python
 venv: $(VENV)/.installed
 
 # Every test: pytest (unit, sandbox and BIND integration, molecule-style scenarios), lint, sanity.
+# Integration tests are mostly ansible-playbook processes (CPU-bound) and sandbox waits; each xdist worker
+# starts its own sandbox and BIND, so the workers share nothing.
+PYTEST_WORKERS ?= 3
 test: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests
 	$(MAKE) lint
 	$(MAKE) sanity
 
@@ -27,7 +30,7 @@ unit: venv
 	$(PY) -m pytest -q tests/unit
 
 integration: venv
-	$(PY) -m pytest -q tests/integration
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/integration
 
 lint: venv
 	$(VENV)/bin/ansible-lint --offline --profile production

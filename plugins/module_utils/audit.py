@@ -63,9 +63,11 @@ class AuditLog:
         self.written = 0
 
     def identity(self):
-        if self._identity is None:
-            self._identity = self._identity_fn() if self._identity_fn else {}
-        return self._identity
+        """Looked up once, under the lock: bulk runs record from several threads."""
+        with self._lock:
+            if self._identity is None:
+                self._identity = self._identity_fn() if self._identity_fn else {}
+            return self._identity
 
     def check_writable(self):
         """Fail before any change when the log cannot be written (never change without a record)."""
@@ -82,7 +84,7 @@ class AuditLog:
 
     def record(self, action, address=None, reason=None, **fields):
         """Append one line now and make it durable; returns the record."""
-        who = self.identity()
+        who = self.identity()  # outside the write lock below, which must stay short
         entry = {
             "time": utc_now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "action": action,

@@ -185,7 +185,7 @@ class SesModule:
             if not p.get("validate_certs"):
                 verify = False
             config = Config(
-                retries={"mode": p.get("retry_mode") or "standard", "max_attempts": p.get("max_attempts") or 8},
+                retries={"mode": p.get("retry_mode") or "standard", "total_max_attempts": p.get("max_attempts") or 8},
                 user_agent_extra="deliverability.ses/%s" % COLLECTION_VERSION,
                 max_pool_connections=max_pool_connections,
                 connect_timeout=10,

@@ -50,21 +50,27 @@ def split_txt(value, size=TXT_CHUNK):
 def rdata(rtype, value):
     """Zone-file presentation, one string per resource record (Route 53 values, nsupdate, BIND).
 
-    A TXT record's character-strings are quoted and joined by spaces: that is still one record.
+    A TXT value is split into character-strings of at most 255 bytes, quoted, joined by spaces: still
+    one record.
     """
     if rtype == "TXT":
-        return [" ".join('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"') for s in value)]
+        return [" ".join('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"') for s in split_txt(v))
+                for v in value]
     return ["%s." % v for v in value]
 
 
 def record(name, rtype, value, ttl=DEFAULT_TTL):
-    """One record set in the dns_records shape.
-
-    ``value``: CNAME / MX targets, one per record; for TXT the character-strings (<= 255 bytes each) of
-    ONE record. ``rdata``: the same in zone-file presentation, one string per record.
+    """One record set in the dns_records shape: ``value`` has one entry per record (a TXT entry is the
+    whole logical text), ``rdata`` the same in zone-file form, and a TXT also has ``strings``, the
+    <= 255-byte character-strings of its (one) record.
     """
     value = list(value)
-    return {"name": name, "type": rtype, "value": value, "rdata": rdata(rtype, value), "ttl": int(ttl)}
+    out = {"name": name, "type": rtype, "value": value, "rdata": rdata(rtype, value), "ttl": int(ttl)}
+    if rtype == "TXT":
+        if len(value) != 1:
+            raise ValueError("the TXT records rendered here hold exactly one record")
+        out["strings"] = split_txt(value[0])
+    return out
 
 
 def dkim_records(tokens, domain, ttl=DEFAULT_TTL):
@@ -81,10 +87,10 @@ def dkim_records(tokens, domain, ttl=DEFAULT_TTL):
 
 
 def byodkim_record(selector, domain, public_key, ttl=DEFAULT_TTL):
-    """The BYODKIM selector TXT; ``value`` holds the character-strings (<= 255 bytes) of that one record."""
+    """The BYODKIM selector TXT: one record; ``strings`` has its <= 255-byte character-strings."""
     selector = validate_selector(selector, "selector")
     value = "v=DKIM1; k=rsa; p=%s" % public_key
-    return record("%s._domainkey.%s" % (selector, _domain(domain)), "TXT", split_txt(value), ttl)
+    return record("%s._domainkey.%s" % (selector, _domain(domain)), "TXT", [value], ttl)
 
 
 def mail_from_records(mail_from_domain, region, ttl=DEFAULT_TTL):
@@ -92,7 +98,7 @@ def mail_from_records(mail_from_domain, region, ttl=DEFAULT_TTL):
     domain = _domain(mail_from_domain)
     return [
         record(domain, "MX", ["10 feedback-smtp.%s.amazonses.com" % region], ttl),
-        record(domain, "TXT", split_txt(SPF_VALUE), ttl),
+        record(domain, "TXT", [SPF_VALUE], ttl),
     ]
 
 

@@ -62,6 +62,10 @@ def run_email_identity(module, partial):
         raise InputError("wait_timeout", "must be 0 or more seconds")
     client = module.client("sesv2")
     current_ident = sesv2.get_identity(client, name)
+    if state == "absent" and current_ident is not None and not p.get("confirm_delete"):
+        raise InputError("confirm_delete", "refusing to delete the SES identity %s (it stops all sending from it "
+                                           "and drops its DKIM and MAIL FROM setup); set confirm_delete=true to "
+                                           "offboard it" % name)
     current = logic.settings_from_identity(current_ident)
     cs = p.get("configuration_set")
     if state == "present" and cs and cs != current.get("configuration_set"):
@@ -105,10 +109,10 @@ def run_email_identity(module, partial):
     if state == "present" and ident is not None and not public_key \
             and (ident.get("dkim") or {}).get("origin") == "EXTERNAL":
         module.module.warn("%s uses BYODKIM; give dkim.private_key to get its selector TXT in dns_records" % name)
-    partial.update(identity=ident, dns_records=records)
-    if p["wait"] and state == "present" and not module.check_mode and not _verified(ident):
-        ident = wait_verified(client, name, records, p["wait_timeout"], p.get("nameservers"))
     result.update(identity=ident, dns_records=records)
+    partial.update(result)  # a failed wait still reports what was changed and the records to publish
+    if p["wait"] and state == "present" and not module.check_mode and not _verified(ident):
+        result["identity"] = wait_verified(client, name, records, p["wait_timeout"], p.get("nameservers"))
     return result
 
 
@@ -161,7 +165,7 @@ def run_mail_from(module, partial):
         ident = sesv2.get_identity_visible(client, name)
         status = (ident.get("mail_from") or {}).get("status")
     records = logic.mail_from_records(mf_domain, region, p["dns_ttl"]) if state == "present" else []
-    partial.update(identity=ident, dns_records=records, status=status)
+    partial.update(result, identity=ident, dns_records=records, status=status)
     if p["wait"] and state == "present" and not module.check_mode and status != "SUCCESS":
         ident = sesv2.poll(lambda: sesv2.get_identity_visible(client, name),
                            lambda i: (i.get("mail_from") or {}).get("status") in ("SUCCESS", "FAILED"),

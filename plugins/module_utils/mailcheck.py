@@ -61,7 +61,7 @@ def parse_resolvers(values, option="resolvers"):
         if found:
             host, port = found.group(1), int(found.group(2) or 53)
         elif text.count(":") == 1:
-            host, _, port_text = text.partition(":")
+            host, port_text = text.split(":")
             if not port_text.isdigit():
                 raise InputError(option, "%r: the port after ':' must be a number" % text)
             port = int(port_text)
@@ -126,7 +126,7 @@ def domain_accepts_mail(domain, resolver):
         return {"accepts_mail": True, "mx": sorted(mx), "addresses": [], "detail": "MX found"}
     addresses = []
     for rtype in ("A", "AAAA"):
-        values, _ = _answers(resolver, domain, rtype)
+        values = _answers(resolver, domain, rtype)[0]
         addresses.extend(values)
     if addresses:
         return {"accepts_mail": True, "mx": [], "addresses": sorted(addresses),

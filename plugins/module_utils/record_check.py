@@ -62,7 +62,7 @@ def _answers(name, rtype, nameservers, timeout):
 
 def _wanted(rec):
     if rec["type"] == "TXT":
-        return ["".join(rec["value"])]
+        return list(rec["value"])
     if rec["type"] == "MX":
         out = []
         for v in rec["value"]:
@@ -93,7 +93,7 @@ def describe(records):
     """'name TYPE value' for a message (TXT strings joined, long values shortened)."""
     parts = []
     for r in records:
-        value = "".join(r["value"]) if r["type"] == "TXT" else " ".join(r["value"])
+        value = " ".join(r["value"])
         if len(value) > 60:
             value = value[:40] + "..."
         parts.append("%s %s %s" % (r["name"], r["type"], value))

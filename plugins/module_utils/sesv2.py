@@ -117,10 +117,12 @@ def _fill_key(params, private_key):
     return out
 
 
-def apply_actions(client, actions, private_key=None, arn=None, applied=None, timeout=CONSISTENCY_TIMEOUT):
+def apply_actions(client, actions, private_key=None, arn=None, applied=None, timeout=CONSISTENCY_TIMEOUT,
+                  responses=None):
     """Run a plan's (operation, params) in order; ``applied`` collects the operations that succeeded.
 
     Calls after a create retry NotFound (eventual consistency). TagResource / UntagResource need ``arn()``.
+    ``responses`` (a dict), when given, receives each operation's answer (the create's DKIM tokens).
     """
     applied = applied if applied is not None else []
     created = False
@@ -130,14 +132,16 @@ def apply_actions(client, actions, private_key=None, arn=None, applied=None, tim
             api = dict(api, ResourceArn=arn())
         if created:
             try:
-                retry_until(functools.partial(call, client, operation, **api), MISSING_CODES, timeout)
+                resp = retry_until(functools.partial(call, client, operation, **api), MISSING_CODES, timeout)
             except AwsError as exc:
                 raise _explain(operation, api, exc)
         else:
             try:
-                call(client, operation, **api)
+                resp = call(client, operation, **api)
             except AwsError as exc:
                 raise _explain(operation, api, exc)
+        if responses is not None:
+            responses[operation] = resp
         created = created or operation == "CreateEmailIdentity"
         applied.append(operation)
     return applied

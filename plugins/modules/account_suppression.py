@@ -27,7 +27,7 @@ extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.suppression.audit
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""
@@ -102,7 +102,7 @@ def main():
         record = audit.record("account_suppression", None, wanted, previous_reasons=account["suppressed_reasons"])
         partial.update(changed=True, audit=record)
         account = sup.get_account(client)
-        return dict(result, audit=record, **{k: v for k, v in account.items()})
+        return dict(result, audit=record, **account)
 
     run_module(module, body)
 

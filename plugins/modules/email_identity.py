@@ -25,10 +25,18 @@ options:
     required: true
   state:
     description:
-      - V(present) creates or updates the identity, V(absent) deletes it.
+      - V(present) creates or updates the identity, V(absent) deletes it (only with O(confirm_delete=true)).
     type: str
     choices: [present, absent]
     default: present
+  confirm_delete:
+    description:
+      - Confirm that O(state=absent) may delete an existing identity. Deleting an identity stops all
+        sending from it at once and drops its DKIM keys, MAIL FROM setup and notification topics, so the
+        module refuses (in check mode too) unless this is V(true). An identity that does not exist needs
+        no confirmation.
+    type: bool
+    default: false
   dkim:
     description:
       - DKIM settings. For email address identities only O(dkim.signing_enabled) applies.
@@ -141,10 +149,11 @@ EXAMPLES = r"""
     wait: true
     wait_timeout: 600
 
-- name: Delete the identity
+- name: Delete the identity (offboarding; refused without confirm_delete)
   deliverability.ses.email_identity:
     identity: example.com
     state: absent
+    confirm_delete: true
 """
 
 RETURN = r"""
@@ -184,9 +193,10 @@ identity:
       type: dict
 dns_records:
   description:
-    - The DNS records the identity needs. Easy DKIM gives three CNAMEs; BYODKIM one TXT whose
-      C(value) holds the character-strings (each at most 255 bytes) of that one record, to be published
-      together (C(rdata) has them quoted as one record).
+    - The DNS records the identity needs. Easy DKIM gives three CNAMEs; BYODKIM one TXT record whose text
+      (over 255 bytes for a 2048-bit key) is also given split into character-strings of at most 255 bytes.
+    - C(value) and C(rdata) have one entry per record, so either can be passed as the C(values) of
+      M(deliverability.ses.dns_records).
   returned: always
   type: list
   elements: dict
@@ -200,7 +210,7 @@ dns_records:
       type: str
     value:
       description:
-        - CNAME targets (one per record), or the character-strings of the one TXT record.
+        - One entry per record; CNAME targets, or the whole text of the TXT record.
       type: list
       elements: str
       sample: [abcdef0123.dkim.amazonses.com]
@@ -211,6 +221,13 @@ dns_records:
       type: list
       elements: str
       sample: [abcdef0123.dkim.amazonses.com.]
+    strings:
+      description:
+        - TXT only. The character-strings (each at most 255 bytes) of the one TXT record, to be published
+          together in that record, never as separate records.
+      type: list
+      elements: str
+      returned: for TXT records
     ttl:
       description: TTL from O(dns_ttl).
       type: int
@@ -228,6 +245,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.identity_module
 ARGUMENT_SPEC = dict(
     identity=dict(type="str", required=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    confirm_delete=dict(type="bool", default=False),
     dkim=dict(type="dict", options=dict(
         mode=dict(type="str", choices=["easy", "byodkim"]),
         key_length=dict(type="str", choices=["RSA_1024_BIT", "RSA_2048_BIT"]),

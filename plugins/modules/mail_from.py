@@ -94,8 +94,8 @@ EXAMPLES = r"""
 RETURN = r"""
 dns_records:
   description:
-    - The records the MAIL FROM domain needs; empty with O(state=absent). The TXT's C(value) holds the
-      character-strings of one record; C(rdata) is the zone-file form, one string per record.
+    - The records the MAIL FROM domain needs; empty with O(state=absent). C(value) and C(rdata) (zone-file
+      form) have one entry per record; the TXT also has C(strings), its character-strings of at most 255 bytes.
   returned: always
   type: list
   elements: dict
@@ -109,6 +109,7 @@ dns_records:
       type: TXT
       value: ["v=spf1 include:amazonses.com ~all"]
       rdata: ['"v=spf1 include:amazonses.com ~all"']
+      strings: ["v=spf1 include:amazonses.com ~all"]
       ttl: 1800
 status:
   description: MAIL FROM status (PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE), null without a MAIL FROM domain.

@@ -42,7 +42,7 @@ extends_documentation_fragment:
   - deliverability.ses.suppression.audit
   - deliverability.ses.suppression.delist
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -73,7 +73,7 @@ options:
 extends_documentation_fragment:
   - deliverability.ses.aws
 author:
-  - deliverability.ses contributors
+  - Deliverability maintainers (@deliverability)
 """
 
 EXAMPLES = r"""

@@ -92,7 +92,13 @@ EXAMPLES = r"""
 - name: Wait for the DKIM CNAMEs on every nameserver of the zone before verifying the identity
   deliverability.ses.wait_for_dns:
     zone: example.com
-    records: "{{ ident.dkim.tokens | map('regex_replace', '^(.*)$', '{\"name\": \"\\1._domainkey\", \"type\": \"CNAME\"}') | map('from_json') }}"
+    records:
+      - name: "{{ ident.identities[0].dkim.tokens[0] }}._domainkey"
+        type: CNAME
+      - name: "{{ ident.identities[0].dkim.tokens[1] }}._domainkey"
+        type: CNAME
+      - name: "{{ ident.identities[0].dkim.tokens[2] }}._domainkey"
+        type: CNAME
     timeout: 600
 
 - name: Wait on given servers for the DMARC record

@@ -178,13 +178,19 @@ def presentation(rtype, value):
 class Record:
     """One rrset: name (FQDN, lower-case, no dot), type, canonical values (sorted, unique), ttl."""
 
-    __slots__ = ("name", "type", "values", "ttl")
+    __slots__ = ("name", "type", "values", "ttl", "raw")
 
-    def __init__(self, name, rtype, values, ttl=None):
+    def __init__(self, name, rtype, values, ttl=None, raw=None):
         self.name = fqdn(name)
         self.type = rtype.upper()
         self.values = tuple(sorted(set(values)))
         self.ttl = ttl
+        # the values exactly as the provider returned them (not compared): a provider deletes or states
+        # prerequisites with them, so a TXT another tool split at other boundaries still matches
+        self.raw = list(raw) if raw is not None else None
+
+    def presentations(self):
+        return list(self.raw) if self.raw is not None else [presentation(self.type, v) for v in self.values]
 
     @property
     def key(self):
@@ -255,6 +261,11 @@ class Provider:
 
     def apply(self, changes):
         raise NotImplementedError
+
+    def read_zone(self):
+        """Every rrset of the zone in as few requests as the backend allows (``{key: Record}``), or None
+        when the backend cannot list a zone; callers then read the keys they need with ``read``."""
+        return None
 
 
 # ----------------------------------------------------------------------------------------- desired state

@@ -30,5 +30,8 @@ class NoneProvider(Provider):
     def apply(self, changes):
         return None
 
+    def read_zone(self):
+        return self.reader.read_zone() if self.reader else {}
+
 
 PROVIDER = NoneProvider

@@ -9,7 +9,7 @@ import traceback
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
-    DNS_PIP_HINT, DnsError, Provider, Record, normalize_value, presentation)
+    DNS_PIP_HINT, DnsError, Provider, Record, fqdn, normalize_value)
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import split_server
 
 try:
@@ -25,12 +25,16 @@ try:
     import dns.tsig
     import dns.tsigkeyring
     import dns.update
+    import dns.xfr
+    import dns.zone
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by the missing-library test
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
+AXFR_THRESHOLD = 8  # reading more rrsets than this: one zone transfer instead of a query each
+MESSAGE_BUDGET = 48000  # bytes of record data per UPDATE, well below the 65535-byte message limit
 KEY_ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5")
 
 
@@ -102,10 +106,17 @@ class Rfc2136Provider(Provider):
         rdtype = dns.rdatatype.from_text(rtype)
         for rrset in resp.answer:
             if rrset.rdtype == rdtype and rrset.name == dns.name.from_text(name + "."):
-                return Record(name, rtype, rdata_values(rtype, rrset), rrset.ttl)
+                return Record(name, rtype, rdata_values(rtype, rrset), rrset.ttl,
+                              raw=[rd.to_text() for rd in rrset])
         return None
 
     def read(self, keys):
+        """Many rrsets: one zone transfer (AXFR, TSIG-signed); few, or AXFR refused: one query each."""
+        keys = list(keys)
+        if len(keys) > AXFR_THRESHOLD:
+            zone = self.transfer()
+            if zone is not None:
+                return dict((k, zone[k]) for k in keys if k in zone)
         out = {}
         for name, rtype in keys:
             rec = self.query(name, rtype)
@@ -113,12 +124,62 @@ class Rfc2136Provider(Provider):
                 out[(name, rtype)] = rec
         return out
 
+    def transfer(self):
+        """Every rrset of the zone by AXFR, or None when the server does not allow it."""
+        out = {}
+        try:
+            for msg in dns.query.xfr(self.host, self.zone + ".", port=self.port, timeout=self.timeout,
+                                     lifetime=max(self.timeout * 6, 30), keyring=self.keyring,
+                                     keyname=self.params.get("key_name") if self.keyring else None,
+                                     keyalgorithm=self.keyalgorithm or dns.tsig.default_algorithm,
+                                     relativize=False):
+                for rrset in msg.answer:
+                    rtype = dns.rdatatype.to_text(rrset.rdtype)
+                    name = fqdn(rrset.name.to_text())
+                    key = (name, rtype)
+                    rec = Record(name, rtype, rdata_values(rtype, rrset), rrset.ttl,
+                                 raw=[rd.to_text() for rd in rrset])
+                    if key in out and rtype != "SOA":
+                        prev = out[key]
+                        rec = Record(name, rtype, prev.values + rec.values, prev.ttl, raw=prev.raw + rec.raw)
+                    out[key] = rec
+        except (dns.exception.DNSException, OSError, EOFError):
+            return None  # AXFR refused or failed: the caller reads rrset by rrset
+        self.transfers = getattr(self, "transfers", 0) + 1
+        return out
+
+    def read_zone(self):
+        """The whole zone by one AXFR (TSIG-signed when a key is given), or None when the server refuses it."""
+        try:
+            xfr = dns.query.xfr(self.host, self.zone + ".", port=self.port, timeout=self.timeout, relativize=False,
+                                lifetime=max(self.timeout, 60.0), keyring=self.keyring,
+                                keyname=self.params.get("key_name"), keyalgorithm=self.keyalgorithm or
+                                dns.tsig.default_algorithm)
+            zone = dns.zone.from_xfr(xfr, relativize=False, check_origin=False)
+        except dns.tsig.PeerError as exc:
+            raise DnsError("AXFR %s" % self.zone, type(exc).__name__, "TSIG rejected by the server (%s): check "
+                           "key_name, key_secret and key_algorithm" % exc, self.server_text)
+        except dns.xfr.TransferError as exc:
+            if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH):
+                return None  # transfers not allowed: the caller reads record by record
+            raise DnsError("AXFR %s" % self.zone, dns.rcode.to_text(exc.rcode), str(exc), self.server_text)
+        except (dns.exception.DNSException, OSError) as exc:
+            raise DnsError("AXFR %s" % self.zone, type(exc).__name__, str(exc) or repr(exc), self.server_text)
+        out = {}
+        for name, rdataset in zone.iterate_rdatasets():
+            rtype = dns.rdatatype.to_text(rdataset.rdtype)
+            if rtype in ("SOA", "RRSIG", "NSEC", "NSEC3", "DNSKEY", "NSEC3PARAM"):
+                continue
+            fq = name.to_text().rstrip(".").lower()
+            out[(fq, rtype)] = Record(fq, rtype, rdata_values(rtype, rdataset), rdataset.ttl)
+        return out
+
     def _rdataset(self, record, ttl=None):
-        texts = [presentation(record.type, v) for v in record.values]
+        texts = record.presentations()
         return dns.rdataset.from_text("IN", record.type, record.ttl if ttl is None else ttl, *texts)
 
-    def apply(self, changes):
-        """One atomic UPDATE: a prerequisite per rrset (exactly as read, or absent), then the change."""
+    def _message(self, changes):
+        """One UPDATE: a prerequisite per rrset (exactly as read, or absent), then the changes."""
         upd = dns.update.UpdateMessage(self.zone + ".", keyring=self.keyring,
                                        keyname=self.params.get("key_name"), keyalgorithm=self.keyalgorithm)
         for c in changes:
@@ -135,19 +196,52 @@ class Rfc2136Provider(Provider):
                 upd.add(name, self._rdataset(c.after))
             else:
                 upd.replace(name, self._rdataset(c.after))
-        resp = self._send("UPDATE %s" % self.zone, upd)
-        rcode = resp.rcode()
-        if rcode != dns.rcode.NOERROR:
-            hint = {
-                dns.rcode.NXRRSET: "an rrset changed since it was read (a concurrent change); nothing was written",
-                dns.rcode.YXRRSET: "an rrset appeared since it was read (a concurrent change); nothing was written",
-                dns.rcode.YXDOMAIN: "a name appeared since it was read; nothing was written",
-                dns.rcode.NXDOMAIN: "a name disappeared since it was read; nothing was written",
-                dns.rcode.REFUSED: "the server refused the update: check allow-update / the TSIG key",
-                dns.rcode.NOTAUTH: "the server is not authoritative for the zone or the TSIG key is wrong",
-                dns.rcode.NOTZONE: "a name is outside the zone",
-            }.get(rcode, "the update was not applied")
-            raise DnsError("UPDATE %s" % self.zone, dns.rcode.to_text(rcode), hint, self.server_text)
+        return upd
+
+    def _groups(self, changes):
+        """Changes in groups whose UPDATE fits a DNS message (64 KiB); each group is atomic on its own."""
+        groups, current, size = [], [], 0
+        for c in changes:
+            weight = 64 + 3 * len(c.key[0]) + sum(len(v) + 16 for r in (c.before, c.after) if r
+                                                  for v in r.presentations())
+            if current and size + weight > MESSAGE_BUDGET:
+                groups.append(current)
+                current, size = [], 0
+            current.append(c)
+            size += weight
+        if current:
+            groups.append(current)
+        return groups
+
+    def apply(self, changes):
+        """UPDATE messages with prerequisites, so a concurrent change makes the update fail, not clobber."""
+        self.messages = 0
+        for group in self._groups(changes):
+            upd = self._message(group)
+            try:
+                upd.to_wire()
+            except dns.exception.TooBig:
+                if len(group) == 1:
+                    raise DnsError("UPDATE %s" % self.zone, "TooBig", "the change of %s %s does not fit one DNS "
+                                   "message" % group[0].key, self.server_text)
+                half = len(group) // 2
+                self.apply(group[:half])
+                self.apply(group[half:])
+                continue
+            resp = self._send("UPDATE %s" % self.zone, upd)
+            self.messages += 1
+            rcode = resp.rcode()
+            if rcode != dns.rcode.NOERROR:
+                hint = {
+                    dns.rcode.NXRRSET: "an rrset changed since it was read (a concurrent change); this update was "
+                                       "not applied",
+                    dns.rcode.YXRRSET: "an rrset appeared since it was read (a concurrent change); this update was "
+                                       "not applied",
+                    dns.rcode.REFUSED: "the server refused the update: check allow-update and the TSIG key",
+                    dns.rcode.NOTAUTH: "the server is not authoritative for the zone, or the TSIG key is wrong",
+                    dns.rcode.NOTZONE: "a name is outside the zone",
+                }.get(rcode, "the update was not applied")
+                raise DnsError("UPDATE %s" % self.zone, dns.rcode.to_text(rcode), hint, self.server_text)
 
 
 PROVIDER = Rfc2136Provider

@@ -12,8 +12,9 @@ import time
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     HAS_BOTO3, PIP_HINT, AwsError, InputError, call, paginate)
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
-    DnsError, Provider, Record, fqdn, normalize_value, presentation)
+    DnsError, Provider, Record, fqdn, normalize_value)
 
+LIST_THRESHOLD = 8  # more names than this: list the whole zone instead of one listing per name
 BATCH = 100  # rrset changes per ChangeResourceRecordSets (AWS allows 1000 records / 32000 characters)
 
 
@@ -48,18 +49,44 @@ class Route53Provider(Provider):
                              % (len(found), self.zone, ", ".join(z["Id"].split("/")[-1] for z in found)))
         return found[0]["Id"].split("/")[-1]
 
-    def _read_name(self, name):
-        """Every rrset at ``name`` (one listing call per name)."""
+    def _list(self, name=None):
+        """rrsets of the zone from ``name`` on (all of them without), page by page; with ``name``, only those
+        at that name (Route 53 lists in name order, so the listing stops at the first other name)."""
         out = {}
-        params = dict(HostedZoneId=self.zone_id, StartRecordName=name + ".")
-        for rrset in paginate(self.client, "ListResourceRecordSets", "ResourceRecordSets",
-                              token_key="NextRecordIdentifier", request_token_key="StartRecordIdentifier",
-                              **params):
-            rname = decode_name(rrset["Name"])
-            if rname != name:
-                break
-            if rrset.get("AliasTarget") or rrset.get("SetIdentifier"):
-                continue  # alias and routing-policy records are not managed here
+        params = dict(HostedZoneId=self.zone_id, MaxItems="300")
+        if name:
+            params["StartRecordName"] = name + "."
+        while True:
+            page = call(self.client, "ListResourceRecordSets", **params)
+            for rrset in page.get("ResourceRecordSets", []):
+                rname = decode_name(rrset["Name"])
+                if name and rname != name:
+                    return out
+                if rrset.get("AliasTarget") or rrset.get("SetIdentifier"):
+                    continue  # alias and routing-policy records are not managed here
+                rtype = rrset["Type"]
+                raw = [r["Value"] for r in rrset.get("ResourceRecords", [])]
+                try:
+                    values = [normalize_value(rtype, v) for v in raw]
+                except InputError:
+                    values = raw
+                out[(rname, rtype)] = Record(rname, rtype, values, rrset.get("TTL"), raw=raw)
+            if not page.get("IsTruncated") or (name and decode_name(page.get("NextRecordName", "")) != name):
+                return out
+            params["StartRecordName"] = page["NextRecordName"]
+            params["StartRecordType"] = page["NextRecordType"]
+            if page.get("NextRecordIdentifier"):
+                params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+            else:
+                params.pop("StartRecordIdentifier", None)
+
+    def read_zone(self):
+        """Every rrset of the hosted zone: one paginated ListResourceRecordSets (300 rrsets a page)."""
+        out = {}
+        for rrset in self._all_rrsets():
+            if rrset.get("AliasTarget") or rrset.get("SetIdentifier") or rrset["Type"] in ("SOA", "NS"):
+                continue
+            name = decode_name(rrset["Name"])
             rtype = rrset["Type"]
             try:
                 values = [normalize_value(rtype, r["Value"]) for r in rrset.get("ResourceRecords", [])]
@@ -68,17 +95,34 @@ class Route53Provider(Provider):
             out[(name, rtype)] = Record(name, rtype, values, rrset.get("TTL"))
         return out
 
+    def _all_rrsets(self):
+        params = dict(HostedZoneId=self.zone_id, MaxItems="300")
+        while True:
+            page = call(self.client, "ListResourceRecordSets", **params)
+            yield from page.get("ResourceRecordSets", [])
+            if not page.get("IsTruncated"):
+                return
+            params.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
+            params.pop("StartRecordIdentifier", None)
+            if page.get("NextRecordIdentifier"):
+                params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+
     def read(self, keys):
-        out = {}
-        for name in sorted({k[0] for k in keys}):
-            found = self._read_name(name)
-            out.update({k: v for k, v in found.items() if k in keys})
-        return out
+        """Few names: one listing from each name; more than LIST_THRESHOLD: the whole zone, 300 rrsets a call."""
+        keys = set(keys)
+        names = sorted({k[0] for k in keys})
+        found = {}
+        if len(names) > LIST_THRESHOLD:
+            found = self._list()
+        else:
+            for name in names:
+                found.update(self._list(name))
+        return dict((k, v) for k, v in found.items() if k in keys)
 
     @staticmethod
     def _rrset(record):
         return {"Name": record.name + ".", "Type": record.type, "TTL": record.ttl,
-                "ResourceRecords": [{"Value": presentation(record.type, v)} for v in record.values]}
+                "ResourceRecords": [{"Value": v} for v in record.presentations()]}
 
     def apply(self, changes):
         """DELETE exactly what was read + CREATE the new rrset, so a concurrent change fails the batch."""
@@ -119,6 +163,18 @@ class Route53Provider(Provider):
             delay = random.uniform(0.5, min(10.0, 1.0 * (2 ** attempt)))
             attempt += 1
             sleep(min(delay, max(0.0, deadline - time.monotonic())))
+
+
+def hosted_zone_ids(client, private_zone=None):
+    """{zone name: hosted zone id} of the account by one paginated ListHostedZones; a name held by several
+    hosted zones maps to None (the caller must then be told to give hosted_zone_id)."""
+    out = {}
+    for zone in paginate(client, "ListHostedZones", "HostedZones", token_key="NextMarker", request_token_key="Marker"):
+        if private_zone is not None and bool(zone.get("Config", {}).get("PrivateZone")) != private_zone:
+            continue
+        name = fqdn(zone["Name"])
+        out[name] = None if name in out else zone["Id"].split("/")[-1]
+    return out
 
 
 PROVIDER = Route53Provider

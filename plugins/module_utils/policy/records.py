@@ -31,6 +31,26 @@ def _publish(provider, name, others, value, ttl, check_mode, partial):
 
 
 # ----------------------------------------------------------------------------------------- SPF
+def spf_values(domain, values, adds, remove=(), all_qualifier=None):
+    """Pure: the TXT values of ``domain`` -> (SPF before or None, SPF after, the other TXT values).
+
+    Raises DeliverabilityError when the name already has several SPF records, SpfError when the merge
+    cannot be done. An unchanged set of terms keeps the published text exactly.
+    """
+    existing = [v for v in values if spf.is_spf(v)]
+    others = [v for v in values if not spf.is_spf(v)]
+    if len(existing) > 1:
+        raise DeliverabilityError(
+            "%s has %d SPF records, which makes SPF fail (permerror) for every message: %s. Merge them into one "
+            "by hand (dns_records with state=absent for the extra one); this module never adds another."
+            % (domain, len(existing), " | ".join(existing)), domain=domain)
+    before = existing[0] if existing else None
+    after = spf.merge(before, add=adds, remove=remove, all_qualifier=all_qualifier)
+    if before is not None and spf.normalize(before) == after:
+        after = before  # same terms: keep the text exactly as published
+    return before, after, others
+
+
 def ensure_spf(params, module, check_mode, partial, warn):
     domain = normalize_domain(params["domain"], "domain")
     provider = get_provider(params, module, zone=params.get("zone") or domain)
@@ -44,25 +64,16 @@ def ensure_spf(params, module, check_mode, partial, warn):
         raise InputError("remove", str(exc))
     current = provider.read([(domain, "TXT")]).get((domain, "TXT"))
     values = list(current.values) if current else []
-    existing = [v for v in values if spf.is_spf(v)]
-    others = [v for v in values if not spf.is_spf(v)]
-    if len(existing) > 1:
-        raise DeliverabilityError(
-            "%s has %d SPF records, which makes SPF fail (permerror) for every message: %s. Merge them into one "
-            "by hand (dns_records with state=absent for the extra one); this module never adds another."
-            % (domain, len(existing), " | ".join(existing)), domain=domain)
-    before = existing[0] if existing else None
     try:
-        after = spf.merge(before, add=adds, remove=params["remove"] or [], all_qualifier=params["all_qualifier"])
+        before, after, others = spf_values(domain, values, adds, params["remove"] or [], params["all_qualifier"])
     except spf.SpfError as exc:
+        before = ([v for v in values if spf.is_spf(v)] or [None])[0]
         if params["all_qualifier"] is not None and "all" in str(exc):
             raise InputError("all_qualifier", str(exc))
         if before is None:
             raise InputError("mechanisms", str(exc))
         raise DeliverabilityError("cannot merge into the SPF record of %s (%r): %s" % (domain, before, exc),
                                   record=before)
-    if before is not None and spf.normalize(before) == after:
-        after = before  # same terms: keep the text exactly as published
     resolver = lookup_resolver(params)
     counted = spf.count_lookups(domain, resolver.lookup, record=after)
     lookups = counted.to_dict()
@@ -97,12 +108,13 @@ DMARC_OPTIONS = (("policy", "p"), ("subdomain_policy", "sp"), ("pct", "pct"), ("
                  ("adkim", "adkim"), ("aspf", "aspf"), ("fo", "fo"))
 
 
-def ensure_dmarc(params, module, check_mode, partial, warn):
-    domain = normalize_domain(params["domain"], "domain")
-    name = "_dmarc." + domain
-    provider = get_provider(params, module, zone=params.get("zone") or domain)
-    current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
-    values = list(current_rrset.values) if current_rrset else []
+def dmarc_values(domain, values, params, warn):
+    """Pure: the TXT values of ``_dmarc.<domain>`` and the module's options -> the record to publish.
+
+    Returns ``{record, tags, downgrades, existing, others, stage, current}``; the ratchet keeps the current
+    policy unless ``allow_downgrade``. Raises InputError naming the option, DeliverabilityError for an
+    invalid current record the ratchet cannot judge.
+    """
     existing = [v for v in values if dmarc.is_dmarc(v)]
     others = [v for v in values if not dmarc.is_dmarc(v)]
     parsed = []
@@ -110,13 +122,14 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
         try:
             parsed.append(dmarc.parse(text))
         except dmarc.DmarcError as exc:
-            if not params["allow_downgrade"]:
+            if not params.get("allow_downgrade"):
                 raise DeliverabilityError(
                     "the DMARC record of %s is invalid (%s): %r. The ratchet cannot tell whether a change weakens it; "
                     "fix it, or set allow_downgrade=true to replace it." % (domain, exc, text), record=text)
     current = max(parsed, key=dmarc.strength) if parsed else None
     if len(existing) > 1:
-        warn("%s has %d DMARC records (receivers ignore all of them); they are replaced by one" % (name, len(existing)))
+        warn("_dmarc.%s has %d DMARC records (receivers ignore all of them); they are replaced by one"
+             % (domain, len(existing)))
     desired = dict(current) if current else {"v": "DMARC1"}
     for option, tag in DMARC_OPTIONS:
         value = params.get(option)
@@ -127,8 +140,8 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
         else:
             desired[tag] = value
     stage = None
-    if params["advance"]:
-        stage = dmarc.next_stage(current, params["stages"] or dmarc.DEFAULT_STAGES)
+    if params.get("advance"):
+        stage = dmarc.next_stage(current, params.get("stages") or dmarc.DEFAULT_STAGES)
         desired["p"] = stage["policy"]
         desired["pct"] = stage.get("pct", 100)
     if desired.get("p") is None:
@@ -141,9 +154,9 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
         tag = str(exc).split(":", maxsplit=1)[0]
         option = dict((t, o) for o, t in DMARC_OPTIONS).get(tag, "policy")
         raise InputError(option, str(exc))
-    result_tags, downgrades = dmarc.ratchet(current, checked, allow_downgrade=params["allow_downgrade"])
+    result_tags, downgrades = dmarc.ratchet(current, checked, allow_downgrade=params.get("allow_downgrade"))
     for d in downgrades:
-        if params["allow_downgrade"]:
+        if params.get("allow_downgrade"):
             warn("allow_downgrade=true: DMARC %s of %s weakened from %s to %s"
                  % (d["tag"], domain, d["current"], d["requested"]))
         else:
@@ -152,6 +165,19 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
     text = dmarc.build(result_tags)
     if len(existing) == 1 and current == result_tags:
         text = existing[0]  # the same tags: keep the published text as it is
+    return {"record": text, "tags": result_tags, "downgrades": downgrades, "existing": existing, "others": others,
+            "stage": stage, "current": current}
+
+
+def ensure_dmarc(params, module, check_mode, partial, warn):
+    domain = normalize_domain(params["domain"], "domain")
+    name = "_dmarc." + domain
+    provider = get_provider(params, module, zone=params.get("zone") or domain)
+    current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
+    values = list(current_rrset.values) if current_rrset else []
+    planned = dmarc_values(domain, values, params, warn)
+    text, result_tags, downgrades = planned["record"], planned["tags"], planned["downgrades"]
+    existing, others, stage = planned["existing"], planned["others"], planned["stage"]
     results = [_publish(provider, name, others, text, params.get("ttl"), check_mode, partial)]
     authorizations = []
     if params["external_destinations"] != "ignore":

@@ -155,3 +155,85 @@ def test_route53_dmarc_check_mode_and_ratchet(ansible_module, sandbox, r53_zone)
     res = ansible_module("dmarc", dict(args, policy="quarantine"))
     assert res.result["changed"] is False and res.result["downgrade_refused"] is True
     assert sandbox.mutating_calls(since=mark) == []
+
+
+def test_records_split_elsewhere_are_equal_and_still_updatable(ansible_module, bind, zone, rfc2136):
+    """A TXT another tool split at 200 bytes is the same value (no change), and an update's prerequisite
+    uses the rdata as read, so it still matches."""
+    import dns.query
+    import dns.xfr
+    import dns.tsigkeyring
+    import dns.update
+    value = "v=DKIM1; k=rsa; p=" + "B" * 300
+    keyring = dns.tsigkeyring.from_text({bind.key_name: bind.key_secret})
+    upd = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm="hmac-sha256")
+    upd.add("k._domainkey", 300, "TXT", '"%s" "%s"' % (value[:200], value[200:]))
+    assert dns.query.tcp(upd, "127.0.0.1", port=bind.port, timeout=5).rcode() == 0
+    args = dict(rfc2136, records=[{"name": "k._domainkey", "type": "TXT", "values": [value]}])
+    assert ansible_module("dns_records", args).result["changed"] is False
+    res = ansible_module("dns_records", dict(args, records=[{"name": "k._domainkey", "type": "TXT",
+                                                             "values": [value, "second"]}]))
+    assert res.rc == 0 and res.result["changed"] is True, res
+    assert len(bind.query("k._domainkey." + zone, "TXT")) == 2
+
+
+def test_route53_record_written_elsewhere_is_updated(ansible_module, sandbox, r53_zone):
+    name, zone_id = r53_zone
+    r53 = sandbox.boto3_client("route53")
+    r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE",
+        "ResourceRecordSet": {"Name": "x." + name, "Type": "TXT", "TTL": 60,
+                              "ResourceRecords": [{"Value": '"ab" "cd"'}]}}]})
+    args = {"provider": "route53", "zone": name, "records": [{"name": "x", "type": "TXT", "values": ["abcd"]}]}
+    assert ansible_module("dns_records", args).result["changed"] is False
+    res = ansible_module("dns_records", dict(args, records=[{"name": "x", "type": "TXT", "values": ["ef"]}]))
+    assert res.rc == 0 and res.result["changed"] is True, res
+    # the DELETE carried '"ab" "cd"' as Route 53 held it; the new rrset is written in our canonical form
+    assert r53_rrsets(sandbox, zone_id)[("x." + name, "TXT")] == ['"abcd"', '"ef"']
+
+
+def test_rfc2136_many_records_axfr_read_and_split_updates(bind, zone, rfc2136, monkeypatch):
+    """200 rrsets of 400-byte TXT (80 KB) do not fit one DNS message: several atomic UPDATEs; the
+    read is one AXFR, and falls back to one query per rrset when the transfer is refused."""
+    import dns.query
+    import dns.xfr
+
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns import rfc2136 as mod
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import desired_from_params, run_changes
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
+    recs = [{"name": "r%d" % i, "type": "TXT", "values": ["x" * 400 + str(i)]} for i in range(200)]
+    provider = get_provider(dict(rfc2136, key_algorithm="hmac-sha256"))
+    desired = desired_from_params(recs, zone)
+    res = run_changes(provider, desired)
+    assert res["changed"] is True and provider.messages >= 2
+    assert bind.query("r199." + zone, "TXT")[0].replace('" "', "").strip('"') == "x" * 400 + "199"
+    assert run_changes(provider, desired)["changed"] is False
+    assert provider.transfers == 2
+
+    def refused(*args, **kwargs):
+        raise dns.xfr.TransferError(5)
+    monkeypatch.setattr(mod.dns.query, "xfr", refused)
+    fallback = get_provider(dict(rfc2136, key_algorithm="hmac-sha256"))
+    assert run_changes(fallback, desired)["changed"] is False
+    assert getattr(fallback, "transfers", 0) == 0
+
+
+def test_route53_many_records_batches_and_paginated_listing(sandbox, r53_zone):
+    """320 rrsets: CHANGE batches of 100 rrsets, and the whole-zone read follows Route 53's pagination."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import desired_from_params, run_changes
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
+
+    class Module:
+        def client(self, service):
+            return sandbox.boto3_client(service)
+
+    name, zone_id = r53_zone
+    desired = desired_from_params([{"name": "n%03d" % i, "type": "TXT", "values": ["v%d" % i]} for i in range(320)], name)
+    provider = get_provider({"provider": "route53", "zone": name, "wait": True}, Module())
+    mark = sandbox.mark()
+    assert run_changes(provider, desired)["changed"] is True
+    ops = [r["operation"] for r in sandbox.requests(mark)]
+    assert ops.count("ChangeResourceRecordSets") == 4 and ops.count("GetChange") == 4
+    mark = sandbox.mark()
+    assert run_changes(provider, desired)["changed"] is False
+    ops = [r["operation"] for r in sandbox.requests(mark)]
+    assert ops == ["ListResourceRecordSets"] * 2  # 322 rrsets (with SOA and NS), 300 a page

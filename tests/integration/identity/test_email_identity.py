@@ -20,8 +20,12 @@ def ops(sandbox, since):
 
 
 def test_create_rerun_unchanged_and_records(sandbox, ansible_module):
+    mark = sandbox.mark()
     res = ansible_module(M, {"identity": "Example.COM.", "tags": {"team": "mail"}})
     assert res.rc == 0, res
+    # API economy: read, create, read back; nothing else
+    assert [r["operation"] for r in sandbox.requests(since=mark)] == [
+        "GetEmailIdentity", "CreateEmailIdentity", "GetEmailIdentity"]
     out = res.result
     assert out["changed"] is True
     assert out["actions"] == ["CreateEmailIdentity"]
@@ -43,6 +47,7 @@ def test_create_rerun_unchanged_and_records(sandbox, ansible_module):
     assert again.result["actions"] == []
     assert again.result["dns_records"] == out["dns_records"]
     assert ops(sandbox, mark) == []
+    assert [r["operation"] for r in sandbox.requests(since=mark)] == ["GetEmailIdentity"]  # one read per run
 
 
 def test_check_mode_predicts_and_writes_nothing(sandbox, ansible_module):
@@ -159,11 +164,11 @@ def test_byodkim_2048_key_then_back_to_easy(sandbox, ansible_module, tmp_path):
     assert len(txt) == 1
     rec = txt[0]
     assert rec["name"] == "s2026._domainkey.byo.example.com" and rec["type"] == "TXT"
-    value = "".join(rec["value"])
-    assert value == "v=DKIM1; k=rsa; p=" + public
-    assert len(value) > 255 and len(rec["value"]) == 2
-    assert all(len(s.encode()) <= 255 for s in rec["value"])
-    assert rec["rdata"] == ['"%s" "%s"' % tuple(rec["value"])]
+    value = rec["value"][0]
+    assert rec["value"] == ["v=DKIM1; k=rsa; p=" + public]
+    assert len(value) > 255 and len(rec["strings"]) == 2 and "".join(rec["strings"]) == value
+    assert all(len(s.encode()) <= 255 for s in rec["strings"])
+    assert rec["rdata"] == ['"%s" "%s"' % tuple(rec["strings"])]
     assert res.result["identity"]["dkim"]["origin"] == "EXTERNAL"
     assert res.result["identity"]["dkim"]["status"] == "PENDING"
     # the private key never appears in output, diff or the request log
@@ -194,7 +199,7 @@ def test_byodkim_2048_key_then_back_to_easy(sandbox, ansible_module, tmp_path):
     res = ansible_module(M, {"identity": "byo.example.com",
                              "dkim": {"mode": "byodkim", "selector": "s2027", "private_key": private2}})
     assert res.rc == 0, res
-    assert "".join(res.result["dns_records"][0]["value"]) == "v=DKIM1; k=rsa; p=" + public2
+    assert res.result["dns_records"][0]["value"] == ["v=DKIM1; k=rsa; p=" + public2]
     assert res.result["identity"]["dkim"]["tokens"] == ["s2027"]
 
 
@@ -239,14 +244,20 @@ def test_dkim_success_only_after_route53_publish(sandbox, ansible_module):
 def test_delete_with_check_mode(sandbox, ansible_module):
     ansible_module(M, {"identity": "gone.example.com"})
     mark = sandbox.mark()
-    chk = ansible_module(M, {"identity": "gone.example.com", "state": "absent"}, check=True, diff=True)
+    for check in (True, False):  # offboarding needs confirm_delete, and check mode predicts the refusal
+        refused = ansible_module(M, {"identity": "gone.example.com", "state": "absent"}, check=check)
+        assert refused.rc != 0 and refused.result["msg"].startswith("confirm_delete: refusing"), refused
+    assert ops(sandbox, mark) == []
+    chk = ansible_module(M, {"identity": "gone.example.com", "state": "absent", "confirm_delete": True},
+                         check=True, diff=True)
     assert chk.result["changed"] is True
     assert chk.result["diff"]["after"] == {"state": "absent"}
     assert ops(sandbox, mark) == []
-    res = ansible_module(M, {"identity": "GONE.example.com.", "state": "absent"})
+    res = ansible_module(M, {"identity": "GONE.example.com.", "state": "absent", "confirm_delete": True})
     assert res.result["changed"] is True and res.result["actions"] == ["DeleteEmailIdentity"]
     assert res.result["identity"] is None and res.result["dns_records"] == []
     mark = sandbox.mark()
+    # nothing left to delete: no confirmation needed, no change
     assert ansible_module(M, {"identity": "gone.example.com", "state": "absent"}).result["changed"] is False
     assert ops(sandbox, mark) == []
 
@@ -257,7 +268,7 @@ def test_email_address_identity(sandbox, ansible_module):
     assert "verification status is PENDING" in res.result["msg"]
     assert res.result["identity"]["identity"] == "Sender@example.com"
     assert res.result["dns_records"] == []
-    assert res.result["changed"] is True
+    assert res.result["changed"] is True and res.result["actions"] == ["CreateEmailIdentity"]
     sandbox.post("verify-email", {"identity": "Sender@example.com"})
     res = ansible_module(M, {"identity": "Sender@example.com", "wait": True, "wait_timeout": 10})
     assert res.rc == 0 and res.result["changed"] is False
@@ -334,3 +345,36 @@ def test_filter_renders_what_the_module_returns(sandbox, ansible_playbook):
     ]}
     res = ansible_playbook(play)
     assert res.rc == 0, res
+
+
+@pytest.mark.bind
+def test_byodkim_2048_txt_published_through_rfc2136(sandbox, bind, ansible_module):
+    """The returned rdata goes into BIND as one TXT of two strings; SES (sandbox) then reports SUCCESS."""
+    private, public = rsa_key(2048)
+    args = {"identity": "fleet.test", "dkim": {"mode": "byodkim", "selector": "sel1", "private_key": private}}
+    res = ansible_module(M, args)
+    assert res.rc == 0, res
+    records = res.result["dns_records"]
+    publish_bind(bind, "fleet.test", records)
+    try:
+        answer = bind.query("sel1._domainkey.fleet.test", "TXT")
+        assert len(answer) == 1 and answer[0] == records[0]["rdata"][0]
+        res = ansible_module(M, dict(args, wait=True, wait_timeout=30))
+        assert res.rc == 0, res
+        assert res.result["identity"]["dkim"]["status"] == "SUCCESS"
+        assert res.result["changed"] is False
+    finally:
+        publish_bind(bind, "fleet.test", records, delete=True)
+
+
+def test_throttling_is_absorbed(sandbox, ansible_module):
+    sandbox.post("faults", {"rules": [{"operation": "GetEmailIdentity", "kind": "throttle", "rate": 0.5},
+                                      {"operation": "CreateEmailIdentity", "kind": "throttle", "count": 1}],
+                            "seed": 3})
+    res = ansible_module(M, {"identity": "busy.example.com"})
+    assert res.rc == 0, res
+    assert res.result["changed"] is True
+    injected = sandbox.get("faults")["injected"]
+    assert injected.get("throttle:CreateEmailIdentity") == 1
+    creates = [r for r in sandbox.requests() if r["operation"] == "CreateEmailIdentity" and not r["fault"]]
+    assert len(creates) == 1

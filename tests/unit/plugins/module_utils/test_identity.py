@@ -64,23 +64,27 @@ def test_byodkim_record_for_a_2048_bit_key(key2048):
     pem, pub = key2048
     rec = logic.byodkim_record("S2026", "Example.com", pub)
     assert rec["name"] == "s2026._domainkey.example.com" and rec["type"] == "TXT"
-    assert "".join(rec["value"]) == "v=DKIM1; k=rsa; p=" + pub
-    assert len(rec["value"]) == 2 and all(len(v) <= 255 for v in rec["value"])
+    assert rec["value"] == ["v=DKIM1; k=rsa; p=" + pub]
+    assert "".join(rec["strings"]) == rec["value"][0]
+    assert len(rec["strings"]) == 2 and all(len(v) <= 255 for v in rec["strings"])
+    assert rec["rdata"] == ['"%s" "%s"' % tuple(rec["strings"])]
 
 
 def test_txt_rdata_quotes_and_escapes():
-    rec = logic.record("x.example.com", "TXT", ['a "quoted" \\ value', "second"])
-    assert rec["rdata"] == ['"a \\"quoted\\" \\\\ value" "second"']
+    rec = logic.record("x.example.com", "TXT", ['a "quoted" \\ value'])
+    assert rec["rdata"] == ['"a \\"quoted\\" \\\\ value"']
     import dns.rdata
     parsed = dns.rdata.from_text("IN", "TXT", rec["rdata"][0])
-    assert [s.decode() for s in parsed.strings] == rec["value"]
+    assert [s.decode() for s in parsed.strings] == rec["strings"] == rec["value"]
+    with pytest.raises(ValueError):
+        logic.record("x.example.com", "TXT", ["one", "two"])
 
 
 def test_mail_from_records():
     mx, txt = logic.mail_from_records("Bounce.Example.com", "eu-west-1")
     assert mx == {"name": "bounce.example.com", "type": "MX", "value": ["10 feedback-smtp.eu-west-1.amazonses.com"],
                   "rdata": ["10 feedback-smtp.eu-west-1.amazonses.com."], "ttl": 1800}
-    assert txt["value"] == ["v=spf1 include:amazonses.com ~all"] and txt["type"] == "TXT"
+    assert txt["value"] == txt["strings"] == ["v=spf1 include:amazonses.com ~all"] and txt["type"] == "TXT"
 
 
 def test_identity_records_by_origin():
@@ -318,3 +322,27 @@ def test_mail_from_plan():
     assert actions == [("PutEmailIdentityMailFromAttributes", {"EmailIdentity": "example.com"})]
     assert after2["mail_from_domain"] is None
     assert logic.mail_from_plan("example.com", {"state": "absent"}, cur)[0] == []
+
+
+# ------------------------------------------------------------------------------------------ properties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=1200))
+def test_split_txt_property(text):
+    parts = logic.split_txt(text)
+    assert "".join(parts) == text
+    assert all(len(p.encode("utf-8")) <= 255 for p in parts)
+    assert all(parts) or parts == [""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=900))
+def test_txt_rdata_parses_back_to_the_same_strings(text):
+    import dns.rdata
+    rec = logic.record("x.example.com", "TXT", [text])
+    assert len(rec["rdata"]) == 1
+    parsed = dns.rdata.from_text("IN", "TXT", rec["rdata"][0])
+    assert b"".join(parsed.strings).decode() == text

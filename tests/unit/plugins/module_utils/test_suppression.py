@@ -108,15 +108,15 @@ def test_csv_export_round_trips_unusual_addresses():
     assert [r["email_address"] for r in rows] == UNUSUAL
     assert text.splitlines()[0] == "email_address,reason,last_update_time"
     # and the module's own file reader reads it back
-    assert [e for e, _ in sup.parse_addresses(text)] == UNUSUAL
-    assert {r for _, r in sup.parse_addresses(text)} == {"BOUNCE"}
+    assert [pair[0] for pair in sup.parse_addresses(text)] == UNUSUAL
+    assert {pair[1] for pair in sup.parse_addresses(text)} == {"BOUNCE"}
 
 
 def test_jsonl_export_round_trips():
     entries = [{"email_address": a, "reason": "COMPLAINT", "last_update_time": None} for a in UNUSUAL]
     text = sup.render_export(entries, "jsonl")
     assert [json.loads(line)["email_address"] for line in text.splitlines()] == UNUSUAL
-    assert [e for e, _ in sup.parse_addresses(text)] == UNUSUAL
+    assert [pair[0] for pair in sup.parse_addresses(text)] == UNUSUAL
 
 
 def test_export_format_from_name():

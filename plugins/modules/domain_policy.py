@@ -1,0 +1,371 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: domain_policy
+short_description: Audit or enforce the whole sending policy of many SES domains in one invocation
+version_added: 0.1.0
+description:
+  - For every domain of O(domains), concurrently, makes sure that the SES identity exists with Easy DKIM
+    (key length, signing), the MAIL FROM domain and the configuration set, and that DNS holds the DKIM
+    CNAMEs, the MAIL FROM MX and SPF, the domain's SPF (merged, never replaced) and its DMARC record (with
+    the ratchet that never weakens a policy unless allowed).
+  - Reads the current state with as few calls as the APIs allow - one paginated C(ListEmailIdentities),
+    then C(GetEmailIdentity) only for the listed domains that exist; one read per DNS zone (one AXFR for
+    V(rfc2136), one paginated C(ListResourceRecordSets) for V(route53)) - and writes only what differs.
+    DNS changes of a zone are written in batches; a batch that fails is retried domain by domain.
+  - One failing domain never stops the others; each domain has its own result with C(changed), C(diff) and,
+    on failure, C(msg).
+  - In check mode this is an audit that makes no write call, and reports the drift of every domain.
+  - The single-resource modules (M(deliverability.ses.email_identity), M(deliverability.ses.mail_from),
+    M(deliverability.ses.dns_records), M(deliverability.ses.spf), M(deliverability.ses.dmarc)) share the same
+    logic and stay the tools for one resource at a time.
+author:
+  - Deliverability maintainers (@deliverability)
+extends_documentation_fragment:
+  - deliverability.ses.aws
+  - deliverability.ses.dns_provider
+options:
+  domains:
+    description:
+      - The domains. Each is a domain name, or a dictionary with C(name) and any of C(zone),
+        C(configuration_set), C(mail_from_subdomain), C(behavior_on_mx_failure), C(dkim), C(spf), C(dmarc)
+        to override the module's options for that domain (C(dkim), C(spf) and C(dmarc) are merged key by key).
+    type: list
+    elements: raw
+    required: true
+  zone:
+    description:
+      - The DNS zone that holds the records of every domain, for example C(example.com) for
+        C(a.example.com) and C(b.example.com). By default each domain is its own zone.
+    type: str
+  dkim:
+    description:
+      - Easy DKIM settings. BYODKIM identities are left as they are (manage them with
+        M(deliverability.ses.email_identity)).
+    type: dict
+    default: {}
+    suboptions:
+      key_length:
+        description:
+          - The key length. A new identity gets C(RSA_2048_BIT) when not given; an existing one keeps its own.
+        type: str
+        choices: [RSA_1024_BIT, RSA_2048_BIT]
+      signing_enabled:
+        description:
+          - Whether SES signs with DKIM.
+        type: bool
+        default: true
+  configuration_set:
+    description:
+      - The default configuration set of each identity. It must exist. Not given leaves it as it is.
+    type: str
+  mail_from_subdomain:
+    description:
+      - The custom MAIL FROM subdomain, for example V(bounce) for C(bounce.<domain>). Not given leaves
+        MAIL FROM as it is and publishes no MAIL FROM records.
+    type: str
+  behavior_on_mx_failure:
+    description:
+      - What SES does when the MAIL FROM MX is missing.
+    type: str
+    choices: [USE_DEFAULT_VALUE, REJECT_MESSAGE]
+    default: USE_DEFAULT_VALUE
+  spf:
+    description:
+      - The SPF record of each domain. Mechanisms are merged into an existing record; nothing else of it is
+        touched. Lookup counting is left to M(deliverability.ses.spf).
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description:
+          - Whether to manage the domain's SPF record.
+        type: bool
+        default: true
+      mechanisms:
+        description:
+          - Mechanisms the record must contain.
+        type: list
+        elements: str
+        default: [include:amazonses.com]
+      all_qualifier:
+        description:
+          - Set the qualifier of C(all). By default an existing record keeps its own and a new one ends in C(~all).
+        type: str
+        choices: ['-', '~', '?', '+']
+  dmarc:
+    description:
+      - The DMARC record of each domain, with the ratchet of M(deliverability.ses.dmarc).
+    type: dict
+    default: {}
+    suboptions:
+      enabled:
+        description:
+          - Whether to manage the domain's DMARC record.
+        type: bool
+        default: true
+      policy:
+        description:
+          - The policy (C(p)). Not given, an existing record keeps its policy and a domain without DMARC
+            starts at V(none) (the first stage).
+        type: str
+        choices: [none, quarantine, reject]
+      subdomain_policy:
+        description:
+          - The subdomain policy (C(sp)).
+        type: str
+        choices: [none, quarantine, reject]
+      pct:
+        description:
+          - The percentage of failing mail the policy applies to.
+        type: int
+      rua:
+        description:
+          - Aggregate report URIs (a bare address becomes a C(mailto:) URI).
+        type: list
+        elements: str
+      ruf:
+        description:
+          - Failure report URIs.
+        type: list
+        elements: str
+      adkim:
+        description:
+          - DKIM alignment, relaxed or strict.
+        type: str
+        choices: [r, s]
+      aspf:
+        description:
+          - SPF alignment, relaxed or strict.
+        type: str
+        choices: [r, s]
+      fo:
+        description:
+          - Failure reporting options.
+        type: str
+      allow_downgrade:
+        description:
+          - Allow a weaker policy than the published one. Without it a weakening is refused (the published
+            policy stays) and reported in C(dmarc.downgrades) of the domain's result.
+        type: bool
+        default: false
+      advance:
+        description:
+          - Move each domain one stage further along O(dmarc.stages).
+        type: bool
+        default: false
+      stages:
+        description:
+          - The stages for O(dmarc.advance). Default none, quarantine 25, quarantine, reject 25, reject.
+        type: list
+        elements: dict
+        suboptions:
+          policy:
+            description:
+              - The policy of the stage.
+            type: str
+            required: true
+            choices: [none, quarantine, reject]
+          pct:
+            description:
+              - The percentage of the stage.
+            type: int
+            default: 100
+  dns_ttl:
+    description:
+      - The TTL of records this module creates. Existing records keep their TTL.
+    type: int
+    default: 1800
+  workers:
+    description:
+      - How many domains are handled at the same time (threads sharing one client per service).
+    type: int
+    default: 8
+  fail_on_error:
+    description:
+      - Whether the task fails when at least one domain failed. The other domains are handled either way
+        and every result is returned.
+    type: bool
+    default: true
+  retry_mode:
+    description:
+      - botocore retry mode. V(adaptive) (the default here) adds client-side rate limiting when SES
+        throttles, which matters with many concurrent calls; V(standard) only retries with back-off.
+    type: str
+    choices: [standard, adaptive]
+    default: adaptive
+notes:
+  - Supports check mode (an audit with no write call) and diff mode (one diff per changed domain).
+  - Identities that do not exist are created; this module never deletes an identity or a record other than
+    replacing the values of the rrsets it manages (CNAME, MAIL FROM MX, SPF and DMARC TXT).
+  - SES verifies DKIM and MAIL FROM asynchronously; the result reports each domain's status as read
+    (C(identity.dkim_status)); run again (or use M(deliverability.ses.email_auth_check)) to see it change.
+"""
+
+EXAMPLES = r"""
+- name: Enforce the policy on every domain of the fleet, records through RFC 2136
+  deliverability.ses.domain_policy:
+    domains: "{{ fleet_domains }}"
+    provider: rfc2136
+    server: ns1.example.com
+    key_name: ansible
+    key_secret: "{{ vault_tsig_secret }}"
+    mail_from_subdomain: bounce
+    configuration_set: default
+    dmarc:
+      policy: quarantine
+      rua: [dmarc-reports@example.com]
+
+- name: Audit (no writes) - the drift of each domain is in the result
+  deliverability.ses.domain_policy:
+    domains:
+      - shop.example.com
+      - name: news.example.com
+        dmarc: {policy: none}
+    zone: example.com
+    provider: route53
+    dmarc: {policy: reject}
+  check_mode: true
+  register: audit
+
+- name: Move every domain one DMARC stage further (never backwards)
+  deliverability.ses.domain_policy:
+    domains: "{{ fleet_domains }}"
+    provider: route53
+    dmarc: {advance: true}
+"""
+
+RETURN = r"""
+domains:
+  description: One result per domain, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    domain:
+      description: The domain (normalised).
+      type: str
+    zone:
+      description: The DNS zone of its records.
+      type: str
+    changed:
+      description: Whether this domain changed (or would change, in check mode).
+      type: bool
+    failed:
+      description: Whether this domain failed; C(msg) says why.
+      type: bool
+    msg:
+      description: The error of a failed domain, with the operation and error code or DNS rcode.
+      type: str
+    actions:
+      description: The SES operations applied (or planned, in check mode).
+      type: list
+      elements: str
+    dns_changes:
+      description: The rrset changes, as in M(deliverability.ses.dns_records).
+      type: list
+      elements: dict
+    identity:
+      description: C(exists), C(verified_for_sending), C(dkim_status), C(mail_from_status) as read or set.
+      type: dict
+    spf:
+      description: The SPF C(record) after the run and the C(previous) one.
+      type: dict
+    dmarc:
+      description: The DMARC C(record), C(previous), C(downgrades), C(downgrade_refused) and C(stage).
+      type: dict
+    dkim_records_pending:
+      description: True when the identity does not exist yet in check mode, so its DKIM tokens are unknown.
+      type: bool
+    diff:
+      description: The domain's C(before) / C(after) (SES settings and DNS rrsets), when it changed.
+      type: dict
+    warnings:
+      description: Warnings about this domain (a refused DMARC downgrade, ...).
+      type: list
+      elements: str
+summary:
+  description: Counts of domains C(total), C(changed), C(failed), C(ok).
+  returned: always
+  type: dict
+  sample: {total: 1000, changed: 3, failed: 0, ok: 1000}
+failed_domains:
+  description: The domains that failed.
+  returned: always
+  type: list
+  elements: str
+api_calls:
+  description: The AWS API calls of this run by operation (retries not counted).
+  returned: always
+  type: dict
+  sample: {GetEmailIdentity: 1000, ListEmailIdentities: 1}
+zone_lines:
+  description: The rrsets written (or, in check mode and with O(provider=none), to be written) in zone-file
+    syntax, every domain together.
+  returned: always
+  type: list
+  elements: str
+stats:
+  description: C(workers), C(elapsed_seconds) of the run inside the module and the module process's
+    C(peak_rss_kb).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
+from ansible_collections.deliverability.ses.plugins.module_utils.fleet import run_domain_policy
+
+POLICIES = ["none", "quarantine", "reject"]
+
+
+def main():
+    spec = dict(DNS_PROVIDER_ARGUMENT_SPEC)
+    spec.update(
+        domains=dict(type="list", elements="raw", required=True),
+        dkim=dict(type="dict", default={}, options=dict(
+            key_length=dict(type="str", choices=["RSA_1024_BIT", "RSA_2048_BIT"]),
+            signing_enabled=dict(type="bool", default=True),
+        )),
+        configuration_set=dict(type="str"),
+        mail_from_subdomain=dict(type="str"),
+        behavior_on_mx_failure=dict(type="str", choices=["USE_DEFAULT_VALUE", "REJECT_MESSAGE"],
+                                    default="USE_DEFAULT_VALUE"),
+        spf=dict(type="dict", default={}, options=dict(
+            enabled=dict(type="bool", default=True),
+            mechanisms=dict(type="list", elements="str", default=["include:amazonses.com"]),
+            all_qualifier=dict(type="str", choices=["-", "~", "?", "+"]),
+        )),
+        dmarc=dict(type="dict", default={}, options=dict(
+            enabled=dict(type="bool", default=True),
+            policy=dict(type="str", choices=POLICIES),
+            subdomain_policy=dict(type="str", choices=POLICIES),
+            pct=dict(type="int"),
+            rua=dict(type="list", elements="str"),
+            ruf=dict(type="list", elements="str"),
+            adkim=dict(type="str", choices=["r", "s"]),
+            aspf=dict(type="str", choices=["r", "s"]),
+            fo=dict(type="str"),
+            allow_downgrade=dict(type="bool", default=False),
+            advance=dict(type="bool", default=False),
+            stages=dict(type="list", elements="dict", options=dict(
+                policy=dict(type="str", required=True, choices=POLICIES),
+                pct=dict(type="int", default=100),
+            )),
+        )),
+        dns_ttl=dict(type="int", default=1800),
+        workers=dict(type="int", default=8),
+        fail_on_error=dict(type="bool", default=True),
+        retry_mode=dict(type="str", choices=["standard", "adaptive"], default="adaptive"),
+    )
+    module = SesModule(argument_spec=spec, supports_check_mode=True)
+    run_module(module, lambda partial: run_domain_policy(module, partial))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""domain_policy through ansible-playbook against the SES sandbox, BIND (rfc2136) and the sandbox's Route 53."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+
+from tests.integration.dns.conftest import publish
+
+pytestmark = pytest.mark.bind
+
+_counter = itertools.count(1)
+READS = ("Get", "List", "Describe", "Test")
+
+
+@pytest.fixture
+def fleet_zone(bind):
+    name = "fl%d-%d.test" % (os.getpid(), next(_counter))
+    bind.add_zone(name)
+    return name
+
+
+def _args(bind, zone, domains, **extra):
+    args = {"domains": domains, "zone": zone, "provider": "rfc2136", "server": bind.server,
+            "key_name": bind.key_name, "key_secret": bind.key_secret, "mail_from_subdomain": "bounce",
+            "workers": 4}
+    args.update(extra)
+    return args
+
+
+def _play(args, name="Policy"):
+    return [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": name, "deliverability.ses.domain_policy": args, "register": "out", "ignore_errors": True}]}]
+
+
+def _txt(bind, name):
+    return [v.replace('" "', "").strip('"') for v in bind.query(name, "TXT")]
+
+
+def _by_domain(result):
+    return {d["domain"]: d for d in result["domains"]}
+
+
+def test_enforce_then_idempotent_then_audit_drift(ansible_playbook, sandbox, bind, fleet_zone):
+    sandbox.boto3_client("sesv2").create_configuration_set(ConfigurationSetName="fleet")
+    domains = ["d%d.%s" % (i, fleet_zone) for i in range(5)]
+    args = _args(bind, fleet_zone, domains, configuration_set="fleet", dmarc={"policy": "quarantine"})
+    mark = sandbox.mark()
+    res = ansible_playbook(_play(args))
+    out = res.task("Policy")
+    assert res.rc == 0 and not out.get("failed"), out
+    assert out["changed"] is True and out["summary"] == {"total": 5, "changed": 5, "failed": 0, "ok": 5}
+    for d in domains:
+        r = _by_domain(out)[d]
+        assert r["actions"][0] == "CreateEmailIdentity" and "PutEmailIdentityMailFromAttributes" in r["actions"]
+        assert len(bind.query("_dmarc." + d, "TXT")) == 1
+        assert _txt(bind, "_dmarc." + d) == ["v=DMARC1; p=quarantine"]
+        assert _txt(bind, d) == ["v=spf1 include:amazonses.com ~all"]
+        assert bind.query("bounce." + d, "MX") == ["10 feedback-smtp.us-east-1.amazonses.com."]
+        assert len([t for t in r["dns_changes"] if t["type"] == "CNAME"]) == 3
+    ops = [r["operation"] for r in sandbox.requests(mark)]
+    assert ops.count("ListEmailIdentities") == 1 and "GetEmailIdentity" not in ops  # nothing to read for new ones
+    ident = sandbox.boto3_client("sesv2").get_email_identity(EmailIdentity=domains[0])
+    assert ident["ConfigurationSetName"] == "fleet" and ident["DkimAttributes"]["Status"] == "SUCCESS"
+
+    # second run: nothing to do, reads only, at most 3 per domain
+    mark = sandbox.mark()
+    res = ansible_playbook(_play(args))
+    out = res.task("Policy")
+    assert res.rc == 0 and out["changed"] is False, out
+    assert sandbox.mutating_calls(since=mark) == []
+    reads = [r for r in sandbox.requests(mark) if r["operation"].startswith(READS)]
+    assert len(reads) <= 3 * len(domains) and len(reads) >= len(domains)
+
+    # drift: DMARC removed from one domain, signing disabled on another; the audit sees both, writes nothing
+    ses = sandbox.boto3_client("sesv2")
+    ses.put_email_identity_dkim_attributes(EmailIdentity=domains[1], SigningEnabled=False)
+    import dns.query
+    import dns.tsigkeyring
+    import dns.update
+    upd = dns.update.UpdateMessage(fleet_zone, keyring=dns.tsigkeyring.from_text({bind.key_name: bind.key_secret}),
+                                   keyalgorithm="hmac-sha256")
+    upd.delete("_dmarc.%s." % domains[2], "TXT")
+    assert dns.query.tcp(upd, "127.0.0.1", port=bind.port, timeout=5).rcode() == 0
+    mark = sandbox.mark()
+    res = ansible_playbook(_play(args), check=True, diff=True)
+    out = res.task("Policy")
+    assert res.rc == 0 and out["changed"] is True, out
+    assert sandbox.mutating_calls(since=mark) == []
+    by = _by_domain(out)
+    assert by[domains[1]]["actions"] == ["PutEmailIdentityDkimAttributes"]
+    assert by[domains[1]]["diff"]["before"]["ses"]["dkim"]["signing_enabled"] is False
+    assert by[domains[2]]["dns_changes"][0]["action"] == "create"
+    assert "_dmarc.%s TXT" % domains[2] in by[domains[2]]["diff"]["after"]["dns"]
+    assert [by[d]["changed"] for d in domains] == [False, True, True, False, False]
+    assert len(out["diff"]) == 2
+    assert bind.query("_dmarc." + domains[2], "TXT") == []  # check mode wrote nothing
+    # enforcing repairs both
+    res = ansible_playbook(_play(args))
+    assert res.task("Policy")["summary"]["changed"] == 2
+    assert _txt(bind, "_dmarc." + domains[2]) == ["v=DMARC1; p=quarantine"]
+
+
+def test_one_broken_domain_fails_alone(ansible_playbook, sandbox, bind, fleet_zone):
+    good = ["ok%d.%s" % (i, fleet_zone) for i in range(3)]
+    outside = "elsewhere.nozone-%d.test" % os.getpid()  # its zone is not served by the BIND
+    domains = good[:1] + ["not a domain!", {"name": outside, "zone": "nozone-%d.test" % os.getpid()}] + good[1:]
+    res = ansible_playbook(_play(_args(bind, fleet_zone, domains)))
+    out = res.task("Policy")
+    assert "2 of 5 domains failed" in out["msg"] and out["summary"]["failed"] == 2, out
+    by = _by_domain(out)
+    assert sorted(out["failed_domains"]) == sorted(["not a domain!", outside])
+    assert "domains[1].name" in by["not a domain!"]["msg"]
+    assert by[outside]["failed"] is True and "REFUSED" in by[outside]["msg"], by[outside]
+    for d in good:
+        assert by[d]["failed"] is False and by[d]["changed"] is True
+        assert _txt(bind, d) == ["v=spf1 include:amazonses.com ~all"]
+
+
+def test_dmarc_ratchet_and_spf_merge(ansible_playbook, sandbox, bind, fleet_zone):
+    strict, fresh = "strict.%s" % fleet_zone, "fresh.%s" % fleet_zone
+    publish(bind, fleet_zone, [("_dmarc." + strict, "TXT", "v=DMARC1; p=reject; rua=mailto:d@%s" % fleet_zone),
+                               (strict, "TXT", "v=spf1 ip4:192.0.2.0/24 -all"), (strict, "TXT", "verify=1")])
+    args = _args(bind, fleet_zone, [strict, fresh], dmarc={"policy": "quarantine"}, mail_from_subdomain=None)
+    res = ansible_playbook(_play(args))
+    out = res.task("Policy")
+    assert not out.get("failed"), out
+    by = _by_domain(out)
+    assert by[strict]["dmarc"]["downgrade_refused"] is True
+    assert _txt(bind, "_dmarc." + strict) == ["v=DMARC1; p=reject; rua=mailto:d@%s" % fleet_zone]
+    assert sorted(_txt(bind, strict)) == ["v=spf1 ip4:192.0.2.0/24 include:amazonses.com -all", "verify=1"]
+    assert _txt(bind, "_dmarc." + fresh) == ["v=DMARC1; p=quarantine"]
+    assert any("refused to weaken" in w for w in by[strict]["warnings"])
+    # allowing the downgrade for that one domain only
+    args["domains"] = [{"name": strict, "dmarc": {"allow_downgrade": True}}, fresh]
+    out = ansible_playbook(_play(args)).task("Policy")
+    assert _txt(bind, "_dmarc." + strict) == ["v=DMARC1; p=quarantine; rua=mailto:d@%s" % fleet_zone], out
+
+
+def test_route53_provider(ansible_playbook, sandbox):
+    r53 = sandbox.boto3_client("route53")
+    zone = "r53fleet.test"
+    zone_id = r53.create_hosted_zone(Name=zone, CallerReference=zone)["HostedZone"]["Id"].split("/")[-1]
+    domains = ["a.%s" % zone, "b.%s" % zone]
+    args = {"domains": domains, "zone": zone, "provider": "route53", "mail_from_subdomain": "mail"}
+    out = ansible_playbook(_play(args)).task("Policy")
+    assert not out.get("failed") and out["summary"]["changed"] == 2, out
+    names = {(rr["Name"], rr["Type"]) for rr in
+             r53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
+    assert ("_dmarc.a.%s." % zone, "TXT") in names and ("mail.b.%s." % zone, "MX") in names
+    mark = sandbox.mark()
+    out = ansible_playbook(_play(args)).task("Policy")
+    assert out["changed"] is False, out
+    assert sandbox.mutating_calls(since=mark) == []
+    ops = [r["operation"] for r in sandbox.requests(mark)]
+    assert ops.count("ListResourceRecordSets") == 1 and ops.count("ListHostedZones") == 1, ops
