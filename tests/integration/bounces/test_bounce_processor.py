@@ -243,3 +243,37 @@ def test_two_processors_share_one_queue_through_dynamodb(sandbox, feedback, ansi
     store = feedback.sandbox.boto3_client("dynamodb")
     items = store.scan(TableName="ses-bounces")["Items"]
     assert sum(1 for i in items if i["pk"]["S"].startswith("E#")) == 12
+
+
+def test_raw_message_delivery_subscription(sandbox, feedback, ansible_module, tmp_path):
+    """SNS raw message delivery: the SQS body is SES's JSON itself, without the envelope."""
+    sub = feedback.sns.list_subscriptions_by_topic(TopicArn=feedback.topic)["Subscriptions"][0]["SubscriptionArn"]
+    feedback.sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery",
+                                             AttributeValue="true")
+    feedback.identity_topics(kinds=("Bounce",))
+    sandbox.post("recipients", RULES)
+    feedback.send("raw@bad.test")
+    body = json.loads(feedback.peek_all(feedback.queue_url)[0])
+    assert body["notificationType"] == "Bounce"
+    res = ansible_module("bounce_processor", args(feedback, tmp_path))
+    assert res.rc == 0, res
+    assert res.result["counts"]["hard"] == 1 and res.result["remove_from_lists"] == ["raw@bad.test"]
+
+
+def test_classify_notification_filter_in_a_playbook(ansible_playbook):
+    from pathlib import Path
+    corpus = Path(__file__).parents[2] / "unit" / "plugins" / "module_utils" / "notifications"
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "classify", "ansible.builtin.set_fact": {
+            "note": "{{ lookup('ansible.builtin.file', '%s') | deliverability.ses.classify_notification }}"
+                    % (corpus / "sns_bounce_with_dsn.json")}},
+        {"name": "show", "ansible.builtin.debug": {"var": "note"}},
+        {"name": "addresses", "ansible.builtin.debug": {
+            "msg": "{{ note.recipients | selectattr('action', 'equalto', 'suppress') | map(attribute='email') | list }}"}},
+        {"name": "garbage", "ansible.builtin.debug": {"msg": "{{ 'garbage' | deliverability.ses.classify_notification }}"}},
+    ]}
+    res = ansible_playbook([play])
+    assert res.rc == 0, res
+    assert res.task("show")["note"]["kind"] == "bounce"
+    assert res.task("addresses")["msg"] == ["jane@example.com"]
+    assert res.task("garbage")["msg"]["valid"] is False

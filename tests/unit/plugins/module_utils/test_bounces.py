@@ -251,3 +251,25 @@ def test_reports(store, tmp_path):
     assert [x.split(",")[:2] for x in lines[1:]] == [["a@x.test", "remove"], ["s@x.test", "retry"],
                                                      ["u@x.test", "review"]]
     assert json.loads(bounces.render_report(proc.summary(), "json"))["counts"]["hard"] == 1
+
+
+# ---------------------------------------------------------------------------- properties
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from .test_notifications import notifications  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(notifications(), max_size=6))
+def test_processor_handles_whatever_the_classifier_accepts(tmp_path_factory, raws):
+    store = SqliteStore(str(tmp_path_factory.mktemp("p") / "h.sqlite"))
+    proc = processor(store, FakeSes(reasons=["BOUNCE"]))
+    for raw in raws + raws:  # and everything twice: redelivery
+        note = classify(raw)
+        if note["valid"]:
+            proc.handle(note)
+    summary = proc.summary()
+    json.dumps(summary)
+    assert summary["new_events"] == sum(store.count_events().values())
+    store.close()
