@@ -191,8 +191,10 @@ class Processor:
             via = "none (mailbox simulator)"
         elif not new and state and state.get("suppressed_reason"):
             via = "already"  # handled before a crash or by another processor
-        elif not escalated and reason in self.account_reasons():
-            via = "account"  # SES put it on the account's suppression list itself
+        elif not escalated and not rec.get("refined") and reason in self.account_reasons():
+            # SES put it on the account's suppression list itself; it does so only for what *it* called a
+            # permanent bounce or a complaint, not for a transient/undetermined one the SMTP status refined
+            via = "account"
         else:
             via = "api"
             if not self.check_mode:

@@ -68,6 +68,15 @@ def test_hard_bounce_skips_the_api_when_account_suppression_covers_it(store):
     assert [s["via"] for s in proc.summary()["suppressed"]] == ["account", "account"]
 
 
+def test_refined_hard_bounce_is_suppressed_through_the_api(store):
+    """SES called it Transient (so did not suppress it); the 5.1.1 status makes it hard: we must."""
+    ses = FakeSes()
+    proc = processor(store, ses)
+    proc.handle(classify(bounce("gone@x.test", "Transient", "General", status="5.1.1")))
+    assert ses.suppressed == {"gone@x.test": "BOUNCE"}
+    assert proc.summary()["suppressed"][0]["via"] == "api"
+
+
 def test_hard_bounce_uses_the_api_otherwise_and_only_once(store):
     ses = FakeSes(reasons=[])
     proc = processor(store, ses)
