@@ -277,3 +277,17 @@ def test_classify_notification_filter_in_a_playbook(ansible_playbook):
     assert res.task("show")["note"]["kind"] == "bounce"
     assert res.task("addresses")["msg"] == ["jane@example.com"]
     assert res.task("garbage")["msg"]["valid"] is False
+
+
+def test_transient_bounce_with_a_user_unknown_status_is_suppressed_by_us(sandbox, feedback, ansible_module, tmp_path):
+    """SES says Transient/General (and so suppresses nothing), the status says 5.1.1: the processor suppresses."""
+    feedback.identity_topics(kinds=("Bounce",))
+    sandbox.post("recipients", {"rules": [{"match": "odd@x.test", "behaviour": "transient", "status": "5.1.1",
+                                           "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]})
+    feedback.send("odd@x.test")
+    assert feedback.suppressed() == {}
+    res = ansible_module("bounce_processor", args(feedback, tmp_path))
+    assert res.rc == 0, res
+    assert res.result["suppressed"] == [{"email": "odd@x.test", "reason": "BOUNCE", "class": "hard", "via": "api",
+                                         "escalated": False}]
+    assert feedback.suppressed() == {"odd@x.test": "BOUNCE"}

@@ -269,7 +269,7 @@ from hypothesis import strategies as st  # noqa: E402
 from .test_notifications import notifications  # noqa: E402
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(notifications(), max_size=6))
 def test_processor_handles_whatever_the_classifier_accepts(tmp_path_factory, raws):
     store = SqliteStore(str(tmp_path_factory.mktemp("p") / "h.sqlite"))
