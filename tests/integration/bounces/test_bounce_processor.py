@@ -291,3 +291,17 @@ def test_transient_bounce_with_a_user_unknown_status_is_suppressed_by_us(sandbox
     assert res.result["suppressed"] == [{"email": "odd@x.test", "reason": "BOUNCE", "class": "hard", "via": "api",
                                          "escalated": False}]
     assert feedback.suppressed() == {"odd@x.test": "BOUNCE"}
+
+
+def test_configuration_set_without_suppression_overrides_the_account(sandbox, feedback, ansible_module, tmp_path):
+    """The account suppresses bounces, the configuration set says 'suppress nothing': SES did not, so we do."""
+    cs = feedback.event_destination(name="nosuppress", types=("BOUNCE",))
+    feedback.ses.put_configuration_set_suppression_options(ConfigurationSetName=cs, SuppressedReasons=[])
+    sandbox.post("recipients", RULES)
+    feedback.send("cs@bad.test", config_set=cs)
+    assert feedback.suppressed() == {}
+    res = ansible_module("bounce_processor", args(feedback, tmp_path))
+    assert res.rc == 0, res
+    assert [(s["email"], s["via"]) for s in res.result["suppressed"]] == [("cs@bad.test", "api")]
+    assert res.result["api_calls"]["GetConfigurationSet"] == 1
+    assert feedback.suppressed() == {"cs@bad.test": "BOUNCE"}

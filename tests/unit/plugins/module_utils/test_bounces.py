@@ -77,6 +77,26 @@ def test_refined_hard_bounce_is_suppressed_through_the_api(store):
     assert proc.summary()["suppressed"][0]["via"] == "api"
 
 
+def test_a_configuration_set_that_overrides_the_account_decides(store):
+    ses = FakeSes()  # the account suppresses bounces and complaints
+    ses.sets = {"no-suppression": {"SuppressionOptions": {"SuppressedReasons": []}},
+                "inherits": {"ConfigurationSetName": "inherits"}}
+    proc = processor(store, ses)
+
+    def event(email, fid, cs):
+        doc = bounce(email, fid=fid, env=False)
+        doc["mail"]["tags"] = {"ses:configuration-set": [cs]}
+        return doc
+
+    proc.handle(classify(event("a@x.test", "1", "no-suppression")))
+    proc.handle(classify(event("b@x.test", "2", "inherits")))
+    proc.handle(classify(event("c@x.test", "3", "deleted-since")))
+    proc.handle(classify(event("d@x.test", "4", "no-suppression")))
+    via = {s["email"]: s["via"] for s in proc.summary()["suppressed"]}
+    assert via == {"a@x.test": "api", "b@x.test": "account", "c@x.test": "account", "d@x.test": "api"}
+    assert [c[0] for c in ses.calls].count("GetConfigurationSet") == 3  # once per set
+
+
 def test_hard_bounce_uses_the_api_otherwise_and_only_once(store):
     ses = FakeSes(reasons=[])
     proc = processor(store, ses)
