@@ -39,7 +39,6 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy import d
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
-DICT_OPTIONS = ("dkim", "spf", "dmarc")
 DMARC_KEYS = ("enabled", "policy", "subdomain_policy", "pct", "rua", "ruf", "adkim", "aspf", "fo",
               "allow_downgrade", "advance", "stages")
 SPF_KEYS = ("enabled", "mechanisms", "all_qualifier")
@@ -288,7 +287,6 @@ class Fleet:
         self.ses = self.counter.attach(module.client("sesv2", max_pool_connections=max(10, self.workers + 2)))
         self.region = self.ses.meta.region_name
         self.results = {}
-        self.state = {}
         self.config_sets = {}
         self.lock = threading.Lock()
         self.warnings = []
