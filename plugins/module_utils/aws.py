@@ -184,8 +184,13 @@ class SesModule:
             verify = p.get("aws_ca_bundle") or True
             if not p.get("validate_certs"):
                 verify = False
+            attempts = p.get("max_attempts")
+            if attempts is None:
+                attempts = 8
+            if attempts < 1:
+                raise InputError("max_attempts", "must be at least 1 (the first attempt counts), got %d" % attempts)
             config = Config(
-                retries={"mode": p.get("retry_mode") or "standard", "total_max_attempts": p.get("max_attempts") or 8},
+                retries={"mode": p.get("retry_mode") or "standard", "total_max_attempts": attempts},
                 user_agent_extra="deliverability.ses/%s" % COLLECTION_VERSION,
                 max_pool_connections=max_pool_connections,
                 connect_timeout=10,

@@ -89,6 +89,7 @@ class Processor:
         self.check_mode = check_mode
         self.now = now
         self._account_reasons = account_reasons
+        self._set_reasons = {}
         self.api_calls = {}
         self.counts = dict((c, 0) for c in CLASSES)
         self.sub_types = {}
@@ -120,6 +121,26 @@ class Processor:
                 acct = self._call(self.sesv2, "GetAccount")
                 self._account_reasons = list((acct.get("SuppressionAttributes") or {}).get("SuppressedReasons") or [])
         return self._account_reasons
+
+    def suppression_reasons(self, note):
+        """The reasons SES suppressed for when it sent this message: the configuration set's own suppression
+        options when the event names a set that overrides the account (GetConfigurationSet, once per set and
+        run), else the account's."""
+        name = note.get("configuration_set")
+        if name and self.sesv2 is not None:
+            if name not in self._set_reasons:
+                try:
+                    got = self._call(self.sesv2, "GetConfigurationSet", ConfigurationSetName=name)
+                    opts = got.get("SuppressionOptions")
+                    self._set_reasons[name] = (list(opts.get("SuppressedReasons") or [])
+                                               if isinstance(opts, dict) and "SuppressedReasons" in opts else None)
+                except AwsError as exc:
+                    if exc.code != "NotFoundException":
+                        raise
+                    self._set_reasons[name] = None  # deleted since: nothing better than the account's
+            if self._set_reasons[name] is not None:
+                return self._set_reasons[name]
+        return self.account_reasons()
 
     # ------------------------------------------------------------------ one notification
     def handle(self, note):
@@ -170,7 +191,7 @@ class Processor:
         new = self._record(note, rec, occurred)
         self._count(rec, new)
         if cls == "hard" or (cls == "complaint" and rec.get("action") == "suppress"):
-            self._ensure_suppressed(email, REASON_OF[cls], cls, rec, new, occurred)
+            self._ensure_suppressed(note, email, REASON_OF[cls], cls, rec, new, occurred)
         elif cls == "suppressed":
             self.remove.add(email)
             self.suppressed.setdefault(email, {"email": email, "reason": "BOUNCE" if note.get("kind") == "bounce"
@@ -182,7 +203,7 @@ class Processor:
                                 "reason": rec.get("reason"), "status": rec.get("status"),
                                 "diagnostic_code": rec.get("diagnostic_code")})
 
-    def _ensure_suppressed(self, email, reason, cls, rec, new, occurred, escalated=False):
+    def _ensure_suppressed(self, note, email, reason, cls, rec, new, occurred, escalated=False):
         self.remove.add(email)
         if email in self.suppressed and self.suppressed[email]["via"] != "ses":
             return
@@ -191,8 +212,10 @@ class Processor:
             via = "none (mailbox simulator)"
         elif not new and state and state.get("suppressed_reason"):
             via = "already"  # handled before a crash or by another processor
-        elif not escalated and reason in self.account_reasons():
-            via = "account"  # SES put it on the account's suppression list itself
+        elif not escalated and not rec.get("refined") and reason in self.suppression_reasons(note):
+            # SES put it on the account's suppression list itself; it does so only for what *it* called a
+            # permanent bounce or a complaint, not for a transient/undetermined one the SMTP status refined
+            via = "account"
         else:
             via = "api"
             if not self.check_mode:
@@ -218,7 +241,7 @@ class Processor:
             if email not in self.escalated:
                 self.escalated.append(email)
             self.retry.pop(email, None)
-            self._ensure_suppressed(email, "BOUNCE", "soft", rec, new, occurred, escalated=True)
+            self._ensure_suppressed(note, email, "BOUNCE", "soft", rec, new, occurred, escalated=True)
             return
         attempt = max(1, len(recent))
         delay = self.policy.retry_delay(email, attempt)

@@ -39,7 +39,6 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy import d
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
-DICT_OPTIONS = ("dkim", "spf", "dmarc")
 DMARC_KEYS = ("enabled", "policy", "subdomain_policy", "pct", "rua", "ruf", "adkim", "aspf", "fo",
               "allow_downgrade", "advance", "stages")
 SPF_KEYS = ("enabled", "mechanisms", "all_qualifier")
@@ -288,7 +287,6 @@ class Fleet:
         self.ses = self.counter.attach(module.client("sesv2", max_pool_connections=max(10, self.workers + 2)))
         self.region = self.ses.meta.region_name
         self.results = {}
-        self.state = {}
         self.config_sets = {}
         self.lock = threading.Lock()
         self.warnings = []
@@ -391,29 +389,33 @@ class Fleet:
         snapshot = provider.read_zone()
         return provider, snapshot
 
-    def dns_zone(self, zone, specs, provider, snapshot):
-        planned = []
-        for spec in specs:
-            state = self.state.get(spec.name)
-            if state is None:
-                continue  # failed in stage 1
-            result = self.results[spec.name]
-            try:
-                tokens, byodkim = state
-                current = snapshot
-                if current is None:  # the backend cannot list the zone: read just this domain's rrsets
-                    current = provider.read(needed_keys(spec, tokens, byodkim))
-                desired, info = desired_records(spec, tokens, byodkim, current, self.region, self._warn(spec.name))
-                changes = dnsbase.plan(desired, current, int(self.params.get("dns_ttl") or logic.DEFAULT_TTL))
-                result.update(info)
-                result["dns_changes"] = [c.to_dict() for c in changes]
-                with self.lock:
-                    self.zone_lines.extend(line for c in changes if c.after is not None
-                                           for line in c.after.zone_lines())
-                result["dns_diff"] = dnsbase.diff_of(changes)
-                planned.append((spec.name, changes))
-            except Exception as exc:  # noqa: BLE001 - this domain only
-                self.results[spec.name] = failed_result(spec.name, exc, result)
+    def plan_dns(self, spec, state, provider, snapshot):
+        """This domain's rrset changes against the zone snapshot (pure planning, run in the domain's worker so
+        it overlaps the other domains' API calls)."""
+        result = self.results[spec.name]
+        tokens, byodkim = state
+        current = snapshot
+        if current is None:  # the backend cannot list the zone: read just this domain's rrsets
+            current = provider.read(needed_keys(spec, tokens, byodkim))
+        desired, info = desired_records(spec, tokens, byodkim, current, self.region, self._warn(spec.name))
+        changes = dnsbase.plan(desired, current, int(self.params.get("dns_ttl") or logic.DEFAULT_TTL))
+        result.update(info)
+        result["dns_changes"] = [c.to_dict() for c in changes]
+        if self.want_diff:
+            result["dns_diff"] = dnsbase.diff_of(changes)
+        if not provider.writes:
+            with self.lock:
+                self.zone_lines.extend(line for c in changes if c.after is not None for line in c.after.zone_lines())
+        return changes
+
+    def domain_job(self, spec, exists, zone_job):
+        """Stage 1 of one domain: SES read / plan / apply, then its DNS plan once its zone has been read."""
+        state = self.ses_domain(spec, exists)
+        provider, snapshot = zone_job.result()
+        return self.plan_dns(spec, state, provider, snapshot)
+
+    def apply_zone(self, provider, planned):
+        """Stage 2, one zone: write the planned changes in batches; isolate a failing domain."""
         if self.check_mode or not provider.writes:
             for name, changes in planned:
                 self.results[name]["changed"] = self.results[name]["changed"] or (bool(changes) and provider.writes)
@@ -448,31 +450,26 @@ class Fleet:
         zones = {}
         for spec in specs:
             zones.setdefault(spec.zone, []).append(spec)
-        existing = {item["identity"] for item in sesv2.list_identities(self.ses)} if specs else set()
         zone_ids = None
         if self.params["provider"] == "route53" and not self.params.get("hosted_zone_id") and zones:
             from ansible_collections.deliverability.ses.plugins.module_utils.dns.route53 import hosted_zone_ids
             r53 = self._dns_module().client("route53")
             zone_ids = hosted_zone_ids(r53, self.params.get("private_zone"))
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            # zone reads first in the queue: the domain jobs wait for them, never the other way round
             zone_reads = {zone: pool.submit(self.read_zone, zone, zone_ids) for zone in zones}
-            ses_jobs = {spec.name: pool.submit(self.ses_domain, spec, spec.name in existing) for spec in specs}
-            for name, job in ses_jobs.items():
+            existing = {item["identity"] for item in sesv2.list_identities(self.ses)} if specs else set()
+            jobs = {spec.name: pool.submit(self.domain_job, spec, spec.name in existing, zone_reads[spec.zone])
+                    for spec in specs}
+            planned = {}
+            for spec in specs:
                 try:
-                    self.state[name] = job.result()
+                    planned.setdefault(spec.zone, []).append((spec.name, jobs[spec.name].result()))
                 except Exception as exc:  # noqa: BLE001 - one domain's failure never aborts the others
-                    self.results[name] = failed_result(name, exc, self.results[name])
-            dns_jobs = []
-            for zone, zone_specs in zones.items():
-                try:
-                    provider, snapshot = zone_reads[zone].result()
-                except Exception as exc:  # noqa: BLE001 - fails the zone's domains, not the run
-                    for spec in zone_specs:
-                        if not self.results[spec.name]["failed"]:
-                            self.results[spec.name] = failed_result(spec.name, exc, self.results[spec.name])
-                    continue
-                dns_jobs.append(pool.submit(self.dns_zone, zone, zone_specs, provider, snapshot))
-            for job in dns_jobs:
+                    self.results[spec.name] = failed_result(spec.name, exc, self.results[spec.name])
+            applies = [pool.submit(self.apply_zone, zone_reads[zone].result()[0], items)
+                       for zone, items in planned.items()]
+            for job in applies:
                 job.result()
         return self.finish(specs, failures, partial)
 
@@ -484,7 +481,7 @@ class Fleet:
             before, after = r.pop("ses_before", None), r.pop("ses_after", None)
             dns_diff = r.pop("dns_diff", {"before": {}, "after": {}})
             changed = bool(r.get("actions")) or bool(r.get("dns_changes"))
-            if changed and before is not None:
+            if changed and before is not None and self.want_diff:
                 r["diff"] = {"before": {"ses": before, "dns": dns_diff["before"]},
                              "after": {"ses": after, "dns": dns_diff["after"]}}
                 diffs.append(dict(r["diff"], before_header=spec.name, after_header=spec.name))
@@ -501,7 +498,7 @@ class Fleet:
             "summary": {"total": len(out), "changed": sum(1 for r in out if r.get("changed")),
                         "failed": len(failed), "ok": len(out) - len(failed)},
             "failed_domains": [r["domain"] for r in failed],
-            "zone_lines": self.zone_lines,
+            "zone_lines": sorted(self.zone_lines),
             "api_calls": dict(sorted(self.counter.counts.items())),
             "stats": {"workers": self.workers, "elapsed_seconds": round(time.monotonic() - self.started, 3),
                       "peak_rss_kb": peak_rss_kb()},

@@ -15,7 +15,9 @@ description:
     the collection's classifier (see the P(deliverability.ses.classify_notification#filter) filter).
   - Hard bounces and complaints make sure the address is on the account's suppression list. The
     C(PutSuppressedDestination) call is skipped when the account-level suppression (read once per run with
-    C(GetAccount)) already covers that reason, because SES then added the address itself.
+    C(GetAccount)) already covers that reason, because SES then added the address itself - unless the bounce is
+    hard only because the SMTP status says so (SES called it transient or undetermined), or the event's
+    configuration set overrides the account's suppression reasons.
   - Soft bounces are recorded in the bounce history store and get a next retry time with exponential back-off and
     jitter (O(retry_base_seconds) x O(retry_factor)^(n-1), capped at O(retry_cap_seconds), shortened by up to
     O(retry_jitter)); after O(soft_bounce_threshold) soft bounces within O(soft_bounce_window_days) the address is
@@ -122,9 +124,9 @@ options:
 extends_documentation_fragment:
   - deliverability.ses.aws
 notes:
-  - Configuration-set suppression options that override the account's list are not read; an address SES did not
-    suppress because of such an override is still reported as suppressed V(account) when the account covers the
-    reason.
+  - When an event names its configuration set (C(ses:configuration-set) tag, present in configuration-set events),
+    that set's suppression options are read once per run (C(GetConfigurationSet)) and decide whether SES suppressed
+    the address itself. Identity notifications do not name the set; for them the account's reasons decide.
   - Deliveries and delivery delays are counted but not stored.
 author:
   - Deliverability maintainers (@deliverability)

@@ -283,7 +283,7 @@ domains:
       description: True when the identity does not exist yet in check mode, so its DKIM tokens are unknown.
       type: bool
     diff:
-      description: The domain's C(before) / C(after) (SES settings and DNS rrsets), when it changed.
+      description: In diff mode, the domain's C(before) / C(after) (SES settings and DNS rrsets), when it changed.
       type: dict
     warnings:
       description: Warnings about this domain (a refused DMARC downgrade, ...).
@@ -305,8 +305,8 @@ api_calls:
   type: dict
   sample: {GetEmailIdentity: 1000, ListEmailIdentities: 1}
 zone_lines:
-  description: The rrsets written (or, in check mode and with O(provider=none), to be written) in zone-file
-    syntax, every domain together.
+  description: With O(provider=none), the rrsets to publish by hand, in zone-file syntax, every domain
+    together (empty with the other providers, which write them).
   returned: always
   type: list
   elements: str

@@ -645,6 +645,9 @@ class SesRegion:
         common = {"from": [source], "to": list(recipients), "messageId": message_id, "subject": subject}
         reasons = cs.suppressed_reasons if cs and cs.suppressed_reasons is not None else self.account_reasons
         events = self._event_destinations(cs)
+        if cs is not None:
+            # SES adds its own tags to every event; ses:configuration-set names the set that published it
+            tags = dict(tags, **{"ses:configuration-set": cs.name})
         counted = 0
         for rcpt in recipients:
             behaviour, simulated = self._behaviour(rcpt, reasons)

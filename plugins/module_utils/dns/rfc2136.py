@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - exercised by the missing-library test
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
+ZONE_SKIP_TYPES = ("SOA", "RRSIG", "NSEC", "NSEC3", "DNSKEY", "NSEC3PARAM")
 AXFR_THRESHOLD = 8  # reading more rrsets than this: one zone transfer instead of a query each
 MESSAGE_BUDGET = 48000  # bytes of record data per UPDATE, well below the 65535-byte message limit
 KEY_ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5")
@@ -125,54 +126,39 @@ class Rfc2136Provider(Provider):
         return out
 
     def transfer(self):
-        """Every rrset of the zone by AXFR, or None when the server does not allow it."""
-        out = {}
-        try:
-            for msg in dns.query.xfr(self.host, self.zone + ".", port=self.port, timeout=self.timeout,
-                                     lifetime=max(self.timeout * 6, 30), keyring=self.keyring,
-                                     keyname=self.params.get("key_name") if self.keyring else None,
-                                     keyalgorithm=self.keyalgorithm or dns.tsig.default_algorithm,
-                                     relativize=False):
-                for rrset in msg.answer:
-                    rtype = dns.rdatatype.to_text(rrset.rdtype)
-                    name = fqdn(rrset.name.to_text())
-                    key = (name, rtype)
-                    rec = Record(name, rtype, rdata_values(rtype, rrset), rrset.ttl,
-                                 raw=[rd.to_text() for rd in rrset])
-                    if key in out and rtype != "SOA":
-                        prev = out[key]
-                        rec = Record(name, rtype, prev.values + rec.values, prev.ttl, raw=prev.raw + rec.raw)
-                    out[key] = rec
-        except (dns.exception.DNSException, OSError, EOFError):
-            return None  # AXFR refused or failed: the caller reads rrset by rrset
-        self.transfers = getattr(self, "transfers", 0) + 1
-        return out
-
-    def read_zone(self):
-        """The whole zone by one AXFR (TSIG-signed when a key is given), or None when the server refuses it."""
+        """Every rrset of the zone by one AXFR (TSIG-signed when a key is given), values kept as read, or None
+        when the server refuses transfers (REFUSED / NOTAUTH); other failures raise DnsError."""
         try:
             xfr = dns.query.xfr(self.host, self.zone + ".", port=self.port, timeout=self.timeout, relativize=False,
-                                lifetime=max(self.timeout, 60.0), keyring=self.keyring,
-                                keyname=self.params.get("key_name"), keyalgorithm=self.keyalgorithm or
-                                dns.tsig.default_algorithm)
+                                lifetime=max(self.timeout * 6, 60.0), keyring=self.keyring,
+                                keyname=self.params.get("key_name") if self.keyring else None,
+                                keyalgorithm=self.keyalgorithm or dns.tsig.default_algorithm)
             zone = dns.zone.from_xfr(xfr, relativize=False, check_origin=False)
         except dns.tsig.PeerError as exc:
             raise DnsError("AXFR %s" % self.zone, type(exc).__name__, "TSIG rejected by the server (%s): check "
                            "key_name, key_secret and key_algorithm" % exc, self.server_text)
         except dns.xfr.TransferError as exc:
             if exc.rcode in (dns.rcode.REFUSED, dns.rcode.NOTAUTH):
-                return None  # transfers not allowed: the caller reads record by record
+                return None  # transfers not allowed: the caller reads rrset by rrset
             raise DnsError("AXFR %s" % self.zone, dns.rcode.to_text(exc.rcode), str(exc), self.server_text)
-        except (dns.exception.DNSException, OSError) as exc:
+        except (dns.exception.DNSException, OSError, EOFError) as exc:
             raise DnsError("AXFR %s" % self.zone, type(exc).__name__, str(exc) or repr(exc), self.server_text)
         out = {}
         for name, rdataset in zone.iterate_rdatasets():
             rtype = dns.rdatatype.to_text(rdataset.rdtype)
-            if rtype in ("SOA", "RRSIG", "NSEC", "NSEC3", "DNSKEY", "NSEC3PARAM"):
-                continue
-            fq = name.to_text().rstrip(".").lower()
-            out[(fq, rtype)] = Record(fq, rtype, rdata_values(rtype, rdataset), rdataset.ttl)
+            fq = fqdn(name.to_text())
+            # raw: the rdata as the server holds it, so prerequisites match a TXT split at other boundaries
+            out[(fq, rtype)] = Record(fq, rtype, rdata_values(rtype, rdataset), rdataset.ttl,
+                                      raw=[rd.to_text() for rd in rdataset])
+        self.transfers = getattr(self, "transfers", 0) + 1
         return out
+
+    def read_zone(self):
+        """The zone's rrsets for planning (SOA and DNSSEC records left out), or None without AXFR."""
+        zone = self.transfer()
+        if zone is None:
+            return None
+        return dict((k, v) for k, v in zone.items() if k[1] not in ZONE_SKIP_TYPES)
 
     def _rdataset(self, record, ttl=None):
         texts = record.presentations()

@@ -81,31 +81,9 @@ class Route53Provider(Provider):
                 params.pop("StartRecordIdentifier", None)
 
     def read_zone(self):
-        """Every rrset of the hosted zone: one paginated ListResourceRecordSets (300 rrsets a page)."""
-        out = {}
-        for rrset in self._all_rrsets():
-            if rrset.get("AliasTarget") or rrset.get("SetIdentifier") or rrset["Type"] in ("SOA", "NS"):
-                continue
-            name = decode_name(rrset["Name"])
-            rtype = rrset["Type"]
-            try:
-                values = [normalize_value(rtype, r["Value"]) for r in rrset.get("ResourceRecords", [])]
-            except InputError:
-                values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
-            out[(name, rtype)] = Record(name, rtype, values, rrset.get("TTL"))
-        return out
-
-    def _all_rrsets(self):
-        params = dict(HostedZoneId=self.zone_id, MaxItems="300")
-        while True:
-            page = call(self.client, "ListResourceRecordSets", **params)
-            yield from page.get("ResourceRecordSets", [])
-            if not page.get("IsTruncated"):
-                return
-            params.update(StartRecordName=page["NextRecordName"], StartRecordType=page["NextRecordType"])
-            params.pop("StartRecordIdentifier", None)
-            if page.get("NextRecordIdentifier"):
-                params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
+        """Every rrset of the hosted zone but SOA / NS, by one paginated listing (300 rrsets a page), values kept
+        as Route 53 holds them (a DELETE must match them exactly)."""
+        return dict((k, v) for k, v in self._list().items() if k[1] not in ("SOA", "NS"))
 
     def read(self, keys):
         """Few names: one listing from each name; more than LIST_THRESHOLD: the whole zone, 300 rrsets a call."""

@@ -243,3 +243,65 @@ def test_two_processors_share_one_queue_through_dynamodb(sandbox, feedback, ansi
     store = feedback.sandbox.boto3_client("dynamodb")
     items = store.scan(TableName="ses-bounces")["Items"]
     assert sum(1 for i in items if i["pk"]["S"].startswith("E#")) == 12
+
+
+def test_raw_message_delivery_subscription(sandbox, feedback, ansible_module, tmp_path):
+    """SNS raw message delivery: the SQS body is SES's JSON itself, without the envelope."""
+    sub = feedback.sns.list_subscriptions_by_topic(TopicArn=feedback.topic)["Subscriptions"][0]["SubscriptionArn"]
+    feedback.sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery",
+                                             AttributeValue="true")
+    feedback.identity_topics(kinds=("Bounce",))
+    sandbox.post("recipients", RULES)
+    feedback.send("raw@bad.test")
+    body = json.loads(feedback.peek_all(feedback.queue_url)[0])
+    assert body["notificationType"] == "Bounce"
+    res = ansible_module("bounce_processor", args(feedback, tmp_path))
+    assert res.rc == 0, res
+    assert res.result["counts"]["hard"] == 1 and res.result["remove_from_lists"] == ["raw@bad.test"]
+
+
+def test_classify_notification_filter_in_a_playbook(ansible_playbook):
+    from pathlib import Path
+    corpus = Path(__file__).parents[2] / "unit" / "plugins" / "module_utils" / "notifications"
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "classify", "ansible.builtin.set_fact": {
+            "note": "{{ lookup('ansible.builtin.file', '%s') | deliverability.ses.classify_notification }}"
+                    % (corpus / "sns_bounce_with_dsn.json")}},
+        {"name": "show", "ansible.builtin.debug": {"var": "note"}},
+        {"name": "addresses", "ansible.builtin.debug": {
+            "msg": "{{ note.recipients | selectattr('action', 'equalto', 'suppress') | map(attribute='email') | list }}"}},
+        {"name": "garbage", "ansible.builtin.debug": {"msg": "{{ 'garbage' | deliverability.ses.classify_notification }}"}},
+    ]}
+    res = ansible_playbook([play])
+    assert res.rc == 0, res
+    assert res.task("show")["note"]["kind"] == "bounce"
+    assert res.task("addresses")["msg"] == ["jane@example.com"]
+    assert res.task("garbage")["msg"]["valid"] is False
+
+
+def test_transient_bounce_with_a_user_unknown_status_is_suppressed_by_us(sandbox, feedback, ansible_module, tmp_path):
+    """SES says Transient/General (and so suppresses nothing), the status says 5.1.1: the processor suppresses."""
+    feedback.identity_topics(kinds=("Bounce",))
+    sandbox.post("recipients", {"rules": [{"match": "odd@x.test", "behaviour": "transient", "status": "5.1.1",
+                                           "diagnosticCode": "smtp; 550 5.1.1 user unknown"}]})
+    feedback.send("odd@x.test")
+    assert feedback.suppressed() == {}
+    res = ansible_module("bounce_processor", args(feedback, tmp_path))
+    assert res.rc == 0, res
+    assert res.result["suppressed"] == [{"email": "odd@x.test", "reason": "BOUNCE", "class": "hard", "via": "api",
+                                         "escalated": False}]
+    assert feedback.suppressed() == {"odd@x.test": "BOUNCE"}
+
+
+def test_configuration_set_without_suppression_overrides_the_account(sandbox, feedback, ansible_module, tmp_path):
+    """The account suppresses bounces, the configuration set says 'suppress nothing': SES did not, so we do."""
+    cs = feedback.event_destination(name="nosuppress", types=("BOUNCE",))
+    feedback.ses.put_configuration_set_suppression_options(ConfigurationSetName=cs, SuppressedReasons=[])
+    sandbox.post("recipients", RULES)
+    feedback.send("cs@bad.test", config_set=cs)
+    assert feedback.suppressed() == {}
+    res = ansible_module("bounce_processor", args(feedback, tmp_path))
+    assert res.rc == 0, res
+    assert [(s["email"], s["via"]) for s in res.result["suppressed"]] == [("cs@bad.test", "api")]
+    assert res.result["api_calls"]["GetConfigurationSet"] == 1
+    assert feedback.suppressed() == {"cs@bad.test": "BOUNCE"}

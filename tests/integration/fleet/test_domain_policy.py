@@ -156,3 +156,30 @@ def test_route53_provider(ansible_playbook, sandbox):
     assert sandbox.mutating_calls(since=mark) == []
     ops = [r["operation"] for r in sandbox.requests(mark)]
     assert ops.count("ListResourceRecordSets") == 1 and ops.count("ListHostedZones") == 1, ops
+
+
+def test_enforce_policy_playbook_audit_then_enforce_under_throttling(ansible_playbook, sandbox, bind, fleet_zone):
+    """playbooks/enforce_policy.yml: --check --diff audits (no writes), then enforces; SES throttles a third
+    of the reads and the adaptive retries absorb it."""
+    from tests.fixtures.ansible_runner import ROOT
+    domains = ["p%d.%s" % (i, fleet_zone) for i in range(3)]
+    extra = {"enforce_policy_domains": domains, "enforce_policy_provider": "rfc2136", "enforce_policy_zone": fleet_zone,
+             "enforce_policy_server": bind.server, "enforce_policy_key_name": bind.key_name,
+             "enforce_policy_key_secret": bind.key_secret, "enforce_policy_dmarc": {"policy": "reject"}}
+    path = str(ROOT / "playbooks" / "enforce_policy.yml")
+    task = "Audit or enforce every domain (check mode makes no write call)"
+    mark = sandbox.mark()
+    res = ansible_playbook(path, check=True, diff=True, extra_vars=extra)
+    assert res.rc == 0, res
+    assert res.task(task)["summary"]["changed"] == 3 and sandbox.mutating_calls(since=mark) == []
+    assert bind.query("_dmarc." + domains[0], "TXT") == []
+    res = ansible_playbook(path, extra_vars=extra)
+    assert res.rc == 0 and res.task(task)["summary"] == {"total": 3, "changed": 3, "failed": 0, "ok": 3}, res
+    sandbox.post("faults", {"rules": [{"operation": "GetEmailIdentity", "kind": "throttle", "rate": 0.3}], "seed": 1})
+    mark = sandbox.mark()
+    res = ansible_playbook(path, extra_vars=extra)
+    out = res.task(task)
+    assert res.rc == 0 and out["changed"] is False and out["summary"]["failed"] == 0, res
+    assert sandbox.mutating_calls(since=mark) == []
+    throttled = [r for r in sandbox.requests(mark) if r["fault"] == "throttle"]
+    assert throttled and out["api_calls"]["GetEmailIdentity"] == 3  # retries are not extra calls of the module

@@ -16,6 +16,14 @@ class FakeSes:
         self.calls.append(("GetAccount", {}))
         return {"SuppressionAttributes": {"SuppressedReasons": self.reasons}}
 
+    def get_configuration_set(self, ConfigurationSetName):
+        self.calls.append(("GetConfigurationSet", {"name": ConfigurationSetName}))
+        sets = getattr(self, "sets", {})
+        if ConfigurationSetName not in sets:
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "NotFoundException", "Message": "no such set"}}, "GetConfigurationSet")
+        return sets[ConfigurationSetName]
+
     def put_suppressed_destination(self, **kw):
         self.calls.append(("PutSuppressedDestination", kw))
         if self.fail_put:

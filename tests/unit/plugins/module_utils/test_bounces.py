@@ -68,6 +68,35 @@ def test_hard_bounce_skips_the_api_when_account_suppression_covers_it(store):
     assert [s["via"] for s in proc.summary()["suppressed"]] == ["account", "account"]
 
 
+def test_refined_hard_bounce_is_suppressed_through_the_api(store):
+    """SES called it Transient (so did not suppress it); the 5.1.1 status makes it hard: we must."""
+    ses = FakeSes()
+    proc = processor(store, ses)
+    proc.handle(classify(bounce("gone@x.test", "Transient", "General", status="5.1.1")))
+    assert ses.suppressed == {"gone@x.test": "BOUNCE"}
+    assert proc.summary()["suppressed"][0]["via"] == "api"
+
+
+def test_a_configuration_set_that_overrides_the_account_decides(store):
+    ses = FakeSes()  # the account suppresses bounces and complaints
+    ses.sets = {"no-suppression": {"SuppressionOptions": {"SuppressedReasons": []}},
+                "inherits": {"ConfigurationSetName": "inherits"}}
+    proc = processor(store, ses)
+
+    def event(email, fid, cs):
+        doc = bounce(email, fid=fid, env=False)
+        doc["mail"]["tags"] = {"ses:configuration-set": [cs]}
+        return doc
+
+    proc.handle(classify(event("a@x.test", "1", "no-suppression")))
+    proc.handle(classify(event("b@x.test", "2", "inherits")))
+    proc.handle(classify(event("c@x.test", "3", "deleted-since")))
+    proc.handle(classify(event("d@x.test", "4", "no-suppression")))
+    via = {s["email"]: s["via"] for s in proc.summary()["suppressed"]}
+    assert via == {"a@x.test": "api", "b@x.test": "account", "c@x.test": "account", "d@x.test": "api"}
+    assert [c[0] for c in ses.calls].count("GetConfigurationSet") == 3  # once per set
+
+
 def test_hard_bounce_uses_the_api_otherwise_and_only_once(store):
     ses = FakeSes(reasons=[])
     proc = processor(store, ses)
@@ -251,3 +280,25 @@ def test_reports(store, tmp_path):
     assert [x.split(",")[:2] for x in lines[1:]] == [["a@x.test", "remove"], ["s@x.test", "retry"],
                                                      ["u@x.test", "review"]]
     assert json.loads(bounces.render_report(proc.summary(), "json"))["counts"]["hard"] == 1
+
+
+# ---------------------------------------------------------------------------- properties
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from .test_notifications import notifications  # noqa: E402
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(notifications(), max_size=6))
+def test_processor_handles_whatever_the_classifier_accepts(tmp_path_factory, raws):
+    store = SqliteStore(str(tmp_path_factory.mktemp("p") / "h.sqlite"))
+    proc = processor(store, FakeSes(reasons=["BOUNCE"]))
+    for raw in raws + raws:  # and everything twice: redelivery
+        note = classify(raw)
+        if note["valid"]:
+            proc.handle(note)
+    summary = proc.summary()
+    json.dumps(summary)
+    assert summary["new_events"] == sum(store.count_events().values())
+    store.close()
