@@ -347,7 +347,15 @@ def run_changes(provider, desired, check_mode=False, default_ttl=300, partial=No
     current = provider.read(keys)
     changes = plan(desired, current, default_ttl)
     if changes and not check_mode and provider.writes:
-        provider.apply(changes)
+        try:
+            provider.apply(changes)
+        except DeliverabilityError:
+            # a provider that got some changes accepted before failing (Route 53: a batch submitted, then
+            # GetChange failed) says how many; the failure reports them instead of hiding them
+            submitted = getattr(provider, "submitted", 0)
+            if partial is not None and submitted:
+                partial.update(changed=True, changes=[c.to_dict() for c in changes[:submitted]])
+            raise
         if partial is not None:
             partial["changes"] = [c.to_dict() for c in changes]
     final = dict(current)
