@@ -206,6 +206,8 @@ def _address(value):
             value = m.group(1).strip()
     if "@" not in value or len(value) > 320:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None  # control characters (CR, LF, NUL...) are in no address; they would smuggle in a header
     local, domain = value.rsplit("@", 1)
     if not local or not domain or " " in domain:
         return None
