@@ -225,6 +225,7 @@ def _recipient(email, cls, sub_type, reason=None, status=None, diagnostic=None, 
 def _bounce(body):
     btype = body.get("bounceType")
     sub = body.get("bounceSubType")
+    sub = sub if isinstance(sub, str) else None  # a list or object here made the set lookups below raise
     recipients = body.get("bouncedRecipients")
     if not isinstance(recipients, list):
         return None, "bounce.bouncedRecipients is missing or not a list"
