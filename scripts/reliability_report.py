@@ -153,6 +153,14 @@ def render(data, meta):
             out.append("| %s | %s |" % (name, msg.replace("|", "\\|").replace("\n", " ")))
         out += ["", "Switches: `reason_for_removal` and `force` (delisting), `allow_downgrade` (DMARC), `force` "
                 "(SPF over 10 lookups), `confirm_delete` (email_identity `state: absent`).", ""]
+    out += ["## What the suite found (fixed)", "",
+            "- `feedback_pipeline`: a failure part-way listed the failed call as applied and said `changed=false`.",
+            "- `reputation_alarms`: a failure after the first alarm was written did not report it.",
+            "- `dns_records` / `spf` / `dmarc` (Route 53): a failure after Route 53 accepted a change "
+            "(`GetChange`) did not report the change.",
+            "- notification parser: recipient addresses with control characters (`\\n`, `\\r`, NUL) were "
+            "accepted; a non-string `bounceSubType` made a valid bounce `unparsable`.",
+            "- `email_identity`: `state: absent` had no guard; it now needs `confirm_delete: true`.", ""]
     return "\n".join(out)
 
 
