@@ -276,7 +276,10 @@ def test_dns_server_that_times_out_or_is_stopped(sandbox, bind, mail_zones, blac
                 msg = json.dumps(result.get("checks"))
             assert status[key] == "failed" or name == "email_auth_check", (key, result)
             assert any(w in msg.lower() for w in DNS_WORDS), (key, msg)
-            assert not result.get("changed"), (key, result)
+            if name == "email_identity":  # created, then the wait timed out: the failure says so
+                assert result["changed"] is True and result["actions"] == ["CreateEmailIdentity"], result
+            else:
+                assert not result.get("changed"), (key, result)
             outcomes[key] = msg[:160]
     # nothing was delisted, nothing written
     assert sandbox.boto3_client("sesv2").get_suppressed_destination(EmailAddress="dns@" + mail_zones["mx"])
@@ -305,12 +308,12 @@ def test_bounce_processor_redelivery_loses_nothing_and_suppresses_once(sandbox, 
     soft = ["s%d@full.test" % i for i in range(2)]
     for chunk in (hard[:6], hard[6:], complaints + soft):
         fb.send(*chunk)
+    original = fb.depth()
     bodies = fb.peek_all(fb.queue_url)
-    time.sleep(0.1)
     for body in bodies[:4]:  # SNS delivers at least once: four notifications arrive twice
         fb.raw(body)
     queued = fb.depth()
-    assert queued == len(bodies) + 4
+    assert queued == original + 4
     args = {"queue_url": fb.queue_url, "store_path": str(tmp_path / "history.sqlite"), "wait_time_seconds": 0,
             "max_seconds": 60, "dead_letter_queue_url": fb.dlq_url, "visibility_timeout": 1}
     before = injected(sandbox)
@@ -347,7 +350,7 @@ def test_bounce_processor_redelivery_loses_nothing_and_suppresses_once(sandbox, 
     assert events == {"hard": len(hard), "complaint": len(complaints), "soft": len(soft)}, events
     total = delta(before, after)
     record(figures, "redelivery", "bounce_processor", {
-        "notifications": len(bodies), "duplicates_injected": 4, "queued": queued,
+        "notifications": original, "duplicates_injected": 4, "queued": queued,
         "handled_before_crash": handled_1, "redelivered": handled_1,
         "received_total": handled_1 + r["messages"]["received"], "deleted": r["messages"]["deleted"],
         "lost": queued - r["messages"]["deleted"], "addresses_suppressed": len(puts),
