@@ -111,6 +111,10 @@ def render(data, meta):
                 "catch-all `unparsable: <exception>` answer counts as not handled." % (tried, handled), "",
                 "| module | tried | handled | refused with the option named | accepted correctly |",
                 "|---|---|---|---|---|"]
+        core = sum(m.get("core_message_without_option", 0) for m in mods.values())
+        if core:
+            out += ["%d of the refusals carry ansible-core's own message for a string given to a dict option, "
+                    "which does not name the option." % core, ""]
         for module, m in sorted(mods.items()):
             out.append("| %s | %d | %d | %d | %d |" % (module, m["tried"], m["handled"], m["errors"],
                                                       m["accepted"]))
@@ -160,7 +164,17 @@ def render(data, meta):
             "(`GetChange`) did not report the change.",
             "- notification parser: recipient addresses with control characters (`\\n`, `\\r`, NUL) were "
             "accepted; a non-string `bounceSubType` made a valid bounce `unparsable`.",
-            "- `email_identity`: `state: absent` had no guard; it now needs `confirm_delete: true`.", ""]
+            "- `spf`: `ip4:999.1.1.1`, `include:x.test;rm` and `ip4:192.0.2.1\" \"-all` were published as given "
+            "(the last one corrupted the record for the next merge).",
+            "- `dmarc`: a report URI with `; p=none` went into the record and was caught only later, naming `policy`.",
+            "- `dns_records` / `wait_for_dns`: names with an empty or 64-octet label ended in an unhandled "
+            "dnspython exception; `wait_for_dns` accepted `interval: 0` (a tight polling loop) and a negative "
+            "`timeout`.",
+            "- `email_identity`: `state: absent` had no guard; it now needs `confirm_delete: true`.", "",
+            "Known limits: when a dict option is given a string, ansible-core's own message (\"dictionary "
+            "requested, could not parse JSON or key=value\") does not name the option; with a DNS server that "
+            "times out, `email_identity`'s wait says the records are \"not visible\" rather than \"could not be "
+            "checked\".", ""]
     return "\n".join(out)
 
 
