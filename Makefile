@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SANDBOX_PORT ?= 4566
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all venv test unit integration lint sanity demo sandbox bench clean
+.PHONY: all venv test unit integration reliability lint sanity demo sandbox bench clean
 
 all: test
 
@@ -31,6 +31,10 @@ unit: venv
 
 integration: venv
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/integration
+
+# Fault, bad-input, secrets and guard-rail suite, then docs/reliability.md from its figures.
+reliability: venv
+	$(PY) scripts/reliability_report.py
 
 lint: venv
 	$(VENV)/bin/ansible-lint --offline --profile production

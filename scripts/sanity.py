@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # outside the repository: inside it, ansible-test would list files through our git and skip the copy
 DEST = Path(tempfile.gettempdir()) / ("deliverability-ses-sanity-%d" % os.getuid()) / "ansible_collections" / "deliverability" / "ses"
 # Test tooling that is not part of the collection artifact (galaxy.yml build_ignore) is not sanity-tested.
-SKIP = ("tests/sandbox/", "tests/fixtures/", "tests/integration/", "benchmarks/", "scripts/", ".ci/", "Makefile",
+SKIP = ("tests/sandbox/", "tests/fixtures/", "tests/integration/", "tests/reliability/", "benchmarks/", "scripts/", ".ci/", "Makefile",
         "pytest.ini", "molecule/")
 
 STAND_IN = r'''# Stand-in for get-pip.py, written by deliverability.ses scripts/sanity.py (no access to the download host).

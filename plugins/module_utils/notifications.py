@@ -206,6 +206,8 @@ def _address(value):
             value = m.group(1).strip()
     if "@" not in value or len(value) > 320:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return None  # control characters (CR, LF, NUL...) are in no address; they would smuggle in a header
     local, domain = value.rsplit("@", 1)
     if not local or not domain or " " in domain:
         return None
@@ -223,6 +225,7 @@ def _recipient(email, cls, sub_type, reason=None, status=None, diagnostic=None, 
 def _bounce(body):
     btype = body.get("bounceType")
     sub = body.get("bounceSubType")
+    sub = sub if isinstance(sub, str) else None  # a list or object here made the set lookups below raise
     recipients = body.get("bouncedRecipients")
     if not isinstance(recipients, list):
         return None, "bounce.bouncedRecipients is missing or not a list"

@@ -240,13 +240,16 @@ def plan_alarms(desired, current, state):
     return to_put, [], before, after
 
 
-def apply_alarms(cloudwatch, desired, to_put, to_delete):
-    done = []
+def apply_alarms(cloudwatch, desired, to_put, to_delete, done=None):
+    """Put and delete alarms; ``done`` (when given) collects each alarm as soon as its call succeeded, so a
+    failure part-way can report what was applied."""
+    done = done if done is not None else []
     for name in to_put:
         call(cloudwatch, "PutMetricAlarm", **desired[name])
         done.append(name)
     if to_delete:
         call(cloudwatch, "DeleteAlarms", AlarmNames=list(to_delete))
+        done.extend(to_delete)
     return done
 
 

@@ -170,8 +170,14 @@ def reconcile(module, partial):
     check = module.check_mode
 
     def act(label, fn):
+        # an action is reported once it succeeded, so a failure's result lists only what was applied
+        if check:
+            actions.append(label)
+            return None
+        out = fn()
         actions.append(label)
-        return None if check else fn()
+        partial["changed"] = True
+        return out
 
     if p["state"] == "absent":
         for q in (queue, dlq):

@@ -172,7 +172,11 @@ def main():
         to_put, to_delete, before, after = reputation.plan_alarms(desired, current, p["state"])
         changed_alarms = to_put + to_delete
         if not module.check_mode:
-            partial["changed_alarms"] = reputation.apply_alarms(cw, desired, to_put, to_delete)
+            done = partial["changed_alarms"] = []
+            try:
+                reputation.apply_alarms(cw, desired, to_put, to_delete, done=done)
+            finally:
+                partial["changed"] = bool(done)
         result = dict(changed=bool(changed_alarms), alarms=names, changed_alarms=changed_alarms)
         if module.module._diff:
             result["diff"] = {"before": before, "after": after}

@@ -148,7 +148,7 @@ attempts:
   type: int
 """
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, SesModule, run_module
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError, SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import wait
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 
@@ -177,6 +177,10 @@ def main():
 
     def body(partial):
         p = dict(module.params)
+        if p["timeout"] < 0:
+            raise InputError("timeout", "must be 0 or more seconds, got %d" % p["timeout"])
+        if not p["interval"] > 0:
+            raise InputError("interval", "must be more than 0 seconds (0 would poll the nameservers in a tight loop)")
         if p["zone"]:
             p["zone"] = normalize_domain(p["zone"], "zone")
         records = wait.records_from_params(p["records"], p["zone"])

@@ -10,6 +10,7 @@ met them. Figures go to the ``faults`` section of the reliability figures.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 
 import pytest
@@ -149,3 +150,209 @@ def test_throttling_errors_and_latency_converge(sandbox, ctx, ansible_playbook, 
                                                    "throttle 30% + error 20% + latency 150 ms on 50% (rerun)"],
         "injected": {k: total_1.get(k, 0) + total_2.get(k, 0) for k in set(total_1) | set(total_2)},
         "survived": sum(total_1.values()) + sum(total_2.values()), "per_module": per_module})
+
+
+def arm(rules, seed=0):
+    """A task that sets the sandbox's fault rules from inside the play (uri to the control API)."""
+    return {"name": "arm %s" % ",".join(r.get("operation", "*") for r in rules) if rules else "disarm",
+            "ansible.builtin.uri": {"url": "{{ endpoint }}/_sandbox/faults", "method": "POST", "body_format": "json",
+                                    "body": {"rules": rules, "seed": seed}}}
+
+
+def _persistent_table(ctx):
+    """(module, args, failing operation, seed, what the failure must say was applied, rerun check)."""
+    domain = "p.example.com"
+    return [
+        ("email_identity", {"identity": domain, "tags": {"team": "mail"}, "feedback_forwarding": False},
+         "PutEmailIdentityFeedbackAttributes", 0,
+         lambda r: r["changed"] is True and r["actions"] == ["CreateEmailIdentity"],
+         lambda r: r["actions"] == ["PutEmailIdentityFeedbackAttributes"]),
+        ("identity_notifications", {"identity": domain, "bounce": {"topic": ctx["topic"], "include_headers": True}},
+         "SetIdentityHeadersInNotificationsEnabled", 0,
+         lambda r: r["changed"] is True and r["actions"] == ["SetIdentityNotificationTopic"],
+         lambda r: r["actions"] == ["SetIdentityHeadersInNotificationsEnabled"]),
+        ("mail_from", {"identity": domain, "mail_from_domain": "bounce." + domain},
+         "PutEmailIdentityMailFromAttributes", 0,
+         lambda r: not r.get("changed") and not r.get("actions"), lambda r: r["changed"] is True),
+        ("feedback_pipeline", {"name": "persist"}, "Subscribe", 0,
+         lambda r: r.get("changed") is True and "CreateTopic" in r["actions"] and "Subscribe" not in r["actions"],
+         lambda r: "Subscribe" in r["actions"] and "CreateTopic" not in r["actions"]),
+        # seed 22: the first PutMetricAlarm passes, the second fails on both attempts
+        ("reputation_alarms", {"alarm_actions": [ctx["topic"]], "levels": ["warning"]}, "PutMetricAlarm", 22,
+         lambda r: r.get("changed") is True and len(r.get("changed_alarms", [])) == 1,
+         lambda r: len(r["changed_alarms"]) == 1),
+        ("dns_records", {"provider": "route53", "zone": ctx["r53_zone"],
+                         "records": [{"name": "p", "type": "TXT", "values": ["persistent"]}]}, "GetChange", 0,
+         lambda r: r.get("changed") is True and r.get("changes"),
+         lambda r: r["changed"] is False),
+        ("account_suppression", {"suppressed_reasons": ["COMPLAINT"], "audit_log": ctx["audit"]},
+         "PutAccountSuppressionAttributes", 0, lambda r: not r.get("changed"), lambda r: r["changed"] is True),
+        ("suppressed_destination", {"email": "p@bad.example.com", "reason": "BOUNCE", "audit_log": ctx["audit"]},
+         "PutSuppressedDestination", 0, lambda r: not r.get("changed"), lambda r: r["changed"] is True),
+    ]
+
+
+@pytest.mark.bind
+def test_persistent_errors_fail_clearly_and_report_what_was_applied(sandbox, ctx, ansible_playbook, figures):
+    """A write that keeps failing (HTTP 500 on every attempt, max_attempts=1) ends the run with one message
+    naming the operation; the result says what had been applied; a rerun without the fault completes it."""
+    table = _persistent_table(ctx)
+    once = {"max_attempts": 1}
+    tasks = []
+    for module, args, operation, seed, _, _ in table:
+        rate = 0.5 if seed else 1.0
+        tasks += [arm([{"operation": operation, "kind": "error", "rate": rate}], seed),
+                  tolerant("%s fails" % module, module, dict(args, **once)),
+                  arm([]),
+                  task("%s rerun" % module, module, args)]
+    before = injected(sandbox)
+    res = ansible_playbook(play(*tasks, vars={"endpoint": sandbox.endpoint}), env=FAST)
+    after = injected(sandbox)
+    assert res.rc == 0, res
+    assert TRACEBACK not in res.output
+    status = {r["task"]: r["status"] for r in res.results}
+    rows = {}
+    for module, _, operation, _, applied, rerun in table:
+        failed = res.task("%s fails" % module)
+        assert status["%s fails" % module] == "failed", (module, failed)
+        assert operation in failed["msg"] and failed.get("operation") == operation, (module, failed)
+        assert applied(failed), (module, "the failure misreports what was applied", failed)
+        assert rerun(res.task("%s rerun" % module)), (module, res.task("%s rerun" % module))
+        rows[module] = {"operation": operation, "message": failed["msg"][:140],
+                        "reported_applied": failed.get("actions") or failed.get("changed_alarms")
+                        or bool(failed.get("changes")) or []}
+    audit = [json.loads(line) for line in open(ctx["audit"], encoding="utf-8")]
+    assert [a["action"] for a in audit] == ["account_suppression", "suppress"], audit  # only the reruns
+    total = delta(before, after)
+    record(figures, "faults", "aws_persistent", {"modules": len(table), "injected": total,
+                                                 "failed_clearly": len(table), "rerun_completed": len(table),
+                                                 "rows": rows})
+
+
+# -- DNS that times out (a blackhole) or refuses (a stopped BIND) ----------------------------------------
+
+def _dns_table(server, bind, mail_zones):
+    """(name, module, args) for every module that talks DNS, pointed at a server that does not answer."""
+    zone = mail_zones["mx"]
+    rfc = {"provider": "rfc2136", "zone": zone, "server": server, "key_name": bind.key_name,
+           "key_secret": bind.key_secret, "dns_timeout": 1}
+    return [
+        ("dns_records", dict(rfc, records=[{"name": "x", "type": "TXT", "values": ["v=spf1 -all"]}])),
+        ("spf", dict(rfc, domain=zone)),
+        ("dmarc", dict(rfc, domain=zone, policy="none", external_destinations="ignore")),
+        ("email_auth_check", {"domain": zone, "nameservers": [server], "dns_timeout": 1}),
+        ("wait_for_dns", {"records": [{"name": "x." + zone, "type": "TXT", "values": ["v=spf1 -all"]}],
+                          "nameservers": [server], "timeout": 3, "interval": 1}),
+        ("suppressed_destination", {"email": "dns@" + zone, "state": "absent", "reason_for_removal": "T",
+                                    "resolvers": [server], "dns_timeout": 1}),
+        ("email_identity", {"identity": "dnsfault." + zone, "wait": True, "wait_timeout": 2,
+                            "nameservers": [server]}),
+    ]
+
+
+DNS_WORDS = ("timed out", "timeout", "refused", "could not", "no answer", "unreachable", "not visible")
+
+
+@pytest.mark.bind
+def test_dns_server_that_times_out_or_is_stopped(sandbox, bind, mail_zones, blackhole, stopped_bind,
+                                                 ansible_playbook, figures):
+    sandbox.post("suppressions", {"entries": [{"email": "dns@" + mail_zones["mx"], "reason": "BOUNCE"}]})
+    tables = {"timeout": _dns_table(blackhole.server, bind, mail_zones),
+              "stopped": _dns_table(stopped_bind.server, bind, mail_zones)[:4]}
+    tasks = [tolerant("%s %s" % (kind, name), name, args) for kind, table in tables.items() for name, args in table]
+    started = time.monotonic()
+    res = ansible_playbook(play(*tasks), env=FAST)
+    elapsed = time.monotonic() - started
+    assert res.rc == 0, res
+    assert TRACEBACK not in res.output
+    status = {r["task"]: r["status"] for r in res.results}
+    outcomes = {}
+    for kind, table in tables.items():
+        for name, _ in table:
+            key = "%s %s" % (kind, name)
+            result = res.task(key)
+            msg = result.get("msg", "")
+            if name == "email_auth_check" and status[key] == "ok":
+                msg = json.dumps(result.get("checks"))
+            assert status[key] == "failed" or name == "email_auth_check", (key, result)
+            assert any(w in msg.lower() for w in DNS_WORDS), (key, msg)
+            if name == "email_identity":  # created, then the wait timed out: the failure says so
+                assert result["changed"] is True and result["actions"] == ["CreateEmailIdentity"], result
+            else:
+                assert not result.get("changed"), (key, result)
+            outcomes[key] = msg[:160]
+    # nothing was delisted, nothing written
+    assert sandbox.boto3_client("sesv2").get_suppressed_destination(EmailAddress="dns@" + mail_zones["mx"])
+    assert bind.query("x." + mail_zones["mx"], "TXT") == []
+    record(figures, "faults", "dns", {"servers": {"timeout": "blackhole (accepts, never answers)",
+                                                  "stopped": "stopped BIND (port closed)"},
+                                      "runs": len(tasks), "failed_clearly": len(tasks),
+                                      "udp_queries_swallowed": blackhole.received,
+                                      "seconds": round(elapsed, 1), "messages": outcomes})
+
+
+# -- the bounce processor under throttling, a crash after handling, and SQS redelivery --------------------
+
+@pytest.mark.bind
+def test_bounce_processor_redelivery_loses_nothing_and_suppresses_once(sandbox, ansible_module, tmp_path,
+                                                                       figures):
+    from tests.integration.bounces.conftest import Feedback
+    fb = Feedback(sandbox)
+    fb.ses.put_account_suppression_attributes(SuppressedReasons=[])  # the processor must suppress itself
+    fb.identity_topics(kinds=("Bounce", "Complaint"))
+    sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"},
+                                          {"match": "*@angry.test", "behaviour": "complaint"},
+                                          {"match": "*@full.test", "behaviour": "soft_bounce"}]})
+    hard = ["h%02d@bad.test" % i for i in range(12)]
+    complaints = ["c%d@angry.test" % i for i in range(2)]
+    soft = ["s%d@full.test" % i for i in range(2)]
+    for chunk in (hard[:6], hard[6:], complaints + soft):
+        fb.send(*chunk)
+    original = fb.depth()
+    bodies = fb.peek_all(fb.queue_url)
+    for body in bodies[:4]:  # SNS delivers at least once: four notifications arrive twice
+        fb.raw(body)
+    queued = fb.depth()
+    assert queued == original + 4
+    args = {"queue_url": fb.queue_url, "store_path": str(tmp_path / "history.sqlite"), "wait_time_seconds": 0,
+            "max_seconds": 60, "dead_letter_queue_url": fb.dlq_url, "visibility_timeout": 1}
+    before = injected(sandbox)
+    # run 1: 30% throttling everywhere, and DeleteMessageBatch refused on every attempt -> it handles one
+    # batch, cannot delete it, and fails; SQS redelivers those messages after the visibility timeout
+    sandbox.post("faults", {"rules": [{"kind": "throttle", "rate": 0.3},
+                                      {"operation": "DeleteMessageBatch", "kind": "error", "count": 3}], "seed": 3})
+    crashed = ansible_module("bounce_processor", dict(args, max_attempts=2), env=FAST)
+    assert crashed.rc != 0 and "DeleteMessageBatch" in crashed.result["msg"], crashed
+    assert TRACEBACK not in crashed.output
+    handled_1 = crashed.result["messages"]["handled"]
+    assert handled_1 > 0 and crashed.result["messages"]["deleted"] == 0
+    # run 2: throttling, HTTP 500s and latency; max_attempts 6
+    sandbox.post("faults", {"rules": [{"kind": "throttle", "rate": 0.3}, {"kind": "error", "rate": 0.1},
+                                      {"kind": "latency", "rate": 0.3, "latency_ms": 100}], "seed": 4})
+    time.sleep(1.2)
+    rerun = ansible_module("bounce_processor", dict(args, max_attempts=6), env=FAST)
+    sandbox.delete("faults")
+    after = injected(sandbox)
+    assert rerun.rc == 0, rerun
+    r = rerun.result
+    assert fb.depth() == 0 and fb.depth(fb.dlq_url) == 0  # nothing left, nothing misrouted
+    assert r["messages"]["received"] == queued and r["messages"]["deleted"] == queued  # redelivered ones too
+    suppressed = fb.suppressed()
+    assert set(hard) <= set(suppressed) and set(complaints) <= set(suppressed)
+    assert not set(soft) & set(suppressed)
+    puts = {}
+    for req in sandbox.requests():
+        if req["operation"] == "PutSuppressedDestination" and not req["fault"] and req["status"] == 200:
+            puts[req["params"]["EmailAddress"]] = puts.get(req["params"]["EmailAddress"], 0) + 1
+    assert puts == {e: 1 for e in hard + complaints}, puts  # each address suppressed exactly once
+    with sqlite3.connect(tmp_path / "history.sqlite") as db:
+        events = dict(db.execute("SELECT class, COUNT(*) FROM events GROUP BY class").fetchall())
+    assert events == {"hard": len(hard), "complaint": len(complaints), "soft": len(soft)}, events
+    total = delta(before, after)
+    record(figures, "redelivery", "bounce_processor", {
+        "notifications": original, "duplicates_injected": 4, "queued": queued,
+        "handled_before_crash": handled_1, "redelivered": handled_1,
+        "received_total": handled_1 + r["messages"]["received"], "deleted": r["messages"]["deleted"],
+        "lost": queued - r["messages"]["deleted"], "addresses_suppressed": len(puts),
+        "suppressed_twice": sum(1 for n in puts.values() if n > 1),
+        "events": events, "faults_injected": total})

@@ -47,10 +47,21 @@ def absolute_name(name, zone, option="name"):
     absolute = raw.endswith(".")
     name = fqdn(raw)
     if name == zone or name.endswith("." + zone):
-        return name
+        return _checked_name(name, raw, option)
     if absolute:
         raise InputError(option, "%r is not inside zone %s" % (raw, zone))
-    return "%s.%s" % (name, zone)
+    return _checked_name("%s.%s" % (name, zone), raw, option)
+
+
+def _checked_name(name, raw, option):
+    """DNS length rules (labels 1-63 octets, name at most 253), checked here rather than by dnspython deep
+    inside a provider, where they surfaced as an unhandled exception."""
+    labels = name.split(".")
+    if any(not label for label in labels):
+        raise InputError(option, "%r has an empty label" % raw)
+    if any(len(label.encode("utf-8")) > 63 for label in labels) or len(name) > 253:
+        raise InputError(option, "%r is too long (labels at most 63 octets, names at most 253)" % raw)
+    return name
 
 
 # ----------------------------------------------------------------------------------------- TXT
@@ -358,7 +369,15 @@ def run_changes(provider, desired, check_mode=False, default_ttl=300, partial=No
     current = provider.read(keys)
     changes = plan(desired, current, default_ttl)
     if changes and not check_mode and provider.writes:
-        provider.apply(changes)
+        try:
+            provider.apply(changes)
+        except DeliverabilityError:
+            # a provider that got some changes accepted before failing (Route 53: a batch submitted, then
+            # GetChange failed) says how many; the failure reports them instead of hiding them
+            submitted = getattr(provider, "submitted", 0)
+            if partial is not None and submitted:
+                partial.update(changed=True, changes=[c.to_dict() for c in changes[:submitted]])
+            raise
         if partial is not None:
             partial["changes"] = [c.to_dict() for c in changes]
     final = dict(current)

@@ -113,6 +113,7 @@ class Route53Provider(Provider):
                 group.append({"Action": "CREATE", "ResourceRecordSet": self._rrset(c.after)})
             items.append(group)
         change_ids = []
+        self.submitted = 0  # changes accepted by Route 53 so far (reported if a later call fails)
         for start in range(0, len(items), BATCH):
             batch = [a for group in items[start:start + BATCH] for a in group]
             try:
@@ -123,6 +124,7 @@ class Route53Provider(Provider):
                     exc.msg += " (an rrset changed since it was read, or a value was refused; batch not applied)"
                 raise
             change_ids.append(out["ChangeInfo"]["Id"].split("/")[-1])
+            self.submitted = min(start + BATCH, len(items))
         if self.wait:
             for change_id in change_ids:
                 self.wait_insync(change_id)

@@ -41,6 +41,9 @@ def _uri(value, tag):
         raise DmarcError("%s: an empty report URI" % tag)
     if "@" in value and ":" not in value.split("@")[0]:
         value = "mailto:" + value  # a bare address is a mailto: URI
+    if re.search(r'[\s;,"\\]', value):
+        # a ';' would end the tag and start another ('mailto:a@x; p=none'); ',' separates URIs
+        raise DmarcError("%s: %r contains whitespace, ';', ',', a quote or a backslash" % (tag, value))
     scheme, dummy, rest = value.partition(":")
     if not rest or not re.match(r"^[a-z][a-z0-9+.-]*$", scheme, re.IGNORECASE):
         raise DmarcError("%s: %r is not a URI (expected mailto:address)" % (tag, value))

@@ -9,6 +9,7 @@ so the module, the filters and the unit tests share this code as it is.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 QUALIFIERS = "+-~?"
@@ -80,6 +81,15 @@ def parse_term(raw):
         raise SpfError("%r needs an address (%s:ADDRESS[/PREFIX])" % (raw, name))
     if name == "all" and arg:
         raise SpfError("%r: all takes no argument" % raw)
+    if arg and re.search(r'[\s"\\;]', arg):
+        raise SpfError("%r: whitespace, quotes, backslashes and semicolons belong in no SPF term" % raw)
+    if name in ("ip4", "ip6"):
+        try:
+            net = ipaddress.ip_network(arg[1:], strict=False)
+        except ValueError:
+            net = None
+        if net is None or net.version != int(name[-1]):
+            raise SpfError("%r: %r is not an IPv%s address or network" % (raw, arg[1:], name[-1]))
     return Term(mech.group(1), name, arg, False, raw)
 
 
