@@ -73,6 +73,7 @@ class SandboxApp:
         self.faults = Faults()
         self.log: list[dict] = []
         self.log_lock = threading.Lock()
+        self.dynamodb_lock = threading.Lock()
         self.seq = 0
         self.log_file = open(request_log_path, "a", encoding="utf-8") if request_log_path else None
         router("sesv2")  # build the route table before the first request
@@ -106,6 +107,11 @@ class SandboxApp:
             status, headers, out = self._ses_v1(params, operation, region)
         self._record(service, operation, params, fault, latency, status)
         if status is None:
+            if service == "dynamodb":
+                # DynamoDB applies a conditional write atomically; moto's backend does not lock, so two
+                # threads could both pass a condition. One request at a time restores DynamoDB's guarantee.
+                with self.dynamodb_lock:
+                    return list(self.moto(environ, start_response))
             return self.moto(environ, start_response)
         start_response("%d %s" % (status, _REASON.get(status, "OK")), headers + [("Content-Length", str(len(out)))])
         return [out]
