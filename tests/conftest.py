@@ -15,6 +15,7 @@ sys.path.insert(0, str(collections_path()))
 
 from tests.fixtures.ansible_runner import run_module, run_playbook  # noqa: E402
 from tests.fixtures.bind import Bind  # noqa: E402
+from tests.fixtures.inprocess import run_main  # noqa: E402
 from tests.sandbox.control import Sandbox  # noqa: E402
 
 BIND_ZONES = ("example.test", "fleet.test", "mail.test", "reports.test")
@@ -62,4 +63,16 @@ def ansible_playbook(aws_env):
     def runner(playbook, check=False, diff=False, extra_vars=None, env=None, verbosity=0, args=()):
         return run_playbook(playbook, env=dict(aws_env, **(env or {})), check=check, diff=diff,
                             extra_vars=extra_vars, verbosity=verbosity, args=args)
+    return runner
+
+
+@pytest.fixture
+def module_main(aws_env):
+    """Run a module's main() in-process against the sandbox: module_main('email_identity_info', {...}, check=True).
+
+    Same .rc / .result as ansible_module, without an ansible-playbook process. Use it where the module's logic
+    is the point; keep ansible_module / ansible_playbook for controller behaviour (check/diff rendering,
+    no_log masking, module_defaults, roles)."""
+    def runner(module, args, check=False, diff=False, env=None, cwd=None):
+        return run_main(module, args, env=dict(aws_env, **(env or {})), check=check, diff=diff, cwd=cwd)
     return runner
