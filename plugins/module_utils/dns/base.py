@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 TXT_CHUNK = 255
 RECORD_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "NS", "PTR", "SRV", "TXT")
@@ -41,9 +42,11 @@ def absolute_name(name, zone, option="name"):
     zone = fqdn(zone)
     if name is None:
         raise InputError(option, "a record name is required")
-    raw = str(name).strip()
+    raw = str(name)
     if raw in ("", "@"):
         return zone
+    # CR/LF, spaces or hidden characters in a name would inject lines into a zone file (provider none)
+    raw = validate.dns_name(raw, option)
     absolute = raw.endswith(".")
     name = fqdn(raw)
     if name == zone or name.endswith("." + zone):
@@ -128,8 +131,10 @@ def txt_quote(value):
 
 
 # ----------------------------------------------------------------------------------------- values
-def _target(v):
-    return fqdn(v) or "."
+def _target(v, option="values"):
+    if v.strip() == ".":
+        return "."
+    return fqdn(validate.dns_name(v, option, relative=False))
 
 
 def normalize_value(rtype, value, option="values"):
@@ -138,6 +143,8 @@ def normalize_value(rtype, value, option="values"):
         raise InputError(option, "a %s value may not be empty" % rtype)
     if rtype == "TXT":
         return txt_unquote(value)
+    # only spaces separate the fields of these values: a CR/LF would start a new zone-file line
+    validate.text(str(value), option, max_len=4096)
     text = " ".join(str(value).split())
     if not text:
         raise InputError(option, "a %s value may not be empty" % rtype)
@@ -150,18 +157,18 @@ def normalize_value(rtype, value, option="values"):
             raise InputError(option, "%r is not an IPv%s address" % (text, 4 if rtype == "A" else 6))
         return str(addr)
     if rtype in ("CNAME", "NS", "PTR"):
-        return _target(text)
+        return _target(text, option)
     if rtype == "MX":
         parts = text.split()
         if len(parts) != 2 or not parts[0].isdigit():
             raise InputError(option, "%r is not an MX value (expected 'PREFERENCE HOST', e.g. '10 mx.example.com')"
                              % text)
-        return "%d %s" % (int(parts[0]), _target(parts[1]))
+        return "%d %s" % (int(parts[0]), _target(parts[1], option))
     if rtype == "SRV":
         parts = text.split()
         if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
             raise InputError(option, "%r is not an SRV value (expected 'PRIORITY WEIGHT PORT TARGET')" % text)
-        return "%d %d %d %s" % (int(parts[0]), int(parts[1]), int(parts[2]), _target(parts[3]))
+        return "%d %d %d %s" % (int(parts[0]), int(parts[1]), int(parts[2]), _target(parts[3], option))
     if rtype == "CAA":
         parts = text.split(None, 2)
         if len(parts) != 3 or not parts[0].isdigit():
@@ -321,12 +328,7 @@ def desired_from_params(records, zone, option="records"):
             raise InputError(where + ".values", "a CNAME has exactly one value, got %d" % len(set(values)))
         ttl = rec.get("ttl")
         if ttl is not None:
-            try:
-                ttl = int(ttl)
-            except (TypeError, ValueError):
-                raise InputError(where + ".ttl", "%r is not a number of seconds" % (ttl,))
-            if not 0 <= ttl <= 2147483647:
-                raise InputError(where + ".ttl", "%r is out of range 0..2147483647" % ttl)
+            ttl = validate.ttl(ttl, where + ".ttl")
         if (name, rtype) in seen:
             raise InputError(where, "%s %s is already given as %s; give each name and type once"
                              % (name, rtype, seen[(name, rtype)]))

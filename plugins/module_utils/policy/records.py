@@ -10,6 +10,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import Deli
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Desired, run_changes
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, spf
 
 
@@ -51,8 +52,43 @@ def spf_values(domain, values, adds, remove=(), all_qualifier=None):
     return before, after, others
 
 
+def check_common_options(params):
+    """Options checked before any DNS query: TTL and free text with control or invisible characters."""
+    if params.get("ttl") is not None:
+        validate.ttl(params["ttl"], "ttl")
+    for option in ("mechanisms", "remove", "rua", "ruf", "report_zones"):
+        for value in params.get(option) or []:
+            validate.text(value, option, max_len=2048)
+    if params.get("fo") is not None:
+        validate.text(params["fo"], "fo", max_len=64)
+
+
+def check_dmarc_options(params):
+    """The DMARC options alone (before the current record is read): each tag given must build a valid
+    record, with the same parser the ratchet uses; stages likewise."""
+    check_common_options(params)
+    desired = {"v": "DMARC1", "p": params.get("policy") or "none"}
+    for option, tag in DMARC_OPTIONS:
+        value = params.get(option)
+        if value is not None and not (isinstance(value, list) and not value):
+            desired[tag] = value
+    try:
+        dmarc.parse(dmarc.build(desired))
+    except dmarc.DmarcError as exc:
+        tag = str(exc).split(":", maxsplit=1)[0]
+        raise InputError(dict((t, o) for o, t in DMARC_OPTIONS).get(tag, "policy"), str(exc))
+    for index, stage in enumerate(params.get("stages") or []):
+        try:
+            dmarc.parse(dmarc.build({"v": "DMARC1", "p": stage.get("policy"), "pct": stage.get("pct", 100)}))
+        except dmarc.DmarcError as exc:
+            raise InputError("stages[%d].%s" % (index, "pct" if "pct" in str(exc) else "policy"), str(exc))
+    for zone in params.get("report_zones") or []:
+        normalize_domain(zone, "report_zones")
+
+
 def ensure_spf(params, module, check_mode, partial, warn):
     domain = normalize_domain(params["domain"], "domain")
+    check_common_options(params)
     provider = get_provider(params, module, zone=params.get("zone") or domain)
     try:
         adds = [spf.parse_term(m.strip()).raw for m in params["mechanisms"] or []]
@@ -172,6 +208,7 @@ def dmarc_values(domain, values, params, warn):
 def ensure_dmarc(params, module, check_mode, partial, warn):
     domain = normalize_domain(params["domain"], "domain")
     name = "_dmarc." + domain
+    check_dmarc_options(params)
     provider = get_provider(params, module, zone=params.get("zone") or domain)
     current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
     values = list(current_rrset.values) if current_rrset else []
