@@ -45,7 +45,7 @@ SPF_KEYS = ("enabled", "mechanisms", "all_qualifier")
 DKIM_KEYS = ("key_length", "signing_enabled")
 BATCH_CHANGES = 100  # rrset changes per DNS write (Route 53's batch of this collection; one UPDATE message)
 MAX_WARNINGS = 20
-_CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CONFIG_SET = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class DomainSpec:
@@ -110,7 +110,7 @@ def domain_spec(index, entry, params):
                          str(exc))
     dmarc = _merged(params.get("dmarc"), entry.get("dmarc"), DMARC_KEYS, where + ".dmarc")
     cs = pick("configuration_set")
-    if cs and not _CONFIG_SET.match(cs):
+    if cs and not _CONFIG_SET.fullmatch(cs):
         raise InputError(where + ".configuration_set", "%r is not a configuration set name" % cs)
     sub = pick("mail_from_subdomain")
     mail_from = None
