@@ -20,8 +20,8 @@ description:
     lower O(policy) (C(none) < C(quarantine) < C(reject)), test mode switched on at the same policy
     (C(p=quarantine; t=y) is weaker than C(p=quarantine)), the same policy with a lower legacy C(pct), a
     weaker O(subdomain_policy) or O(nonexistent_policy), or strict alignment relaxed. The attempted downgrade
-    is reported in RV(downgrades) and as a warning, and the request is refused as a whole: the published
-    record stays exactly as it is.
+    is reported in RV(downgrades) and as a warning, and the request is refused as a whole (the published
+    record stays exactly as it is).
   - Staged rollout. Either set O(policy) and O(test_mode) per stage, or set O(advance=true) to move one step
     along O(stages) (by default C(none), C(quarantine; t=y), C(quarantine), C(reject; t=y), C(reject)) per run.
     C(sp) / C(np), when the record has them, follow the policy up (never down).
