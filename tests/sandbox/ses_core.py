@@ -16,6 +16,7 @@ import secrets
 import threading
 import uuid
 
+import idna
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from .dnslookup import Resolver
@@ -51,19 +52,20 @@ def bad_request(message):
     return SesError("BadRequestException", message, 400)
 
 
-_EMAIL = re.compile(r"^(?P<local>.+)@(?P<domain>[^@\s]+)$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_EMAIL = re.compile(r"(?P<local>.+)@(?P<domain>[^@\s]+)")
+_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
 
 def norm_domain(domain: str) -> str | None:
-    d = domain.strip().rstrip(".")
+    d = domain.rstrip(".")
     try:
-        d = d.encode("idna").decode("ascii") if not d.isascii() else d
-    except UnicodeError:
+        # IDNA2008 + UTS 46 (non-transitional) as SES does: straße.de is xn--strae-oqa.de, not strasse.de
+        d = idna.encode(d, uts46=True, transitional=False).decode("ascii") if not d.isascii() else d
+    except (UnicodeError, idna.IDNAError):
         return None
     d = d.lower()
     labels = d.split(".")
-    if len(d) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.match(x) for x in labels):
+    if len(d) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(x) for x in labels):
         return None
     return d
 
@@ -72,7 +74,7 @@ def norm_email(address: str) -> str | None:
     """SES compares the domain part case-insensitively and keeps the local part as given."""
     if not isinstance(address, str):
         return None
-    m = _EMAIL.match(address.strip())
+    m = _EMAIL.fullmatch(address)
     if not m or len(m.group("local").encode()) > 64:
         return None
     domain = norm_domain(m.group("domain"))
