@@ -280,24 +280,6 @@ def _split_mbox(data):
 
 
 # ----------------------------------------------------------------------------------------- XML
-def _local(tag):
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _text(elem, name, default=None):
-    for child in elem:
-        if _local(child.tag) == name:
-            return (child.text or "").strip()
-    return default
-
-
-def _child(elem, name):
-    for child in elem:
-        if _local(child.tag) == name:
-            return child
-    return None
-
-
 def _int(value, what):
     try:
         return int(str(value).strip())
@@ -373,7 +355,7 @@ class _Retry(Exception):
         self.delivered = delivered
 
 
-class _Recorder(io.RawIOBase):
+class _Recorder:
     """Keeps a copy of what the parser read, so a failed parse can be retried after a repair."""
 
     KEEP_LIMIT = 8 * 1024 * 1024  # beyond this a broken report is not repaired (memory stays flat for big ones)
@@ -384,19 +366,12 @@ class _Recorder(io.RawIOBase):
         self.copy = bytearray()
         self.overflow = False
 
-    def readable(self):
-        return True
-
-    def readinto(self, b):
-        data = self.stream.read(len(b))
-        n = len(data)
-        b[:n] = data
+    def keep_copy(self, data):
         if self.keep and not self.overflow:
             self.copy += data
             if len(self.copy) > self.KEEP_LIMIT:
                 self.overflow = True
                 self.copy = bytearray()
-        return n
 
 
 def _read_bounded(stream, limits):
@@ -410,110 +385,161 @@ def _read_bounded(stream, limits):
             raise ReportError("too_large", "the report is larger than max_bytes %d" % limits.max_bytes)
 
 
-_RECORD_FIELDS = ("source_ip", "count", "disposition", "dkim", "spf", "header_from", "envelope_from",
-                  "dkim_domain", "dkim_result", "spf_domain", "spf_result", "source_host")
-
-
-def _record(elem):
-    row = _child(elem, "row")
-    if row is None:
-        raise ReportError("schema", "a <record> without <row>")
-    pe = _child(row, "policy_evaluated")
-    ids = _child(elem, "identifiers")
-    if ids is None:
-        ids = _child(elem, "identities")  # the pre-RFC draft
-    auth = _child(elem, "auth_results")
-    source_ip = _text(row, "source_ip")
-    if not source_ip:
-        raise ReportError("schema", "a record without <source_ip>")
-    out = {"source_ip": source_ip, "count": _int(_text(row, "count"), "record count"),
-           "disposition": ((pe is not None and _text(pe, "disposition")) or "none").lower(),
-           "dkim": ((pe is not None and _text(pe, "dkim")) or "fail").lower(),
-           "spf": ((pe is not None and _text(pe, "spf")) or "fail").lower(),
-           "header_from": ((ids is not None and _text(ids, "header_from")) or "").lower().rstrip("."),
-           "envelope_from": ((ids is not None and _text(ids, "envelope_from")) or "").lower().rstrip("."),
-           "dkim_domain": "", "dkim_result": "", "spf_domain": "", "spf_result": "",
-           # not in the schemas; some reporters add it, and it is what a person recognises
-           "source_host": (_text(row, "source_reverse_dns") or _text(row, "source_base_domain")
-                           or _text(row, "reverse_dns") or "").lower().rstrip(".")}
-    if out["count"] < 0:
-        raise ReportError("schema", "a negative record count")
-    if auth is not None:
-        dkims = [c for c in auth if _local(c.tag) == "dkim"]
-        # the aligned signature is the interesting one; otherwise the first
-        best = next((d for d in dkims if (_text(d, "result") or "").lower() == "pass"
-                     and _aligned(_text(d, "domain") or "", out["header_from"])), dkims[0] if dkims else None)
-        if best is not None:
-            out["dkim_domain"] = (_text(best, "domain") or "").lower().rstrip(".")
-            out["dkim_result"] = (_text(best, "result") or "").lower()
-        spf = _child(auth, "spf")
-        if spf is not None:
-            out["spf_domain"] = (_text(spf, "domain") or "").lower().rstrip(".")
-            out["spf_result"] = (_text(spf, "result") or "").lower()
-    if out["disposition"] not in ("none", "quarantine", "reject"):
-        out["disposition"] = "none" if out["disposition"] in ("pass", "") else out["disposition"][:20]
-    return out
-
-
 def _aligned(domain, header_from):
     domain = domain.lower().rstrip(".")
     return bool(domain) and (domain == header_from or domain.endswith("." + header_from)
                              or header_from.endswith("." + domain))
 
 
+_SOURCE_HOST_TAGS = ("source_reverse_dns", "source_base_domain", "reverse_dns")  # not in the schemas; some send it
+
+
+class _Target:
+    """An ElementTree parser target that keeps only what a report needs: no element tree is built, each record
+    is handed over as soon as it ends, so memory stays flat whatever the number of records."""
+
+    def __init__(self, report, limits, on_record, replay):
+        self.report = report
+        self.limits = limits
+        self.on_record = on_record
+        self.replay = replay
+        self.delivered = 0
+        self.stack = []
+        self.text = []
+        self.rec = None
+        self.dkim = None
+        self.root_seen = False
+
+    def start(self, tag, attrib):
+        name = tag.rsplit("}", 1)[-1]
+        if not self.stack:
+            self.root_seen = True
+            if name != "feedback":
+                raise ReportError("schema", "the root element is <%s>, not <feedback> (not a DMARC aggregate "
+                                  "report)" % name)
+            # raw expat names are "namespace}local" (ElementTree's own handlers, bypassed, would add the "{")
+            self.report["schema"] = "rfc9990" if tag.lstrip("{").startswith(NS_9990 + "}") else None
+        elif name == "record" and len(self.stack) == 1:
+            self.rec = {"source_ip": "", "count": None, "disposition": "", "dkim": "", "spf": "", "header_from": "",
+                        "envelope_from": "", "dkim_domain": "", "dkim_result": "", "spf_domain": "",
+                        "spf_result": "", "source_host": "", "_dkims": [], "_row": False}
+        elif name == "dkim" and self.rec is not None and self.stack[-1] == "auth_results":
+            self.dkim = {"domain": "", "result": ""}
+        self.stack.append(name)
+        self.text = []
+
+    def data(self, text):
+        self.text.append(text)
+
+    def end(self, tag):
+        name = self.stack.pop()
+        text = "".join(self.text).strip()
+        self.text = []
+        stack = self.stack
+        parent = stack[-1] if stack else None
+        rec = self.rec
+        if rec is not None:
+            if parent == "row":
+                if name == "source_ip":
+                    rec["source_ip"] = text
+                elif name == "count":
+                    rec["count"] = text
+                elif name in _SOURCE_HOST_TAGS and not rec["source_host"]:
+                    rec["source_host"] = text.lower().rstrip(".")
+            elif parent == "policy_evaluated":
+                if name in ("disposition", "dkim", "spf"):
+                    rec[name] = text.lower()
+            elif parent in ("identifiers", "identities"):  # identities: the pre-RFC draft
+                if name in ("header_from", "envelope_from"):
+                    rec[name] = text.lower().rstrip(".")
+            elif parent == "dkim" and self.dkim is not None and len(stack) >= 2 and stack[-2] == "auth_results":
+                if name in ("domain", "result"):
+                    self.dkim[name] = text.lower().rstrip(".") if name == "domain" else text.lower()
+            elif parent == "spf" and len(stack) >= 2 and stack[-2] == "auth_results":
+                if name == "domain":
+                    rec["spf_domain"] = text.lower().rstrip(".")
+                elif name == "result":
+                    rec["spf_result"] = text.lower()
+            elif parent == "auth_results" and name == "dkim" and self.dkim is not None:
+                rec["_dkims"].append(self.dkim)
+                self.dkim = None
+            elif name == "row" and parent == "record":
+                rec["_row"] = True
+            elif name == "record" and len(stack) == 1:
+                self._finish(rec)
+                self.rec = None
+            return
+        if len(stack) == 1:
+            if name == "version":
+                self.report["version"] = text
+            elif name == "policy_published":
+                pass
+        elif len(stack) >= 2 and stack[1] == "report_metadata":
+            if parent == "report_metadata" and name in ("org_name", "email", "report_id"):
+                self.report[name] = text
+            elif parent == "report_metadata" and name == "error" and text:
+                self.report["errors"].append(text[:200])
+            elif parent == "date_range" and name in ("begin", "end"):
+                self.report["date_" + name] = _int(text, "date_range/" + name)
+        elif parent == "policy_published" and len(stack) == 2:
+            self.report["policy"][name] = text
+
+    def _finish(self, rec):
+        if not rec.pop("_row"):
+            raise ReportError("schema", "a <record> without <row>")
+        if not rec["source_ip"]:
+            raise ReportError("schema", "a record without <source_ip>")
+        rec["count"] = _int(rec["count"], "record count")
+        if rec["count"] < 0:
+            raise ReportError("schema", "a negative record count")
+        rec["disposition"] = rec["disposition"] or "none"
+        if rec["disposition"] not in ("none", "quarantine", "reject"):
+            rec["disposition"] = "none" if rec["disposition"] == "pass" else rec["disposition"][:20]
+        rec["dkim"] = rec["dkim"] or "fail"
+        rec["spf"] = rec["spf"] or "fail"
+        dkims = rec.pop("_dkims")
+        if dkims:
+            # the aligned passing signature is the interesting one; otherwise the first
+            best = next((d for d in dkims if d["result"] == "pass" and _aligned(d["domain"], rec["header_from"])),
+                        dkims[0])
+            rec["dkim_domain"], rec["dkim_result"] = best["domain"], best["result"]
+        report = self.report
+        report["record_count"] += 1
+        report["messages"] += rec["count"]
+        if report["record_count"] > self.limits.max_records:
+            raise ReportError("too_large", "more than %d records (limit max_records)" % self.limits.max_records)
+        self.delivered += 1
+        if self.delivered > self.replay:  # after a repair, records already handed over are not handed over again
+            if self.on_record is not None:
+                self.on_record(rec)
+            else:
+                report["records"].append(rec)
+
+    def close(self):
+        return None
+
+
 def _parse(stream, limits, on_record, notes, replay=0):
     recorder = _Recorder(stream, keep=not notes)
-    buffered = io.BufferedReader(recorder, _CHUNK)
     report = {"schema": None, "org_name": None, "email": None, "report_id": None, "date_begin": None,
               "date_end": None, "policy": {}, "records": [], "record_count": 0, "messages": 0, "repairs": notes,
               "errors": []}
-    delivered = 0
-    depth = 0
-    root_seen = False
+    target = _Target(report, limits, on_record, replay)
     try:
-        for event, elem in SafeET.iterparse(buffered, events=("start", "end"), forbid_dtd=True,
-                                            forbid_entities=True, forbid_external=True):
-            name = _local(elem.tag)
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    root_seen = True
-                    if name != "feedback":
-                        raise ReportError("schema", "the root element is <%s>, not <feedback> (not a DMARC "
-                                          "aggregate report)" % name)
-                    report["schema"] = "rfc9990" if elem.tag.startswith("{%s}" % NS_9990) else None
-                continue
-            depth -= 1
-            if name == "version" and depth == 1:
-                report["version"] = (elem.text or "").strip()
-            elif name == "report_metadata" and depth == 1:
-                report["org_name"] = _text(elem, "org_name")
-                report["email"] = _text(elem, "email")
-                report["report_id"] = _text(elem, "report_id")
-                rng = _child(elem, "date_range")
-                if rng is not None:
-                    report["date_begin"] = _int(_text(rng, "begin"), "date_range/begin")
-                    report["date_end"] = _int(_text(rng, "end"), "date_range/end")
-                for err in elem:
-                    if _local(err.tag) == "error" and err.text:
-                        report["errors"].append(err.text.strip()[:200])
-                elem.clear()
-            elif name == "policy_published" and depth == 1:
-                report["policy"] = dict((_local(c.tag), (c.text or "").strip()) for c in elem)
-                elem.clear()
-            elif name == "record" and depth == 1:
-                rec = _record(elem)
-                report["record_count"] += 1
-                report["messages"] += rec["count"]
-                if report["record_count"] > limits.max_records:
-                    raise ReportError("too_large", "more than %d records (limit max_records)" % limits.max_records)
-                delivered += 1
-                if delivered > replay:  # after a repair, records already handed over are not handed over again
-                    if on_record is not None:
-                        on_record(rec)
-                    else:
-                        report["records"].append(rec)
-                elem.clear()
+        parser = SafeET.DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        # straight from expat to the target: ElementTree's per-event wrappers cost more than the reading itself.
+        # defusedxml's guards (DTD, entity declarations, external entities) are other handlers, left in place.
+        expat = parser.parser
+        expat.StartElementHandler = target.start
+        expat.EndElementHandler = target.end
+        expat.CharacterDataHandler = target.data
+        while True:
+            chunk = recorder.stream.read(_CHUNK)
+            if not chunk:
+                break
+            recorder.keep_copy(chunk)
+            parser.feed(chunk)
+        parser.close()
     except ReportError:
         raise
     except DefusedXmlException as exc:
@@ -521,16 +547,17 @@ def _parse(stream, limits, on_record, notes, replay=0):
                           "a report)" % type(exc).__name__)
     except (SafeET.ParseError, LookupError, UnicodeError) as exc:
         # LookupError: an XML declaration naming an encoding Python does not know
-        if not root_seen and "no element found" in str(exc):
+        if not target.root_seen and "no element found" in str(exc):
             raise ReportError("empty", "no XML element in the report")
         if "no element found" in str(exc) or "unclosed token" in str(exc):
             raise ReportError("truncated", "the XML ends early (%s): truncated report" % exc)
         if notes or recorder.overflow:
             raise ReportError("xml", "not well-formed XML%s: %s"
                               % (" even after repair (%s)" % ", ".join(notes) if notes else "", exc))
-        raise _Retry(str(exc), bytes(recorder.copy), delivered)
+        raise _Retry(str(exc), bytes(recorder.copy), target.delivered)
     except (OSError, EOFError, zlib.error) as exc:
         raise ReportError("truncated", "cannot read the report: %s" % exc)
+    root_seen = target.root_seen
     if not root_seen:
         raise ReportError("empty", "no XML element in the report")
     for field in ("org_name", "report_id"):

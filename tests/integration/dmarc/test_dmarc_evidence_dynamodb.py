@@ -13,7 +13,7 @@ def _files(folder, domain, days):
     today = dt.datetime.now(dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     start = int((today - dt.timedelta(days=days)).timestamp())
     mix = (("54.240.8.10", "", "ses", 0.995), ("192.0.2.66", "", "spoofer", 0.005))
-    for name, data, _rep, _xml in gen.daily_reports(domain, days, 400, start, mix=mix):
+    for name, data, _rep, _xml in gen.daily_reports(domain, days, 4000, start, mix=mix):
         (folder / name).write_bytes(data)
     return days * len(gen.REPORTERS)
 

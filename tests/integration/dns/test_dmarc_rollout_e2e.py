@@ -94,8 +94,10 @@ def test_rollout_from_receipt_rule_to_published_record(sandbox, bind, zone, rfc2
     assert "gate shut" in res.stdout  # the decision in the --diff output
     assert bind.query(name, "TXT") == ['"v=DMARC1; p=none; rua=mailto:dmarc@%s"' % zone]
     quarantined = _aws(aws_env, "s3api", "list-objects-v2", "--bucket", bucket, "--prefix", "dmarc-quarantine/")
-    assert sorted(o["Key"].rsplit(".", 1)[-1] for o in quarantined["Contents"])[0] == "json"
-    assert len(quarantined["Contents"]) == 2  # the copy and its .reason.json
+    keys = sorted(o["Key"] for o in quarantined["Contents"])
+    assert len(keys) == 2 and keys[1] == keys[0] + ".reason.json", keys  # the copy and its reason
+    reason = json.loads(s3.get_object(Bucket=bucket, Key=keys[1])["Body"].read())
+    assert "DTDForbidden" in reason["reason"]
 
     # the rest of the window arrives: the gate opens, the record moves one stage
     sent += _mail(sandbox, zone, days=17, first_day_ago=20, prefix="b")
