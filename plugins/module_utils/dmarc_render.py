@@ -18,7 +18,7 @@ SOURCE_COLUMNS = ("domain", "source_ip", "source_host", "messages", "failed", "s
 
 def domain_row(entry):
     d = entry["decision"]
-    f = d.get("figures") or {}
+    f = (d.get("window_evidence") or {}).get("figures") or d.get("figures") or {}
     return {"domain": entry["domain"], "record": entry.get("record") or "", "stage": entry.get("stage") or "",
             "next_stage": entry.get("next_stage") or "", "gate": "open" if d["open"] else "shut",
             "pass_rate": f.get("pass_rate", ""), "messages": f.get("messages", 0), "days": f.get("days", 0),
@@ -45,7 +45,8 @@ def sources_csv(entries):
     w = csv.DictWriter(buf, fieldnames=SOURCE_COLUMNS, lineterminator="\n")
     w.writeheader()
     for e in entries:
-        for s in e["decision"].get("failing_sources", []):
+        d = e["decision"]
+        for s in (d.get("window_evidence") or d).get("failing_sources", []):
             w.writerow({"domain": e["domain"], "source_ip": s["source_ip"], "source_host": s.get("source_host", ""),
                         "messages": s["messages"], "failed": s["failed"], "share": s["share"],
                         "dkim_domains": " ".join(s.get("dkim_domains", [])),
@@ -135,13 +136,23 @@ def to_html(entries, meta):
                                               f.get("days"), len(f.get("reporters", []))))
         for note in d.get("notes", []):
             out.append('<p class="note">%s</p>' % esc(note))
-        out.append(trend_svg(d.get("trend", []), th.get("min_pass_rate", 99.0)))
-        out.append("<p>Volume %s messages; DMARC pass %s %%, DKIM aligned %s %%, SPF aligned %s %%.</p>"
-                   % (f.get("messages", 0), f.get("pass_rate", 0), f.get("dkim_aligned_rate", 0),
-                      f.get("spf_aligned_rate", 0)))
-        if d.get("failing_sources"):
+        w = d.get("window_evidence") or {"figures": f, "failing_sources": d.get("failing_sources", []),
+                                         "trend": d.get("trend", [])}
+        wf = w["figures"]
+        out.append("<h3>All reports of the window</h3>")
+        out.append(trend_svg(w.get("trend", []), th.get("min_pass_rate", 99.0)))
+        out.append("<p>Volume %s messages over %s day(s); DMARC pass %s %%, DKIM aligned %s %%, SPF aligned %s %%"
+                   "%s.</p>" % (wf.get("messages", 0), wf.get("days", 0), wf.get("pass_rate", 0),
+                               wf.get("dkim_aligned_rate", 0), wf.get("spf_aligned_rate", 0),
+                               " (of these, %s messages were reported under the policy published now)" % f.get("messages", 0)
+                               if d.get("window_evidence") and f.get("messages") != wf.get("messages") else ""))
+        if wf.get("messages") and wf.get("spf_aligned") == 0 and not any("SPF never aligned" in n for n in d.get("notes", [])):
+            out.append('<p class="note">SPF never aligned in these reports: with SES\'s default MAIL FROM '
+                       '(amazonses.com) SPF passes for amazonses.com, not for %s, so DKIM carries DMARC alone. A custom '
+                       'MAIL FROM makes SPF align too.</p>' % esc(e["domain"]))
+        if w.get("failing_sources"):
             out.append("<table><tr><th>Source</th><th>Failed</th><th>Share of volume</th><th>What to fix</th></tr>")
-            for s in d["failing_sources"]:
+            for s in w["failing_sources"]:
                 out.append("<tr><td>%s%s</td><td>%d of %d</td><td>%.2f %%</td><td>%s</td></tr>"
                            % (esc(s["source_ip"]), " / " + esc(s["source_host"]) if s.get("source_host") else "",
                               s["failed"], s["messages"], s["share"], esc(s["fix"])))

@@ -187,6 +187,11 @@ def evaluate(rows, domain, today, given_thresholds=None, store_error=None, curre
         return decision
     rows = [r for r in rows if first <= r["day"] <= last]
     other_policy = 0
+    # what the window shows whatever was published (for people: the trend and what to fix); the gate itself
+    # only counts what was gathered under the published policy
+    all_figures, all_failing, all_trend = summarize(rows, domain)
+    decision["window_evidence"] = {"figures": all_figures, "failing_sources": all_failing[:MAX_SOURCES_LISTED],
+                                   "trend": all_trend}
     if published is not None:
         kept = under(rows, published[0], published[1])
         other_policy = sum(r["messages"] for r in rows) - sum(r["messages"] for r in kept)
