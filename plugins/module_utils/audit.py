@@ -21,7 +21,8 @@ try:
 except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 
 DEFAULT_AUDIT_LOG = "~/.ansible/deliverability-ses-audit.jsonl"
 

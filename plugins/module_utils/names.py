@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
