@@ -6,7 +6,7 @@ shared change core, leaving every other TXT value of the name alone."""
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Desired, run_changes
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
