@@ -10,8 +10,8 @@ import random
 import re
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, call
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import paginate, retry_until
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, paginate, retry_until
 
 MISSING_CODES = ("NotFoundException",)
 
