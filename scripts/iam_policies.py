@@ -65,7 +65,7 @@ def collect():
     fd, calls = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     os.unlink(calls)
-    env = dict(os.environ, DOCS_CALLS_OUT=calls)
+    env = dict(os.environ, DOCS_CALLS_OUT=calls, DOCS_TESTS="1")
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            str(ROOT / "tests" / "integration" / "docs" / "test_docs_run.py")], cwd=str(ROOT), env=env)
     if proc.returncode:
