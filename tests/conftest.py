@@ -76,3 +76,11 @@ def module_main(aws_env):
     def runner(module, args, check=False, diff=False, env=None, cwd=None):
         return run_main(module, args, env=dict(aws_env, **(env or {})), check=check, diff=diff, cwd=cwd)
     return runner
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Heaviest tests first, and one worker per file with a module-scoped fixture (tests/fixtures/schedule.py).
+    tryfirst: xdist reads the xdist_group marks in its own hook, after this one."""
+    from tests.fixtures.schedule import order_and_group
+    order_and_group(items, lambda name: pytest.mark.xdist_group(name))
