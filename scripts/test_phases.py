@@ -94,8 +94,8 @@ def timeline(phases, total):
     lines = ["", "== make test time line (seconds; CPU = user + sys of the phase and its children) =="]
     lines.append("%-8s %7s %7s %7s %7s  %s" % ("phase", "start", "end", "wall", "CPU", "result"))
     for p in phases:
-        lines.append("%-8s %7.0f %7.0f %7.0f %7.0f  %s" % (p.name, p.start or 0, p.end or 0, p.wall, p.cpu,
-                                                          "passed" if p.rc == 0 else "FAILED rc=%s" % p.rc))
+        result = "passed" if p.rc == 0 else "FAILED rc=%s" % p.rc
+        lines.append("%-8s %7.0f %7.0f %7.0f %7.0f  %s" % (p.name, p.start or 0, p.end or 0, p.wall, p.cpu, result))
     lines.append("%-8s %7s %7s %7.0f %7.0f  %s" % ("total", "", "", total, sum(p.cpu for p in phases),
                                                    "passed" if all(p.rc == 0 for p in phases) else "FAILED"))
     top = slowest(10)

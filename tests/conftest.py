@@ -79,7 +79,6 @@ def module_main(aws_env):
     return runner
 
 
-
 @pytest.fixture
 def module_play(aws_env):
     """A play's table of module tasks run in-process, one main() after another: module_play(play(...), check=True).
@@ -89,6 +88,7 @@ def module_play(aws_env):
     def runner(plays, check=False, diff=False, env=None):
         return run_play(plays, env=dict(aws_env, **(env or {})), check=check, diff=diff)
     return runner
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):

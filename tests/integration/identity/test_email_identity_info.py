@@ -20,7 +20,7 @@ def test_many_identities_in_one_call_with_records_and_notifications(sandbox, mod
                                                                SnsTopic=topic)
     mark = sandbox.mark()
     res = module_main(M, {"identities": ["A.example.com.", "b.example.com", "nope.example.com"],
-                             "notifications": True})
+                          "notifications": True})
     assert res.rc == 0, res
     a, b, nope = res.result["identities"]
     assert nope == {"identity": "nope.example.com", "exists": False}

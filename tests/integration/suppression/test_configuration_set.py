@@ -55,11 +55,11 @@ def test_configuration_set_lifecycle(sandbox, module_play):
 
     mark = sandbox.mark()
     check = module_play(play(task("delete", "configuration_set", {"name": "transactional", "state": "absent"})),
-                             check=True)
+                        check=True)
     assert check.task("delete")["changed"] is True and sandbox.mutating_calls(since=mark) == []
     gone = module_play(play(task("delete", "configuration_set", {"name": "transactional", "state": "absent"}),
-                                 task("delete again", "configuration_set",
-                                      {"name": "transactional", "state": "absent"})))
+                            task("delete again", "configuration_set",
+                                 {"name": "transactional", "state": "absent"})))
     assert gone.task("delete")["changed"] is True and gone.task("delete again")["changed"] is False
     assert [c["operation"] for c in sandbox.mutating_calls(since=mark)] == ["DeleteConfigurationSet"]
 

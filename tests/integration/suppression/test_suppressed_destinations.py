@@ -100,7 +100,7 @@ def test_bulk_invalid_input_changes_nothing(sandbox, module_main, audit_log, tmp
     src.write_text("fine@example.test\nbad@@example.test\n")
     mark = sandbox.mark()
     res = module_main("suppressed_destinations", {"addresses": ["a@example.test", "nope", "x y@example.test"],
-                                                     "reason": "BOUNCE", "audit_log": str(audit_log.path)})
+                                                  "reason": "BOUNCE", "audit_log": str(audit_log.path)})
     assert res.rc != 0
     assert res.result["msg"].startswith("addresses: 2 invalid address(es), nothing was changed")
     assert "'nope'" in res.result["msg"]
@@ -117,7 +117,7 @@ def test_bulk_rides_out_throttling(sandbox, module_main, audit_log):
                                       {"operation": "GetSuppressedDestination", "kind": "throttle", "rate": 0.3}],
                             "seed": 7})
     res = module_main("suppressed_destinations", {"addresses": addresses, "reason": "BOUNCE", "concurrency": 8,
-                                                     "audit_log": str(audit_log.path)})
+                                                  "audit_log": str(audit_log.path)})
     injected = sandbox.get("faults")["injected"]
     assert res.rc == 0, res
     assert res.result["counts"]["put"] == 60 and len(audit_log.lines()) == 60
