@@ -277,19 +277,20 @@ class Processor:
         if not new and state and state.get("suppressed_reason"):
             via = "already"  # handled before a crash, by the other channel's copy, or by another processor
         else:
-            via = suppression_action(reason, self.listed_reason(email))
-            if via == "api":
+            try:
+                via = suppression_action(reason, self.listed_reason(email))
+                if via == "api" and not self.check_mode:
+                    self._call(self.sesv2, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
+            except AwsError as exc:
+                if exc.code not in PERMANENT_CODES:
+                    raise  # retryable: the message is kept, this recipient is tried again on redelivery
+                self.refused[email] = {"email": email, "reason": reason, "class": cls, "error": exc.msg,
+                                       "error_code": exc.code}
                 if not self.check_mode:
-                    try:
-                        self._call(self.sesv2, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
-                    except AwsError as exc:
-                        if exc.code not in PERMANENT_CODES:
-                            raise
-                        self.refused[email] = {"email": email, "reason": reason, "class": cls,
-                                               "error": exc.msg, "error_code": exc.code}
-                        self.store.mark_refused(email, exc.msg, occurred)
-                        self.writes += 1
-                        return
+                    self.store.mark_refused(email, exc.msg, occurred)
+                    self.writes += 1
+                return
+            if via == "api":
                 self.suppression_writes += 1
         if not self.check_mode:
             if self.store.mark_suppressed(email, reason, occurred, via="api" if via == "api" else "account"):
