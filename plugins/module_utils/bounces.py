@@ -38,14 +38,13 @@ visibility timeout of 0): it reads the queue depth.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import time
 
+from ansible_collections.deliverability.ses.plugins.module_utils import files
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     AwsError, DeliverabilityError, InputError, call)
 from ansible_collections.deliverability.ses.plugins.module_utils.notifications import CLASSES, channel_of, classify
@@ -364,18 +363,10 @@ class Processor:
 
 
 # ---------------------------------------------------------------------- poison messages
-def quarantine(path, entries):
-    """Append entries (dicts with the original body) as JSON lines, fsynced before the caller deletes them."""
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        os.makedirs(parent, 0o750)
-    # bodies are untrusted mail data: a new file is readable by its owner only, and a symlink is not followed
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        for entry in entries:
-            handle.write(json.dumps(entry, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def quarantine(path, entries, option="quarantine_path"):
+    """Append entries (dicts with the original body) as JSON lines, fsynced before the caller deletes them. The
+    bodies are untrusted mail data: a new file is readable by its owner only, and a symlink is not followed."""
+    files.append_lines(path, [json.dumps(entry, sort_keys=True) + "\n" for entry in entries], option)
 
 
 class Drain:
@@ -628,32 +619,12 @@ def check_dir_target(path, option):
     return full
 
 
-def write_file(path, content):
-    """Write ``content`` atomically (a new file is 0600, never written through a symlink); True when the content
-    changed."""
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            if handle.read() == content:
-                return False
-    except (IOError, OSError, UnicodeDecodeError):
-        pass
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        os.makedirs(parent, 0o750)
-    tmp = "%s.tmp-%d" % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if os.path.exists(path) and not os.path.islink(path):
-            os.chmod(tmp, os.stat(path).st_mode & 0o777)  # keep the mode the owner gave the report
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def write_file(path, content, option="summary_path"):
+    """Write ``content`` atomically through files.write_atomic (0600 when new, never through a symlink); True when
+    the content changed."""
+    if files.read_text_if_exists(path) == content:
+        return False
+    files.write_atomic(path, content, option)
     return True
 
 
@@ -798,13 +769,6 @@ def render_markdown(report):
 
 
 CSV_FIELDS = ("email", "action", "class", "reason", "via", "soft_bounces", "next_retry", "detail")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_value(value):
-    """No literal None; a value a spreadsheet would run as a formula gets a leading quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
 
 
 def report_rows(report):
@@ -828,12 +792,8 @@ def report_rows(report):
 
 def render_report(report, fmt):
     if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in report_rows(report):
-            writer.writerow(dict((k, _csv_value(row.get(k))) for k in CSV_FIELDS))
-        return out.getvalue()
+        # no literal None; a cell a spreadsheet would run as a formula gets a leading quote
+        return files.render_csv(CSV_FIELDS, report_rows(report), lineterminator="\n")
     if fmt == "md":
         return render_markdown(report)
     return json.dumps(report, indent=2, sort_keys=True) + "\n"
@@ -846,9 +806,9 @@ def format_of(path, fmt=None):
     return "csv" if lower.endswith(".csv") else "md" if lower.endswith(".md") else "json"
 
 
-def write_report(path, report, fmt):
+def write_report(path, report, fmt, option="summary_path"):
     """Write the report atomically; True when the file content changed."""
-    return write_file(path, render_report(report, fmt))
+    return write_file(path, render_report(report, fmt), option)
 
 
 __all__ = ["AwsError", "Drain", "Policy", "Processor", "build_report", "check_dir_target", "check_file_target",

@@ -319,7 +319,7 @@ import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
-from ansible_collections.deliverability.ses.plugins.module_utils import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils import bounces, files
 
 REPORT_FILES = (("list-hygiene.md", "md"), ("list-hygiene.csv", "csv"))
 
@@ -341,6 +341,8 @@ def open_store(module):
     from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
     import sqlite3
     path = p["store_path"]
+    if not module.check_mode:
+        files.prepare_private_file(path, "store_path")  # 0600, not through a symlink; SQLite opens it by name
     try:
         return SqliteStore(path, read_only=module.check_mode), False
     except (sqlite3.Error, OSError) as exc:
@@ -367,22 +369,22 @@ def check_inputs(p):
 def check_paths(p):
     """Every path this run may write, checked before its first side effect (a message deleted, an address
     suppressed, a store row written); returns the report files as {path: format}."""
-    files = {}
+    out = {}
     if p["summary_path"]:
-        files[bounces.check_file_target(p["summary_path"], "summary_path")] = bounces.format_of(
-            p["summary_path"], p["summary_format"])
+        out[bounces.check_file_target(p["summary_path"], "summary_path")] = (bounces.format_of(
+            p["summary_path"], p["summary_format"]), "summary_path")
     if p["report_dir"]:
         folder = bounces.check_dir_target(p["report_dir"], "report_dir")
         for name, fmt in REPORT_FILES:
             path = os.path.join(folder, name)
             if os.path.exists(path) or os.path.islink(path):
                 bounces.check_file_target(path, "report_dir")
-            files[path] = fmt
+            out[path] = (fmt, "report_dir")
     if p["quarantine_path"]:
         bounces.check_file_target(p["quarantine_path"], "quarantine_path")
     if p["store"] == "sqlite":
         bounces.check_file_target(p["store_path"], "store_path")
-    return files
+    return out
 
 
 def main():
@@ -469,13 +471,13 @@ def main():
             store.close()
         result["report"] = report
         partial.update(report=report)
-        for path, fmt in report_files.items():
+        for path, (fmt, option) in report_files.items():
             if module.check_mode:
                 result["report_files"][path] = {"format": fmt, "written": False}
                 continue
             try:
-                written = bounces.write_report(path, report, fmt)
-            except (IOError, OSError) as exc:
+                written = bounces.write_report(path, report, fmt, option)
+            except (IOError, OSError, DeliverabilityError) as exc:
                 raise DeliverabilityError("could not write the report %s (%s) after handling the messages; the "
                                           "store has everything, the next run's report lists it" % (path, exc))
             result["report_files"][path] = {"format": fmt, "written": written}

@@ -476,3 +476,29 @@ def test_sns_subscription_confirmation_is_kept_and_reported(sandbox, feedback, m
     # a later run's report still shows it (the store keeps it for the report window)
     later = module_main("bounce_processor", args(feedback, tmp_path))
     assert [m["subscribe_url"] for m in later.result["report"]["sns_control_messages"]] == [url]
+
+
+def test_a_write_that_fails_after_the_side_effects_still_reports_them(sandbox, feedback, module_main, tmp_path,
+                                                                     monkeypatch):
+    """The paths passed their checks, then the disk refuses the report: the run fails, and its result still says
+    which messages were deleted and which addresses suppressed; the next run's report has them (from the store)."""
+    import importlib
+    mod = importlib.import_module("ansible_collections.deliverability.ses.plugins.module_utils.bounces")
+    feedback.ses.put_account_suppression_attributes(SuppressedReasons=[])
+    feedback.identity_topics(kinds=("Bounce",))
+    sandbox.post("recipients", RULES)
+    feedback.send("w1@bad.test")
+
+    def refuse(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mod, "write_report", refuse)
+    res = module_main("bounce_processor", args(feedback, tmp_path, summary_path=str(tmp_path / "s.md")))
+    assert res.rc != 0 and "could not write the report" in res.result["msg"] and "No space left" in res.result["msg"]
+    assert res.result["changed"] is True and res.result["messages"]["deleted"] == 1
+    assert [s["email"] for s in res.result["suppressed"]] == ["w1@bad.test"]
+    assert feedback.suppressed() == {"w1@bad.test": "BOUNCE"} and feedback.depth() == 0
+    monkeypatch.undo()
+    again = module_main("bounce_processor", args(feedback, tmp_path, summary_path=str(tmp_path / "s.md")))
+    assert again.rc == 0 and again.result["summary_written"] is True
+    assert "w1@bad.test" in (tmp_path / "s.md").read_text()
