@@ -39,8 +39,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy import d
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
-DMARC_KEYS = ("enabled", "policy", "subdomain_policy", "pct", "rua", "ruf", "adkim", "aspf", "fo",
-              "allow_downgrade", "advance", "stages")
+DMARC_KEYS = ("enabled", "policy", "subdomain_policy", "nonexistent_policy", "psd", "test_mode", "pct", "rua", "ruf",
+              "adkim", "aspf", "fo", "allow_downgrade", "advance", "stages", "legacy_tags", "migrate_legacy")
 SPF_KEYS = ("enabled", "mechanisms", "all_qualifier")
 DKIM_KEYS = ("key_length", "signing_enabled")
 BATCH_CHANGES = 100  # rrset changes per DNS write (Route 53's batch of this collection; one UPDATE message)
@@ -224,6 +224,7 @@ def desired_records(spec, tokens, byodkim, current, region, warn):
         planned = policy.dmarc_values(spec.name, values, opts, warn)
         info["dmarc"] = {"record": planned["record"], "previous": (planned["existing"] or [None])[0],
                          "downgrades": planned["downgrades"], "stage": planned["stage"],
+                         "obsolete_tags": planned["obsolete"], "migrations": planned["migrations"],
                          "downgrade_refused": bool(planned["downgrades"]) and not spec.dmarc.get("allow_downgrade")}
         desired.append(dnsbase.Desired(key[0], "TXT", sorted(set(planned["others"]) | {planned["record"]}),
                                        exclusive=True))
