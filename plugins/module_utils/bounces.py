@@ -45,8 +45,8 @@ import os
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils import files
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    AwsError, DeliverabilityError, InputError, call)
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.notifications import CLASSES, channel_of, classify
 
 REASON_OF = {"hard": "BOUNCE", "complaint": "COMPLAINT", "soft": "BOUNCE"}

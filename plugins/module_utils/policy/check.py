@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, spf
 
 STATUSES = ("pass", "warn", "fail")
