@@ -120,22 +120,25 @@ def run_document(tmp_path, blocks, prelude=()):
     blocks = list(prelude) + list(blocks)
     script = _script(blocks, port)
     (tmp_path / "doc.sh").write_text(script)
-    proc = subprocess.Popen(["bash", str(tmp_path / "doc.sh")], cwd=str(work), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    # output to a file, not a pipe: the sandbox the document starts in the background keeps a pipe open after the
+    # script ends, so reading to EOF would wait for it
+    log = tmp_path / "output.log"
     calls = {}
-    try:
-        out, _ = proc.communicate(timeout=900)
-        calls = playbook_calls(port, tmp_path / "trace.tsv")
-    finally:
+    with open(log, "w") as sink:
+        proc = subprocess.Popen(["bash", str(tmp_path / "doc.sh")], cwd=str(work), env=env, stdout=sink,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
-            os.killpg(proc.pid, signal.SIGTERM)  # the sandbox the document started in the background
-        except ProcessLookupError:
-            pass
-        time.sleep(0.5)
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+            proc.wait(timeout=900)
+            calls = playbook_calls(port, tmp_path / "trace.tsv")
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGKILL):  # the sandbox the document started, and its make
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.5)
+            proc.wait()
+    out = log.read_text()
     record_calls(calls)
     return proc.returncode, out, work
 
