@@ -138,8 +138,9 @@ def to_html(entries, meta):
             out.append("<p>Why it is shut:</p><ul>%s</ul>" % "".join("<li>%s</li>" % esc(x) for x in d["reasons"]))
         else:
             out.append("<p>Why it is open: every threshold is met (pass rate %s %% &ge; %s %%, %s messages, %s days, "
-                       "%d reporters).</p>" % (f.get("pass_rate"), th.get("min_pass_rate"), f.get("messages"),
-                                              f.get("days"), len(f.get("reporters", []))))
+                       "%d reporters).</p>"
+                       % (f.get("pass_rate"), th.get("min_pass_rate"), f.get("messages"), f.get("days"),
+                          len(f.get("reporters", []))))
         for note in d.get("notes", []):
             out.append('<p class="note">%s</p>' % esc(note))
         w = d.get("window_evidence") or {"figures": f, "failing_sources": d.get("failing_sources", []),
@@ -147,11 +148,12 @@ def to_html(entries, meta):
         wf = w["figures"]
         out.append("<h3>All reports of the window</h3>")
         out.append(trend_svg(w.get("trend", []), th.get("min_pass_rate", 99.0)))
+        under_now = ""
+        if d.get("window_evidence") and f.get("messages") != wf.get("messages"):
+            under_now = " (of these, %s messages were reported under the policy published now)" % f.get("messages", 0)
         out.append("<p>Volume %s messages over %s day(s); DMARC pass %s %%, DKIM aligned %s %%, SPF aligned %s %%"
                    "%s.</p>" % (wf.get("messages", 0), wf.get("days", 0), wf.get("pass_rate", 0),
-                               wf.get("dkim_aligned_rate", 0), wf.get("spf_aligned_rate", 0),
-                               " (of these, %s messages were reported under the policy published now)" % f.get("messages", 0)
-                               if d.get("window_evidence") and f.get("messages") != wf.get("messages") else ""))
+                                wf.get("dkim_aligned_rate", 0), wf.get("spf_aligned_rate", 0), under_now))
         if wf.get("messages") and wf.get("spf_aligned") == 0 and not any("SPF never aligned" in n for n in d.get("notes", [])):
             out.append('<p class="note">SPF never aligned in these reports: with SES\'s default MAIL FROM '
                        '(amazonses.com) SPF passes for amazonses.com, not for %s, so DKIM carries DMARC alone. A custom '
