@@ -509,6 +509,10 @@ class Fleet:
                 r["diff"] = {"before": {"ses": before, "dns": dns_diff["before"]},
                              "after": {"ses": after, "dns": dns_diff["after"]}}
                 diffs.append(dict(r["diff"], before_header=spec.name, after_header=spec.name))
+            gate = (r.get("dmarc") or {}).get("gate")
+            if gate and self.want_diff:
+                # every gate decision, open or shut, says why in --diff (the dmarc module does the same)
+                diffs.append({"prepared": "%s: %s\n" % (spec.name, gate["summary"])})
             out.append(r)
         out.extend(failures)
         failed = [r for r in out if r.get("failed")]
