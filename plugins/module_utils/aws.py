@@ -15,6 +15,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+# the error classes live in errors.py (which imports nothing); re-exported here for existing imports
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import (  # noqa: F401 pylint: disable=unused-import
+    AwsError, DeliverabilityError, DnsError, InputError)
+
 try:
     import boto3
     import botocore
@@ -44,39 +48,11 @@ AWS_ARGUMENT_SPEC = dict(
     validate_certs=dict(type="bool", default=True),
     retry_mode=dict(type="str", choices=["standard", "adaptive"], default="standard"),
     max_attempts=dict(type="int", default=8),
+    aws_config=dict(type="dict"),
 )
 
 # Operation names that never change anything; everything else counts as a write for check-mode tests.
 READ_PREFIXES = ("Get", "List", "Describe", "Test")
-
-
-class DeliverabilityError(Exception):
-    """An error a module reports with one clear message (never a traceback)."""
-
-    def __init__(self, msg, **details):
-        super().__init__(msg)
-        self.msg = msg
-        self.details = details
-
-
-class InputError(DeliverabilityError):
-    """The user gave an option a value it cannot take; ``option`` names it."""
-
-    def __init__(self, option, msg, **details):
-        super().__init__("%s: %s" % (option, msg), option=option, **details)
-        self.option = option
-
-
-class AwsError(DeliverabilityError):
-    """An AWS call failed; carries the operation and the AWS error code."""
-
-    def __init__(self, operation, code, message, http_status=None):
-        msg = "%s failed: %s: %s" % (operation, code, message)
-        super().__init__(msg, operation=operation, error_code=code, http_status=http_status)
-        self.operation = operation
-        self.code = code
-        self.message = message
-        self.http_status = http_status
 
 
 def error_code(exc):
@@ -212,14 +188,16 @@ class SesModule:
                 raise AwsError("CreateSession", type(exc).__name__, str(exc))
         return self._session
 
-    def client(self, service, max_pool_connections=10):
-        key = (service, max_pool_connections)
+    def client(self, service, max_pool_connections=10, max_attempts=None):
+        """A cached client. ``max_attempts=1`` turns botocore's own retries off, for callers that retry through
+        the adaptive limiter (``concurrency.py``), which must see every throttle to pace itself."""
+        key = (service, max_pool_connections, max_attempts)
         if key not in self._clients:
             p = self.params
             verify = p.get("aws_ca_bundle") or True
             if not p.get("validate_certs"):
                 verify = False
-            attempts = p.get("max_attempts")
+            attempts = max_attempts or p.get("max_attempts")
             if attempts is None:
                 attempts = 8
             if attempts < 1:
@@ -231,6 +209,12 @@ class SesModule:
                 connect_timeout=10,
                 read_timeout=60,
             )
+            if p.get("aws_config"):
+                try:
+                    # the user's settings win over the collection's (as in amazon.aws), except the user agent mark
+                    config = config.merge(Config(**p["aws_config"]))
+                except (TypeError, ValueError) as exc:
+                    raise InputError("aws_config", "is not a valid botocore Config: %s" % exc)
             try:
                 self._clients[key] = self.session().client(
                     service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config)

@@ -10,7 +10,8 @@ overrides the account and suppresses nothing for mail sent through this set.
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, InputError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 MISSING_CODES = ("NotFoundException",)

@@ -17,8 +17,8 @@ the DMARC ratchet (``policy.records``). Data flows one way, per domain:
      fails alone -> per-domain results.
 
 The first stage runs on a bounded thread pool sharing one boto3 client per service (botocore clients are
-thread-safe; ``max_pool_connections`` >= workers, adaptive retry mode by default, which also rate-limits
-client-side after throttling).
+thread-safe; ``max_pool_connections`` >= workers). SES calls go through ``concurrency.Limiters``: paced per
+operation, AIMD on throttling, so a fleet finishes at the rate AWS allows instead of failing domains.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
 from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils import sesv2
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import base as dnsbase
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
@@ -39,8 +40,9 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy import d
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
-DMARC_KEYS = ("enabled", "policy", "subdomain_policy", "pct", "rua", "ruf", "adkim", "aspf", "fo",
-              "allow_downgrade", "advance", "stages")
+DMARC_KEYS = ("enabled", "policy", "subdomain_policy", "nonexistent_policy", "psd", "test_mode", "pct", "rua", "ruf",
+              "adkim", "aspf", "fo", "allow_downgrade", "advance", "stages", "legacy_tags", "migrate_legacy",
+              "require_evidence")
 SPF_KEYS = ("enabled", "mechanisms", "all_qualifier")
 DKIM_KEYS = ("key_length", "signing_enabled")
 BATCH_CHANGES = 100  # rrset changes per DNS write (Route 53's batch of this collection; one UPDATE message)
@@ -188,7 +190,7 @@ def _values(current, key):
     return list(rec.values) if rec else []
 
 
-def desired_records(spec, tokens, byodkim, current, region, warn):
+def desired_records(spec, tokens, byodkim, current, region, warn, gate=None):
     """The rrsets this domain needs, given the DKIM tokens (None when not known yet) and the zone snapshot.
 
     Returns (list of dns.base.Desired, info) where info holds the SPF / DMARC records and any downgrade.
@@ -221,9 +223,11 @@ def desired_records(spec, tokens, byodkim, current, region, warn):
         opts = spec.dmarc
         if opts.get("policy") is None and not opts.get("advance") and not any(dmarc.is_dmarc(v) for v in values):
             opts = dict(opts, policy="none")  # a domain without DMARC starts at the first stage, p=none
-        planned = policy.dmarc_values(spec.name, values, opts, warn)
+        planned = policy.dmarc_values(spec.name, values, opts, warn, gate=gate)
         info["dmarc"] = {"record": planned["record"], "previous": (planned["existing"] or [None])[0],
                          "downgrades": planned["downgrades"], "stage": planned["stage"],
+                         "obsolete_tags": planned["obsolete"], "migrations": planned["migrations"],
+                         "gate": planned["gate"],
                          "downgrade_refused": bool(planned["downgrades"]) and not spec.dmarc.get("allow_downgrade")}
         desired.append(dnsbase.Desired(key[0], "TXT", sorted(set(planned["others"]) | {planned["record"]}),
                                        exclusive=True))
@@ -257,17 +261,20 @@ def batches(items, size=BATCH_CHANGES):
 
 # ---------------------------------------------------------------------------------------------- I/O
 class CallCounter:
-    """Counts API calls by operation through botocore's event hooks (retries are not double-counted)."""
+    """Counts API calls by operation through botocore's event hooks: one per answered call, so neither
+    botocore's retries nor the limiter's retries of throttled calls count twice."""
 
     def __init__(self):
         self.counts = {}
         self.lock = threading.Lock()
 
     def attach(self, client):
-        client.meta.events.register("before-call.*.*", self._count)
+        client.meta.events.register("after-call.*.*", self._count)
         return client
 
-    def _count(self, model=None, **kwargs):
+    def _count(self, model=None, parsed=None, **kwargs):
+        if ((parsed or {}).get("Error") or {}).get("Code") in concurrency.THROTTLE_CODES:
+            return  # refused before it was applied; the limiter sends it again
         name = getattr(model, "name", "?")
         with self.lock:
             self.counts[name] = self.counts.get(name, 0) + 1
@@ -284,7 +291,13 @@ class Fleet:
         self.warn = warn
         self.workers = max(1, int(params.get("workers") or 8))
         self.counter = CallCounter()
-        self.ses = self.counter.attach(module.client("sesv2", max_pool_connections=max(10, self.workers + 2)))
+        # SES calls go through the adaptive limiter (paced per operation after throttling), so botocore's
+        # client does not retry by itself; the limiter retries throttles in time, other failures max_attempts times
+        self.limiters = concurrency.Limiters(max_concurrency=self.workers,
+                                             max_attempts=params.get("max_attempts") or 8)
+        self.ses = concurrency.LimitedClient(
+            self.counter.attach(module.client("sesv2", max_pool_connections=max(10, self.workers + 2), max_attempts=1)),
+            self.limiters)
         self.region = self.ses.meta.region_name
         self.results = {}
         self.config_sets = {}
@@ -397,7 +410,18 @@ class Fleet:
         current = snapshot
         if current is None:  # the backend cannot list the zone: read just this domain's rrsets
             current = provider.read(needed_keys(spec, tokens, byodkim))
-        desired, info = desired_records(spec, tokens, byodkim, current, self.region, self._warn(spec.name))
+        gate = None
+        if spec.dmarc.get("advance") and spec.dmarc.get("require_evidence", True):
+            # the evidence gate of the dmarc module, the same function and thresholds (policy/evidence.py)
+            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import evidence_gate
+            gate = evidence_gate(self.module, spec.name, warn=self._warn(spec.name))
+        desired, info = desired_records(spec, tokens, byodkim, current, self.region, self._warn(spec.name), gate=gate)
+        if (info.get("dmarc") or {}).get("gate"):
+            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import audit_decision
+            decision = info["dmarc"]["gate"]
+            if not decision["open"]:
+                self._warn(spec.name)(decision["summary"])
+            audit_decision(self.module, decision, info["dmarc"]["record"], "domain_policy", self._warn(spec.name))
         changes = dnsbase.plan(desired, current, int(self.params.get("dns_ttl") or logic.DEFAULT_TTL))
         result.update(info)
         result["dns_changes"] = [c.to_dict() for c in changes]
@@ -485,6 +509,10 @@ class Fleet:
                 r["diff"] = {"before": {"ses": before, "dns": dns_diff["before"]},
                              "after": {"ses": after, "dns": dns_diff["after"]}}
                 diffs.append(dict(r["diff"], before_header=spec.name, after_header=spec.name))
+            gate = (r.get("dmarc") or {}).get("gate")
+            if gate and self.want_diff:
+                # every gate decision, open or shut, says why in --diff (the dmarc module does the same)
+                diffs.append({"prepared": "%s: %s\n" % (spec.name, gate["summary"])})
             out.append(r)
         out.extend(failures)
         failed = [r for r in out if r.get("failed")]
@@ -501,7 +529,7 @@ class Fleet:
             "zone_lines": sorted(self.zone_lines),
             "api_calls": dict(sorted(self.counter.counts.items())),
             "stats": {"workers": self.workers, "elapsed_seconds": round(time.monotonic() - self.started, 3),
-                      "peak_rss_kb": peak_rss_kb()},
+                      "peak_rss_kb": peak_rss_kb(), "throttling": self.limiters.stats()},
         }
         if self.want_diff:
             result["diff"] = diffs

@@ -14,8 +14,8 @@ import datetime as dt
 import json
 import os
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    AwsError, DeliverabilityError, InputError, call)
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils import files, mailcheck, validate
 
 REASONS = ("BOUNCE", "COMPLAINT")

@@ -29,7 +29,15 @@ author:
 extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.dns_provider
+  - deliverability.ses.dmarc_evidence
+  - deliverability.ses.dmarc_evidence.gate
 options:
+  audit_log:
+    description:
+      - JSON Lines file that every DMARC evidence gate decision is appended to (C(action=dmarc_gate)). Nothing is
+        written in check mode.
+    type: path
+    default: ~/.ansible/deliverability-ses-audit.jsonl
   domains:
     description:
       - The domains. Each is a domain name, or a dictionary with C(name) and any of C(zone),
@@ -120,10 +128,36 @@ options:
           - The subdomain policy (C(sp)).
         type: str
         choices: [none, quarantine, reject]
+      nonexistent_policy:
+        description:
+          - The policy for non-existent subdomains (C(np), RFC 9989).
+        type: str
+        choices: [none, quarantine, reject]
+      psd:
+        description:
+          - The C(psd) tag (RFC 9989), V(y), V(n) or V(u).
+        type: str
+        choices: ['y', 'n', 'u']
+      test_mode:
+        description:
+          - Test mode (C(t=y), RFC 9989); V(false) removes the tag. Switching it on at the same policy is a
+            downgrade.
+        type: bool
       pct:
         description:
-          - The percentage of failing mail the policy applies to.
+          - Legacy RFC 7489 C(pct), removed by RFC 9989; refused unless O(dmarc.legacy_tags=true).
         type: int
+      legacy_tags:
+        description:
+          - Allow writing the legacy C(pct) tag.
+        type: bool
+        default: false
+      migrate_legacy:
+        description:
+          - Migrate published C(pct) / C(rf) / C(ri) tags to RFC 9989 (C(pct) below 100 becomes C(t=y)), as in
+            M(deliverability.ses.dmarc).
+        type: bool
+        default: false
       rua:
         description:
           - Aggregate report URIs (a bare address becomes a C(mailto:) URI).
@@ -156,12 +190,20 @@ options:
         default: false
       advance:
         description:
-          - Move each domain one stage further along O(dmarc.stages).
+          - Move each domain one stage further along O(dmarc.stages), when the evidence gate opens for it (the
+            same gate and thresholds, O(gate), as M(deliverability.ses.dmarc)). The decision is in the domain's
+            C(dmarc.gate) result, a warning when shut, and the audit log.
         type: bool
         default: false
+      require_evidence:
+        description:
+          - With V(false), O(dmarc.advance) moves one stage per run without asking the evidence gate.
+        type: bool
+        default: true
       stages:
         description:
-          - The stages for O(dmarc.advance). Default none, quarantine 25, quarantine, reject 25, reject.
+          - The stages for O(dmarc.advance). Default C(none), C(quarantine; t=y), C(quarantine), C(reject; t=y),
+            C(reject).
         type: list
         elements: dict
         suboptions:
@@ -171,11 +213,15 @@ options:
             type: str
             required: true
             choices: [none, quarantine, reject]
+          test_mode:
+            description:
+              - Whether the stage publishes C(t=y).
+            type: bool
+            default: false
           pct:
             description:
-              - The percentage of the stage.
+              - Legacy C(pct) of the stage (needs O(dmarc.legacy_tags=true)).
             type: int
-            default: 100
   dns_ttl:
     description:
       - The TTL of records this module creates. Existing records keep their TTL.
@@ -194,8 +240,10 @@ options:
     default: true
   retry_mode:
     description:
-      - botocore retry mode. V(adaptive) (the default here) adds client-side rate limiting when SES
-        throttles, which matters with many concurrent calls; V(standard) only retries with back-off.
+      - botocore retry mode of the DNS provider's clients (Route 53). SES calls do not use it; they go through
+        the collection's adaptive limiter, which paces each SES operation AIMD-style when SES throttles and
+        retries throttled calls until they succeed (up to 15 minutes each), so a large fleet finishes at the
+        rate AWS allows with no failed domain.
     type: str
     choices: [standard, adaptive]
     default: adaptive
@@ -311,12 +359,14 @@ zone_lines:
   type: list
   elements: str
 stats:
-  description: C(workers), C(elapsed_seconds) of the run inside the module and the module process's
-    C(peak_rss_kb).
+  description: C(workers), C(elapsed_seconds) of the run inside the module, the module process's
+    C(peak_rss_kb), and C(throttling) - per SES operation the calls made, throttled answers, pace decreases,
+    the lowest and final pace in calls per second (null while SES never throttled) and the peak of calls in flight.
   returned: always
   type: dict
 """
 
+from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import EVIDENCE_SPEC, GATE_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.fleet import run_domain_policy
@@ -360,7 +410,13 @@ def main():
             enabled=dict(type="bool", default=True),
             policy=dict(type="str", choices=POLICIES),
             subdomain_policy=dict(type="str", choices=POLICIES),
+            nonexistent_policy=dict(type="str", choices=POLICIES),
+            psd=dict(type="str", choices=["y", "n", "u"]),
+            test_mode=dict(type="bool"),
             pct=dict(type="int"),
+            legacy_tags=dict(type="bool", default=False),
+            migrate_legacy=dict(type="bool", default=False),
+            require_evidence=dict(type="bool", default=True),
             rua=dict(type="list", elements="str"),
             ruf=dict(type="list", elements="str"),
             adkim=dict(type="str", choices=["r", "s"]),
@@ -370,14 +426,18 @@ def main():
             advance=dict(type="bool", default=False),
             stages=dict(type="list", elements="dict", options=dict(
                 policy=dict(type="str", required=True, choices=POLICIES),
-                pct=dict(type="int", default=100),
+                test_mode=dict(type="bool", default=False),
+                pct=dict(type="int"),
             )),
         )),
         dns_ttl=dict(type="int", default=1800),
         workers=dict(type="int", default=8),
         fail_on_error=dict(type="bool", default=True),
         retry_mode=dict(type="str", choices=["standard", "adaptive"], default="adaptive"),
+        audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),
     )
+    spec.update(EVIDENCE_SPEC)
+    spec.update(GATE_SPEC)
     module = SesModule(argument_spec=spec, supports_check_mode=True)
     run_module(module, lambda partial: _checked(module, partial))
 

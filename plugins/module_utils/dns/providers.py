@@ -9,7 +9,7 @@ unique ``name``); it is registered by the import line below. Modules only know t
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import none as _none
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import rfc2136 as _rfc2136
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import route53 as _route53
@@ -59,6 +59,25 @@ def check_provider_options(params):
         validate.text(params["hosted_zone_id"], "hosted_zone_id", max_len=64)
     for server in params.get("nameservers") or []:
         validate.server(server, "nameservers")
+
+
+def find_zone(params, module, name):
+    """The zone that holds ``name`` at the provider, walking up to the parent zone, and the provider reached
+    once on the way (a typo'd domain or an unreachable server fails here, before anything is written).
+    Returns (zone, params to build the provider with)."""
+    provider_name = params.get("provider")
+    name = normalize_domain(name, "zone")
+    check_provider_options(params)
+    params = dict(params)
+    if provider_name == "route53":
+        if params.get("hosted_zone_id"):
+            return name, params
+        zone, zone_id = _route53.enclosing_zone(module.client("route53"), name, params.get("private_zone"))
+        params["hosted_zone_id"] = zone_id
+        return zone, params
+    if provider_name == "rfc2136" or (provider_name == "none" and params.get("server")):
+        return _rfc2136.Rfc2136Provider(name, params, module).enclosing_zone(name), params
+    return name, params  # provider none without a server: nothing to ask
 
 
 def lookup_resolver(params):

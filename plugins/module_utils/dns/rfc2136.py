@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import traceback
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DNS_PIP_HINT, DnsError, Provider, Record, fqdn, normalize_value)
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import split_server
@@ -49,7 +50,7 @@ def rdata_values(rdtype_text, rrset):
     out = []
     for rd in rrset:
         if rdtype_text == "TXT":
-            out.append(b"".join(rd.strings).decode("utf-8", "replace"))
+            out.append(txt_from_strings(rd.strings))
         else:
             out.append(normalize_value(rdtype_text, rd.to_text()))
     return out
@@ -110,6 +111,22 @@ class Rfc2136Provider(Provider):
                 return Record(name, rtype, rdata_values(rtype, rrset), rrset.ttl,
                               raw=[rd.to_text() for rd in rrset])
         return None
+
+    def enclosing_zone(self, name):
+        """The zone on this server that holds ``name`` (walking up: ``news.example.com`` -> ``example.com``),
+        from one SOA query: the SOA comes back as the answer at a zone apex, else in the authority section."""
+        q = dns.message.make_query(fqdn(name) + ".", "SOA")
+        q.flags &= ~dns.flags.RD
+        if self.keyring:
+            q.use_tsig(self.keyring, keyname=self.params["key_name"], algorithm=self.keyalgorithm)
+        resp = self._send("query %s SOA" % fqdn(name), q)
+        rcode = resp.rcode()
+        if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            for rrset in list(resp.answer) + list(resp.authority):
+                if rrset.rdtype == dns.rdatatype.SOA and fqdn(name).endswith(fqdn(rrset.name.to_text())):
+                    return fqdn(rrset.name.to_text())
+        raise InputError("zone", "the server %s serves no zone holding %s (%s)"
+                         % (self.server_text, fqdn(name), dns.rcode.to_text(rcode)))
 
     def read(self, keys):
         """Many rrsets: one zone transfer (AXFR, TSIG-signed); few, or AXFR refused: one query each."""

@@ -9,8 +9,8 @@ import random
 import re
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    HAS_BOTO3, PIP_HINT, AwsError, InputError, call, paginate)
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import HAS_BOTO3, PIP_HINT, call, paginate
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DnsError, Provider, Record, fqdn, normalize_value)
 
@@ -155,6 +155,21 @@ def hosted_zone_ids(client, private_zone=None):
         name = fqdn(zone["Name"])
         out[name] = None if name in out else zone["Id"].split("/")[-1]
     return out
+
+
+def enclosing_zone(client, name, private_zone=None):
+    """(zone name, hosted zone id) of the closest hosted zone holding ``name``: ``news.example.com`` is found in
+    ``example.com`` when the account has no ``news.example.com`` zone. One paginated ListHostedZones."""
+    zones = hosted_zone_ids(client, private_zone)
+    labels = fqdn(name).split(".")
+    candidates = [".".join(labels[i:]) for i in range(max(len(labels) - 1, 1))]
+    for cand in candidates:
+        if cand in zones:
+            if zones[cand] is None:
+                raise InputError("hosted_zone_id", "several hosted zones are named %s: set hosted_zone_id" % cand)
+            return cand, zones[cand]
+    raise InputError("zone", "no Route 53 hosted zone in this account holds %s (looked for %s)"
+                     % (fqdn(name), ", ".join(candidates)))
 
 
 PROVIDER = Route53Provider

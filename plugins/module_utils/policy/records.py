@@ -6,7 +6,7 @@ shared change core, leaving every other TXT value of the name alone."""
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Desired, run_changes
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
@@ -140,17 +140,25 @@ def ensure_spf(params, module, check_mode, partial, warn):
 
 
 # ----------------------------------------------------------------------------------------- DMARC
-DMARC_OPTIONS = (("policy", "p"), ("subdomain_policy", "sp"), ("pct", "pct"), ("rua", "rua"), ("ruf", "ruf"),
-                 ("adkim", "adkim"), ("aspf", "aspf"), ("fo", "fo"))
+DMARC_OPTIONS = (("policy", "p"), ("subdomain_policy", "sp"), ("nonexistent_policy", "np"), ("psd", "psd"),
+                 ("test_mode", "t"), ("pct", "pct"), ("rua", "rua"), ("ruf", "ruf"), ("adkim", "adkim"),
+                 ("aspf", "aspf"), ("fo", "fo"))
 
 
-def dmarc_values(domain, values, params, warn):
+def dmarc_values(domain, values, params, warn, gate=None):
     """Pure: the TXT values of ``_dmarc.<domain>`` and the module's options -> the record to publish.
 
-    Returns ``{record, tags, downgrades, existing, others, stage, current}``; the ratchet keeps the current
-    policy unless ``allow_downgrade``. Raises InputError naming the option, DeliverabilityError for an
-    invalid current record the ratchet cannot judge.
+    Returns ``{record, tags, downgrades, existing, others, stage, current, obsolete, migrations, gate}``; the
+    ratchet keeps the current policy unless ``allow_downgrade``. ``gate`` (optional) is called as
+    ``gate(current_tags, next_stage)`` when ``advance`` is set and returns a decision dict whose ``open`` says
+    whether the stage may move; a shut gate keeps the current stage. Raises InputError naming the option,
+    DeliverabilityError for an invalid current record the ratchet cannot judge.
     """
+    if params.get("pct") is not None and not params.get("legacy_tags"):
+        raise InputError("pct", "is obsolete: RFC 9989 removed pct (receivers honoured only 0 and 100); use "
+                                "test_mode=true for a trial stage, or set legacy_tags=true to write pct anyway")
+    if any(st.get("pct") is not None for st in params.get("stages") or []) and not params.get("legacy_tags"):
+        raise InputError("stages", "pct in a stage is obsolete (RFC 9989); use test_mode, or set legacy_tags=true")
     existing = [v for v in values if dmarc.is_dmarc(v)]
     others = [v for v in values if not dmarc.is_dmarc(v)]
     parsed = []
@@ -166,20 +174,37 @@ def dmarc_values(domain, values, params, warn):
     if len(existing) > 1:
         warn("_dmarc.%s has %d DMARC records (receivers ignore all of them); they are replaced by one"
              % (domain, len(existing)))
+    obsolete = dmarc.obsolete(current) if current else []
+    migrations = []
+    baseline = current  # what the ratchet compares against
     desired = dict(current) if current else {"v": "DMARC1"}
+    if obsolete and params.get("migrate_legacy"):
+        desired, migrations = dmarc.migrate(desired)
+        baseline = desired  # the documented equivalence is not a downgrade
+    elif obsolete:
+        warn("_dmarc.%s uses %s, removed by RFC 9989 (kept as published; set migrate_legacy=true to migrate)"
+             % (domain, ", ".join("%s=%s" % (t, current[t]) for t in obsolete)))
     for option, tag in DMARC_OPTIONS:
         value = params.get(option)
         if value is None:
             continue
-        if isinstance(value, list) and not value:
+        if tag == "t" and value is False:
+            desired.pop("t", None)  # t=n is the default: leave the tag out
+        elif isinstance(value, list) and not value:
             desired.pop(tag, None)
         else:
             desired[tag] = value
     stage = None
+    decision = None
     if params.get("advance"):
-        stage = dmarc.next_stage(current, params.get("stages") or dmarc.DEFAULT_STAGES)
-        desired["p"] = stage["policy"]
-        desired["pct"] = stage.get("pct", 100)
+        stages = params.get("stages") or dmarc.DEFAULT_STAGES
+        stage = dmarc.next_stage(baseline, stages)
+        if gate is not None and baseline is not None and dmarc.strength(dmarc.stage_tags(stage)) > dmarc.strength(baseline):
+            decision = gate(baseline, stage)
+            if not decision.get("open"):
+                stage = None  # the evidence does not allow the next stage: stay where we are
+        if stage is not None:
+            desired = dmarc.apply_stage(desired, stage)
     if desired.get("p") is None:
         raise InputError("policy", "is required when %s has no DMARC record (one of none, quarantine, reject)" % domain)
     if desired.get("pct") == 100 and (not current or "pct" not in current) and params.get("pct") is None:
@@ -190,7 +215,7 @@ def dmarc_values(domain, values, params, warn):
         tag = str(exc).split(":", maxsplit=1)[0]
         option = dict((t, o) for o, t in DMARC_OPTIONS).get(tag, "policy")
         raise InputError(option, str(exc))
-    result_tags, downgrades = dmarc.ratchet(current, checked, allow_downgrade=params.get("allow_downgrade"))
+    result_tags, downgrades = dmarc.ratchet(baseline, checked, allow_downgrade=params.get("allow_downgrade"))
     for d in downgrades:
         if params.get("allow_downgrade"):
             warn("allow_downgrade=true: DMARC %s of %s weakened from %s to %s"
@@ -198,21 +223,25 @@ def dmarc_values(domain, values, params, warn):
         else:
             warn("refused to weaken DMARC %s of %s from %s to %s (set allow_downgrade=true to allow)"
                  % (d["tag"], domain, d["current"], d["requested"]))
+    if downgrades and not params.get("allow_downgrade"):
+        # a refused request writes nothing: the published record stays exactly as it is
+        result_tags = dict(current)
+        migrations = []
     text = dmarc.build(result_tags)
     if len(existing) == 1 and current == result_tags:
         text = existing[0]  # the same tags: keep the published text as it is
     return {"record": text, "tags": result_tags, "downgrades": downgrades, "existing": existing, "others": others,
-            "stage": stage, "current": current}
+            "stage": stage, "current": current, "obsolete": obsolete, "migrations": migrations, "gate": decision}
 
 
-def ensure_dmarc(params, module, check_mode, partial, warn):
+def ensure_dmarc(params, module, check_mode, partial, warn, gate=None):
     domain = normalize_domain(params["domain"], "domain")
     name = "_dmarc." + domain
     check_dmarc_options(params)
     provider = get_provider(params, module, zone=params.get("zone") or domain)
     current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
     values = list(current_rrset.values) if current_rrset else []
-    planned = dmarc_values(domain, values, params, warn)
+    planned = dmarc_values(domain, values, params, warn, gate=gate)
     text, result_tags, downgrades = planned["record"], planned["tags"], planned["downgrades"]
     existing, others, stage = planned["existing"], planned["others"], planned["stage"]
     results = [_publish(provider, name, others, text, params.get("ttl"), check_mode, partial)]
@@ -246,5 +275,6 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
     result.update(record=text, previous=existing[0] if len(existing) == 1 else (existing or None),
                   tags=result_tags, downgrades=downgrades,
                   downgrade_refused=bool(downgrades) and not params["allow_downgrade"],
-                  report_authorizations=authorizations, stage=stage)
+                  report_authorizations=authorizations, stage=stage, obsolete_tags=planned["obsolete"],
+                  migrations=planned["migrations"], gate=planned["gate"])
     return result
