@@ -16,7 +16,9 @@ The tally per module goes to the ``bad_inputs_modules`` section of the reliabili
 from __future__ import annotations
 
 import copy
+import os
 import socket
+import subprocess
 import threading
 
 import pytest
@@ -636,14 +638,33 @@ def ctx(bind, tmp_path_factory, counting_dns):
     ro_dir = tmp / "ro"
     ro_dir.mkdir()
     ro_store = ro_dir / "store.sqlite"
-    ro_store.write_bytes(b"")
-    ro_store.chmod(0o444)
-    ro_dir.chmod(0o555)
-    return {"zone": "corpus.test", "mx": "corpus-mx.test", "server": bind.server, "key_name": bind.key_name,
+    mounted = _read_only_mount(ro_dir)
+    if not mounted:
+        # not root: permissions make it read-only (root would ignore them, hence the read-only mount)
+        ro_store.write_bytes(b"")
+        ro_store.chmod(0o444)
+        ro_dir.chmod(0o555)
+    yield {"zone": "corpus.test", "mx": "corpus-mx.test", "server": bind.server, "key_name": bind.key_name,
             "key_secret": bind.key_secret, "audit": str(tmp / "audit.jsonl"), "export": str(tmp / "export.csv"),
             "garbage": str(garbage), "store": str(tmp / "store.sqlite"), "quarantine": str(tmp / "quarantine.jsonl"),
             "symlink": str(tmp / "link"), "victim": str(victim), "passwd": str(passwd), "tmp": str(tmp),
             "ro_store": str(ro_store), "dns": counting_dns.server}
+    if mounted:
+        subprocess.run(["umount", "-l", str(ro_dir)], check=False)
+
+
+def _read_only_mount(directory):
+    """A read-only tmpfs at ``directory`` holding an empty store.sqlite (root only); True when mounted."""
+    if os.geteuid() != 0:
+        return False
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(directory)],
+                      capture_output=True).returncode:
+        return False
+    (directory / "store.sqlite").write_bytes(b"")
+    if subprocess.run(["mount", "-o", "remount,ro", str(directory)], capture_output=True).returncode:
+        subprocess.run(["umount", "-l", str(directory)], check=False)
+        return False
+    return True
 
 
 def _to_counter(value, ctx):

@@ -63,25 +63,31 @@ def check_common_options(params):
         validate.text(params["fo"], "fo", max_len=64)
 
 
+def check_legacy_options(params):
+    """RFC 9989 removed pct: refused unless legacy_tags (the one owner of this rule, before and after reading)."""
+    if params.get("pct") is not None and not params.get("legacy_tags"):
+        raise InputError("pct", "is obsolete: RFC 9989 removed pct (receivers honoured only 0 and 100); use "
+                                "test_mode=true for a trial stage, or set legacy_tags=true to write pct anyway")
+    if any(st.get("pct") is not None for st in params.get("stages") or []) and not params.get("legacy_tags"):
+        raise InputError("stages", "pct in a stage is obsolete (RFC 9989); use test_mode, or set legacy_tags=true")
+
+
 def check_dmarc_options(params):
     """The DMARC options alone (before the current record is read): each tag given must build a valid
-    record, with the same parser the ratchet uses; stages likewise."""
+    record, with the same parser the ratchet uses."""
     check_common_options(params)
+    check_legacy_options(params)
     desired = {"v": "DMARC1", "p": params.get("policy") or "none"}
     for option, tag in DMARC_OPTIONS:
         value = params.get(option)
-        if value is not None and not (isinstance(value, list) and not value):
-            desired[tag] = value
+        if value is None or value is False or (isinstance(value, list) and not value):
+            continue
+        desired[tag] = value
     try:
         dmarc.parse(dmarc.build(desired))
     except dmarc.DmarcError as exc:
         tag = str(exc).split(":", maxsplit=1)[0]
         raise InputError(dict((t, o) for o, t in DMARC_OPTIONS).get(tag, "policy"), str(exc))
-    for index, stage in enumerate(params.get("stages") or []):
-        try:
-            dmarc.parse(dmarc.build({"v": "DMARC1", "p": stage.get("policy"), "pct": stage.get("pct", 100)}))
-        except dmarc.DmarcError as exc:
-            raise InputError("stages[%d].%s" % (index, "pct" if "pct" in str(exc) else "policy"), str(exc))
     for zone in params.get("report_zones") or []:
         normalize_domain(zone, "report_zones")
 
@@ -154,11 +160,7 @@ def dmarc_values(domain, values, params, warn, gate=None):
     whether the stage may move; a shut gate keeps the current stage. Raises InputError naming the option,
     DeliverabilityError for an invalid current record the ratchet cannot judge.
     """
-    if params.get("pct") is not None and not params.get("legacy_tags"):
-        raise InputError("pct", "is obsolete: RFC 9989 removed pct (receivers honoured only 0 and 100); use "
-                                "test_mode=true for a trial stage, or set legacy_tags=true to write pct anyway")
-    if any(st.get("pct") is not None for st in params.get("stages") or []) and not params.get("legacy_tags"):
-        raise InputError("stages", "pct in a stage is obsolete (RFC 9989); use test_mode, or set legacy_tags=true")
+    check_legacy_options(params)
     existing = [v for v in values if dmarc.is_dmarc(v)]
     others = [v for v in values if not dmarc.is_dmarc(v)]
     parsed = []
