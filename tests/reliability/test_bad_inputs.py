@@ -382,7 +382,7 @@ def cases(ctx):
          dict(none_rec, records=[dict(none_rec["records"][0], ttl=-1)]), err("ttl")),
         ("dns_records", "provider none: ttl 2^31", "number",
          dict(none_rec, records=[dict(none_rec["records"][0], ttl=2 ** 31)]), err("ttl")),
-        ("dns_records", "_dmarc owner name", "domain form", txt("_dmarc", ["v=DMARC1; p=none"]),
+        ("dns_records", "underscore owner name", "domain form", txt("_mta-sts", ["v=STSv1; id=1"]),
          ok(lambda r: r["changed"] is True)),
     ]
     out += hostile("spf", "domain", dict(rfc, domain=z), z)
