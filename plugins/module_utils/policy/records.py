@@ -1,16 +1,19 @@
 # -*- coding: utf-8 -*-
 # Copyright: deliverability.ses contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The SPF and DMARC modules' logic: read the TXT rrset, compute the one record, publish it through the
-shared change core, leaving every other TXT value of the name alone."""
+"""The SPF and DMARC modules' I/O: read the TXT rrset, ask the pure planner (``policy.domain``) for the one
+record, publish it through the shared change core, leaving every other TXT value of the name alone.
+
+No rule lives here: refusals, warnings and records all come from ``policy.domain``."""
 
 from __future__ import annotations
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Desired, run_changes
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Desired, normalize_value, run_changes
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
-from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, spf
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
 
 
 def merge_results(results):
@@ -25,32 +28,21 @@ def merge_results(results):
     return out
 
 
-def _publish(provider, name, others, value, ttl, check_mode, partial):
-    desired = Desired(name, "TXT", sorted(set(others) | {value}), ttl=ttl, state="present", exclusive=True)
-    return run_changes(provider, [desired], check_mode=check_mode, partial=partial)
+def to_desired(records, ttl=None):
+    """The planner's records (dicts) -> dns.base.Desired for the change core."""
+    return [Desired(r["name"], r["type"], [v if r["type"] == "TXT" else normalize_value(r["type"], v) for v in r["values"]],
+                    ttl=ttl, state="present", exclusive=r.get("exclusive", False))
+            for r in records]
+
+
+def raise_refusal(refused):
+    """A planner refusal as the module's one error: the option's error when the input is wrong."""
+    if refused.get("option"):
+        raise InputError(refused["option"], refused["msg"])
+    raise DeliverabilityError(refused["msg"], **refused.get("details", {}))
 
 
 # ----------------------------------------------------------------------------------------- SPF
-def spf_values(domain, values, adds, remove=(), all_qualifier=None):
-    """Pure: the TXT values of ``domain`` -> (SPF before or None, SPF after, the other TXT values).
-
-    Raises DeliverabilityError when the name already has several SPF records, SpfError when the merge
-    cannot be done. An unchanged set of terms keeps the published text exactly.
-    """
-    existing = [v for v in values if spf.is_spf(v)]
-    others = [v for v in values if not spf.is_spf(v)]
-    if len(existing) > 1:
-        raise DeliverabilityError(
-            "%s has %d SPF records, which makes SPF fail (permerror) for every message: %s. Merge them into one "
-            "by hand (dns_records with state=absent for the extra one); this module never adds another."
-            % (domain, len(existing), " | ".join(existing)), domain=domain)
-    before = existing[0] if existing else None
-    after = spf.merge(before, add=adds, remove=remove, all_qualifier=all_qualifier)
-    if before is not None and spf.normalize(before) == after:
-        after = before  # same terms: keep the text exactly as published
-    return before, after, others
-
-
 def ensure_spf(params, module, check_mode, partial, warn):
     domain = normalize_domain(params["domain"], "domain")
     provider = get_provider(params, module, zone=params.get("zone") or domain)
@@ -62,152 +54,48 @@ def ensure_spf(params, module, check_mode, partial, warn):
         [spf.parse_term(m.strip()) for m in params["remove"] or []]
     except spf.SpfError as exc:
         raise InputError("remove", str(exc))
+    resolver = lookup_resolver(params)  # built before any read or write: a bad nameserver fails first
     current = provider.read([(domain, "TXT")]).get((domain, "TXT"))
-    values = list(current.values) if current else []
-    try:
-        before, after, others = spf_values(domain, values, adds, params["remove"] or [], params["all_qualifier"])
-    except spf.SpfError as exc:
-        before = ([v for v in values if spf.is_spf(v)] or [None])[0]
-        if params["all_qualifier"] is not None and "all" in str(exc):
-            raise InputError("all_qualifier", str(exc))
-        if before is None:
-            raise InputError("mechanisms", str(exc))
-        raise DeliverabilityError("cannot merge into the SPF record of %s (%r): %s" % (domain, before, exc),
-                                  record=before)
-    resolver = lookup_resolver(params)
-    counted = spf.count_lookups(domain, resolver.lookup, record=after)
-    lookups = counted.to_dict()
-    if counted.errors:
-        for err in counted.errors:
-            warn("SPF lookup counting for %s: %s" % (domain, err))
-    if after != before:
-        over = counted.count > spf.MAX_LOOKUPS
-        void_over = counted.void > spf.MAX_VOID_LOOKUPS
-        if (over or void_over) and not params["force"]:
-            old = spf.count_lookups(domain, resolver.lookup, record=before).count if before else 0
-            raise DeliverabilityError(
-                "refusing to publish the SPF record of %s: it would need %d DNS lookups (limit %d; now %d)%s, "
-                "and receivers then fail SPF (permerror) for all mail. Lookups: %s. Remove or flatten an include, "
-                "or set force=true." % (domain, counted.count, spf.MAX_LOOKUPS, old,
-                                        " and %d void lookups (limit 2)" % counted.void if void_over else "",
-                                        counted.describe()),
-                lookups=lookups, record=after, previous=before)
-        if over or void_over:
-            warn("force=true: publishing an SPF record of %s with %d lookups (%d void)"
-                 % (domain, counted.count, counted.void))
-    elif counted.count > spf.MAX_LOOKUPS:
-        warn("the SPF record of %s already needs %d DNS lookups (limit 10): %s"
-             % (domain, counted.count, counted.describe()))
-    result = _publish(provider, domain, others, after, params.get("ttl"), check_mode, partial)
-    result.update(record=after, previous=before, lookups=lookups)
+    planned = planner.spf_plan(domain, list(current.values) if current else [], adds, params["remove"] or [],
+                               params["all_qualifier"], force=params["force"], resolve=resolver.lookup)
+    for msg in planned["warnings"]:
+        warn(msg)
+    if planned["refusal"]:
+        raise_refusal(planned["refusal"])
+    result = run_changes(provider, to_desired(planned["records"], params.get("ttl")), check_mode=check_mode,
+                         partial=partial)
+    result.update(record=planned["record"], previous=planned["previous"], lookups=planned["lookups"])
     return result
 
 
 # ----------------------------------------------------------------------------------------- DMARC
-DMARC_OPTIONS = (("policy", "p"), ("subdomain_policy", "sp"), ("pct", "pct"), ("rua", "rua"), ("ruf", "ruf"),
-                 ("adkim", "adkim"), ("aspf", "aspf"), ("fo", "fo"))
-
-
-def dmarc_values(domain, values, params, warn):
-    """Pure: the TXT values of ``_dmarc.<domain>`` and the module's options -> the record to publish.
-
-    Returns ``{record, tags, downgrades, existing, others, stage, current}``; the ratchet keeps the current
-    policy unless ``allow_downgrade``. Raises InputError naming the option, DeliverabilityError for an
-    invalid current record the ratchet cannot judge.
-    """
-    existing = [v for v in values if dmarc.is_dmarc(v)]
-    others = [v for v in values if not dmarc.is_dmarc(v)]
-    parsed = []
-    for text in existing:
-        try:
-            parsed.append(dmarc.parse(text))
-        except dmarc.DmarcError as exc:
-            if not params.get("allow_downgrade"):
-                raise DeliverabilityError(
-                    "the DMARC record of %s is invalid (%s): %r. The ratchet cannot tell whether a change weakens it; "
-                    "fix it, or set allow_downgrade=true to replace it." % (domain, exc, text), record=text)
-    current = max(parsed, key=dmarc.strength) if parsed else None
-    if len(existing) > 1:
-        warn("_dmarc.%s has %d DMARC records (receivers ignore all of them); they are replaced by one"
-             % (domain, len(existing)))
-    desired = dict(current) if current else {"v": "DMARC1"}
-    for option, tag in DMARC_OPTIONS:
-        value = params.get(option)
-        if value is None:
-            continue
-        if isinstance(value, list) and not value:
-            desired.pop(tag, None)
-        else:
-            desired[tag] = value
-    stage = None
-    if params.get("advance"):
-        stage = dmarc.next_stage(current, params.get("stages") or dmarc.DEFAULT_STAGES)
-        desired["p"] = stage["policy"]
-        desired["pct"] = stage.get("pct", 100)
-    if desired.get("p") is None:
-        raise InputError("policy", "is required when %s has no DMARC record (one of none, quarantine, reject)" % domain)
-    if desired.get("pct") == 100 and (not current or "pct" not in current) and params.get("pct") is None:
-        desired.pop("pct")  # 100 is the default; written only when asked for
-    try:
-        checked = dmarc.parse(dmarc.build(desired))
-    except dmarc.DmarcError as exc:
-        tag = str(exc).split(":", maxsplit=1)[0]
-        option = dict((t, o) for o, t in DMARC_OPTIONS).get(tag, "policy")
-        raise InputError(option, str(exc))
-    result_tags, downgrades = dmarc.ratchet(current, checked, allow_downgrade=params.get("allow_downgrade"))
-    for d in downgrades:
-        if params.get("allow_downgrade"):
-            warn("allow_downgrade=true: DMARC %s of %s weakened from %s to %s"
-                 % (d["tag"], domain, d["current"], d["requested"]))
-        else:
-            warn("refused to weaken DMARC %s of %s from %s to %s (set allow_downgrade=true to allow)"
-                 % (d["tag"], domain, d["current"], d["requested"]))
-    text = dmarc.build(result_tags)
-    if len(existing) == 1 and current == result_tags:
-        text = existing[0]  # the same tags: keep the published text as it is
-    return {"record": text, "tags": result_tags, "downgrades": downgrades, "existing": existing, "others": others,
-            "stage": stage, "current": current}
-
-
 def ensure_dmarc(params, module, check_mode, partial, warn):
     domain = normalize_domain(params["domain"], "domain")
     name = "_dmarc." + domain
     provider = get_provider(params, module, zone=params.get("zone") or domain)
+    zones = [normalize_domain(z, "report_zones") for z in params.get("report_zones") or []]
+    # every lookup is made while planning, before the first write: a failing one cannot hide a write
+    resolver = lookup_resolver(params) if params["external_destinations"] != "ignore" else None
     current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
-    values = list(current_rrset.values) if current_rrset else []
-    planned = dmarc_values(domain, values, params, warn)
-    text, result_tags, downgrades = planned["record"], planned["tags"], planned["downgrades"]
-    existing, others, stage = planned["existing"], planned["others"], planned["stage"]
-    results = [_publish(provider, name, others, text, params.get("ttl"), check_mode, partial)]
-    authorizations = []
-    if params["external_destinations"] != "ignore":
-        resolver = None
-        zones = [normalize_domain(z, "report_zones") for z in params.get("report_zones") or []]
-        for dest in dmarc.report_domains(result_tags, domain):
-            auth_name = dmarc.authorization_name(domain, dest)
-            zone = next((z for z in zones if dest == z or dest.endswith("." + z)), None)
-            entry = {"destination": dest, "name": auth_name, "managed": bool(zone)}
-            if zone and params["external_destinations"] == "publish":
-                r = run_changes(get_provider(params, module, zone=zone),
-                                [Desired(auth_name, "TXT", ["v=DMARC1"], ttl=params.get("ttl"))],
-                                check_mode=check_mode, partial=partial)
-                results.append(r)
-                entry.update(authorized=True, published=r["changed"])
-            else:
-                resolver = resolver or lookup_resolver(params)
-                try:
-                    found = resolver.lookup(auth_name, "TXT")
-                    entry["authorized"] = any(dmarc.is_dmarc(v) for v in found)
-                except DeliverabilityError as exc:
-                    entry.update(authorized=False, error=exc.msg)
-                entry["published"] = False
-                if not entry["authorized"]:
-                    warn("%s does not authorise DMARC reports for %s: publish TXT \"v=DMARC1\" at %s, or reports "
-                         "to it are dropped" % (dest, domain, auth_name))
-            authorizations.append(entry)
+    planned = planner.dmarc_plan(domain, list(current_rrset.values) if current_rrset else [], params,
+                                 resolve=resolver.lookup if resolver else None, report_zones=zones)
+    for msg in planned["warnings"]:
+        warn(msg)
+    if planned["refusal"]:
+        raise_refusal(planned["refusal"])
+    own = [r for r in planned["records"] if not r.get("zone")]
+    results = [run_changes(provider, to_desired(own, params.get("ttl")), check_mode=check_mode, partial=partial)]
+    published = {}
+    for rec in planned["records"]:
+        if rec.get("zone"):
+            r = run_changes(get_provider(params, module, zone=rec["zone"]), to_desired([rec], params.get("ttl")),
+                            check_mode=check_mode, partial=partial)
+            results.append(r)
+            published[rec["name"]] = r["changed"]
+    for entry in planned["report_authorizations"]:
+        entry["published"] = published.get(entry["name"], False)
     result = merge_results(results)
-    result.update(record=text, previous=existing[0] if len(existing) == 1 else (existing or None),
-                  tags=result_tags, downgrades=downgrades,
-                  downgrade_refused=bool(downgrades) and not params["allow_downgrade"],
-                  report_authorizations=authorizations, stage=stage)
+    result.update(record=planned["record"], previous=planned["previous"], tags=planned["tags"],
+                  downgrades=planned["downgrades"], downgrade_refused=planned["downgrade_refused"],
+                  report_authorizations=planned["report_authorizations"], stage=planned["stage"])
     return result
