@@ -9,9 +9,10 @@ name: dmarc_build
 short_description: Build a DMARC record from a dictionary of tags
 version_added: 0.1.0
 description:
-  - Validates the tags and returns the DMARC record text with the tags in one canonical order
-    (C(v p sp np pct rua ruf adkim aspf fo rf ri), then unknown tags), as the M(deliverability.ses.dmarc)
-    module publishes it.
+  - Validates the tags and returns the DMARC record text (RFC 9989) with the tags in one canonical order
+    (C(v p sp np psd t rua ruf adkim aspf fo), then unknown tags), as the M(deliverability.ses.dmarc)
+    module publishes it. C(t) may be given as a boolean (V(true) is C(t=y)).
+  - The RFC 7489 tags that RFC 9989 removed (C(pct), C(rf), C(ri)) are refused unless O(legacy=true).
   - C(rua) / C(ruf) are lists of addresses or C(mailto:) URIs, joined with commas. Tags whose value is null
     or an empty list are left out. The inverse of P(deliverability.ses.dmarc_parse#filter).
 options:
@@ -21,6 +22,11 @@ options:
       - C(p) is required.
     type: dict
     required: true
+  legacy:
+    description:
+      - Allow the obsolete C(pct), C(rf) and C(ri) tags (written after C(t), C(fo) in the canonical order).
+    type: bool
+    default: false
 author:
   - Deliverability maintainers (@deliverability)
 """
@@ -28,8 +34,12 @@ author:
 EXAMPLES = r"""
 - name: Render a record for a DNS managed elsewhere
   ansible.builtin.debug:
-    msg: "{{ {'p': 'quarantine', 'pct': 25, 'rua': ['dmarc@example.com', 'agg@example.net']} | deliverability.ses.dmarc_build }}"
-  # v=DMARC1; p=quarantine; pct=25; rua=mailto:dmarc@example.com,mailto:agg@example.net
+    msg: "{{ {'p': 'quarantine', 't': true, 'np': 'reject', 'rua': ['dmarc@example.com', 'agg@example.net']} | deliverability.ses.dmarc_build }}"
+  # v=DMARC1; p=quarantine; np=reject; t=y; rua=mailto:dmarc@example.com,mailto:agg@example.net
+
+- name: A legacy record for receivers that only know RFC 7489
+  ansible.builtin.debug:
+    msg: "{{ {'p': 'reject', 'pct': 0} | deliverability.ses.dmarc_build(legacy=true) }}"
 """
 
 RETURN = r"""
@@ -43,9 +53,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
 
 
-def dmarc_build(tags):
+def dmarc_build(tags, legacy=False):
     if not isinstance(tags, dict):
         raise AnsibleFilterError("dmarc_build: expects a dictionary of tags, got %s" % type(tags).__name__)
+    old = [t for t in dmarc.obsolete(tags) if tags[t] is not None]
+    if old and not legacy:
+        raise AnsibleFilterError("dmarc_build: %s removed by RFC 9989 (use t for test mode); pass legacy=true to "
+                                 "write them anyway" % ", ".join(old))
     try:
         return dmarc.build(tags)
     except dmarc.DmarcError as exc:

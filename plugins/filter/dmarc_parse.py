@@ -9,8 +9,11 @@ name: dmarc_parse
 short_description: Parse a DMARC record into a dictionary of tags
 version_added: 0.1.0
 description:
-  - Validates a DMARC record and returns its tags as a dictionary, C(rua) / C(ruf) as lists of URIs
-    (split at commas), C(pct) / C(ri) as integers, policies and alignment lower-case.
+  - Validates a DMARC record (RFC 9989, and the RFC 7489 tags it removed) and returns its tags as a
+    dictionary, C(rua) / C(ruf) as lists of URIs (split at commas), C(t) / C(psd) as V(y) / V(n) / V(u), the
+    obsolete C(pct) / C(ri) as integers, policies and alignment lower-case.
+  - With O(obsolete=true) it returns instead the list of obsolete tags the record carries (C(pct), C(rf),
+    C(ri)), to find records to migrate.
   - Only the tags present in the record are returned. The inverse of P(deliverability.ses.dmarc_build#filter).
   - The input may be given in zone-file form (C("v=DMARC1; " "p=none")); the strings are joined first.
 options:
@@ -18,6 +21,10 @@ options:
     description: The DMARC record text.
     type: str
     required: true
+  obsolete:
+    description: Return the obsolete tags of the record (a list) instead of the tags.
+    type: bool
+    default: false
 author:
   - Deliverability maintainers (@deliverability)
 """
@@ -27,12 +34,17 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ ('v=DMARC1; p=reject; rua=mailto:a@example.com,mailto:b@example.net' | deliverability.ses.dmarc_parse).rua }}"
   # ['mailto:a@example.com', 'mailto:b@example.net']
+
+- name: Which records still use pct / rf / ri
+  ansible.builtin.debug:
+    msg: "{{ 'v=DMARC1; p=quarantine; pct=25' | deliverability.ses.dmarc_parse(obsolete=true) }}"
+  # ['pct']
 """
 
 RETURN = r"""
 _value:
-  description: The tags of the record.
-  type: dict
+  description: The tags of the record (or, with O(obsolete=true), the list of obsolete tags).
+  type: raw
 """
 
 from ansible.errors import AnsibleFilterError
@@ -41,9 +53,10 @@ from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
 
 
-def dmarc_parse(text):
+def dmarc_parse(text, obsolete=False):
     try:
-        return dmarc.parse(txt_unquote(text))
+        tags = dmarc.parse(txt_unquote(text))
+        return dmarc.obsolete(tags) if obsolete else tags
     except dmarc.DmarcError as exc:
         raise AnsibleFilterError("dmarc_parse: %s" % exc)
 

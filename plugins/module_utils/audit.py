@@ -6,6 +6,11 @@
 Append-only (O_APPEND, one write per line under an advisory lock so parallel forks never interleave),
 flushed and fsynced after each change, so a run that fails later still leaves the record of what it
 did. Nothing is written in check mode: callers only record changes they applied.
+
+A guarded change is audited or does not happen: :meth:`AuditLog.check_writable` proves the log writable
+(a regular file, not a symlink, 0600, space on its file system) before the first change, and when an append
+still fails after the change (the disk filled up in between), :class:`UnauditedChange` says what was applied
+and not recorded, with the full record, so the caller fails loudly with ``changed: true``.
 """
 
 from __future__ import annotations
@@ -22,10 +27,25 @@ except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, call
+from ansible_collections.deliverability.ses.plugins.module_utils import files
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 DEFAULT_AUDIT_LOG = "~/.ansible/deliverability-ses-audit.jsonl"
 
 AUDIT_LOG_SPEC = dict(type="path", default=DEFAULT_AUDIT_LOG)
+# room for many audit lines: a run that starts with less stops before it changes anything
+AUDIT_MIN_FREE = 256 * 1024
+
+
+class UnauditedChange(DeliverabilityError):
+    """A change was applied (SES accepted it) but its audit line could not be written."""
+
+    def __init__(self, entry, path, cause):
+        what = "%s %s" % (entry.get("action"), entry.get("address") or "")
+        super().__init__("UNAUDITED CHANGE: %s was applied, but its audit line could not be written to %s (%s); "
+                         "record it by hand from 'unaudited' in this result" % (what.strip(), path, cause),
+                         unaudited=[entry], audit_log=path)
+        self.entry = entry
 
 
 def utc_now():
@@ -70,17 +90,12 @@ class AuditLog:
             return self._identity
 
     def check_writable(self):
-        """Fail before any change when the log cannot be written (never change without a record)."""
-        directory = os.path.dirname(self.path) or "."
-        try:
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-        except OSError as exc:
-            raise DeliverabilityError("audit_log: cannot create directory %s (%s)" % (directory, exc))
+        """Fail before any change when the log cannot be written (never change without a record): a regular
+        file or none yet, not a symlink, in a writable directory with room for the lines; an existing file
+        readable by others is tightened to 0600 now."""
+        files.check_writable(self.path, "audit_log", need=AUDIT_MIN_FREE)
         if os.path.exists(self.path):
-            if os.path.isdir(self.path) or not os.access(self.path, os.W_OK):
-                raise DeliverabilityError("audit_log: %s is not a writable file" % self.path)
-        elif not os.access(directory, os.W_OK):
-            raise DeliverabilityError("audit_log: directory %s is not writable" % directory)
+            os.close(files.open_private(self.path, "audit_log"))
 
     def record(self, action, address=None, reason=None, **fields):
         """Append one line now and make it durable; returns the record."""
@@ -100,26 +115,38 @@ class AuditLog:
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
         with self._lock:
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            except OSError as exc:
-                raise DeliverabilityError("audit_log: cannot open %s (%s)" % (self.path, exc))
+                fd = files.open_private(self.path, "audit_log")
+            except files.FileError as exc:
+                raise UnauditedChange(entry, self.path, exc.msg)
+            size = None
             try:
                 if fcntl:
                     fcntl.flock(fd, fcntl.LOCK_EX)
-                view = memoryview(line)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                size = os.fstat(fd).st_size
+                files.write_all(fd, line)
                 os.fsync(fd)
+            except OSError as exc:
+                _truncate(fd, size)  # no half line for the next reader
+                raise UnauditedChange(entry, self.path, "%s: %s" % (type(exc).__name__, exc.strerror or exc))
             finally:
                 os.close(fd)  # closing releases the lock
             self.written += 1
         return entry
 
 
+def _truncate(fd, size):
+    if size is None:
+        return
+    try:
+        os.ftruncate(fd, size)
+    except OSError:
+        pass
+
+
 def open_audit_log(module, module_name, client=None):
     """The AuditLog for a SesModule with an ``audit_log`` option, checked writable unless in check mode."""
     region = getattr(getattr(client, "meta", None), "region_name", None) or module.params.get("region")
+    validate.path(module.params["audit_log"], "audit_log")
     log = AuditLog(module.params["audit_log"], lambda: caller_identity(module), module_name, region=region)
     if not module.check_mode:
         log.check_writable()

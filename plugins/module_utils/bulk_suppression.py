@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     AwsError, DeliverabilityError, InputError)
+from ansible_collections.deliverability.ses.plugins.module_utils.audit import UnauditedChange
 from ansible_collections.deliverability.ses.plugins.module_utils.mailcheck import validate_email
 from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup
 
@@ -121,8 +122,11 @@ class BulkRun:
             else:
                 self.audit.record("suppress" if res["action"] == "put" else "update_reason", res["email"],
                                   res["reason"], previous_reason=res.get("previous_reason"))
+        except UnauditedChange as exc:
+            # applied in SES: it stays "changed" (so changed=true), flagged unaudited with its full record
+            res.update(unaudited=exc.entry, msg=exc.msg)
         except DeliverabilityError as exc:
-            res.update(outcome="failed", msg="changed in SES but not recorded: %s" % exc.msg)
+            res.update(unaudited=True, msg="changed in SES but not recorded: %s" % exc.msg)
 
     def _pool(self, fn, todo):
         if not todo:
@@ -143,6 +147,14 @@ class BulkRun:
             finally:
                 partial.update(self.result_data())
         partial.update(self.result_data())
+        unaudited = [r for r in self.results if r.get("unaudited")]
+        if unaudited:
+            partial["unaudited"] = [r["unaudited"] if isinstance(r["unaudited"], dict) else {"address": r["email"]}
+                                    for r in unaudited]
+            raise DeliverabilityError("UNAUDITED CHANGES: %d address(es) were changed in SES but their audit lines "
+                                      "could not be written (%s); the records are in 'unaudited'. First: %s"
+                                      % (len(unaudited), ", ".join(r["email"] for r in unaudited[:10]),
+                                         unaudited[0].get("msg")))
         bad = [r for r in self.results if r["outcome"] in ("failed", "refused")]
         if bad:
             first = "; ".join("%s: %s" % (r["email"], r.get("msg")) for r in bad[:3])

@@ -15,6 +15,7 @@ import traceback
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.names import split_email
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 try:
     import dns.exception
@@ -28,11 +29,11 @@ except ImportError:  # pragma: no cover - exercised only without dnspython
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
-# RFC 5322 atext, plus any non-ASCII character (RFC 6531 SMTPUTF8 local parts).
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
-_DOT_ATOM = re.compile(r"^%s+(?:\.%s+)*$" % (_ATEXT, _ATEXT))
+# RFC 5322 atext. SES takes only 7-bit ASCII local parts (names.split_email refuses the rest first).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]"
+_DOT_ATOM = re.compile(r"%s+(?:\.%s+)*" % (_ATEXT, _ATEXT))
 # quoted-string: printable ASCII except \ and ", or a quoted pair
-_QUOTED = re.compile(r'^"(?:[\x20\x21\x23-\x5b\x5d-\x7e\u0080-\U0010ffff]|\\[\x20-\x7e])*"$')
+_QUOTED = re.compile(r'"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e])*"')
 
 
 def validate_email(value, option="email"):
@@ -41,7 +42,7 @@ def validate_email(value, option="email"):
     Raises InputError naming ``option`` for anything SES would not accept as a destination.
     """
     local, domain = split_email(value, option)
-    if not (_DOT_ATOM.match(local) or _QUOTED.match(local)):
+    if not (_DOT_ATOM.fullmatch(local) or _QUOTED.fullmatch(local)):
         raise InputError(option, "%r is not a valid email address: the local part must be dot-atom text "
                                  "(letters, digits, !#$%%&'*+/=?^_`{|}~- separated by single dots) or a "
                                  "quoted string" % (value,))
@@ -55,24 +56,27 @@ def parse_resolvers(values, option="resolvers"):
     """["192.0.2.53", "127.0.0.1:5353", "[2001:db8::53]:53", "ns.example.net"] -> [(address, port)]."""
     out = []
     for value in values or []:
-        text = str(value).strip()
+        text = validate.text(value, option, max_len=300)
         host, port = text, 53
-        found = re.match(r"^\[([^\]]+)\](?::(\d+))?$", text)
+        found = re.fullmatch(r"\[([^\]]+)\](?::(\d{1,5}))?", text)
         if found:
             host, port = found.group(1), int(found.group(2) or 53)
         elif text.count(":") == 1:
             host, port_text = text.split(":")
-            if not port_text.isdigit():
+            if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5:
                 raise InputError(option, "%r: the port after ':' must be a number" % text)
             port = int(port_text)
         if not host or not 0 < port < 65536:
             raise InputError(option, "%r is not host, host:port or [ipv6]:port" % text)
         try:
             infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM, 0, socket.AI_NUMERICHOST)
-        except socket.gaierror:
+        except (socket.gaierror, UnicodeError, ValueError):
+            # a name, not an address: check it as a host name first (over-long or non-ASCII labels make
+            # getaddrinfo raise UnicodeError, not gaierror), then resolve it
             try:
-                infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
-            except socket.gaierror as exc:
+                ascii_host = validate.dns_name(host, option, relative=False).rstrip(".")
+                infos = socket.getaddrinfo(ascii_host, port, 0, socket.SOCK_DGRAM)
+            except (socket.gaierror, UnicodeError, ValueError) as exc:
                 raise InputError(option, "cannot resolve the resolver name %r (%s)" % (host, exc))
         out.append((infos[0][4][0], port))
     return out

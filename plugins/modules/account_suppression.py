@@ -99,6 +99,7 @@ def main():
             return result
         audit = open_audit_log(module, "account_suppression", client)
         sup.call(client, "PutAccountSuppressionAttributes", SuppressedReasons=wanted)
+        partial.update(changed=True, suppressed_reasons=wanted, diff=dict(before=before, after=after))
         record = audit.record("account_suppression", None, wanted, previous_reasons=account["suppressed_reasons"])
         partial.update(changed=True, audit=record)
         account = sup.get_account(client)

@@ -12,12 +12,19 @@ version_added: 0.1.0
 description:
   - Ensures the TXT record at C(_dmarc.<domain>) holds one DMARC record built from the options, with the tags
     in a canonical order. Options that are not given keep the value of the existing record.
+  - Records follow RFC 9989 (which obsoletes RFC 7489). The tags C(t) (test mode, O(test_mode)), C(np)
+    (O(nonexistent_policy)) and C(psd) (O(psd)) are read and written. The removed tags C(pct), C(rf) and
+    C(ri) are read and reported in RV(obsolete_tags) with a warning; a published one is kept as it is unless
+    O(migrate_legacy=true), and this module writes C(pct) only with O(legacy_tags=true).
   - The ratchet. A run never weakens the existing policy, unless O(allow_downgrade=true). Weaker means a
-    lower O(policy) (C(none) < C(quarantine) < C(reject)), the same policy with a lower O(pct), a weaker
-    O(subdomain_policy), or strict alignment relaxed. The attempted downgrade is reported in
-    RV(downgrades) and as a warning, and the stricter values stay.
-  - Staged rollout. Either set O(policy) and O(pct) per stage, or set O(advance=true) to move one step along
-    O(stages) (by default none, quarantine 25 %, quarantine 100 %, reject 25 %, reject 100 %) per run.
+    lower O(policy) (C(none) < C(quarantine) < C(reject)), test mode switched on at the same policy
+    (C(p=quarantine; t=y) is weaker than C(p=quarantine)), the same policy with a lower legacy C(pct), a
+    weaker O(subdomain_policy) or O(nonexistent_policy), or strict alignment relaxed. The attempted downgrade
+    is reported in RV(downgrades) and as a warning, and the request is refused as a whole (the published
+    record stays exactly as it is).
+  - Staged rollout. Either set O(policy) and O(test_mode) per stage, or set O(advance=true) to move one step
+    along O(stages) (by default C(none), C(quarantine; t=y), C(quarantine), C(reject; t=y), C(reject)) per run.
+    C(sp) / C(np), when the record has them, follow the policy up (never down).
   - External report destinations. For every C(mailto:) address of O(rua) / O(ruf) outside the domain, the
     C(<domain>._report._dmarc.<destination>) authorisation record is checked; with
     O(external_destinations=publish) it is published when the destination is in one of O(report_zones)
@@ -39,11 +46,43 @@ options:
       - The C(sp) tag, the policy for subdomains (defaults to O(policy) for receivers).
     type: str
     choices: [none, quarantine, reject]
+  nonexistent_policy:
+    description:
+      - The C(np) tag (RFC 9989), the policy for subdomains that do not exist (defaults to the C(sp) policy for
+        receivers).
+    type: str
+    choices: [none, quarantine, reject]
+  psd:
+    description:
+      - The C(psd) tag (RFC 9989). V(y) only for a public suffix operator's own record, V(n) to say the domain
+        is an organisational domain (stops the DNS tree walk there), V(u) unknown (the default receivers
+        assume).
+    type: str
+    choices: ['y', 'n', 'u']
+  test_mode:
+    description:
+      - The C(t) tag (RFC 9989). V(true) writes C(t=y), test mode, where receivers apply C(quarantine) as
+        C(none) and C(reject) as C(quarantine) while reports still say what the policy would do. V(false)
+        removes the tag (C(t=n) is the default). Switching test mode on at the same policy is a downgrade.
+    type: bool
   pct:
     description:
-      - The C(pct) tag, the percentage of failing mail the policy applies to (0..100). 100 is written only when
-        given.
+      - Legacy (RFC 7489) C(pct) tag, removed by RFC 9989; receivers honoured only 0 and 100. Refused unless
+        O(legacy_tags=true). Use O(test_mode) for a trial stage.
     type: int
+  legacy_tags:
+    description:
+      - Allow writing the RFC 7489 C(pct) tag (O(pct)) for receivers that do not know RFC 9989.
+    type: bool
+    default: false
+  migrate_legacy:
+    description:
+      - Migrate a published record that uses C(pct), C(rf) or C(ri) to RFC 9989. C(pct) below 100 becomes
+        C(t=y) (C(p=quarantine; pct=25) becomes C(p=quarantine; t=y)); C(pct=100), C(rf) and C(ri) are
+        dropped. The migration is shown in RV(migrations) and in the diff; the ratchet judges the rest of the
+        request against the migrated record. Without it such tags are kept as published, with a warning.
+    type: bool
+    default: false
   rua:
     description:
       - Aggregate report destinations. Addresses (C(dmarc@example.com)) or URIs (C(mailto:dmarc@example.com)).
@@ -77,8 +116,8 @@ options:
   advance:
     description:
       - Move the policy one stage forward along O(stages) from the published one (a new record starts at the
-        first stage). Overrides O(policy) and O(pct). Meant for a scheduled rollout job; each run that advances
-        reports C(changed).
+        first stage). Overrides O(policy) and O(test_mode). Meant for a scheduled rollout job; each run that
+        advances reports C(changed).
     type: bool
     default: false
   stages:
@@ -92,10 +131,13 @@ options:
         type: str
         required: true
         choices: [none, quarantine, reject]
+      test_mode:
+        description: Whether the stage publishes C(t=y).
+        type: bool
+        default: false
       pct:
-        description: The percentage of the stage.
+        description: Legacy C(pct) of the stage (needs O(legacy_tags=true)); not written when absent.
         type: int
-        default: 100
   external_destinations:
     description:
       - What to do about report destinations outside O(domain). V(check) looks up the authorisation records
@@ -147,7 +189,7 @@ EXAMPLES = r"""
     external_destinations: publish
     report_zones: [example.net]
 
-- name: Quarantine a quarter of failing mail; a later run asking for p=none is refused
+- name: Quarantine in test mode (t=y); a later run asking for p=none is refused
   deliverability.ses.dmarc:
     provider: rfc2136
     server: ns1.example.com
@@ -155,7 +197,14 @@ EXAMPLES = r"""
     key_secret: "{{ vault_tsig_secret }}"
     domain: example.com
     policy: quarantine
-    pct: 25
+    test_mode: true
+    nonexistent_policy: reject
+
+- name: Migrate an RFC 7489 record (p=quarantine; pct=25 becomes p=quarantine; t=y)
+  deliverability.ses.dmarc:
+    provider: route53
+    domain: example.com
+    migrate_legacy: true
 
 - name: Weekly job - one step further towards reject
   deliverability.ses.dmarc:
@@ -169,7 +218,7 @@ record:
   description: The DMARC record after the run (or as it would be, in check mode).
   returned: success
   type: str
-  sample: v=DMARC1; p=quarantine; pct=25; rua=mailto:dmarc@example.com,mailto:reports@dmarc.example.net
+  sample: v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@example.com,mailto:reports@dmarc.example.net
 previous:
   description: The DMARC record before, or null.
   returned: success
@@ -191,6 +240,16 @@ stage:
   description: With O(advance=true), the stage now published.
   returned: success
   type: dict
+obsolete_tags:
+  description: The RFC 7489 tags (C(pct), C(rf), C(ri)) that the published record carried.
+  returned: success
+  type: list
+  elements: str
+migrations:
+  description: What O(migrate_legacy=true) changed, one sentence per tag (for example C(pct=25 became t=y)).
+  returned: success
+  type: list
+  elements: str
 report_authorizations:
   description: One entry per external report destination.
   returned: success
@@ -242,7 +301,12 @@ def main():
         domain=dict(type="str", required=True),
         policy=dict(type="str", choices=POLICIES),
         subdomain_policy=dict(type="str", choices=POLICIES),
+        nonexistent_policy=dict(type="str", choices=POLICIES),
+        psd=dict(type="str", choices=["y", "n", "u"]),
+        test_mode=dict(type="bool"),
         pct=dict(type="int"),
+        legacy_tags=dict(type="bool", default=False),
+        migrate_legacy=dict(type="bool", default=False),
         rua=dict(type="list", elements="str"),
         ruf=dict(type="list", elements="str"),
         adkim=dict(type="str", choices=["r", "s"]),
@@ -252,7 +316,8 @@ def main():
         advance=dict(type="bool", default=False),
         stages=dict(type="list", elements="dict", options=dict(
             policy=dict(type="str", required=True, choices=POLICIES),
-            pct=dict(type="int", default=100),
+            test_mode=dict(type="bool", default=False),
+            pct=dict(type="int"),
         )),
         external_destinations=dict(type="str", choices=["check", "publish", "ignore"], default="check"),
         report_zones=dict(type="list", elements="str"),

@@ -127,10 +127,36 @@ options:
           - The subdomain policy (C(sp)).
         type: str
         choices: [none, quarantine, reject]
+      nonexistent_policy:
+        description:
+          - The policy for non-existent subdomains (C(np), RFC 9989).
+        type: str
+        choices: [none, quarantine, reject]
+      psd:
+        description:
+          - The C(psd) tag (RFC 9989), V(y), V(n) or V(u).
+        type: str
+        choices: ['y', 'n', 'u']
+      test_mode:
+        description:
+          - Test mode (C(t=y), RFC 9989); V(false) removes the tag. Switching it on at the same policy is a
+            downgrade.
+        type: bool
       pct:
         description:
-          - The percentage of failing mail the policy applies to.
+          - Legacy RFC 7489 C(pct), removed by RFC 9989; refused unless O(dmarc.legacy_tags=true).
         type: int
+      legacy_tags:
+        description:
+          - Allow writing the legacy C(pct) tag.
+        type: bool
+        default: false
+      migrate_legacy:
+        description:
+          - Migrate published C(pct) / C(rf) / C(ri) tags to RFC 9989 (C(pct) below 100 becomes C(t=y)), as in
+            M(deliverability.ses.dmarc).
+        type: bool
+        default: false
       rua:
         description:
           - Aggregate report URIs (a bare address becomes a C(mailto:) URI).
@@ -168,7 +194,8 @@ options:
         default: false
       stages:
         description:
-          - The stages for O(dmarc.advance). Default none, quarantine 25, quarantine, reject 25, reject.
+          - The stages for O(dmarc.advance). Default C(none), C(quarantine; t=y), C(quarantine), C(reject; t=y),
+            C(reject).
         type: list
         elements: dict
         suboptions:
@@ -178,11 +205,15 @@ options:
             type: str
             required: true
             choices: [none, quarantine, reject]
+          test_mode:
+            description:
+              - Whether the stage publishes C(t=y).
+            type: bool
+            default: false
           pct:
             description:
-              - The percentage of the stage.
+              - Legacy C(pct) of the stage (needs O(dmarc.legacy_tags=true)).
             type: int
-            default: 100
       external_destinations:
         description:
           - V(check) looks up the C(<domain>._report._dmarc.<destination>) authorisation of every O(dmarc.rua) /

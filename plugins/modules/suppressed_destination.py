@@ -158,10 +158,13 @@ def main():
             if not sup.delete_suppressed(client, email):
                 # gone between our read and the delete: nothing changed, nothing to record
                 return dict(result, changed=False, action="none", after=None)
+            # applied: from here a failure (the audit line) still reports changed=true
+            partial.update(changed=True, email=email, action=action, before=current, after=None)
             record = audit.record("delist", email, current["reason"], reason_for_removal=guard.reason_for_removal,
                                   forced=guard.force, dns_check=dns_check)
         else:
             sup.put_suppressed(client, email, p["reason"])
+            partial.update(changed=True, email=email, action=action, before=current, after=after)
             record = audit.record("suppress" if action == "put" else "update_reason", email, p["reason"],
                                   previous_reason=(current or {}).get("reason"))
         partial.update(changed=True, audit=record)

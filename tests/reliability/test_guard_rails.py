@@ -41,9 +41,11 @@ def test_guard_rails_refuse_without_their_switch(sandbox, bind, zone, rfc2136, m
              dict(delist, email=nomail, reason_for_removal="TICKET-9", force=True)),
         task("delist with reason", "suppressed_destination", dict(delist, email=ok_mail, reason_for_removal="T-10")),
         # DMARC ratchet
-        task("dmarc reject", "dmarc", dict(dmarc, policy="reject", pct=100)),
+        task("dmarc reject", "dmarc", dict(dmarc, policy="reject", nonexistent_policy="reject")),
         tolerant("dmarc downgrade to none", "dmarc", dict(dmarc, policy="none")),
-        tolerant("dmarc downgrade pct", "dmarc", dict(dmarc, policy="reject", pct=20)),
+        tolerant("dmarc downgrade t", "dmarc", dict(dmarc, policy="reject", test_mode=True)),
+        tolerant("dmarc downgrade np", "dmarc", dict(dmarc, nonexistent_policy="none", rua=["d@" + zone])),
+        tolerant("dmarc legacy pct", "dmarc", dict(dmarc, policy="reject", pct=20)),
         dig(bind, "_dmarc." + zone),
         task("dmarc downgrade allowed", "dmarc", dict(dmarc, policy="none", allow_downgrade=True)),
         # SPF lookup limit
@@ -77,13 +79,17 @@ def test_guard_rails_refuse_without_their_switch(sandbox, bind, zone, rfc2136, m
     deletes = [r["params"] for r in sandbox.requests() if r["operation"] == "DeleteSuppressedDestination"]
     assert [d.get("EmailAddress") for d in deletes] == [nomail, ok_mail]
 
-    # DMARC: a weaker p or a lower pct is refused (nothing written), allow_downgrade lets it through
-    for name in ("dmarc downgrade to none", "dmarc downgrade pct"):
+    # DMARC: a weaker p, test mode at the same p, a weaker np are refused as a whole (nothing written, not even
+    # the rua asked for alongside); legacy pct needs its switch; allow_downgrade lets a weakening through
+    for name in ("dmarc downgrade to none", "dmarc downgrade t", "dmarc downgrade np"):
         result = res.task(name)
         assert status[name] == "ok" and result["changed"] is False and result["downgrade_refused"] is True, result
         refused(name, "refused to weaken")
-    assert res.task("dmarc downgrade pct")["downgrades"][0]["requested"].endswith("pct=20")
-    assert res.task("dig _dmarc.%s TXT" % zone)["stdout"] == '"v=DMARC1; p=reject; pct=100"'
+    assert res.task("dmarc downgrade t")["downgrades"][0]["requested"] == "reject; t=y"
+    assert res.task("dmarc downgrade np")["downgrades"][0] == {"tag": "np", "current": "reject", "requested": "none"}
+    assert status["dmarc legacy pct"] == "failed"
+    refused("dmarc legacy pct", "legacy_tags")
+    assert res.task("dig _dmarc.%s TXT" % zone)["stdout"] == '"v=DMARC1; p=reject; np=reject"'
     assert res.task("dmarc downgrade allowed")["changed"] is True
     assert bind.query("_dmarc." + zone, "TXT")[0].startswith('"v=DMARC1; p=none')
 

@@ -15,8 +15,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from . import ses_v1_api, sesv2_api
 from .ses_core import LOCK, Sandbox, SesError
 from .wire import parse_timestamp as parse_time
-from .wire import (fault_response, identify, is_mutating, parse_rest_json, raw_path, rest_json_error,
-                   rest_json_response, router, signing_region, xml_error)
+from .wire import (fault_response, identify, is_mutating, parse_rest_json, raw_path, rate_limit_response,
+                   rest_json_error, rest_json_response, router, signing_region, xml_error)
 
 REDACT = ("DomainSigningPrivateKey", "SecretAccessKey", "SessionToken")
 
@@ -66,11 +66,81 @@ class Faults:
         return latency, error
 
 
+class RateLimits:
+    """Token buckets per (service, operation), as AWS throttles the SES control plane.
+
+    A rule ``{"service"?: "sesv2", "operation": "GetEmailIdentity" | "*", "rate": R, "burst"?: B}`` gives every
+    matching operation its own bucket of B tokens (default max(1, R)) refilled at R per second. A request that
+    finds less than one token is refused without being applied and takes no token, as SES answers a throttled call.
+    """
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.rules: list[dict] = []
+        self.buckets: dict[tuple, list] = {}
+        self.allowed: dict[str, int] = {}
+        self.throttled: dict[str, int] = {}
+
+    def set(self, rules):
+        clean = []
+        for rule in rules:
+            unknown = set(rule) - {"service", "operation", "rate", "burst"}
+            if unknown:
+                raise ValueError("unknown rate-limit key(s) %s" % ", ".join(sorted(unknown)))
+            rate = float(rule.get("rate", 0))
+            if rate <= 0:
+                raise ValueError("rate must be a number of requests per second above 0: %r" % rule)
+            burst = float(rule.get("burst") or max(1.0, rate))
+            if burst < 1:
+                raise ValueError("burst must be at least 1: %r" % rule)
+            clean.append({"service": rule.get("service", "sesv2"), "operation": rule.get("operation", "*"),
+                          "rate": rate, "burst": burst})
+        with self.lock:
+            self.rules = clean
+            self.buckets.clear()
+            self.allowed.clear()
+            self.throttled.clear()
+
+    def _rule(self, service, operation):
+        exact = [r for r in self.rules if r["service"] in ("*", service) and r["operation"] == operation]
+        wild = [r for r in self.rules if r["service"] in ("*", service) and r["operation"] == "*"]
+        return (exact or wild or [None])[0]
+
+    def take(self, service, operation) -> bool:
+        """True when the request may proceed (a token was taken), False when it is throttled."""
+        if not self.rules or not operation:
+            return True
+        with self.lock:
+            rule = self._rule(service, operation)
+            if rule is None:
+                return True
+            now = self.clock()
+            key = (service, operation)
+            bucket = self.buckets.get(key)
+            if bucket is None:
+                bucket = self.buckets[key] = [rule["burst"], now]
+            tokens = min(rule["burst"], bucket[0] + (now - bucket[1]) * rule["rate"])
+            bucket[1] = now
+            if tokens >= 1.0:
+                bucket[0] = tokens - 1.0
+                self.allowed[operation] = self.allowed.get(operation, 0) + 1
+                return True
+            bucket[0] = tokens
+            self.throttled[operation] = self.throttled.get(operation, 0) + 1
+            return False
+
+    def state(self):
+        with self.lock:
+            return {"rules": list(self.rules), "allowed": dict(self.allowed), "throttled": dict(self.throttled)}
+
+
 class SandboxApp:
     def __init__(self, config=None, request_log_path=None):
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.sandbox = Sandbox(config)
         self.faults = Faults()
+        self.rate_limits = RateLimits()
         self.log: list[dict] = []
         self.log_lock = threading.Lock()
         self.dynamodb_lock = threading.Lock()
@@ -90,6 +160,8 @@ class SandboxApp:
         latency, fault = self.faults.pick(service, operation)
         if latency:
             time.sleep(latency)
+        if fault is None and service in ("sesv2", "ses") and not self.rate_limits.take(service, operation):
+            fault = "rate_limit"
         region = signing_region(environ)
         status = headers = out = None
         sesv2 = service == "sesv2" and operation in sesv2_api.HANDLERS
@@ -98,7 +170,9 @@ class SandboxApp:
                 params = self._sesv2_params(environ, body)
             except (ValueError, TypeError) as exc:
                 status, headers, out = rest_json_error("BadRequestException", "Malformed request: %s" % exc, 400)
-        if fault:
+        if fault == "rate_limit":
+            status, headers, out = rate_limit_response(protocol or "query")
+        elif fault:
             # a faulted request is refused before it is applied, as AWS does with throttling
             status, headers, out = fault_response(protocol or "query", fault)
         elif status is None and sesv2:
@@ -192,6 +266,12 @@ class SandboxApp:
                 return {"rules": self.faults.rules, "injected": self.faults.injected}
             self.faults.set(data.get("rules", []), data.get("seed", 0))
             return {"ok": True}
+        if path == "rate-limits":
+            if method == "DELETE":
+                self.rate_limits.set([])
+            elif method == "POST":
+                self.rate_limits.set(data.get("rules", []))
+            return self.rate_limits.state()
         if path == "config":
             if method == "POST":
                 with LOCK:
@@ -224,6 +304,10 @@ class SandboxApp:
                 for key in ("dkim_status", "mail_from_status"):
                     if key in data:
                         setattr(ident, key, data[key])
+                if "verification_error" in data:
+                    # what DNS cannot produce (SERVICE_ERROR, the REPLICATION_* errors); null clears it
+                    ident.forced_verification_error = data["verification_error"]
+                    ident.dkim_checked = 0.0
                 if "age_seconds" in data:
                     import datetime as _dt
                     delta = _dt.timedelta(seconds=float(data["age_seconds"]))
@@ -241,13 +325,17 @@ class SandboxApp:
                     reg.enforcement_status = data["enforcement_status"]
                 if "sending_enabled" in data:
                     reg.sending_enabled = bool(data["sending_enabled"])
-                return dict(reg.counts, enforcement_status=reg.enforcement_status)
+                if "production_access" in data:
+                    reg.set_production_access(data["production_access"])
+                return dict(reg.counts, enforcement_status=reg.enforcement_status,
+                            sending_enabled=reg.sending_enabled, production_access=reg.production_access)
         if path == "reset":
             from moto.moto_api._internal.models import moto_api_backend
             with LOCK:
                 sb.reset()
                 moto_api_backend.reset()
             self.faults.set([])
+            self.rate_limits.set([])
             with self.log_lock:
                 self.log.clear()
             return {"ok": True}

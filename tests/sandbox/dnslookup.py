@@ -6,6 +6,7 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.query
+import dns.rcode
 import dns.rdatatype
 
 from moto.route53.models import route53_backends
@@ -54,6 +55,77 @@ class Resolver:
                 return values
         return []
 
+    def probe(self, name: str, rtype: str) -> tuple[str, list[str]]:
+        """(outcome, values) as a verifier sees them: outcome is ``ok``, ``nxdomain`` (no such name),
+        ``nodata`` (the name exists, not this type) or ``error`` (the DNS servers did not answer)."""
+        name = _norm(name)
+        zone_found, name_found, values = self._route53_probe(name, rtype)
+        if values:
+            return "ok", values
+        if zone_found:
+            return ("nodata" if name_found else "nxdomain"), []
+        outcome = "nxdomain"
+        for server in self.servers:
+            rcode, values = self._query_rcode(server, name, rtype)
+            if values:
+                return "ok", values
+            if rcode == "NOERROR":
+                return "nodata", []
+            if rcode == "NXDOMAIN":
+                outcome = "nxdomain"
+                break
+            outcome = "error"
+        return outcome, []
+
+    def soa(self, name: str) -> dict | None:
+        """The SOA of the zone holding ``name`` (walks up the labels): PrimaryNameServer, AdminEmail, SerialNumber."""
+        labels = _norm(name).split(".")
+        for i in range(len(labels) - 1):
+            values = self.lookup(".".join(labels[i:]), "SOA")
+            if values:
+                parts = values[0].split()
+                if len(parts) >= 3:
+                    admin = parts[1].rstrip(".")
+                    admin = admin.replace(".", "@", 1) if "@" not in admin else admin
+                    return {"PrimaryNameServer": parts[0].rstrip("."), "AdminEmail": admin,
+                            "SerialNumber": int(parts[2])}
+        return None
+
+    def _route53_probe(self, name: str, rtype: str):
+        zone_found = name_found = False
+        out = []
+        try:
+            backend = route53_backends[self.account_id]["global"]
+        except Exception:  # noqa: BLE001
+            return zone_found, name_found, out
+        for zone in list(backend.zones.values()):
+            zname = _norm(zone.name)
+            if not (name == zname or name.endswith("." + zname)):
+                continue
+            zone_found = True
+            for rrset in list(zone.rrsets):
+                if _norm(rrset.name) == name:
+                    name_found = True
+                    if rrset.type == rtype:
+                        out.extend(self._norm_value(rtype, rec) for rec in rrset.records or [])
+        return zone_found, name_found, out
+
+    def _query_rcode(self, server: str, name: str, rtype: str) -> tuple[str, list[str]]:
+        host, _, port = server.partition(":")
+        try:
+            q = dns.message.make_query(name, rtype)
+            resp = dns.query.udp(q, host, port=int(port or 53), timeout=self.timeout)
+            if resp.flags & dns.flags.TC:
+                resp = dns.query.tcp(q, host, port=int(port or 53), timeout=self.timeout)
+        except (dns.exception.DNSException, OSError):
+            return "TIMEOUT", []
+        values = []
+        for rrset in resp.answer:
+            if rrset.rdtype == dns.rdatatype.from_text(rtype):
+                values.extend(b"".join(rd.strings).decode("utf-8", "replace") if rtype == "TXT"
+                              else self._norm_value(rtype, rd.to_text()) for rd in rrset)
+        return dns.rcode.to_text(resp.rcode()), values
+
     def _route53(self, name: str, rtype: str) -> list[str]:
         out = []
         try:
@@ -91,7 +163,9 @@ class Resolver:
         return out
 
     @staticmethod
-    def _norm_value(rtype: str, value: str) -> str:
+    def _norm_value(rtype: str, value) -> str:
+        if isinstance(value, dict):  # moto keeps some records (its own SOA / NS) as {"Value": ...}
+            value = value.get("Value", "")
         if rtype == "TXT":
             return _unquote_txt(value)
         if rtype == "MX":

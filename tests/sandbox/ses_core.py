@@ -16,6 +16,7 @@ import secrets
 import threading
 import uuid
 
+import idna
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from .dnslookup import Resolver
@@ -51,19 +52,20 @@ def bad_request(message):
     return SesError("BadRequestException", message, 400)
 
 
-_EMAIL = re.compile(r"^(?P<local>.+)@(?P<domain>[^@\s]+)$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_EMAIL = re.compile(r"(?P<local>.+)@(?P<domain>[^@\s]+)")
+_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
 
 def norm_domain(domain: str) -> str | None:
-    d = domain.strip().rstrip(".")
+    d = domain.rstrip(".")
     try:
-        d = d.encode("idna").decode("ascii") if not d.isascii() else d
-    except UnicodeError:
+        # IDNA2008 + UTS 46 (non-transitional) as SES does: straße.de is xn--strae-oqa.de, not strasse.de
+        d = idna.encode(d, uts46=True, transitional=False).decode("ascii") if not d.isascii() else d
+    except (UnicodeError, idna.IDNAError):
         return None
     d = d.lower()
     labels = d.split(".")
-    if len(d) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.match(x) for x in labels):
+    if len(d) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(x) for x in labels):
         return None
     return d
 
@@ -72,7 +74,7 @@ def norm_email(address: str) -> str | None:
     """SES compares the domain part case-insensitively and keeps the local part as given."""
     if not isinstance(address, str):
         return None
-    m = _EMAIL.match(address.strip())
+    m = _EMAIL.fullmatch(address)
     if not m or len(m.group("local").encode()) > 64:
         return None
     domain = norm_domain(m.group("domain"))
@@ -102,6 +104,12 @@ class Identity:
         self.last_key_length_change: dt.datetime | None = None
         self.dkim_pending_since = now()
         self.dkim_checked = 0.0
+        # VerificationInfo: what SES saw at its last look at the domain's DNS
+        self.verification_error: str | None = None
+        self.forced_verification_error: str | None = None  # SERVICE_ERROR etc., set through the control API
+        self.last_checked: dt.datetime | None = None
+        self.last_success: dt.datetime | None = None
+        self.soa: dict | None = None
         # MAIL FROM
         self.mail_from_domain: str | None = None
         self.mail_from_behavior = "USE_DEFAULT_VALUE"
@@ -219,8 +227,10 @@ class SesRegion:
         self.account_reasons = ["BOUNCE", "COMPLAINT"]  # new accounts suppress both, as SES documents
         self.sending_enabled = True
         self.enforcement_status = "HEALTHY"
-        self.max_24h = 50000.0
-        self.max_rate = 14.0
+        # a new account is in the SES sandbox: 200 messages a day, 1 a second, until production access
+        self.production_access = False
+        self.max_24h = 200.0
+        self.max_rate = 1.0
         self.sent: list[dt.datetime] = []
         self.stats: dict[dt.datetime, dict] = {}
         self.config_sets: dict[str, ConfigurationSet] = {}
@@ -319,6 +329,15 @@ class SesRegion:
             out["MailFromAttributes"] = {"BehaviorOnMxFailure": ident.mail_from_behavior}
         if ident.configuration_set:
             out["ConfigurationSetName"] = ident.configuration_set
+        if ident.kind == "DOMAIN" and ident.last_checked is not None:
+            info = {"LastCheckedTimestamp": ident.last_checked}
+            if ident.last_success is not None:
+                info["LastSuccessTimestamp"] = ident.last_success
+            if ident.verification_error and ident.verification_status != "SUCCESS":
+                info["ErrorType"] = ident.verification_error
+            if ident.soa:
+                info["SOARecord"] = dict(ident.soa)
+            out["VerificationInfo"] = info
         return out
 
     def list_identities(self, p: dict) -> dict:
@@ -417,8 +436,13 @@ class SesRegion:
         ident.dkim_checked = mono
         resolver = self.sandbox.resolver()
         if ident.kind == "DOMAIN" and ident.dkim_status in ("PENDING", "TEMPORARY_FAILURE"):
-            if self._dkim_published(ident, resolver):
+            error = ident.forced_verification_error or self._dkim_error(ident, resolver)
+            ident.last_checked = clock
+            ident.verification_error = error
+            ident.soa = resolver.soa(ident.name)
+            if error is None:
                 ident.dkim_status = "SUCCESS"
+                ident.last_success = clock
             elif (clock - ident.dkim_pending_since).total_seconds() > cfg["dkim_failure_seconds"]:
                 ident.dkim_status = "FAILED"
         if ident.mail_from_domain and ident.mail_from_status == "PENDING":
@@ -429,26 +453,36 @@ class SesRegion:
             elif (clock - ident.mail_from_pending_since).total_seconds() > cfg["dkim_failure_seconds"]:
                 ident.mail_from_status = "FAILED"
 
-    def _dkim_published(self, ident: Identity, resolver: Resolver) -> bool:
+    # what SES's VerificationInfo.ErrorType says for each way a lookup can go wrong
+    _ERROR_OF = {"nxdomain": "HOST_NOT_FOUND", "nodata": "TYPE_NOT_FOUND", "error": "DNS_SERVER_ERROR"}
+
+    def _dkim_error(self, ident: Identity, resolver: Resolver) -> str | None:
+        """None when every DKIM record SES needs is published right, else the VerificationInfo ErrorType."""
         if ident.dkim_origin == "EXTERNAL":
-            txt = resolver.lookup("%s._domainkey.%s" % (ident.dkim_selector, ident.name), "TXT")
+            outcome, txt = resolver.probe("%s._domainkey.%s" % (ident.dkim_selector, ident.name), "TXT")
+            if outcome != "ok":
+                return self._ERROR_OF[outcome]
             for value in txt:
                 tags = dict(part.strip().split("=", 1) for part in value.split(";") if "=" in part)
                 if tags.get("p", "").replace(" ", "") == ident.dkim_public_key:
-                    return True
-            return False
+                    return None
+            return "INVALID_VALUE"
+        if not ident.dkim_tokens:
+            return "SERVICE_ERROR"
         for token in ident.dkim_tokens:
-            got = resolver.lookup("%s._domainkey.%s" % (token, ident.name), "CNAME")
+            outcome, got = resolver.probe("%s._domainkey.%s" % (token, ident.name), "CNAME")
+            if outcome != "ok":
+                return self._ERROR_OF[outcome]
             if "%s.dkim.amazonses.com" % token not in got:
-                return False
-        return bool(ident.dkim_tokens)
+                return "INVALID_VALUE"
+        return None
 
     # ------------------------------------------------------------------ account
     def account_api(self) -> dict:
         return {
             "DedicatedIpAutoWarmupEnabled": False,
             "EnforcementStatus": self.enforcement_status,
-            "ProductionAccessEnabled": True,
+            "ProductionAccessEnabled": self.production_access,
             "SendQuota": {"Max24HourSend": self.max_24h, "MaxSendRate": self.max_rate,
                           "SentLast24Hours": float(len([t for t in self.sent
                                                         if (now() - t).total_seconds() < 86400]))},
@@ -464,6 +498,11 @@ class SesRegion:
             if r not in REASONS:
                 raise bad_request("Invalid suppressed reason <%s>; valid: BOUNCE, COMPLAINT." % r)
         self.account_reasons = [r for r in REASONS if r in reasons]
+
+    def set_production_access(self, enabled: bool):
+        """What AWS support does when it grants (or a test withdraws) production access."""
+        self.production_access = bool(enabled)
+        self.max_24h, self.max_rate = (50000.0, 14.0) if self.production_access else (200.0, 1.0)
 
     def put_account_sending(self, p: dict):
         self.sending_enabled = bool(p.get("SendingEnabled"))

@@ -250,6 +250,14 @@ def _identify(environ, body: bytes):
     return signing, form.get("Action"), form, "query"
 
 
+def rate_limit_response(protocol: str):
+    """What SES answers when a token bucket is empty: SES v2 sends HTTP 429 with the error type in the
+    ``x-amzn-ErrorType`` header and ``{"message": "Too Many Requests"}``; SES v1 (query) a 400 ``Throttling``."""
+    if protocol == "rest-json":
+        return rest_json_error("TooManyRequestsException", "Too Many Requests", 429)
+    return xml_error("Throttling", "Rate exceeded", 400)
+
+
 def fault_response(protocol: str, kind: str):
     """A throttling or server error in the shape the protocol's clients parse.
 

@@ -12,6 +12,7 @@ import traceback
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DNS_PIP_HINT, DnsError, fqdn
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 try:
     import dns.exception
@@ -38,9 +39,9 @@ def require_dnspython():
 
 def split_server(value, default_port=53, option="nameservers"):
     """``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address -> (address, port); names resolved."""
-    value = (value or "").strip()
-    if not value:
+    if not isinstance(value, str) or not value.strip():
         raise InputError(option, "an empty nameserver")
+    value = validate.text(value.strip(), option, max_len=300)
     if value.startswith("["):
         host, dummy, rest = value[1:].partition("]")
         port = rest.lstrip(":") or default_port
@@ -49,15 +50,19 @@ def split_server(value, default_port=53, option="nameservers"):
     else:
         host, port = value, default_port
     try:
+        if isinstance(port, str) and not (port.isascii() and port.isdigit() and len(port) <= 5):
+            raise ValueError
         port = int(port)
         if not 0 < port < 65536:
             raise ValueError
     except ValueError:
         raise InputError(option, "%r: the port must be a number 1..65535" % value)
     if not dns.inet.is_address(host):
+        # a name: checked first (over-long or non-ASCII labels make getaddrinfo raise UnicodeError)
+        host = validate.dns_name(host, option, relative=False).rstrip(".")
         try:
             host = socket.getaddrinfo(host, port, proto=socket.IPPROTO_UDP)[0][4][0]
-        except (socket.gaierror, IndexError) as exc:
+        except (socket.gaierror, IndexError, UnicodeError, ValueError) as exc:
             raise InputError(option, "%r: cannot resolve the nameserver's address (%s)" % (value, exc))
     return host, port
 

@@ -174,9 +174,16 @@ def check_dmarc(resolve, domain, required_policy="none"):
         out.append(_entry("dmarc_policy", name, "fail", "p=%s is weaker than the required %s" % (p, required_policy),
                           tags))
     elif p != "none" and pct < 100:
-        out.append(_entry("dmarc_policy", name, "warn", "p=%s applies to %d%% of failing mail only" % (p, pct), tags))
+        out.append(_entry("dmarc_policy", name, "warn", "p=%s applies to %d%% of failing mail only (pct is obsolete "
+                          "since RFC 9989: migrate it to t=y with migrate_legacy)" % (p, pct), tags))
+    elif p != "none" and dmarc.testing(tags):
+        out.append(_entry("dmarc_policy", name, "warn", "p=%s; t=y is test mode: RFC 9989 receivers apply %s"
+                          % (p, "none" if p == "quarantine" else "quarantine"), tags))
     else:
-        out.append(_entry("dmarc_policy", name, "pass", "p=%s%s" % (p, "" if p == "none" else " pct=%d" % pct), tags))
+        out.append(_entry("dmarc_policy", name, "pass", "p=%s" % p, tags))
+    if dmarc.obsolete(tags):
+        out.append(_entry("dmarc_legacy", name, "warn", "%s removed by RFC 9989 (migrate with migrate_legacy=true)"
+                          % ", ".join(dmarc.obsolete(tags)), tags))
     if not tags.get("rua"):
         out.append(_entry("dmarc_reports", name, "warn", "no rua: you get no aggregate reports to act on"))
     for dest in dmarc.report_domains(tags, domain):

@@ -1,12 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: deliverability.ses contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""DMARC (RFC 7489): parse, build in one canonical tag order, and the policy ratchet.
+"""DMARC (RFC 9989): parse, build in one canonical tag order, the stages and the policy ratchet.
 
-A parsed record is a dict: ``v``, ``p``, ``sp``, ``np``, ``pct`` (int), ``rua`` / ``ruf`` (lists of
-URIs), ``adkim``, ``aspf``, ``fo``, ``rf``, ``ri`` (int), plus any unknown tag as text. Only the tags
-present in the record are in the dict, so ``parse(build(d)) == d`` and ``build(parse(s)) == s`` for
-canonical ``s``.
+A parsed record is a dict: ``v``, ``p``, ``sp``, ``np``, ``psd`` (y/n/u), ``t`` (y/n), ``rua`` / ``ruf``
+(lists of URIs), ``adkim``, ``aspf``, ``fo``, plus any unknown tag as text. The RFC 7489 tags that RFC 9989
+removed (``pct`` as int, ``rf``, ``ri`` as int) are still read, so a published legacy record can be judged
+and migrated; :func:`obsolete` names them. Only the tags present in the record are in the dict, so
+``parse(build(d)) == d`` and ``build(parse(s)) == s`` for canonical ``s``.
+
+Test mode (``t=y``): quarantine acts as none and reject as quarantine at RFC 9989 receivers, so
+``p=quarantine; t=y`` is weaker than ``p=quarantine`` (and a receiver that only knows RFC 7489 ignores ``t``).
 """
 
 from __future__ import annotations
@@ -14,15 +18,17 @@ from __future__ import annotations
 import re
 
 POLICIES = ("none", "quarantine", "reject")
-TAG_ORDER = ("v", "p", "sp", "np", "pct", "rua", "ruf", "adkim", "aspf", "fo", "rf", "ri")
+TAG_ORDER = ("v", "p", "sp", "np", "psd", "t", "pct", "rua", "ruf", "adkim", "aspf", "fo", "rf", "ri")
+OBSOLETE = ("pct", "rf", "ri")  # RFC 7489 tags removed by RFC 9989: read, reported, written only on request
 ALIGNMENT = ("r", "s")
 FO_VALUES = ("0", "1", "d", "s")
+PSD_VALUES = ("y", "n", "u")
 DEFAULT_STAGES = (
-    {"policy": "none", "pct": 100},
-    {"policy": "quarantine", "pct": 25},
-    {"policy": "quarantine", "pct": 100},
-    {"policy": "reject", "pct": 25},
-    {"policy": "reject", "pct": 100},
+    {"policy": "none", "test_mode": False},
+    {"policy": "quarantine", "test_mode": True},
+    {"policy": "quarantine", "test_mode": False},
+    {"policy": "reject", "test_mode": True},
+    {"policy": "reject", "test_mode": False},
 )
 _TAG = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -80,6 +86,18 @@ def _validate(tag, value):
     if tag in ("rua", "ruf"):
         items = value.split(",") if isinstance(value, str) else [u for v in value for u in str(v).split(",")]
         return [_uri(u, tag) for u in items]
+    if tag == "t":
+        if isinstance(value, bool):
+            return "y" if value else "n"
+        value = str(value).strip().lower()
+        if value not in ("y", "n"):
+            raise DmarcError("t: %r is not y (test mode) or n" % value)
+        return value
+    if tag == "psd":
+        value = str(value).strip().lower()
+        if value not in PSD_VALUES:
+            raise DmarcError("psd: %r is not y, n or u" % value)
+        return value
     if tag in ("adkim", "aspf"):
         value = str(value).strip().lower()
         if value not in ALIGNMENT:
@@ -152,32 +170,49 @@ def rank(policy):
     return POLICIES.index(policy) if policy in POLICIES else -1
 
 
+def testing(tags):
+    return tags.get("t") == "y"
+
+
+def obsolete(tags):
+    """The RFC 7489 tags RFC 9989 removed that ``tags`` carries, in canonical order."""
+    return [t for t in OBSOLETE if t in tags]
+
+
 def strength(tags):
-    """(policy rank, pct) of the domain policy: p=reject pct=10 is stronger than p=quarantine pct=100,
-    because the other 90 % are quarantined (RFC 7489 6.6.4)."""
+    """An orderable strength of the domain policy: (policy rank, enforced, pct).
+
+    ``t=y`` is weaker than ``t=n`` at the same ``p`` (RFC 9989 receivers step it down one level), and a
+    legacy ``pct`` below 100 is weaker than 100 at the same ``p`` and ``t``. ``p=none`` is the floor whatever
+    its other tags. ``p=reject; t=y`` still ranks above ``p=quarantine``: receivers that only know RFC 7489
+    ignore ``t`` and reject."""
     p = tags.get("p", "none")
-    return (rank(p), 0 if p == "none" else int(tags.get("pct", 100)))
+    if p == "none":
+        return (0, 0, 0)
+    return (rank(p), 0 if testing(tags) else 1, int(tags.get("pct", 100)))
 
 
 def ratchet(current, desired, allow_downgrade=False):
     """Return (tags, downgrades): ``desired`` with any weakening of ``current`` undone unless allowed.
 
-    Weakening is: a weaker p (or the same p with a smaller pct), a weaker sp / np than the current
-    effective one (they default to p), and strict (s) alignment relaxed to r. ``downgrades`` lists each
-    attempt as ``{tag, current, requested}`` whether it was applied (allow_downgrade) or refused.
+    Weakening is: a weaker domain policy (see :func:`strength`: a weaker p, test mode switched on, a smaller
+    legacy pct), a weaker sp / np than the current effective one (np defaults to sp, sp to p), and strict (s)
+    alignment relaxed to r. ``downgrades`` lists each attempt as ``{tag, current, requested}`` whether it was
+    applied (allow_downgrade) or refused.
     """
     result = dict(desired)
     downgrades = []
     if not current:
         return result, downgrades
     if strength(desired) < strength(current):
-        downgrades.append({"tag": "p", "current": _policy_text(current), "requested": _policy_text(desired)})
+        downgrades.append({"tag": "p", "current": policy_text(current), "requested": policy_text(desired)})
         if not allow_downgrade:
             result["p"] = current["p"]
-            if "pct" in current:
-                result["pct"] = current["pct"]
-            else:
-                result.pop("pct", None)
+            for tag in ("t", "pct"):
+                if tag in current:
+                    result[tag] = current[tag]
+                else:
+                    result.pop(tag, None)
     for tag in ("sp", "np"):
         cur_eff = current.get(tag, current.get("sp", current.get("p")) if tag == "np" else current.get("p"))
         want_eff = result.get(tag, result.get("sp", result.get("p")) if tag == "np" else result.get("p"))
@@ -201,20 +236,79 @@ def ratchet(current, desired, allow_downgrade=False):
     return result, downgrades
 
 
-def _policy_text(tags):
+def policy_text(tags):
+    """``reject``, ``quarantine; t=y``, ``reject; pct=25`` (legacy): the domain policy in a few words."""
     p = tags.get("p", "none")
-    return p if p == "none" else "%s pct=%s" % (p, tags.get("pct", 100))
+    if p == "none":
+        return p
+    text = p + ("; t=y" if testing(tags) else "")
+    if "pct" in tags and int(tags["pct"]) != 100:
+        text += "; pct=%s" % tags["pct"]
+    return text
+
+
+def stage_tags(stage):
+    """A stage ({policy, test_mode, pct?}) as record tags: ``p`` and ``t`` (only when y), legacy ``pct``."""
+    out = {"p": stage["policy"]}
+    if stage.get("test_mode") and stage["policy"] != "none":
+        out["t"] = "y"
+    if stage.get("pct") is not None and int(stage["pct"]) != 100:
+        out["pct"] = int(stage["pct"])
+    return out
+
+
+def stage_index(current, stages=DEFAULT_STAGES):
+    """Index of the strongest stage that ``current`` reaches (-1: below the first, or no record)."""
+    if not current:
+        return -1
+    cur = strength(current)
+    found = -1
+    for i, stage in enumerate(stages):
+        if strength(stage_tags(stage)) <= cur:
+            found = i
+    return found
 
 
 def next_stage(current, stages=DEFAULT_STAGES):
-    """The stage after the current policy in ``stages`` (list of {policy, pct}); the last stage stays."""
+    """The stage after the current policy in ``stages`` (weakest first); the last stage stays."""
     if not current:
         return dict(stages[0])
     cur = strength(current)
     for stage in stages:
-        if strength({"p": stage["policy"], "pct": stage.get("pct", 100)}) > cur:
+        if strength(stage_tags(stage)) > cur:
             return dict(stage)
-    return {"policy": current["p"], "pct": current.get("pct", 100)}  # already at (or past) the last stage
+    return dict(stages[stage_index(current, stages)]) if stage_index(current, stages) >= 0 else dict(stages[-1])
+
+
+def apply_stage(tags, stage):
+    """``tags`` moved to ``stage``: p and t set, sp / np (when the record has them) raised to follow p, never
+    lowered (a record without sp / np already follows p). Legacy pct is dropped unless the stage names it."""
+    out = dict(tags)
+    out.pop("pct", None)
+    out.pop("t", None)
+    out.update(stage_tags(stage))
+    for tag in ("sp", "np"):
+        if tag in out and rank(out[tag]) < rank(stage["policy"]):
+            out[tag] = stage["policy"]
+    return out
+
+
+def migrate(tags):
+    """RFC 7489 -> RFC 9989: ``pct`` below 100 becomes ``t=y`` (receivers honoured only 0 and 100, and test
+    mode is what a partial rollout meant), ``pct=100``, ``rf`` and ``ri`` are dropped. Returns (tags, notes)."""
+    out = dict(tags)
+    notes = []
+    if "pct" in out:
+        pct = int(out.pop("pct"))
+        if pct < 100 and out.get("p") != "none":
+            out["t"] = "y"
+            notes.append("pct=%d became t=y (test mode)" % pct)
+        else:
+            notes.append("pct=%d dropped (RFC 9989 removed it)" % pct)
+    for tag in ("rf", "ri"):
+        if tag in out:
+            notes.append("%s=%s dropped (RFC 9989 removed it)" % (tag, out.pop(tag)))
+    return out, notes
 
 
 def report_domains(tags, domain):

@@ -11,9 +11,9 @@ the domain needs, refusals and warnings. Every safety rule lives here or in the 
 - SPF: one record per name; the 10-lookup and 2-void-lookup limits; anything RFC 7208 makes a permerror
   (an include of a name without SPF or with two, a loop, an unparsable included record); lookups that
   could not be made (REFUSED, SERVFAIL, timeout) are not taken as a success. Refused unless ``force``.
-- DMARC: the ratchet (a refused downgrade keeps the published tags exactly, so it writes nothing), an
-  optional evidence ``gate``, outside report destinations checked for their ``_report._dmarc``
-  authorisation.
+- DMARC: the ratchet (a refused downgrade keeps the published record exactly, so it writes nothing), the
+  optional evidence ``gate`` of a staged rollout, outside report destinations checked for their
+  ``_report._dmarc`` authorisation.
 - MAIL FROM: the MX is SES's feedback host only (exclusive), and the name's SPF authorises SES.
 
 The single modules (``spf``, ``dmarc``, ``mail_from``, ``email_identity``), ``domain_policy`` and the
@@ -134,28 +134,41 @@ def spf_plan(domain, values, mechanisms=spf.DEFAULT_MECHANISMS, remove=(), all_q
 
 
 # ---------------------------------------------------------------------------------------------- DMARC
-DMARC_OPTIONS = (("policy", "p"), ("subdomain_policy", "sp"), ("pct", "pct"), ("rua", "rua"), ("ruf", "ruf"),
-                 ("adkim", "adkim"), ("aspf", "aspf"), ("fo", "fo"))
+DMARC_OPTIONS = (("policy", "p"), ("subdomain_policy", "sp"), ("nonexistent_policy", "np"), ("psd", "psd"),
+                 ("test_mode", "t"), ("pct", "pct"), ("rua", "rua"), ("ruf", "ruf"), ("adkim", "adkim"),
+                 ("aspf", "aspf"), ("fo", "fo"))
 
 
 def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, start_policy=None):
     """The DMARC record of ``domain`` given the TXT ``values`` of ``_dmarc.<domain>`` and the options.
 
-    ``opts``: the dmarc module's options (policy, subdomain_policy, pct, rua, ruf, adkim, aspf, fo,
-    allow_downgrade, advance, stages, external_destinations). ``start_policy``: the policy of a domain
-    without a record when none is asked for (the fleet starts at ``none``). ``report_zones``: zones where
-    the caller can publish the authorisation of an outside destination (with
-    ``external_destinations=publish``). ``gate(domain, current, proposed)``: an optional evidence check that
-    returns None to let a strengthening through, or the reason to hold it (the published record stays).
+    ``opts``: the dmarc module's options (policy, subdomain_policy, nonexistent_policy, psd, test_mode, pct,
+    rua, ruf, adkim, aspf, fo, allow_downgrade, advance, stages, legacy_tags, migrate_legacy,
+    external_destinations). ``start_policy``: the policy of a domain without a record when none is asked for
+    (the fleet starts at ``none``). ``report_zones``: zones where the caller can publish the authorisation of
+    an outside destination (with ``external_destinations=publish``). ``gate(current_tags, next_stage)``: the
+    optional evidence gate, called when ``advance`` would move the stage; it returns a decision dict whose
+    ``open`` says whether the stage may move (a shut gate keeps the current stage).
 
-    Returns ``{name, record, tags, downgrades, downgrade_refused, previous, stage, report_authorizations,
-    records, refusal, warnings}``.
+    The ratchet: a refused downgrade keeps the published record exactly (a refused request writes nothing).
+
+    Returns ``{name, record, tags, downgrades, downgrade_refused, previous, stage, obsolete, migrations, gate,
+    report_authorizations, records, refusal, warnings}``.
     """
     name = "_dmarc." + domain
     out = {"name": name, "record": None, "tags": None, "downgrades": [], "downgrade_refused": False,
-           "previous": None, "stage": None, "report_authorizations": [], "records": [], "refusal": None,
-           "warnings": []}
+           "previous": None, "stage": None, "obsolete": [], "migrations": [], "gate": None,
+           "report_authorizations": [], "records": [], "refusal": None, "warnings": []}
     allow = bool(opts.get("allow_downgrade"))
+    if opts.get("pct") is not None and not opts.get("legacy_tags"):
+        out["refusal"] = refusal("dmarc_obsolete_tag", domain, "is obsolete: RFC 9989 removed pct (receivers honoured "
+                                 "only 0 and 100); use test_mode=true for a trial stage, or set legacy_tags=true to "
+                                 "write pct anyway", option="pct")
+        return out
+    if any(st.get("pct") is not None for st in opts.get("stages") or []) and not opts.get("legacy_tags"):
+        out["refusal"] = refusal("dmarc_obsolete_tag", domain, "pct in a stage is obsolete (RFC 9989); use "
+                                 "test_mode, or set legacy_tags=true", option="stages")
+        return out
     existing = [v for v in values if dmarc.is_dmarc(v)]
     others = [v for v in values if not dmarc.is_dmarc(v)]
     out["previous"] = existing[0] if len(existing) == 1 else (existing or None)
@@ -174,19 +187,37 @@ def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, s
     if len(existing) > 1:
         out["warnings"].append("_dmarc.%s has %d DMARC records (receivers ignore all of them); they are replaced "
                                "by one" % (domain, len(existing)))
+    obsolete = dmarc.obsolete(current) if current else []
+    migrations = []
+    baseline = current  # what the ratchet compares against
     want = dict(current) if current else {"v": "DMARC1"}
+    if obsolete and opts.get("migrate_legacy"):
+        want, migrations = dmarc.migrate(want)
+        baseline = want  # the documented equivalence is not a downgrade
+    elif obsolete:
+        out["warnings"].append("_dmarc.%s uses %s, removed by RFC 9989 (kept as published; set migrate_legacy=true "
+                               "to migrate)" % (domain, ", ".join("%s=%s" % (t, current[t]) for t in obsolete)))
     for option, tag in DMARC_OPTIONS:
         value = opts.get(option)
         if value is None:
             continue
-        if isinstance(value, list) and not value:
+        if tag == "t" and value is False:
+            want.pop("t", None)  # t=n is the default: leave the tag out
+        elif isinstance(value, list) and not value:
             want.pop(tag, None)
         else:
             want[tag] = value
+    stage = None
     if opts.get("advance"):
-        out["stage"] = dmarc.next_stage(current, opts.get("stages") or dmarc.DEFAULT_STAGES)
-        want["p"] = out["stage"]["policy"]
-        want["pct"] = out["stage"].get("pct", 100)
+        stages = opts.get("stages") or dmarc.DEFAULT_STAGES
+        stage = dmarc.next_stage(baseline, stages)
+        if gate is not None and baseline is not None and \
+                dmarc.strength(dmarc.stage_tags(stage)) > dmarc.strength(baseline):
+            out["gate"] = gate(baseline, stage)
+            if not out["gate"].get("open"):
+                stage = None  # the evidence does not allow the next stage: stay where we are
+        if stage is not None:
+            want = dmarc.apply_stage(want, stage)
     if want.get("p") is None and current is None and start_policy:
         want["p"] = start_policy  # a domain without DMARC starts at the first stage
     if want.get("p") is None:
@@ -202,7 +233,7 @@ def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, s
         option = dict((t, o) for o, t in DMARC_OPTIONS).get(tag, "policy")
         out["refusal"] = refusal("dmarc_invalid_option", domain, str(exc), option=option)
         return out
-    tags, downgrades = dmarc.ratchet(current, checked, allow_downgrade=allow)
+    tags, downgrades = dmarc.ratchet(baseline, checked, allow_downgrade=allow)
     for d in downgrades:
         if allow:
             out["warnings"].append("allow_downgrade=true: DMARC %s of %s weakened from %s to %s"
@@ -210,20 +241,15 @@ def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, s
         else:
             out["warnings"].append("refused to weaken DMARC %s of %s from %s to %s (set allow_downgrade=true to "
                                    "allow)" % (d["tag"], domain, d["current"], d["requested"]))
-    if gate is not None and current is not None and dmarc.strength(tags) > dmarc.strength(current):
-        held = gate(domain, current, tags)
-        if held:
-            out["warnings"].append("DMARC of %s held at %s: %s" % (domain, dmarc.build(current), held))
-            tags = dict(tags, p=current["p"])
-            if "pct" in current:
-                tags["pct"] = current["pct"]
-            else:
-                tags.pop("pct", None)
-            out["held"] = held
+    if downgrades and not allow:
+        # a refused request writes nothing: the published record stays exactly as it is
+        tags = dict(current)
+        migrations = []
     text = dmarc.build(tags)
     if len(existing) == 1 and current == tags:
         text = existing[0]  # the same tags: keep the published text as it is
-    out.update(record=text, tags=tags, downgrades=downgrades, downgrade_refused=bool(downgrades) and not allow)
+    out.update(record=text, tags=tags, downgrades=downgrades, downgrade_refused=bool(downgrades) and not allow,
+               stage=stage, obsolete=obsolete, migrations=migrations)
     out["records"] = [desired(name, "TXT", sorted(set(others) | {text}))]
     mode = opts.get("external_destinations") or "check"
     if mode != "ignore":
@@ -339,7 +365,8 @@ def plan_records(spec, zone, resolve, region, gate=None, start_policy="none"):
         planned = dmarc_plan(name, _values(zone, "_dmarc." + name, "TXT"), dmarc_opts, resolve=resolve, gate=gate,
                              start_policy=start_policy)
         plan["dmarc"] = {k: planned[k] for k in ("record", "previous", "downgrades", "downgrade_refused", "stage",
-                                                 "report_authorizations")}
+                                                 "report_authorizations", "migrations", "gate")}
+        plan["dmarc"]["obsolete_tags"] = planned["obsolete"]
         _collect(plan, planned)
     if plan["refusals"]:
         plan["records"] = []

@@ -35,6 +35,18 @@ def to_desired(records, ttl=None):
             for r in records]
 
 
+def lazy_lookup(params):
+    """A resolve(name, rtype) that builds the lookup resolver on first use (none is needed without outside
+    destinations); a resolver that cannot be built fails that lookup, which the planner reports."""
+    holder = []
+
+    def resolve(name, rtype):
+        if not holder:
+            holder.append(lookup_resolver(params))
+        return holder[0].lookup(name, rtype)
+    return resolve
+
+
 def raise_refusal(refused):
     """A planner refusal as the module's one error: the option's error when the input is wrong."""
     if refused.get("option"):
@@ -74,11 +86,10 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
     name = "_dmarc." + domain
     provider = get_provider(params, module, zone=params.get("zone") or domain)
     zones = [normalize_domain(z, "report_zones") for z in params.get("report_zones") or []]
-    # every lookup is made while planning, before the first write: a failing one cannot hide a write
-    resolver = lookup_resolver(params) if params["external_destinations"] != "ignore" else None
     current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
+    # every lookup is made while planning, before the first write: a failing one cannot hide a write
     planned = planner.dmarc_plan(domain, list(current_rrset.values) if current_rrset else [], params,
-                                 resolve=resolver.lookup if resolver else None, report_zones=zones)
+                                 resolve=lazy_lookup(params), report_zones=zones)
     for msg in planned["warnings"]:
         warn(msg)
     if planned["refusal"]:
@@ -97,5 +108,6 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
     result = merge_results(results)
     result.update(record=planned["record"], previous=planned["previous"], tags=planned["tags"],
                   downgrades=planned["downgrades"], downgrade_refused=planned["downgrade_refused"],
-                  report_authorizations=planned["report_authorizations"], stage=planned["stage"])
+                  report_authorizations=planned["report_authorizations"], stage=planned["stage"],
+                  obsolete_tags=planned["obsolete"], migrations=planned["migrations"], gate=planned["gate"])
     return result

@@ -89,13 +89,13 @@ def test_spf_route53_check_mode_makes_no_write(ansible_module, sandbox, r53_zone
 def test_dmarc_publish_ratchet_and_rua_commas(ansible_module, bind, zone, rfc2136):
     name = "_dmarc." + zone
     rua = ["dmarc@%s" % zone, "mailto:agg@reports.test"]
-    args = dict(rfc2136, domain=zone, policy="quarantine", pct=50, rua=rua, ruf=["f@%s" % zone], fo="1")
+    args = dict(rfc2136, domain=zone, policy="quarantine", test_mode=True, rua=rua, ruf=["f@%s" % zone], fo="1")
     res = ansible_module("dmarc", args, check=True, diff=True)
     assert res.rc == 0 and res.result["changed"] is True, res
     assert _txt(bind, name) == []
     res = ansible_module("dmarc", args, diff=True)
     assert res.rc == 0 and res.result["changed"] is True, res
-    expected = ("v=DMARC1; p=quarantine; pct=50; rua=mailto:dmarc@%s,mailto:agg@reports.test; ruf=mailto:f@%s; fo=1"
+    expected = ("v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@%s,mailto:agg@reports.test; ruf=mailto:f@%s; fo=1"
                 % (zone, zone))
     assert bind.query(name, "TXT") == ['"%s"' % expected]  # one string: never split at the commas
     auth = res.result["report_authorizations"]
@@ -104,15 +104,15 @@ def test_dmarc_publish_ratchet_and_rua_commas(ansible_module, bind, zone, rfc213
     assert any("does not authorise" in w for w in res.result.get("warnings", []))
     assert ansible_module("dmarc", args).result["changed"] is False
     # the ratchet: p=none is refused and reported, nothing is written
-    res = ansible_module("dmarc", dict(args, policy="none", pct=None))
+    res = ansible_module("dmarc", dict(args, policy="none", test_mode=None))
     assert res.rc == 0 and res.result["changed"] is False, res
     assert res.result["downgrade_refused"] is True
     assert res.result["downgrades"][0]["tag"] == "p"
     assert any("refused to weaken" in w for w in res.result["warnings"])
     assert _txt(bind, name) == [expected]
     # strengthening is fine; allow_downgrade lets it go back
-    res = ansible_module("dmarc", dict(args, policy="reject", pct=100))
-    assert res.result["changed"] is True and res.result["record"].startswith("v=DMARC1; p=reject; pct=100;")
+    res = ansible_module("dmarc", dict(args, policy="reject", test_mode=False))
+    assert res.result["changed"] is True and res.result["record"].startswith("v=DMARC1; p=reject; rua=")
     res = ansible_module("dmarc", dict(args, policy="none", allow_downgrade=True))
     assert res.result["changed"] is True and "p=none" in res.result["record"]
 
@@ -131,23 +131,26 @@ def test_dmarc_publishes_authorization_in_managed_zone(ansible_module, bind, zon
     assert res.result["report_authorizations"][0]["authorized"] is True
 
 
-def test_dmarc_staged_rollout(ansible_module, bind, zone, rfc2136):
+def test_dmarc_staged_rollout(module_main, bind, zone, rfc2136):
     args = dict(rfc2136, domain=zone, advance=True)
     seen = []
     for _ in range(6):
-        res = ansible_module("dmarc", args)
+        res = module_main("dmarc", args)
         assert res.rc == 0, res
         seen.append((res.result["changed"], res.result["record"]))
-    assert [r for _, r in seen] == ["v=DMARC1; p=none", "v=DMARC1; p=quarantine; pct=25",
-                                    "v=DMARC1; p=quarantine; pct=100", "v=DMARC1; p=reject; pct=25",
-                                    "v=DMARC1; p=reject; pct=100", "v=DMARC1; p=reject; pct=100"]
+    assert [r for _, r in seen] == ["v=DMARC1; p=none", "v=DMARC1; p=quarantine; t=y",
+                                    "v=DMARC1; p=quarantine", "v=DMARC1; p=reject; t=y",
+                                    "v=DMARC1; p=reject", "v=DMARC1; p=reject"]
+    assert [_txt(bind, "_dmarc." + zone)] == [["v=DMARC1; p=reject"]]
     assert [c for c, _ in seen] == [True, True, True, True, True, False]
 
 
-def test_dmarc_bad_input_names_option(ansible_module, rfc2136):
-    res = ansible_module("dmarc", dict(rfc2136, domain=rfc2136["zone"], policy="none", pct=140))
+def test_dmarc_bad_input_names_option(module_main, rfc2136):
+    res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], policy="none", pct=140, legacy_tags=True))
     assert res.rc != 0 and res.result["msg"].startswith("pct:"), res.result
-    res = ansible_module("dmarc", dict(rfc2136, domain=rfc2136["zone"], rua=["x"]))
+    res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], policy="quarantine", pct=25))
+    assert res.rc != 0 and res.result["msg"].startswith("pct:") and "RFC 9989" in res.result["msg"], res.result
+    res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], rua=["x"]))
     assert res.rc != 0 and res.result["msg"].startswith("policy:"), res.result
-    res = ansible_module("dmarc", dict(rfc2136, domain=rfc2136["zone"], policy="none", rua=["not-an-address"]))
+    res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], policy="none", rua=["not-an-address"]))
     assert res.rc != 0 and res.result["msg"].startswith("rua:"), res.result

@@ -18,7 +18,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import Inpu
     ('"a\\"b"@example.com', '"a\\"b"@example.com'),
     ("o'neil@example.com", "o'neil@example.com"),
     ("user@bücher.example", "user@xn--bcher-kva.example"),
-    ("用户@例子.example", "用户@xn--fsqu00a.example"),
+    ("user@例子.example", "user@xn--fsqu00a.example"),
+    ("user@straße.de", "user@xn--strae-oqa.de"),  # IDNA2008: not strasse.de
     ("x@example.com.", "x@example.com"),
 ])
 def test_valid(given, expected):
@@ -27,7 +28,10 @@ def test_valid(given, expected):
 
 @pytest.mark.parametrize("bad", ["plain", "@example.com", "a@", "a@b", "a..b@example.com", ".a@example.com",
                                  "a.@example.com", "a b@example.com", 'a"b@example.com', "a@exa mple.com",
-                                 "a@-bad-.com", "x" * 65 + "@example.com", "a@@example.com", None, 5])
+                                 "a@-bad-.com", "x" * 65 + "@example.com", "a@@example.com", None, 5,
+                                 # SES: 7-bit ASCII local parts only (no SMTPUTF8); no hidden characters
+                                 "用户@例子.example", "jörg@example.com", "a@example.com\n", "a\u202e@example.com",
+                                 '"a\nb"@example.com', "a@exa\u200bmple.com"])
 def test_invalid_names_option(bad):
     with pytest.raises(InputError) as err:
         mailcheck.validate_email(bad, "email")

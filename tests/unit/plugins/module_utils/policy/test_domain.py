@@ -116,10 +116,16 @@ def test_dmarc_outside_rua_checked_with_the_resolver():
                                  "zone": "reports.test"}
 
 
-def test_dmarc_gate_holds_a_strengthening():
-    got = domain.dmarc_plan("a.test", ["v=DMARC1; p=none"], {"policy": "reject"},
-                            gate=lambda name, current, proposed: "no evidence yet")
-    assert got["record"] == "v=DMARC1; p=none" and got["held"] == "no evidence yet"
+def test_dmarc_gate_holds_a_stage():
+    seen = []
+
+    def gate(current, stage):
+        seen.append((current["p"], stage["policy"]))
+        return {"open": False, "reason": "no evidence yet"}
+    got = domain.dmarc_plan("a.test", ["v=DMARC1; p=none"], {"advance": True}, gate=gate)
+    assert got["record"] == "v=DMARC1; p=none" and got["gate"]["open"] is False and seen == [("none", "quarantine")]
+    got = domain.dmarc_plan("a.test", ["v=DMARC1; p=none"], {"advance": True}, gate=lambda c, s: {"open": True})
+    assert got["record"] == "v=DMARC1; p=quarantine; t=y"
 
 
 def test_mail_from_mx_is_exclusive_and_names_replaced_hosts():
