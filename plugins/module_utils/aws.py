@@ -177,14 +177,16 @@ class SesModule:
                 raise AwsError("CreateSession", type(exc).__name__, str(exc))
         return self._session
 
-    def client(self, service, max_pool_connections=10):
-        key = (service, max_pool_connections)
+    def client(self, service, max_pool_connections=10, max_attempts=None):
+        """A cached client. ``max_attempts=1`` turns botocore's own retries off, for callers that retry through
+        the adaptive limiter (``concurrency.py``), which must see every throttle to pace itself."""
+        key = (service, max_pool_connections, max_attempts)
         if key not in self._clients:
             p = self.params
             verify = p.get("aws_ca_bundle") or True
             if not p.get("validate_certs"):
                 verify = False
-            attempts = p.get("max_attempts")
+            attempts = max_attempts or p.get("max_attempts")
             if attempts is None:
                 attempts = 8
             if attempts < 1:

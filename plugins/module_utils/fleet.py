@@ -19,8 +19,8 @@ the DMARC ratchet (``policy.records``). Data flows one way, per domain:
      fails alone -> per-domain results.
 
 The first stage runs on a bounded thread pool sharing one boto3 client per service (botocore clients are
-thread-safe; ``max_pool_connections`` >= workers, adaptive retry mode by default, which also rate-limits
-client-side after throttling).
+thread-safe; ``max_pool_connections`` >= workers). SES calls go through ``concurrency.Limiters``: paced per
+operation, AIMD on throttling, so a fleet finishes at the rate AWS allows instead of failing domains.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
 from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils import sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, InputError
@@ -322,17 +323,20 @@ def batches(items, size=BATCH_CHANGES):
 
 # ---------------------------------------------------------------------------------------------- I/O
 class CallCounter:
-    """Counts API calls by operation through botocore's event hooks (retries are not double-counted)."""
+    """Counts API calls by operation through botocore's event hooks: one per answered call, so neither
+    botocore's retries nor the limiter's retries of throttled calls count twice."""
 
     def __init__(self):
         self.counts = {}
         self.lock = threading.Lock()
 
     def attach(self, client):
-        client.meta.events.register("before-call.*.*", self._count)
+        client.meta.events.register("after-call.*.*", self._count)
         return client
 
-    def _count(self, model=None, **kwargs):
+    def _count(self, model=None, parsed=None, **kwargs):
+        if ((parsed or {}).get("Error") or {}).get("Code") in concurrency.THROTTLE_CODES:
+            return  # refused before it was applied; the limiter sends it again
         name = getattr(model, "name", "?")
         with self.lock:
             self.counts[name] = self.counts.get(name, 0) + 1
@@ -350,7 +354,13 @@ class Fleet:
         self.warn = warn
         self.workers = max(1, int(params.get("workers") or 8))
         self.counter = CallCounter()
-        self.ses = self.counter.attach(module.client("sesv2", max_pool_connections=max(10, self.workers + 2)))
+        # SES calls go through the adaptive limiter (paced per operation after throttling), so botocore's
+        # client does not retry by itself; the limiter retries throttles in time, other failures max_attempts times
+        self.limiters = concurrency.Limiters(max_concurrency=self.workers,
+                                             max_attempts=params.get("max_attempts") or 8)
+        self.ses = concurrency.LimitedClient(
+            self.counter.attach(module.client("sesv2", max_pool_connections=max(10, self.workers + 2), max_attempts=1)),
+            self.limiters)
         self.region = self.ses.meta.region_name
         self.results = {}
         self.config_sets = {}
@@ -621,7 +631,7 @@ class Fleet:
             "writes": list(self.writes),
             "api_calls": dict(sorted(self.counter.counts.items())),
             "stats": {"workers": self.workers, "elapsed_seconds": round(time.monotonic() - self.started, 3),
-                      "peak_rss_kb": peak_rss_kb()},
+                      "peak_rss_kb": peak_rss_kb(), "throttling": self.limiters.stats()},
         }
         if self.want_diff:
             result["diff"] = diffs

@@ -246,8 +246,10 @@ options:
     default: true
   retry_mode:
     description:
-      - botocore retry mode. V(adaptive) (the default here) adds client-side rate limiting when SES
-        throttles, which matters with many concurrent calls; V(standard) only retries with back-off.
+      - botocore retry mode of the DNS provider's clients (Route 53). SES calls do not use it: they go through
+        the collection's adaptive limiter, which paces each SES operation AIMD-style when SES throttles and
+        retries throttled calls until they succeed (up to 15 minutes each), so a large fleet finishes at the
+        rate AWS allows with no failed domain.
     type: str
     choices: [standard, adaptive]
     default: adaptive
@@ -376,8 +378,9 @@ zone_lines:
   type: list
   elements: str
 stats:
-  description: C(workers), C(elapsed_seconds) of the run inside the module and the module process's
-    C(peak_rss_kb).
+  description: C(workers), C(elapsed_seconds) of the run inside the module, the module process's
+    C(peak_rss_kb), and C(throttling) - per SES operation the calls made, throttled answers, pace decreases,
+    the lowest and final pace in calls per second (null while SES never throttled) and the peak of calls in flight.
   returned: always
   type: dict
 """
