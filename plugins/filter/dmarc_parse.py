@@ -49,7 +49,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import txt_unquote
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_unquote
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
 
 

@@ -26,7 +26,8 @@ try:
 except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils import files
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 

@@ -15,6 +15,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+# the error classes live in errors.py (which imports nothing); re-exported here for existing imports
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import (  # noqa: F401 pylint: disable=unused-import
+    AwsError, DeliverabilityError, DnsError, InputError)
+
 try:
     import boto3
     import botocore
@@ -48,35 +52,6 @@ AWS_ARGUMENT_SPEC = dict(
 
 # Operation names that never change anything; everything else counts as a write for check-mode tests.
 READ_PREFIXES = ("Get", "List", "Describe", "Test")
-
-
-class DeliverabilityError(Exception):
-    """An error a module reports with one clear message (never a traceback)."""
-
-    def __init__(self, msg, **details):
-        super().__init__(msg)
-        self.msg = msg
-        self.details = details
-
-
-class InputError(DeliverabilityError):
-    """The user gave an option a value it cannot take; ``option`` names it."""
-
-    def __init__(self, option, msg, **details):
-        super().__init__("%s: %s" % (option, msg), option=option, **details)
-        self.option = option
-
-
-class AwsError(DeliverabilityError):
-    """An AWS call failed; carries the operation and the AWS error code."""
-
-    def __init__(self, operation, code, message, http_status=None):
-        msg = "%s failed: %s: %s" % (operation, code, message)
-        super().__init__(msg, operation=operation, error_code=code, http_status=http_status)
-        self.operation = operation
-        self.code = code
-        self.message = message
-        self.http_status = http_status
 
 
 def error_code(exc):

@@ -27,7 +27,8 @@ import json
 import os
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.notifications import CLASSES, classify
 
 REASON_OF = {"hard": "BOUNCE", "complaint": "COMPLAINT", "soft": "BOUNCE"}

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    AwsError, DeliverabilityError, InputError)
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.audit import UnauditedChange
 from ansible_collections.deliverability.ses.plugins.module_utils.mailcheck import validate_email
 from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, InputError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import CONFIG_SET_NAME
 
 MISSING_CODES = ("NotFoundException",)

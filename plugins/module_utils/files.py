@@ -25,7 +25,7 @@ import io
 import os
 import stat
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
 
 PRIVATE = 0o600
 # Free space a run needs before it starts changing things: a few audit lines, a summary, SQLite's journal.

@@ -13,14 +13,14 @@ import binascii
 import copy
 import re
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import presentation, txt_split, txt_text
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf as spf_rules
 
 DEFAULT_TTL = 1800
 DEFAULT_KEY_LENGTH = "RSA_2048_BIT"
 KEY_LENGTHS = ("RSA_1024_BIT", "RSA_2048_BIT")
-TXT_CHUNK = 255
 SPF_VALUE = spf_rules.merge(None)  # a new SPF record authorising SES: "v=spf1 include:amazonses.com ~all"
 _SELECTOR = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -29,49 +29,18 @@ _PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.S)
 
 
 # ---------------------------------------------------------------------------------------------- records
-def split_txt(value, size=TXT_CHUNK):
-    """Split a TXT value into character-strings of at most ``size`` bytes (ASCII values: characters)."""
-    data = value.encode("utf-8")
-    if not data:
-        return [""]
-    chunks = []
-    while data:
-        piece = data[:size]
-        # never cut a UTF-8 sequence in two
-        while piece and len(piece) < len(data):
-            try:
-                piece.decode("utf-8")
-                break
-            except UnicodeDecodeError:
-                piece = piece[:-1]
-        chunks.append(piece.decode("utf-8"))
-        data = data[len(piece):]
-    return chunks
-
-
-def rdata(rtype, value):
-    """Zone-file presentation, one string per resource record (Route 53 values, nsupdate, BIND).
-
-    A TXT value is split into character-strings of at most 255 bytes, quoted, joined by spaces: still
-    one record.
-    """
-    if rtype == "TXT":
-        return [" ".join('"%s"' % s.replace("\\", "\\\\").replace('"', '\\"') for s in split_txt(v))
-                for v in value]
-    return ["%s." % v for v in value]
-
-
 def record(name, rtype, value, ttl=DEFAULT_TTL):
     """One record set in the dns_records shape: ``value`` has one entry per record (a TXT entry is the
     whole logical text), ``rdata`` the same in zone-file form, and a TXT also has ``strings``, the
-    <= 255-byte character-strings of its (one) record.
+    <= 255-byte character-strings of its (one) record. Encoding is :mod:`dns.rdata`'s, the only one.
     """
     value = list(value)
-    out = {"name": name, "type": rtype, "value": value, "rdata": rdata(rtype, value), "ttl": int(ttl)}
+    out = {"name": name, "type": rtype, "value": value, "rdata": [presentation(rtype, v) for v in value],
+           "ttl": int(ttl)}
     if rtype == "TXT":
         if len(value) != 1:
             raise ValueError("the TXT records rendered here hold exactly one record")
-        out["strings"] = split_txt(value[0])
+        out["strings"] = [txt_text(s) for s in txt_split(value[0])]
     return out
 
 

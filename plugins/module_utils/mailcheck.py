@@ -13,7 +13,7 @@ import re
 import socket
 import traceback
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, DnsCheckError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.names import split_email
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
@@ -80,10 +80,6 @@ def parse_resolvers(values, option="resolvers"):
                 raise InputError(option, "cannot resolve the resolver name %r (%s)" % (host, exc))
         out.append((infos[0][4][0], port))
     return out
-
-
-class DnsCheckError(DeliverabilityError):
-    """The DNS check could not reach an answer (timeout, SERVFAIL): neither yes nor no."""
 
 
 def make_resolver(resolvers=None, timeout=5.0):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 
 try:
     import idna

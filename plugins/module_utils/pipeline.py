@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, call, paginate
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, paginate
 
 QUEUE_MISSING = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 

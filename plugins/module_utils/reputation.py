@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 
 THRESHOLDS = {
     "bounce": {"warning": 0.025, "critical": 0.05},

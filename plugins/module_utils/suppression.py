@@ -17,8 +17,8 @@ import os
 import re
 import tempfile
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    AwsError, DeliverabilityError, InputError, call)
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils import mailcheck
 
 REASONS = ("BOUNCE", "COMPLAINT")

@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.names import (
     bad_characters, idna_encode, normalize_domain, normalize_email)
 

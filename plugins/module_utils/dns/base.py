@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: deliverability.ses contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The DNS record model, its normalisation, the provider interface and the shared change core.
+"""The provider interface and the shared change core (the record model itself is in :mod:`rdata`).
 
 Data flows one way: desired records -> current rrsets (provider.read) -> changes (pure) -> provider.apply
 unless in check mode -> result with diff. Providers only read rrsets and apply a list of changes.
@@ -9,33 +9,16 @@ unless in check mode -> result with diff. Providers only read rrsets and apply a
 
 from __future__ import annotations
 
-import ipaddress
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import (  # noqa: F401 pylint: disable=unused-import
+    DeliverabilityError, DnsError, InputError)
+# the record model and the TXT encoder live in rdata.py (pure); these names are used here and re-exported
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import (
+    RECORD_TYPES, Record, fqdn, normalize_value)
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
-
-TXT_CHUNK = 255
-RECORD_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "NS", "PTR", "SRV", "TXT")
 DNS_PIP_HINT = "pip install dnspython (see requirements.txt) on the host that runs the module"
 
 
-class DnsError(DeliverabilityError):
-    """A DNS operation failed; carries the rcode (or the exception class) and the server."""
-
-    def __init__(self, operation, rcode, message, server=None):
-        msg = "%s failed: %s: %s" % (operation, rcode, message)
-        if server:
-            msg += " (server %s)" % server
-        super().__init__(msg, operation=operation, rcode=rcode, server=server)
-        self.operation = operation
-        self.rcode = rcode
-
-
 # ----------------------------------------------------------------------------------------- names
-def fqdn(name):
-    """Lower-case, no trailing dot."""
-    return (name or "").strip().rstrip(".").lower()
-
-
 def absolute_name(name, zone, option="name"):
     """A record name given as FQDN, FQDN with a dot, relative to the zone, or ``@`` -> FQDN in ``zone``."""
     zone = fqdn(zone)
@@ -64,166 +47,7 @@ def _checked_name(name, raw, option):
     return name
 
 
-# ----------------------------------------------------------------------------------------- TXT
-def txt_unquote(value):
-    """The logical TXT value: ``"a" "b"`` (zone-file presentation) -> ``ab``; an unquoted value as it is."""
-    value = "" if value is None else str(value)
-    stripped = value.strip()
-    if not stripped.startswith('"'):
-        return value
-    parts, cur, inq, esc, i = [], [], False, False, 0
-    data = stripped
-    while i < len(data):
-        ch = data[i]
-        if esc:
-            if ch.isdigit() and i + 2 < len(data) and data[i:i + 3].isdigit():
-                cur.append(chr(int(data[i:i + 3])))
-                i += 3
-                esc = False
-                continue
-            cur.append(ch)
-            esc = False
-        elif ch == "\\" and inq:
-            esc = True
-        elif ch == '"':
-            if inq:
-                parts.append("".join(cur))
-                cur = []
-            inq = not inq
-        elif inq:
-            cur.append(ch)
-        elif not ch.isspace():
-            # text outside quotes: not a presentation string after all
-            return value
-        i += 1
-    if inq:
-        return value
-    return "".join(parts)
-
-
-def txt_split(value, size=TXT_CHUNK):
-    """Split a logical TXT value into strings of at most ``size`` bytes (never at commas or spaces)."""
-    data = value.encode("utf-8")
-    if not data:
-        return [b""]
-    return [data[i:i + size] for i in range(0, len(data), size)]
-
-
-def _escape(chunk):
-    out = []
-    for b in chunk:
-        c = chr(b)
-        if c in '"\\':
-            out.append("\\" + c)
-        elif 32 <= b < 127:
-            out.append(c)
-        else:
-            out.append("\\%03d" % b)
-    return "".join(out)
-
-
-def txt_quote(value):
-    """Zone-file presentation of a logical TXT value: 255-byte strings, each quoted and escaped."""
-    return " ".join('"%s"' % _escape(chunk) for chunk in txt_split(value))
-
-
-# ----------------------------------------------------------------------------------------- values
-def _target(v):
-    return fqdn(v) or "."
-
-
-def normalize_value(rtype, value, option="values"):
-    """The canonical form of one value, so that equal records compare equal."""
-    if value is None:
-        raise InputError(option, "a %s value may not be empty" % rtype)
-    if rtype == "TXT":
-        return txt_unquote(value)
-    text = " ".join(str(value).split())
-    if not text:
-        raise InputError(option, "a %s value may not be empty" % rtype)
-    if rtype in ("A", "AAAA"):
-        try:
-            addr = ipaddress.ip_address(text)
-        except ValueError:
-            raise InputError(option, "%r is not an IP address for an %s record" % (text, rtype))
-        if (rtype == "A") != (addr.version == 4):
-            raise InputError(option, "%r is not an IPv%s address" % (text, 4 if rtype == "A" else 6))
-        return str(addr)
-    if rtype in ("CNAME", "NS", "PTR"):
-        return _target(text)
-    if rtype == "MX":
-        parts = text.split()
-        if len(parts) != 2 or not parts[0].isdigit():
-            raise InputError(option, "%r is not an MX value (expected 'PREFERENCE HOST', e.g. '10 mx.example.com')"
-                             % text)
-        return "%d %s" % (int(parts[0]), _target(parts[1]))
-    if rtype == "SRV":
-        parts = text.split()
-        if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
-            raise InputError(option, "%r is not an SRV value (expected 'PRIORITY WEIGHT PORT TARGET')" % text)
-        return "%d %d %d %s" % (int(parts[0]), int(parts[1]), int(parts[2]), _target(parts[3]))
-    if rtype == "CAA":
-        parts = text.split(None, 2)
-        if len(parts) != 3 or not parts[0].isdigit():
-            raise InputError(option, "%r is not a CAA value (expected 'FLAGS TAG \"VALUE\"')" % text)
-        return '%d %s "%s"' % (int(parts[0]), parts[1].lower(), txt_unquote(parts[2]))
-    return text
-
-
-def presentation(rtype, value):
-    """The zone-file form of a canonical value (absolute targets end in a dot)."""
-    if rtype == "TXT":
-        return txt_quote(value)
-    if rtype in ("CNAME", "NS", "PTR"):
-        return value.rstrip(".") + "."
-    if rtype == "MX":
-        pref, host = value.split()
-        return "%s %s." % (pref, host.rstrip("."))
-    if rtype == "SRV":
-        a, b, c, host = value.split()
-        return "%s %s %s %s." % (a, b, c, host.rstrip("."))
-    return value
-
-
-# ----------------------------------------------------------------------------------------- model
-class Record:
-    """One rrset: name (FQDN, lower-case, no dot), type, canonical values (sorted, unique), ttl."""
-
-    __slots__ = ("name", "type", "values", "ttl", "raw")
-
-    def __init__(self, name, rtype, values, ttl=None, raw=None):
-        self.name = fqdn(name)
-        self.type = rtype.upper()
-        self.values = tuple(sorted(set(values)))
-        self.ttl = ttl
-        # the values exactly as the provider returned them (not compared): a provider deletes or states
-        # prerequisites with them, so a TXT another tool split at other boundaries still matches
-        self.raw = list(raw) if raw is not None else None
-
-    def presentations(self):
-        return list(self.raw) if self.raw is not None else [presentation(self.type, v) for v in self.values]
-
-    @property
-    def key(self):
-        return (self.name, self.type)
-
-    def to_dict(self):
-        return {"name": self.name, "type": self.type, "ttl": self.ttl, "values": list(self.values)}
-
-    def zone_lines(self):
-        return ["%s. %s IN %s %s" % (self.name, self.ttl if self.ttl is not None else "", self.type,
-                                     presentation(self.type, v)) for v in self.values]
-
-    def __eq__(self, other):
-        return isinstance(other, Record) and (self.key, self.values, self.ttl) == (other.key, other.values, other.ttl)
-
-    def __hash__(self):
-        return hash((self.key, self.values, self.ttl))
-
-    def __repr__(self):
-        return "Record(%r, %r, %r, ttl=%r)" % (self.name, self.type, self.values, self.ttl)
-
-
+# ----------------------------------------------------------------------------------------- changes
 class Change:
     """What one rrset becomes: ``before`` (None = absent) -> ``after`` (None = deleted)."""
 

@@ -9,7 +9,7 @@ unique ``name``); it is registered by the import line below. Modules only know t
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import none as _none
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import rfc2136 as _rfc2136
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import route53 as _route53

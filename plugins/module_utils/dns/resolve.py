@@ -10,7 +10,8 @@ from __future__ import annotations
 import socket
 import traceback
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DNS_PIP_HINT, DnsError, fqdn
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
@@ -72,7 +73,7 @@ def values_of(rrset):
     out = []
     for rd in rrset:
         if rtype == "TXT":
-            out.append(b"".join(rd.strings).decode("utf-8", "replace"))
+            out.append(txt_from_strings(rd.strings))
         elif rtype in ("CNAME", "NS", "PTR"):
             out.append(fqdn(rd.target.to_text()))
         elif rtype == "MX":

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import traceback
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DNS_PIP_HINT, DnsError, Provider, Record, fqdn, normalize_value)
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import split_server
@@ -49,7 +50,7 @@ def rdata_values(rdtype_text, rrset):
     out = []
     for rd in rrset:
         if rdtype_text == "TXT":
-            out.append(b"".join(rd.strings).decode("utf-8", "replace"))
+            out.append(txt_from_strings(rd.strings))
         else:
             out.append(normalize_value(rdtype_text, rd.to_text()))
     return out

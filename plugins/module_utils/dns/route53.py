@@ -9,8 +9,8 @@ import random
 import re
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    HAS_BOTO3, PIP_HINT, AwsError, InputError, call, paginate)
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import HAS_BOTO3, PIP_HINT, call, paginate
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DnsError, Provider, Record, fqdn, normalize_value)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import normalize_value
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import (
     Resolver, query_server, split_server)

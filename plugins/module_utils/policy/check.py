@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, ses as ses_rules, spf
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.domain import spf_problems
 

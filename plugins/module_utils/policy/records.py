@@ -8,7 +8,7 @@ No rule lives here: refusals, warnings and records all come from ``policy.domain
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Desired, normalize_value, run_changes
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
@@ -81,7 +81,7 @@ def ensure_spf(params, module, check_mode, partial, warn):
 
 
 # ----------------------------------------------------------------------------------------- DMARC
-def ensure_dmarc(params, module, check_mode, partial, warn):
+def ensure_dmarc(params, module, check_mode, partial, warn, gate=None):
     domain = normalize_domain(params["domain"], "domain")
     name = "_dmarc." + domain
     provider = get_provider(params, module, zone=params.get("zone") or domain)
@@ -89,7 +89,7 @@ def ensure_dmarc(params, module, check_mode, partial, warn):
     current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
     # every lookup is made while planning, before the first write: a failing one cannot hide a write
     planned = planner.dmarc_plan(domain, list(current_rrset.values) if current_rrset else [], params,
-                                 resolve=lazy_lookup(params), report_zones=zones)
+                                 resolve=lazy_lookup(params), report_zones=zones, gate=gate)
     for msg in planned["warnings"]:
         warn(msg)
     if planned["refusal"]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.store.base import BounceStore, _check_writable
 
 CONDITION_FAILED = "ConditionalCheckFailedException"

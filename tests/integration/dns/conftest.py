@@ -53,7 +53,7 @@ def publish(bind, zone, records):
     import dns.tsigkeyring
     import dns.update
 
-    from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import presentation
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import presentation
     keyring = dns.tsigkeyring.from_text({bind.key_name: bind.key_secret})
     upd = dns.update.UpdateMessage(zone, keyring=keyring, keyalgorithm="hmac-sha256")
     for name, rtype, value in records:

@@ -28,22 +28,6 @@ def key2048():
 
 
 # ------------------------------------------------------------------------------------------ records
-def test_split_txt_limits_and_roundtrip():
-    value = "v=DKIM1; k=rsa; p=" + "A" * 400
-    parts = logic.split_txt(value)
-    assert [len(p) for p in parts] == [255, len(value) - 255]
-    assert "".join(parts) == value
-    assert logic.split_txt("short") == ["short"]
-    assert logic.split_txt("") == [""]
-
-
-def test_split_txt_never_cuts_a_utf8_character():
-    value = "a" * 254 + "é" + "b"
-    parts = logic.split_txt(value)
-    assert all(len(p.encode()) <= 255 for p in parts)
-    assert "".join(parts) == value and parts[0] == "a" * 254
-
-
 def test_dkim_records_normalise_the_domain():
     recs = logic.dkim_records(["tok1", "tok2", "tok3"], "Example.COM.")
     assert recs[0] == {"name": "tok1._domainkey.example.com", "type": "CNAME",
@@ -327,15 +311,6 @@ def test_mail_from_plan():
 # ------------------------------------------------------------------------------------------ properties
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(min_size=0, max_size=1200))
-def test_split_txt_property(text):
-    parts = logic.split_txt(text)
-    assert "".join(parts) == text
-    assert all(len(p.encode("utf-8")) <= 255 for p in parts)
-    assert all(parts) or parts == [""]
 
 
 @settings(max_examples=200, deadline=None)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
-    Record, absolute_name, desired_from_params, normalize_value, plan, txt_quote, txt_split, txt_unquote)
+    Record, absolute_name, desired_from_params, normalize_value, plan)
 
 
 def test_names():
@@ -19,25 +17,6 @@ def test_names():
     with pytest.raises(InputError) as err:
         absolute_name("www.other.org.", "example.com", "records[0].name")
     assert err.value.option == "records[0].name"
-
-
-def test_txt_quoting_and_splitting():
-    long = "v=DKIM1; k=rsa; p=" + "A" * 400
-    quoted = txt_quote(long)
-    assert quoted.count('" "') == 1
-    assert txt_unquote(quoted) == long
-    assert [len(c) for c in txt_split(long)] == [255, len(long) - 255]
-    rua = "v=DMARC1; p=none; rua=mailto:a@x.test,mailto:b@y.test"
-    assert txt_quote(rua) == '"%s"' % rua  # never split at commas
-    assert txt_unquote('"a\\"b" "c"') == 'a"bc'
-    assert txt_unquote("plain text") == "plain text"
-    assert txt_unquote('"v=spf1 " "-all"') == "v=spf1 -all"
-
-
-@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=800))
-def test_txt_quote_roundtrip(value):
-    assert txt_unquote(txt_quote(value)) == value
-    assert all(len(c) <= 255 for c in txt_split(value))
 
 
 def test_value_normalisation():
