@@ -102,7 +102,7 @@ def decide(store, store_error, domain, thresholds, today=None, current=None, tar
 
 
 def evidence_gate(module, domain):
-    """``gate(current_tags, stage)`` for ``records.dmarc_values``: reads the store (read-only) when asked."""
+    """``gate(current_tags, stage)`` for ``policy.domain.dmarc_plan``: reads the store (read-only) when asked."""
     from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
     from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
     thresholds = gate_thresholds(module.params)

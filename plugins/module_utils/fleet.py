@@ -41,7 +41,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.names import no
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.records import to_desired
+from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import to_desired
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")

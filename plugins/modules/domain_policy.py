@@ -385,6 +385,8 @@ stats:
   type: dict
 """
 
+import copy
+
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.fleet import ARGUMENT_SPEC, run_domain_policy
@@ -392,7 +394,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.fleet import AR
 
 def main():
     spec = dict(DNS_PROVIDER_ARGUMENT_SPEC)
-    spec.update(ARGUMENT_SPEC)
+    spec.update(copy.deepcopy(ARGUMENT_SPEC))  # AnsibleModule fills suboptions into the default dicts in place
     module = SesModule(argument_spec=spec, supports_check_mode=True)
     run_module(module, lambda partial: run_domain_policy(module, partial))
 

@@ -140,7 +140,7 @@ zone_lines:
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.records import ensure_spf
+from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import ensure_spf
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.spf import DEFAULT_MECHANISMS
 
 
