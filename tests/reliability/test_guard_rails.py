@@ -60,7 +60,7 @@ def test_guard_rails_refuse_without_their_switch(sandbox, bind, zone, rfc2136, m
             {"name": "dp." + zone, "dmarc": {"policy": "none", "allow_downgrade": "false"}}])),
         dig(bind, "_dmarc.dp." + zone),
         tolerant("fleet spf over ten lookups", "domain_policy", dict(fleet, domains=[
-            {"name": "dpspf." + zone, "spf": {"mechanisms": includes}}, "dpok." + zone])),
+            {"name": "dpspf." + zone, "spf": {"enabled": True, "mechanisms": includes}}, "dpok." + zone])),
         dig(bind, "dpspf." + zone),
         # offboarding
         tolerant("offboard without confirmation", "email_identity", {"identity": "offboard." + zone, "state": "absent"}),
