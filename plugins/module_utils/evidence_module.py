@@ -30,13 +30,20 @@ GATE_SPEC = dict(gate=dict(type="dict", default={}, options=dict(
     min_days=dict(type="int", default=evidence.DEFAULTS["min_days"]),
     min_messages=dict(type="int", default=evidence.DEFAULTS["min_messages"]),
     min_reporters=dict(type="int", default=evidence.DEFAULTS["min_reporters"]),
-    min_pass_rate=dict(type="float", default=evidence.DEFAULTS["min_pass_rate"]),
+    min_pass_rate=dict(type="float", default=evidence.DEFAULTS["min_pass_rate"], no_log=False),
     max_source_fail_share=dict(type="float", default=evidence.DEFAULTS["max_source_fail_share"]),
 )))
 
 HOME_WARNING = ("the DMARC evidence store is the default %s, under the home directory: in an execution environment "
                 "or a CI container it is thrown away with the job, and the next run starts with no evidence (the "
                 "gate stays shut). Set evidence_path to a persistent volume, or evidence_store=dynamodb.")
+
+
+def default_quarantine_dir(params):
+    """Next to the SQLite evidence file, or under ~/.ansible/deliverability_ses with DynamoDB."""
+    if params.get("evidence_store", "sqlite") == "sqlite":
+        return os.path.join(os.path.dirname(os.path.abspath(params["evidence_path"])), "quarantine")
+    return os.path.join(os.path.expanduser("~/.ansible/deliverability_ses"), "quarantine")
 
 
 def store_location_warning(params):
@@ -101,8 +108,10 @@ def decide(store, store_error, domain, thresholds, today=None, current=None, tar
                              target=target, published=published)
 
 
-def evidence_gate(module, domain):
-    """``gate(current_tags, stage)`` for ``policy.domain.dmarc_plan``: reads the store (read-only) when asked."""
+def evidence_gate(module, domain, warn=None):
+    """``gate(current_tags, stage)`` for ``policy.domain.dmarc_plan``: reads the store (read-only) when asked.
+
+    The one way every module (dmarc, domain_policy) asks the gate: same store options, same thresholds."""
     from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
     from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
     thresholds = gate_thresholds(module.params)
@@ -110,7 +119,7 @@ def evidence_gate(module, domain):
 
     def gate(current, stage):
         if warning:
-            module.module.warn(warning)
+            (warn or module.module.warn)(warning)
         store, error = open_store(module, read_only=True, missing_ok=True)
         try:
             return decide(store, error, normalize_domain(domain, "domain"), thresholds,
@@ -136,6 +145,13 @@ def record_decision(module, result, module_name):
     diff["prepared"] = text + "\n"
     if not decision["open"]:
         module.module.warn(decision["summary"])
+    audit_decision(module, decision, result.get("record"), module_name, module.module.warn)
+
+
+def audit_decision(module, decision, record, module_name, warn):
+    """One ``dmarc_gate`` line in the audit log (never in check mode); a log that cannot be written is a warning:
+    the decision itself changed nothing."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.audit import AuditLog, _local_user
     if module.check_mode or not module.params.get("audit_log"):
         return
     log = AuditLog(module.params["audit_log"], lambda: {"local_user": _local_user()}, module_name)
@@ -145,6 +161,6 @@ def record_decision(module, result, module_name):
                    reasons=decision["reasons"], figures=decision["figures"],
                    failing_sources=[{k: s[k] for k in ("source_ip", "source_host", "failed", "share", "fix")}
                                     for s in decision["failing_sources"][:10]],
-                   published=result.get("record"))
+                   published=record)
     except DeliverabilityError as exc:
-        module.module.warn("the gate decision could not be written to the audit log: %s" % exc.msg)
+        warn("the gate decision could not be written to the audit log: %s" % exc.msg)

@@ -86,6 +86,7 @@ ARGUMENT_SPEC = dict(
             test_mode=dict(type="bool", default=False),
             pct=dict(type="int"),
         )),
+        require_evidence=dict(type="bool", default=True),
         external_destinations=dict(type="str", choices=["check", "ignore"], default="check"),
     )),
     nameservers=dict(type="list", elements="str"),
@@ -93,6 +94,7 @@ ARGUMENT_SPEC = dict(
     workers=dict(type="int", default=8),
     fail_on_error=dict(type="bool", default=True),
     retry_mode=dict(type="str", choices=["standard", "adaptive"], default="adaptive"),
+    audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),
 )
 DMARC_KEYS = tuple(ARGUMENT_SPEC["dmarc"]["options"])
 SPF_KEYS = tuple(ARGUMENT_SPEC["spf"]["options"])
@@ -520,7 +522,18 @@ class Fleet:
         current = snapshot
         if current is None:  # the backend cannot list the zone: read just this domain's rrsets
             current = _Partial(provider.read(planner.policy_keys(spec.as_dict())))
-        planned = planner.plan_records(spec.as_dict(), current, self.resolve, self.region, gate=self.gate)
+        gate = self.gate
+        if gate is None and spec.dmarc.get("advance") and spec.dmarc.get("require_evidence", True):
+            # the evidence gate of the dmarc module, the same function and thresholds (policy/evidence.py)
+            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import evidence_gate
+            gate = evidence_gate(self.module, spec.name, warn=self._warn(spec.name))
+        planned = planner.plan_records(spec.as_dict(), current, self.resolve, self.region, gate=gate)
+        if (planned["dmarc"] or {}).get("gate"):
+            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import audit_decision
+            decision = planned["dmarc"]["gate"]
+            if not decision["open"]:
+                self._warn(spec.name)(decision["summary"])
+            audit_decision(self.module, decision, planned["dmarc"]["record"], "domain_policy", self._warn(spec.name))
         if planned["refusals"]:
             self.results[spec.name].update({k: planned[k] for k in ("spf", "dmarc") if planned[k] is not None})
             desired_from_plan(spec, planned, None, False, self._warn(spec.name))  # warns, then raises the refusal
@@ -614,6 +627,10 @@ class Fleet:
                 r["diff"] = {"before": {"ses": before, "dns": dns_diff["before"]},
                              "after": {"ses": after, "dns": dns_diff["after"]}}
                 diffs.append(dict(r["diff"], before_header=spec.name, after_header=spec.name))
+            gate = (r.get("dmarc") or {}).get("gate")
+            if gate and self.want_diff:
+                # every gate decision, open or shut, says why in --diff (the dmarc module does the same)
+                diffs.append({"prepared": "%s: %s\n" % (spec.name, gate["summary"])})
             out.append(r)
         out.extend(failures)
         failed = [r for r in out if r.get("failed")]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import dmarc_reports as gen
-from tests.integration.dns.conftest import publish
+from tests.integration.dns.conftest import publish, rfc2136, zone  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.bind
 ROOT = Path(__file__).resolve().parents[3]
@@ -81,9 +81,11 @@ def test_rollout_from_receipt_rule_to_published_record(sandbox, bind, zone, rfc2
              "reports_prefix": "rua/", "evidence_path": store, "report_dir": str(report_dir),
              "dmarc_external_destinations": "ignore"}
 
+    mark = sandbox.mark()
     res = ansible_playbook(PLAYBOOK, extra_vars=extra, check=True, diff=True)
     assert res.rc == 0, res.stdout[-3000:]
     assert not Path(store).exists() and not report_dir.exists()  # check mode: no store, no report
+    assert sandbox.mutating_calls(since=mark) == []  # and no S3 quarantine copy
     res = ansible_playbook(PLAYBOOK, extra_vars=extra, diff=True)
     assert res.rc == 0, res.stdout[-3000:]
     ingest = res.task("Ingest the aggregate reports (S3 objects from the receipt rule, and files)")
@@ -119,9 +121,12 @@ def test_rollout_from_receipt_rule_to_published_record(sandbox, bind, zone, rfc2
     assert json.loads((report_dir / "dmarc-rollout.json").read_text())["domains"][0]["stage"] == "quarantine; t=y"
 
     # a second run changes nothing: no new report, no gate opening on evidence gathered under p=none
+    before = (report_dir / "dmarc-rollout.json").read_text()
     res = ansible_playbook(PLAYBOOK, extra_vars=extra)
     assert res.rc == 0, res.stdout[-3000:]
     changed = [r["task"] for r in res.results if r["result"].get("changed")]
-    assert changed == [], changed
+    after = (report_dir / "dmarc-rollout.json").read_text()
+    diff = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert changed == [], (changed, diff[:10])
     assert bind.query(name, "TXT") == ['"v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@%s"' % zone]
     assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == sent
