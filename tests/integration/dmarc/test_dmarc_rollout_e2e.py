@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -129,4 +130,7 @@ def test_rollout_from_receipt_rule_to_published_record(sandbox, bind, zone, rfc2
     diff = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
     assert changed == [], (changed, diff[:10])
     assert bind.query(name, "TXT") == ['"v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@%s"' % zone]
+    dig = subprocess.run([shutil.which("dig") or "dig", "+short", "-p", str(bind.port), "@127.0.0.1", name, "TXT"],
+                         capture_output=True, text=True, check=True)
+    assert dig.stdout.strip() == '"v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@%s"' % zone
     assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == sent
