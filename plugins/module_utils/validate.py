@@ -19,6 +19,7 @@ import re
 import unicodedata
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import CONFIG_SET_NAME
 from ansible_collections.deliverability.ses.plugins.module_utils.names import (
     bad_characters, idna_encode, normalize_domain, normalize_email)
 
@@ -115,7 +116,7 @@ def selector(value, option):
 # ("up to 80 characters ... alphanumeric characters, hyphens (-), and underscores (_)"; FIFO .fifo);
 # CloudWatch PutMetricAlarm AlarmName (1-255, no ASCII control characters).
 AWS_NAMES = {
-    "configuration_set": (re.compile(r"[A-Za-z0-9_-]{1,64}"), "1-64 ASCII letters, digits, '_' and '-'"),
+    "configuration_set": (CONFIG_SET_NAME, "1-64 ASCII letters, digits, '_' and '-'"),
     "sns_topic": (re.compile(r"[A-Za-z0-9_-]{1,251}(?:\.fifo)?|[A-Za-z0-9_-]{252,256}"),
                   "1-256 ASCII letters, digits, '_' and '-' (a FIFO topic ends in .fifo)"),
     "sqs_queue": (re.compile(r"[A-Za-z0-9_-]{1,75}(?:\.fifo)?|[A-Za-z0-9_-]{76,80}"),
