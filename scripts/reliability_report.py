@@ -122,15 +122,15 @@ def render(data, meta):
                 "| module | tried | handled | refused with the option named | accepted correctly |",
                 "|---|---|---|---|---|"]
         core = sum(m.get("core_message_without_option", 0) for m in mods.values())
-        if core:
-            out += ["%d of the refusals carry ansible-core's own message for a string given to a dict option, "
-                    "which does not name the option." % core, ""]
         for module, m in sorted(mods.items()):
             out.append("| %s | %d | %d | %d | %d |" % (module, m["tried"], m["handled"], m["errors"],
                                                       m["accepted"]))
         if parser:
             out.append("| notification parser | %d | %d | - | - |" % (
                 len(parser), sum(1 for p in parser.values() if p["handled"])))
+        if core:
+            out += ["", "%d of the refusals carry ansible-core's own message for a string given to a dict option, "
+                        "which does not name the option." % core]
         cats = {}
         for m in mods.values():
             for cat, (t, h) in m["by_category"].items():
@@ -215,8 +215,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-run", action="store_true", help="render from the existing figures file")
     ap.add_argument("--figures", type=Path, default=Path(os.environ.get("RELIABILITY_FIGURES", FIGURES)))
+    ap.add_argument("--note", default="", help="with --no-run: say which sections were measured when")
     args = ap.parse_args()
-    meta = ""
+    meta = args.note
     rc = 0
     if not args.no_run:
         rc, seconds = run_suite(args.figures)
