@@ -109,7 +109,7 @@ def decide(store, store_error, domain, thresholds, today=None, current=None, tar
 
 
 def evidence_gate(module, domain, warn=None):
-    """``gate(current_tags, stage)`` for ``records.dmarc_values``: reads the store (read-only) when asked.
+    """``gate(current_tags, stage)`` for ``policy.domain.dmarc_plan``: reads the store (read-only) when asked.
 
     The one way every module (dmarc, domain_policy) asks the gate: same store options, same thresholds."""
     from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc

@@ -133,6 +133,29 @@ def cases(ctx):
         ("spf", "domain 309 chars", "oversize", dict(rfc, domain=LONG_DOMAIN), err("domain")),
         ("spf", "domain uppercase trailing dot", "domain form",
          dict(rfc, domain=z.upper() + ".", mechanisms=["ip4:192.0.2.1"]), ok(lambda r: r["changed"] is True)),
+        # domain_policy: per-domain overrides are typed like the module's options and name the field
+        ("domain_policy", "override allow_downgrade not a boolean", "wrong type",
+         dict(rfc, domains=[{"name": "dp1." + z, "dmarc": {"allow_downgrade": "maybe"}}]),
+         err("domains[0].dmarc.allow_downgrade")),
+        ("domain_policy", "override policy unknown", "wrong type",
+         dict(rfc, domains=[{"name": "dp2." + z, "dmarc": {"policy": "strict"}}]),
+         err("domains[0].dmarc.policy")),
+        ("domain_policy", "override dmarc a string", "wrong type",
+         dict(rfc, domains=[{"name": "dp3." + z, "dmarc": "reject"}]), err("domains[0].dmarc")),
+        ("domain_policy", "override key unknown", "wrong type",
+         dict(rfc, domains=[{"name": "dp4." + z, "bogus": 1}]), err("domains[0]")),
+        ("domain_policy", "domain with a space", "injection", dict(rfc, domains=["exa mple." + z]),
+         err("domains[0].name")),
+        ("domain_policy", "mechanism with a semicolon", "injection",
+         dict(rfc, domains=[{"name": "dp5." + z, "spf": {"mechanisms": ["include:x.test;rm"]}}]),
+         err("domains[0].spf.mechanisms")),
+        ("domain_policy", "configuration set name with a space", "injection",
+         dict(rfc, domains=[{"name": "dp6." + z, "configuration_set": "bad name"}]),
+         err("domains[0].configuration_set")),
+        ("domain_policy", "stage pct a word", "wrong type",
+         dict(rfc, domains=[{"name": "dp7." + z, "dmarc": {"advance": True, "stages": [{"policy": "none",
+                                                                                          "pct": "lots"}]}}]),
+         err("domains[0].dmarc.stages.pct")),
         # dmarc
         ("dmarc", "pct 150", "out of range", dict(rfc, domain=z, policy="none", pct=150, legacy_tags=True), err("pct")),
         ("dmarc", "pct negative", "out of range", dict(rfc, domain=z, policy="none", pct=-1, legacy_tags=True),
@@ -299,7 +322,7 @@ def corpus_run(sandbox_server, bind, tmp_path_factory):
 
 
 MODULES = ["email_identity", "mail_from", "identity_notifications", "email_identity_info", "dns_records", "spf",
-           "dmarc", "email_auth_check", "wait_for_dns", "account_suppression", "suppressed_destination",
+           "dmarc", "domain_policy", "email_auth_check", "wait_for_dns", "account_suppression", "suppressed_destination",
            "suppressed_destination_info", "feedback_pipeline", "reputation_info", "reputation_alarms",
            "bounce_processor"]
 
