@@ -94,7 +94,6 @@ class AdaptiveLimiter:
         self.next_slot = 0.0
         self.head = self.tail = 0  # tickets: callers are served in arrival order
         self.successes = collections.deque()
-        self.started = clock()
         self.stats = {"calls": 0, "throttled": 0, "transient": 0, "decreases": 0, "min_rate": None,
                       "max_in_flight": 0}
 
@@ -158,7 +157,6 @@ class AdaptiveLimiter:
         """Successes per second over the last few seconds (long enough to hold ~10 calls at the current pace)."""
         rate = self.current_rate(now)
         span = self.window if rate is None else min(MAX_WINDOW, max(self.window, 10.0 / rate))
-        span = min(span, now - self.started) if now > self.started else span
         if span <= 0:
             return 0.0
         return len([t for t in self.successes if t >= now - span]) / span

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -64,10 +65,18 @@ class PosturePass:
         self.limiters = concurrency.Limiters(max_concurrency=self.workers,
                                              max_attempts=params.get("max_attempts") or 8)
         self.config_sets = {}
+        self.lock = threading.Lock()
 
     def _config_set(self, ses, name):
-        if name in self.config_sets:
-            return self.config_sets[name]
+        # one read per distinct set, however many domains ask for it at the same moment
+        with self.lock:
+            slot = self.config_sets.setdefault(name, {"lock": threading.Lock(), "info": None})
+        with slot["lock"]:
+            if slot["info"] is None:
+                slot["info"] = self._read_config_set(ses, name)
+            return slot["info"]
+
+    def _read_config_set(self, ses, name):
         try:
             resp = call(ses, "GetConfigurationSet", ConfigurationSetName=name)
             reasons = (resp.get("SuppressionOptions") or {}).get("SuppressedReasons")
@@ -77,7 +86,6 @@ class PosturePass:
             if exc.code != "NotFoundException":
                 raise
             info = {"name": name, "exists": False, "suppressed_reasons": None}
-        self.config_sets[name] = info
         return info
 
     def _one(self, ses, resolver, region, domain, listed, account_findings, parked, now):
