@@ -19,7 +19,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, posture_report, sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, evidence_module, posture_report, sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, InputError, call
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
@@ -97,12 +97,46 @@ class PosturePass:
                 if ident and ident.get("configuration_set"):
                     cs = self._config_set(ses, ident["configuration_set"])
             return rules.assess(domain, ident, resolver, region, account_findings, config_set=cs, parked=parked,
-                                now=now, max_key_age_days=self.params.get("max_key_age_days"))
+                                now=now, max_key_age_days=self.params.get("max_key_age_days"),
+                                evidence=self._evidence(domain))
         except DeliverabilityError as exc:
             out = {"domain": domain, "kind": "parked" if parked else "sending", "failed": True,
                    "msg": exc.msg, "findings": [], "worst": "none"}
             out.update({k: v for k, v in exc.details.items() if k in ("operation", "error_code") and v})
             return out
+
+    def _evidence(self, domain):
+        """``decide(tags)`` for the domain when the evidence store exists, else None (no stage reported)."""
+        if self.evidence_store is None:
+            return None
+
+        def decide(tags):
+            from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
+            published = (tags.get("p", "none"), tags.get("t", "n")) if tags else None
+            if self.params.get("evidence_store") == "dynamodb":  # one client for all threads
+                return evidence_module.decide(self.evidence_store, None, domain, self.thresholds,
+                                              current=dmarc.policy_text(tags) if tags else None,
+                                              target=rules.next_stage_text(tags), published=published)
+            # SQLite connections belong to the thread that opened them: open, read, close in this worker
+            store, error = evidence_module.open_store(self.module, read_only=True, missing_ok=True)
+            try:
+                return evidence_module.decide(store, error, domain, self.thresholds,
+                                              current=dmarc.policy_text(tags) if tags else None,
+                                              target=rules.next_stage_text(tags), published=published)
+            finally:
+                if store is not None:
+                    store.close()
+        return decide
+
+    def open_evidence(self):
+        self.evidence_store, self.evidence_note = None, None
+        if self.params.get("evidence_store") == "none":
+            self.evidence_note = "evidence_store=none"
+            return
+        self.thresholds = evidence_module.gate_thresholds({})
+        self.evidence_store, self.evidence_note = evidence_module.open_store(self.module, read_only=True,
+                                                                            missing_ok=True)
+
 
     def run(self):
         started = time.monotonic()
@@ -121,11 +155,14 @@ class PosturePass:
             raise CouldNotLook("could not read the account: %s" % exc.msg, operation=exc.operation,
                                error_code=exc.code)
         account_findings = rules.assess_account(account)
+        self.open_evidence()
         now = dt.datetime.now(dt.timezone.utc)
         jobs = [(d, False) for d in domains] + [(d, True) for d in parked]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             results = list(pool.map(lambda job: self._one(ses, resolver, region, job[0], listed, account_findings,
                                                           job[1], now), jobs))
+        if self.evidence_store is not None:
+            self.evidence_store.close()
         summary = rules.summarize(results, account_findings)
         fail_on = self.params.get("fail_on") or "high"
         over = [f for r in results for f in r.get("findings") or []] + list(account_findings)
@@ -137,6 +174,7 @@ class PosturePass:
             "generated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": region,
             "account": dict(account, findings=account_findings),
+            "evidence": {"available": self.evidence_store is not None, "note": self.evidence_note},
             "summary": summary,
             "fail_on": fail_on,
             "findings_at_or_above_fail_on": len(over),
