@@ -101,8 +101,10 @@ def decide(store, store_error, domain, thresholds, today=None, current=None, tar
                              target=target, published=published)
 
 
-def evidence_gate(module, domain):
-    """``gate(current_tags, stage)`` for ``records.dmarc_values``: reads the store (read-only) when asked."""
+def evidence_gate(module, domain, warn=None):
+    """``gate(current_tags, stage)`` for ``records.dmarc_values``: reads the store (read-only) when asked.
+
+    The one way every module (dmarc, domain_policy) asks the gate: same store options, same thresholds."""
     from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
     from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
     thresholds = gate_thresholds(module.params)
@@ -110,7 +112,7 @@ def evidence_gate(module, domain):
 
     def gate(current, stage):
         if warning:
-            module.module.warn(warning)
+            (warn or module.module.warn)(warning)
         store, error = open_store(module, read_only=True, missing_ok=True)
         try:
             return decide(store, error, normalize_domain(domain, "domain"), thresholds,
@@ -136,6 +138,13 @@ def record_decision(module, result, module_name):
     diff["prepared"] = text + "\n"
     if not decision["open"]:
         module.module.warn(decision["summary"])
+    audit_decision(module, decision, result.get("record"), module_name, module.module.warn)
+
+
+def audit_decision(module, decision, record, module_name, warn):
+    """One ``dmarc_gate`` line in the audit log (never in check mode); a log that cannot be written is a warning:
+    the decision itself changed nothing."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.audit import AuditLog, _local_user
     if module.check_mode or not module.params.get("audit_log"):
         return
     log = AuditLog(module.params["audit_log"], lambda: {"local_user": _local_user()}, module_name)
@@ -145,6 +154,6 @@ def record_decision(module, result, module_name):
                    reasons=decision["reasons"], figures=decision["figures"],
                    failing_sources=[{k: s[k] for k in ("source_ip", "source_host", "failed", "share", "fix")}
                                     for s in decision["failing_sources"][:10]],
-                   published=result.get("record"))
+                   published=record)
     except DeliverabilityError as exc:
-        module.module.warn("the gate decision could not be written to the audit log: %s" % exc.msg)
+        warn("the gate decision could not be written to the audit log: %s" % exc.msg)

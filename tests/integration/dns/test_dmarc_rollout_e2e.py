@@ -81,9 +81,11 @@ def test_rollout_from_receipt_rule_to_published_record(sandbox, bind, zone, rfc2
              "reports_prefix": "rua/", "evidence_path": store, "report_dir": str(report_dir),
              "dmarc_external_destinations": "ignore"}
 
+    mark = sandbox.mark()
     res = ansible_playbook(PLAYBOOK, extra_vars=extra, check=True, diff=True)
     assert res.rc == 0, res.stdout[-3000:]
     assert not Path(store).exists() and not report_dir.exists()  # check mode: no store, no report
+    assert sandbox.mutating_calls(since=mark) == []  # and no S3 quarantine copy
     res = ansible_playbook(PLAYBOOK, extra_vars=extra, diff=True)
     assert res.rc == 0, res.stdout[-3000:]
     ingest = res.task("Ingest the aggregate reports (S3 objects from the receipt rule, and files)")
