@@ -144,7 +144,8 @@ class PosturePass:
         ses = concurrency.LimitedClient(
             self.module.client("sesv2", max_pool_connections=self.workers + 2, max_attempts=1), self.limiters)
         region = ses.meta.region_name
-        resolver = Resolver(self.params.get("nameservers"), timeout=float(self.params.get("dns_timeout") or 5.0))
+        resolver = FailureCache(Resolver(self.params.get("nameservers"),
+                                         timeout=float(self.params.get("dns_timeout") or 5.0)))
         try:
             account = account_status(ses)
             listed = None
@@ -211,6 +212,29 @@ class PosturePass:
             write_atomic(paths["html_path"], posture_report.to_html(out, results, history))
             files["html_path"] = paths["html_path"]
         return files
+
+
+class FailureCache:
+    """The resolver with its failures cached too: a name that timed out is not asked again by the next rule
+    of the same pass (several rules read the same TXT), so an unreachable DNS costs one timeout per name."""
+
+    def __init__(self, resolver):
+        self.resolver = resolver
+        self.failed = {}
+
+    @property
+    def queries(self):
+        return self.resolver.queries
+
+    def __call__(self, name, rtype):
+        key = (name.lower().rstrip("."), rtype)
+        if key in self.failed:
+            raise self.failed[key]
+        try:
+            return self.resolver(name, rtype)
+        except DeliverabilityError as exc:
+            self.failed[key] = exc
+            raise
 
 
 def read_history(path):
