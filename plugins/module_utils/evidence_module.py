@@ -30,7 +30,7 @@ GATE_SPEC = dict(gate=dict(type="dict", default={}, options=dict(
     min_days=dict(type="int", default=evidence.DEFAULTS["min_days"]),
     min_messages=dict(type="int", default=evidence.DEFAULTS["min_messages"]),
     min_reporters=dict(type="int", default=evidence.DEFAULTS["min_reporters"]),
-    min_pass_rate=dict(type="float", default=evidence.DEFAULTS["min_pass_rate"]),
+    min_pass_rate=dict(type="float", default=evidence.DEFAULTS["min_pass_rate"], no_log=False),
     max_source_fail_share=dict(type="float", default=evidence.DEFAULTS["max_source_fail_share"]),
 )))
 

@@ -197,7 +197,7 @@ def main():
             nameservers=dict(type="list", elements="str", default=[]),
             dns_timeout=dict(type="float", default=5.0),
             workers=dict(type="int", default=16),
-            max_key_age_days=dict(type="int", default=365),
+            max_key_age_days=dict(type="int", default=365, no_log=False),
             fail_on=dict(type="str", default="high", choices=["critical", "high", "medium", "low", "info", "never"]),
             return_domains=dict(type="bool", default=True),
             json_path=dict(type="path"),
