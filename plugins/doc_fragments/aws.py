@@ -66,10 +66,11 @@ options:
     default: 8
   aws_config:
     description:
-      - "Advanced botocore client settings, as a dictionary of
+      - Advanced botocore client settings, as a dictionary of
         L(botocore.config.Config,https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html)
-        parameters (for example C(connect_timeout), C(read_timeout), C(proxies)), as amazon.aws's O(aws_config).
-        Keys given here win over the collection's own settings (O(retry_mode), O(max_attempts), timeouts)."
+        parameters (for example C(connect_timeout) 5, C(read_timeout) 120, C(proxies) with an C(https) proxy URL),
+        as amazon.aws's O(aws_config). Keys given here win over the collection's own settings (O(retry_mode),
+        O(max_attempts), timeouts).
     type: dict
 notes:
   - "Every option above can be set once per play through the action group:
