@@ -212,7 +212,9 @@ def run_changes(provider, desired, check_mode=False, default_ttl=300, partial=No
                 partial.update(changed=True, changes=[c.to_dict() for c in changes[:submitted]])
             raise
         if partial is not None:
-            partial["changes"] = [c.to_dict() for c in changes]
+            # a later failure (another rrset, a lookup) still reports this write, and says changed
+            partial["changed"] = True
+            partial.setdefault("changes", []).extend(c.to_dict() for c in changes)
     final = dict(current)
     for c in changes:
         if c.after is None:

@@ -126,3 +126,18 @@ def test_subdomain_goes_into_the_parent_zone_and_summary_is_truthful_without_wai
     out = _outcome(res)
     assert out["dkim_status"] == "SUCCESS" and out["verified_for_sending"] is True, out
     assert out["mail_from_status"] == cli["MailFromAttributes"]["MailFromDomainStatus"] == "SUCCESS", out
+
+
+def test_byodkim_from_a_key_file(ansible_playbook, sandbox, tmp_path):
+    from tests.integration.identity.helpers import rsa_key
+    key = tmp_path / "key.pem"
+    key.write_text(rsa_key(2048)[0])
+    name = "byo%d-%d.test" % (os.getpid(), next(_n))
+    res = ansible_playbook(PLAYBOOK, extra_vars={
+        "domain": name, "provider": "none", "domain_dkim_mode": "byodkim", "domain_dkim_selector": "s2026",
+        "domain_dkim_private_key_file": str(key)})
+    assert res.rc == 0, res
+    cli = aws(sandbox, "sesv2", "get-email-identity", "--email-identity", name)
+    assert cli["DkimAttributes"]["SigningAttributesOrigin"] == "EXTERNAL", cli["DkimAttributes"]
+    assert "s2026._domainkey.%s. 1800 IN TXT" % name in res.stdout  # the selector record to publish by hand
+    assert "PRIVATE KEY" not in res.stdout
