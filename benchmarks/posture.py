@@ -218,8 +218,9 @@ def main():
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with Bind(zones=("bench.test",)) as bind, Sandbox(dns_servers=[bind.server]) as sandbox, \
             tempfile.TemporaryDirectory() as tmp:
-        bind.add_zone("amazonses.com")
-        publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
+        if "amazonses.com" not in bind.zones:  # the test BIND serves it already (tests/fixtures/bind.py)
+            bind.add_zone("amazonses.com")
+            publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
         zone = "posture%d.bench" % n
         log("seeding %d healthy domains" % n)
         domains = seed(sandbox, bind, zone, n)
