@@ -354,6 +354,7 @@ def assess_dns(domain, ident, resolve, region):
 def assess_parked(domain, resolve):
     """A domain that sends nothing: null MX (RFC 7505), SPF ``-all`` alone, DMARC p=reject (np=reject)."""
     out = []
+    err = None
     try:
         mx = resolve(domain, "MX")
     except Exception as exc:  # noqa: BLE001 - one unreadable record is a finding, not an abort
