@@ -28,6 +28,10 @@ def main(argv=None):
     parser.add_argument("--dkim-failure-seconds", type=float, default=72 * 3600.0,
                         help="how long DKIM and MAIL FROM stay PENDING before FAILED (SES: 72 hours)")
     parser.add_argument("--request-log", help="also append every request to this JSON Lines file")
+    parser.add_argument("--dns-port", type=int, default=0,
+                        help="also answer DNS (UDP and TCP, 127.0.0.1) from the sandbox's Route 53 zones on this port, "
+                             "with an amazonses.com zone holding SES's SPF as the Internet does, so SPF lookup "
+                             "counting of include:amazonses.com works offline (0: no DNS)")
     parser.add_argument("--quiet", action="store_true", help="do not print one line per HTTP request")
     args = parser.parse_args(argv)
 
@@ -41,6 +45,8 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     print("SES sandbox listening on http://%s:%d  (AWS_ENDPOINT_URL=http://%s:%d, any credentials, "
           "region us-east-1; control API under /_sandbox/)" % (args.host, port, args.host, port), flush=True)
+    if args.dns_port:
+        threading.Thread(target=_serve_dns, args=("http://127.0.0.1:%d" % port, args.dns_port), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -48,6 +54,20 @@ def main(argv=None):
     finally:
         server.server_close()
     return 0
+
+
+def _serve_dns(endpoint, dns_port):
+    """DNS for the Route 53 zones (tests/fixtures/route53_dns.py), seeded with SES's own SPF record."""
+    import boto3
+    from tests.fixtures.bind import AMAZONSES_SPF
+    from tests.fixtures.route53_dns import Route53Dns
+    r53 = boto3.client("route53", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    zone = r53.create_hosted_zone(Name="amazonses.com", CallerReference="sandbox-ses-spf")["HostedZone"]["Id"]
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": "amazonses.com", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"%s"' % AMAZONSES_SPF}]}}]})
+    server = Route53Dns(endpoint, port=dns_port).start()
+    print("DNS for the sandbox's Route 53 zones on %s (amazonses.com serves SES's SPF)" % server.server, flush=True)
 
 
 if __name__ == "__main__":
