@@ -14,6 +14,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.dns import none
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import rfc2136 as _rfc2136
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import route53 as _route53
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 REGISTRY = {m.PROVIDER.name: m.PROVIDER for m in (_route53, _rfc2136, _none)}
 
@@ -38,7 +39,26 @@ def get_provider(params, module=None, zone=None):
     if name not in REGISTRY:
         raise InputError("provider", "%r is not one of %s" % (name, ", ".join(sorted(REGISTRY))))
     zone = normalize_domain(zone or params.get("zone"), "zone")
+    check_provider_options(params)
     return REGISTRY[name](zone, params, module)
+
+
+def check_provider_options(params):
+    """The provider options every DNS-writing module shares, checked before any query or update."""
+    if params.get("server"):
+        validate.server(params["server"], "server")
+    if params.get("port") is not None:
+        validate.count(params["port"], "port", maximum=65535)
+    if params.get("key_name"):
+        validate.dns_name(params["key_name"], "key_name", relative=False)
+    if params.get("dns_timeout") is not None:
+        validate.number(params["dns_timeout"], "dns_timeout", minimum=0, maximum=3600, min_exclusive=True)
+    if params.get("wait_timeout") is not None:
+        validate.duration(params["wait_timeout"], "wait_timeout", maximum=86400, integer=True)
+    if params.get("hosted_zone_id"):
+        validate.text(params["hosted_zone_id"], "hosted_zone_id", max_len=64)
+    for server in params.get("nameservers") or []:
+        validate.server(server, "nameservers")
 
 
 def find_zone(params, module, name):
@@ -47,6 +67,7 @@ def find_zone(params, module, name):
     Returns (zone, params to build the provider with)."""
     provider_name = params.get("provider")
     name = normalize_domain(name, "zone")
+    check_provider_options(params)
     params = dict(params)
     if provider_name == "route53":
         if params.get("hosted_zone_id"):
