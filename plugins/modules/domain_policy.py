@@ -241,6 +241,8 @@ options:
     description:
       - Nameservers (C(host) or C(host:port)) for the lookups beyond the managed zones (SPF includes, report
         authorisations). By default O(server) for V(rfc2136) / V(none), otherwise the system resolver.
+        The environment variable E(DELIVERABILITY_SES_NAMESERVERS) (comma-separated) is used when this is not
+        given.
     type: list
     elements: str
   dns_ttl:

@@ -52,7 +52,10 @@ options:
   nameservers:
     description:
       - Nameservers (C(host) or C(host:port)) for the lookups of included domains. By default O(server)
-        for V(rfc2136) / V(none), otherwise the system resolver.
+        for V(rfc2136) / V(none), otherwise the system resolver. A lookup that cannot be made (or an include
+        that does not exist) refuses the change unless O(force=true), so these must answer for the includes.
+        The environment variable E(DELIVERABILITY_SES_NAMESERVERS) (comma-separated) is used when this is not
+        given.
     type: list
     elements: str
   ttl:
@@ -138,8 +141,10 @@ zone_lines:
   elements: str
 """
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, NAMESERVERS_ENV
 from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import ensure_spf
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.spf import DEFAULT_MECHANISMS
 
@@ -152,7 +157,7 @@ def main():
         remove=dict(type="list", elements="str", default=[]),
         all_qualifier=dict(type="str", choices=["-", "~", "?", "+"]),
         force=dict(type="bool", default=False),
-        nameservers=dict(type="list", elements="str"),
+        nameservers=dict(type="list", elements="str", fallback=(env_fallback, [NAMESERVERS_ENV])),
         ttl=dict(type="int"),
     )
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)

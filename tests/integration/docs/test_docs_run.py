@@ -103,7 +103,8 @@ def run_document(tmp_path, blocks, prelude=()):
     for key in [k for k in env if k.startswith(("AWS_", "ANSIBLE_"))]:
         del env[key]  # only what the docs themselves export
     env.update({
-        "SANDBOX_PORT": str(port), "DOCS_WORKDIR": str(work), "HOME": str(tmp_path / "home"),
+        "SANDBOX_PORT": str(port), "SANDBOX_DNS_PORT": str(_free_port()), "DOCS_WORKDIR": str(work),
+        "HOME": str(tmp_path / "home"),
         "DOCS_TRACE": str(tmp_path / "trace.tsv"), "DOCS_TEST_DEPTH": "1",
         "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
         "PATH": "%s:/usr/local/bin:/usr/bin:/bin" % (tmp_path / "shim"),  # a fresh shell: no venv on PATH
