@@ -62,10 +62,20 @@ def readme_blocks():
 
 
 def _free_port():
+    """A free port whose next one is free too (`make sandbox` answers DNS on SANDBOX_PORT + 1, UDP and TCP)."""
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            with socket.socket() as t, socket.socket(type=socket.SOCK_DGRAM) as u:
+                t.bind(("127.0.0.1", port + 1))
+                u.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two consecutive free ports")
 
 
 def _scratch(tmp_path):
@@ -103,8 +113,7 @@ def run_document(tmp_path, blocks, prelude=()):
     for key in [k for k in env if k.startswith(("AWS_", "ANSIBLE_"))]:
         del env[key]  # only what the docs themselves export
     env.update({
-        "SANDBOX_PORT": str(port), "SANDBOX_DNS_PORT": str(_free_port()), "DOCS_WORKDIR": str(work),
-        "HOME": str(tmp_path / "home"),
+        "SANDBOX_PORT": str(port), "DOCS_WORKDIR": str(work), "HOME": str(tmp_path / "home"),
         "DOCS_TRACE": str(tmp_path / "trace.tsv"), "DOCS_TEST_DEPTH": "1",
         "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
         "PATH": "%s:/usr/local/bin:/usr/bin:/bin" % (tmp_path / "shim"),  # a fresh shell: no venv on PATH
