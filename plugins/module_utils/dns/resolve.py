@@ -7,6 +7,8 @@ system's, and direct non-recursive queries to one authoritative server. Values c
 
 from __future__ import annotations
 
+import os
+
 import socket
 import traceback
 
@@ -88,7 +90,10 @@ class Resolver:
 
     def __init__(self, nameservers=None, timeout=5.0, option="nameservers"):
         require_dnspython()
-        self.nameservers = list(nameservers or [])
+        # DELIVERABILITY_SES_NAMESERVERS (host[:port], comma-separated): where lookups go when a task names no
+        # nameservers - split-horizon DNS, or the sandbox's DNS server (README) - instead of the system resolver
+        env = [s.strip() for s in os.environ.get("DELIVERABILITY_SES_NAMESERVERS", "").split(",") if s.strip()]
+        self.nameservers = list(nameservers or env)
         if self.nameservers:
             self.resolver = dns.resolver.Resolver(configure=False)
             self.resolver.nameservers = [dns.nameserver.Do53Nameserver(*split_server(s, option=option))
