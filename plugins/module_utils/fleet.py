@@ -198,11 +198,11 @@ def desired_records(spec, tokens, byodkim, current, region, warn):
     desired, info = [], {}
     if tokens and not byodkim:
         for rec in logic.dkim_records(tokens, spec.name):
-            desired.append(dnsbase.Desired(rec["name"], "CNAME", [dnsbase.normalize_value("CNAME", rec["value"][0])]))
+            desired.append(dnsbase.Desired(rec["name"], "CNAME", [dnsbase.normalize_value("CNAME", rec["values"][0])]))
     info["dkim_records_pending"] = tokens is None
     if spec.mail_from_domain:
         mx, dummy = logic.mail_from_records(spec.mail_from_domain, region)
-        desired.append(dnsbase.Desired(mx["name"], "MX", [dnsbase.normalize_value("MX", mx["value"][0])],
+        desired.append(dnsbase.Desired(mx["name"], "MX", [dnsbase.normalize_value("MX", mx["values"][0])],
                                        exclusive=True))
         key = (spec.mail_from_domain, "TXT")
         dummy, after, others = policy.spf_values(spec.mail_from_domain, _values(current, key), ["include:amazonses.com"])

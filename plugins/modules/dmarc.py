@@ -152,12 +152,6 @@ options:
         published (O(external_destinations=publish)).
     type: list
     elements: str
-  nameservers:
-    description:
-      - Nameservers (C(host) or C(host:port)) for checking authorisation records in zones not managed here.
-        By default O(server) for V(rfc2136) / V(none), otherwise the system resolver.
-    type: list
-    elements: str
   ttl:
     description:
       - TTL of the TXT rrsets. By default the existing TTL, or 300 for a new rrset.
@@ -165,6 +159,7 @@ options:
 extends_documentation_fragment:
   - deliverability.ses.dns_provider
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 attributes:
   check_mode:
     support: full
@@ -321,7 +316,7 @@ def main():
         )),
         external_destinations=dict(type="str", choices=["check", "publish", "ignore"], default="check"),
         report_zones=dict(type="list", elements="str"),
-        nameservers=dict(type="list", elements="str"),
+        resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
         ttl=dict(type="int"),
     )
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)

@@ -49,12 +49,6 @@ options:
       - Publish even when the record would need more than 10 DNS lookups (or 2 void lookups).
     type: bool
     default: false
-  nameservers:
-    description:
-      - Nameservers (C(host) or C(host:port)) for the lookups of included domains. By default O(server)
-        for V(rfc2136) / V(none), otherwise the system resolver.
-    type: list
-    elements: str
   ttl:
     description:
       - TTL of the TXT rrset. By default the existing TTL, or 300 for a new rrset.
@@ -62,6 +56,7 @@ options:
 extends_documentation_fragment:
   - deliverability.ses.dns_provider
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 attributes:
   check_mode:
     support: full
@@ -151,7 +146,7 @@ def main():
         remove=dict(type="list", elements="str", default=[]),
         all_qualifier=dict(type="str", choices=["-", "~", "?", "+"]),
         force=dict(type="bool", default=False),
-        nameservers=dict(type="list", elements="str"),
+        resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
         ttl=dict(type="int"),
     )
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)

@@ -43,9 +43,9 @@ def get_provider(params, module=None, zone=None):
 
 def lookup_resolver(params):
     """The resolver for lookups beyond the managed rrsets (SPF includes, report authorisations):
-    ``nameservers`` when given, else the rfc2136/none ``server``, else the system resolver."""
+    ``resolvers`` when given, else the rfc2136/none ``server``, else the system resolver."""
     from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
-    servers = params.get("nameservers")
+    servers = params.get("resolvers") or params.get("nameservers")
     if not servers and params.get("provider") in ("rfc2136", "none") and params.get("server"):
         server = params["server"]
         if params.get("port") and server.count(":") == 0:
