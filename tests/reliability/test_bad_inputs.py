@@ -160,8 +160,8 @@ def cases(ctx):
         # email_auth_check
         ("email_auth_check", "empty domain", "empty", {"domain": ""}, err("domain")),
         ("email_auth_check", "domain 309 chars", "oversize", {"domain": LONG_DOMAIN}, err("domain")),
-        ("email_auth_check", "nameserver port 99999", "out of range", {"domain": z, "nameservers": ["127.0.0.1:99999"]},
-         err("nameservers")),
+        ("email_auth_check", "resolver port 99999", "out of range", {"domain": z, "resolvers": ["127.0.0.1:99999"]},
+         err("resolvers")),
         ("email_auth_check", "required_policy unknown", "wrong type", {"domain": z, "required_policy": "x"},
          err("required_policy")),
         ("email_auth_check", "uppercase trailing dot", "domain form",

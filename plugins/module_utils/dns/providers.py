@@ -28,17 +28,29 @@ DNS_PROVIDER_ARGUMENT_SPEC = dict(
     dns_timeout=dict(type="float", default=10.0),
     hosted_zone_id=dict(type="str"),
     private_zone=dict(type="bool"),
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=300),
+    # Route 53 change propagation (INSYNC); named apart from the SES verification waits (wait / wait_timeout
+    # of email_identity and mail_from), which these names used to share
+    dns_wait=dict(type="bool", default=True, aliases=["wait"],
+                  deprecated_aliases=[dict(name="wait", version="2.0.0", collection_name="deliverability.ses")]),
+    dns_wait_timeout=dict(type="int", default=300, aliases=["wait_timeout"],
+                          deprecated_aliases=[dict(name="wait_timeout", version="2.0.0",
+                                                   collection_name="deliverability.ses")]),
 )
 
 
-def get_provider(params, module=None, zone=None):
+def get_provider(params, module=None, zone=None, clients=None):
+    """The provider named by ``params["provider"]`` for ``zone``.
+
+    ``clients(service)`` returns a boto3 client (Route 53 needs one); without it the module's ``client``
+    is used, so ``get_provider(params, module)`` keeps working.
+    """
     name = params.get("provider")
     if name not in REGISTRY:
         raise InputError("provider", "%r is not one of %s" % (name, ", ".join(sorted(REGISTRY))))
     zone = normalize_domain(zone or params.get("zone"), "zone")
-    return REGISTRY[name](zone, params, module)
+    if clients is None and module is not None:
+        clients = module.client
+    return REGISTRY[name](zone, params, clients)
 
 
 def lookup_resolver(params):

@@ -23,16 +23,27 @@ def decode_name(name):
     return fqdn(re.sub(r"\\(\d{3})", lambda m: chr(int(m.group(1), 8)), name))
 
 
+def _option(params, name, old_name, default):
+    """A Route 53 wait option by its name, or by the name it had before (scripts and fleet specs that build
+    params by hand); modules map the old name through a deprecated alias already."""
+    value = params.get(name)
+    if value is None:
+        value = params.get(old_name)
+    return default if value is None else value
+
+
 class Route53Provider(Provider):
     name = "route53"
 
-    def __init__(self, zone, params, module=None):
-        super().__init__(zone, params, module)
+    def __init__(self, zone, params, clients=None):
+        super().__init__(zone, params, clients)
         if not HAS_BOTO3:
             raise DnsError("import boto3", "ImportError", "boto3 is required for provider=route53: " + PIP_HINT)
-        self.client = module.client("route53")
-        self.wait = params.get("wait", True)
-        self.wait_timeout = float(params.get("wait_timeout") or 300)
+        if clients is None:
+            raise InputError("provider", "route53 needs AWS clients (a client factory) to be given")
+        self.client = clients("route53")
+        self.wait = _option(params, "dns_wait", "wait", True)
+        self.wait_timeout = float(_option(params, "dns_wait_timeout", "wait_timeout", None) or 300)
         self.zone_id = params.get("hosted_zone_id") or self.find_zone()
         self.last_change = None
 

@@ -222,13 +222,10 @@ def test_route53_many_records_batches_and_paginated_listing(sandbox, r53_zone):
     from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import desired_from_params, run_changes
     from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
 
-    class Module:
-        def client(self, service):
-            return sandbox.boto3_client(service)
-
     name, zone_id = r53_zone
     desired = desired_from_params([{"name": "n%03d" % i, "type": "TXT", "values": ["v%d" % i]} for i in range(320)], name)
-    provider = get_provider({"provider": "route53", "zone": name, "wait": True}, Module())
+    # built from a client factory: no module object
+    provider = get_provider({"provider": "route53", "zone": name, "dns_wait": True}, clients=sandbox.boto3_client)
     mark = sandbox.mark()
     assert run_changes(provider, desired)["changed"] is True
     ops = [r["operation"] for r in sandbox.requests(mark)]

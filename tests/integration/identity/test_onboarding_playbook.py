@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dns.rdata
+from dns import rdata as dns_rdata
 import pytest
 
 from .helpers import rsa_key
@@ -42,7 +42,7 @@ def test_onboard_with_the_collections_dns_module(sandbox, bind, ansible_playbook
         for rec in res.task("identity")["dns_records"] + res.task("mail from")["dns_records"]:
             got = bind.query(rec["name"], rec["type"])
             if rec["type"] == "TXT":
-                assert [b"".join(dns.rdata.from_text("IN", "TXT", t).strings).decode() for t in got] == rec["values"]
+                assert [b"".join(dns_rdata.from_text("IN", "TXT", t).strings).decode() for t in got] == rec["values"]
             else:
                 assert [g.rstrip(".").lower() for g in got] == rec["values"]
         if byodkim:
