@@ -190,8 +190,8 @@ identity:
 dns_records:
   description:
     - The DNS records the identity needs (Easy DKIM gives three CNAMEs; BYODKIM one TXT record), in exactly the
-      shape O(deliverability.ses.dns_records#module:records) takes, so C(records: "{{ ident.dns_records }}")
-      publishes them as they are.
+      shape O(deliverability.ses.dns_records#module:records) takes, so passing C(ident.dns_records) as
+      O(deliverability.ses.dns_records#module:records) publishes them as they are.
     - Each has C(name), C(type), C(ttl) and C(values), one entry per record (CNAME targets, or the whole text of
       the TXT record, which every DNS module splits into strings of at most 255 bytes itself).
   returned: always
