@@ -11,6 +11,7 @@ import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import HAS_BOTO3, PIP_HINT, call, paginate
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_unquote
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DnsError, Provider, Record, fqdn, normalize_value)
 
@@ -78,7 +79,8 @@ class Route53Provider(Provider):
                 rtype = rrset["Type"]
                 raw = [r["Value"] for r in rrset.get("ResourceRecords", [])]
                 try:
-                    values = [normalize_value(rtype, v) for v in raw]
+                    # Route 53 writes TXT escapes in octal (\ooo), not RFC 1035's decimal
+                    values = [txt_unquote(v, octal=True) if rtype == "TXT" else normalize_value(rtype, v) for v in raw]
                 except InputError:
                     values = raw
                 out[(rname, rtype)] = Record(rname, rtype, values, rrset.get("TTL"), raw=raw)
@@ -111,7 +113,7 @@ class Route53Provider(Provider):
     @staticmethod
     def _rrset(record):
         return {"Name": record.name + ".", "Type": record.type, "TTL": record.ttl,
-                "ResourceRecords": [{"Value": v} for v in record.presentations()]}
+                "ResourceRecords": [{"Value": v} for v in record.presentations(octal=True)]}
 
     def apply(self, changes):
         """DELETE exactly what was read + CREATE the new rrset, so a concurrent change fails the batch."""

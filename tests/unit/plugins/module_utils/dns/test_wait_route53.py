@@ -119,3 +119,10 @@ def test_dns_wait_options_are_distinct_from_ses_waits():
         spec = DNS_PROVIDER_ARGUMENT_SPEC[name]
         assert spec["aliases"] == [old]
         assert spec["deprecated_aliases"] == [{"name": old, "version": "2.0.0", "collection_name": "deliverability.ses"}]
+
+
+def test_route53_writes_txt_escapes_in_octal_and_reads_them_back():
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import Record, txt_unquote
+    rrset = route53.Route53Provider._rrset(Record("x.example.com", "TXT", ["café"], 300))
+    assert rrset["ResourceRecords"] == [{"Value": '"caf\\303\\251"'}]
+    assert txt_unquote(rrset["ResourceRecords"][0]["Value"], octal=True) == "café"
