@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SANDBOX_PORT ?= 4566
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: all venv test unit integration reliability lint sanity demo sandbox bench clean
+.PHONY: all venv test pytest unit integration reliability lint sanity demo sandbox bench clean
 
 all: test
 
@@ -17,20 +17,27 @@ $(VENV)/.installed: requirements.txt tests/requirements.txt scripts/find-python
 
 venv: $(VENV)/.installed
 
-# Every test: pytest (unit, sandbox and BIND integration, molecule-style scenarios), lint, sanity.
-# Integration tests are mostly ansible-playbook processes (CPU-bound) and sandbox waits; each xdist worker
-# starts its own sandbox and BIND, so the workers share nothing.
-PYTEST_WORKERS ?= 3
+# Every test: pytest (unit, sandbox and BIND integration, molecule scenarios), lint, sanity, then a time line
+# (wall and CPU per phase, the ten slowest tests, test-seconds per directory against docs/CONTRIBUTING.md).
+# lint and sanity run beside pytest under nice, on the CPU pytest leaves idle; TEST_SEQUENTIAL=1 runs them after.
+TEST_SEQUENTIAL ?=
 test: venv
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests
-	$(MAKE) lint
-	$(MAKE) sanity
+	$(PY) scripts/test_phases.py --venv $(VENV) $(if $(TEST_SEQUENTIAL),--sequential)
+
+# Integration tests are mostly ansible-playbook processes (CPU-bound) and sandbox waits; each xdist worker
+# starts its own sandbox and BIND, so the workers share nothing. Tests are handed out one at a time, heaviest
+# first (tests/conftest.py orders them); a file with a module-scoped fixture stays on one worker.
+PYTEST_WORKERS ?= 3
+PYTEST_PATHS ?= tests
+PYTEST_DIST := -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+pytest: venv
+	$(PY) -m pytest -q $(PYTEST_DIST) --durations=15 --junitxml=tests/output/junit.xml $(PYTEST_PATHS)
 
 unit: venv
 	$(PY) -m pytest -q tests/unit
 
 integration: venv
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/integration
+	$(PY) -m pytest -q $(PYTEST_DIST) tests/integration
 
 # Fault, bad-input, secrets and guard-rail suite, then docs/reliability.md from its figures.
 reliability: venv

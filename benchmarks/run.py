@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/run.py              # N = 10, 100, 1000 (naive loop at 10 and 100)
     BENCH_SIZES=10,100 .venv/bin/python benchmarks/run.py
-    BENCH_NAIVE_SIZES=10 BENCH_SKIP_CLASSIFY=1 ...  # shorter still
+    BENCH_NAIVE_SIZES=10 BENCH_SKIP_CLASSIFY=1 BENCH_SKIP_DMARC=1 ...  # shorter still
 
 Starts a BIND 9 (tests/fixtures/bind.py) and the SES sandbox (tests/sandbox), then for each N, in the same
 run and against the same servers:
@@ -17,7 +17,8 @@ For each: a first run (onboarding: identities, MAIL FROM, configuration set, DKI
 records via RFC 2136 to BIND) and a no-change run (enforce with nothing to do, and for the fleet also the
 --check audit): wall time, CPU time and peak RSS of the ansible process tree (benchmarks/measure.py), the
 module's own peak RSS and elapsed time, and AWS API calls by operation per domain from the sandbox's
-request log. Writes benchmarks/results/fleet.json and docs/benchmarks.md, then runs benchmarks/classify.py.
+request log. Writes benchmarks/results/fleet.json and docs/benchmarks.md, then runs benchmarks/classify.py and
+benchmarks/dmarc_ingest.py (DMARC aggregate reports ingested per second and peak memory, 10,000 reports).
 """
 
 from __future__ import annotations
@@ -298,6 +299,16 @@ def markdown(result):
         c = result["classify"]
         lines += ["## Bounce processing (benchmarks/classify.py)", "",
                   "```json", json.dumps(c, indent=2)[:4000], "```", ""]
+    if result.get("dmarc_ingest"):
+        d = result["dmarc_ingest"]
+        lines += ["## DMARC report ingestion (benchmarks/dmarc_ingest.py)", "",
+                  "%d reports (%d records), the real dmarc_reports module into a fresh SQLite store, one thread: "
+                  "%.1f s wall, %.1f s CPU, %.0f reports/s (%.0f per CPU second), peak %.0f MB; re-run over the "
+                  "same files %.1f s. Targets: >= %d reports/s (%s), <= %d MB (%s)." % (
+                      d["reports"], d["records"], d["first_run"]["wall_s"], d["first_run"]["cpu_s"],
+                      d["reports_per_s"], d["reports_per_cpu_s"], d["first_run"]["peak_mb"], d["second_run"]["wall_s"],
+                      d["targets"]["reports_per_s"], "met" if d["met"]["reports_per_s"] else "NOT met",
+                      d["targets"]["peak_mb"], "met" if d["met"]["peak_mb"] else "NOT met"), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -392,6 +403,12 @@ def main():
         classify = RESULTS / "classify.json"
         if classify.exists():
             result["classify"] = json.loads(classify.read_text())
+    if not os.environ.get("BENCH_SKIP_DMARC"):
+        log("DMARC report ingestion, 10,000 reports (benchmarks/dmarc_ingest.py)")
+        subprocess.run([PY, str(ROOT / "benchmarks" / "dmarc_ingest.py")], check=False, cwd=str(ROOT))
+        ingest = RESULTS / "dmarc_ingest.json"
+        if ingest.exists():
+            result["dmarc_ingest"] = json.loads(ingest.read_text())
     DOC.write_text(markdown(result))
     for t in result["targets"]:
         log("%s: %s (%s)" % (t["target"], t["measured"], {True: "met", False: "NOT met", None: "n/a"}[t["met"]]))

@@ -16,6 +16,7 @@ sys.path.insert(0, str(collections_path()))
 from tests.fixtures.ansible_runner import run_module, run_playbook  # noqa: E402
 from tests.fixtures.bind import Bind  # noqa: E402
 from tests.fixtures.inprocess import run_main  # noqa: E402
+from tests.fixtures.inprocess_play import run_play  # noqa: E402
 from tests.sandbox.control import Sandbox  # noqa: E402
 
 BIND_ZONES = ("example.test", "fleet.test", "mail.test", "reports.test")
@@ -76,3 +77,22 @@ def module_main(aws_env):
     def runner(module, args, check=False, diff=False, env=None, cwd=None):
         return run_main(module, args, env=dict(aws_env, **(env or {})), check=check, diff=diff, cwd=cwd)
     return runner
+
+
+@pytest.fixture
+def module_play(aws_env):
+    """A play's table of module tasks run in-process, one main() after another: module_play(play(...), check=True).
+
+    Same .rc / .results / .task(name) as ansible_playbook, without the process; understands a task's module,
+    arguments, ignore_errors, check_mode and `loop` over '{{ item }}' only (tests/fixtures/inprocess_play.py)."""
+    def runner(plays, check=False, diff=False, env=None):
+        return run_play(plays, env=dict(aws_env, **(env or {})), check=check, diff=diff)
+    return runner
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Heaviest tests first, and one worker per file with a module-scoped fixture (tests/fixtures/schedule.py).
+    tryfirst: xdist reads the xdist_group marks in its own hook, after this one."""
+    from tests.fixtures.schedule import order_and_group
+    order_and_group(items, pytest.mark.xdist_group)

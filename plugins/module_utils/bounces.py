@@ -3,35 +3,57 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Bounce and complaint processing: what to do with each classified recipient, and draining SQS safely.
 
+One event, one identity: ``<kind>:<SES message id>:<recipient>`` (see ``notifications.event_key``). The same bounce
+or complaint can arrive twice - as the identity's notification and as its configuration set's event - and
+SQS can deliver either copy again: the store records the event once and counts each copy (``channel``), so a
+report says "received by both channels" and "redelivered" for what they are.
+
+The suppression rule does not depend on which copy arrives first: an address that hard-bounced or complained must
+be on the account's suppression list *with that reason*. The processor asks SES (``GetSuppressedDestination``):
+when SES listed it itself (the account's or the configuration set's suppression covered the reason) nothing is
+written (``via: account``); otherwise it calls ``PutSuppressedDestination`` (``via: api``) - the latest event's
+reason wins, as when SES lists an address itself. An identity notification does not name the configuration set,
+so "the account list covers it" is never assumed from the account's settings: it is read back.
+
 Order of work for one recipient, chosen so that a crash anywhere leaves a redelivered message harmless:
 
-* hard bounce / complaint: record the event (insert-if-absent) -> make sure the address is suppressed (skipped
-  when SES's account-level suppression covers the reason, since SES has added it itself, or when this event was
-  already handled and the store says the address is suppressed) -> mark the address suppressed in the store;
-* soft bounce: record the event -> add it to the address's soft bounces (idempotent) -> count those within the
-  window -> escalate to suppression at the threshold, otherwise compute the next retry (exponential back-off with
-  deterministic jitter, so a rerun computes the same time) and store it.
+* every event: count the copy -> record the event (insert-if-absent);
+* hard bounce / complaint: check the list and suppress when needed -> mark the address suppressed in the store
+  (skipped when this event was handled before and the store says the address is suppressed); a permanent refusal
+  by SES (bad request, validation) is recorded and reported, the others recipients are handled anyway, and the
+  message is not kept for a redelivery that would be refused again;
+* soft bounce: add it to the address's soft bounces (idempotent) -> count those within the window *and after the
+  address's latest delivery* -> escalate to suppression at the threshold, otherwise compute the next retry
+  (exponential back-off with deterministic jitter, so a rerun computes the same time) and store it;
+* delivery: the address's latest delivery moves forward; a delivery resets the soft-bounce count (soft bounces
+  before it no longer count toward escalation), whatever order the delivery and the bounces are handled in.
 
-Summary counts only *new* events, so a message handled twice is never counted twice. An SQS message is deleted
-only after every one of its recipients was handled; a message that cannot be parsed goes to the dead-letter queue
-or the quarantine file before it is deleted, or stays in the queue when neither is configured.
+A run's summary counts only *new* events. Reports are built from the store for a time window
+(:func:`build_report`), so what a killed run handled is reported by the next one. An SQS message is deleted only
+after every one of its recipients was handled or refused for good; a message that cannot be parsed goes to the
+dead-letter queue or the quarantine file before it is deleted, or stays in the queue when neither is configured.
+Check mode receives nothing (every ReceiveMessage counts toward the queue's maxReceiveCount, even with a
+visibility timeout of 0): it reads the queue depth.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError
+from ansible_collections.deliverability.ses.plugins.module_utils import files
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
-from ansible_collections.deliverability.ses.plugins.module_utils.notifications import CLASSES, classify
+from ansible_collections.deliverability.ses.plugins.module_utils.notifications import CLASSES, channel_of, classify
 
 REASON_OF = {"hard": "BOUNCE", "complaint": "COMPLAINT", "soft": "BOUNCE"}
+# SES refuses these for good: retrying the message would be refused again until it lands in the DLQ
+PERMANENT_CODES = frozenset(("BadRequestException", "ValidationException", "InvalidParameterValue",
+                             "InvalidParameterValueException", "MessageRejected"))
+CONTROL = ("sns_subscription_confirmation", "sns_unsubscribe_confirmation")
 
 
 class Policy:
@@ -56,6 +78,11 @@ class Policy:
         fraction = int.from_bytes(digest[:8], "big") / float(1 << 64)
         return delay * (1.0 - self.retry_jitter * fraction)
 
+    def counting(self, times, now, last_delivery=None):
+        """The soft bounces that count: within the window, and after the address's latest delivery."""
+        horizon = now - self.soft_window
+        return [t for t in times if t >= horizon and (last_delivery is None or t > last_delivery)]
+
 
 def parse_time(value, default):
     if not isinstance(value, str) or not value:
@@ -76,28 +103,35 @@ def iso(ts):
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def suppression_action(reason, listed_reason):
+    """The suppression rule, whatever copy of the event came first: ``account`` when SES's list already has the
+    address with this reason (nothing to write), else ``api`` (PutSuppressedDestination with this reason)."""
+    return "account" if listed_reason == reason else "api"
+
+
 class Processor:
-    """Applies the policy to classified notifications; collects the summary.
+    """Applies the policy to classified notifications; collects the run's summary.
 
     ``sesv2`` is a boto3 sesv2 client (or None when nothing may be suppressed through the API);
     ``check_mode`` makes no write of any kind and reports what would be done.
     """
 
-    def __init__(self, store, policy, sesv2=None, check_mode=False, now=time.time, account_reasons=None):
+    def __init__(self, store, policy, sesv2=None, check_mode=False, now=time.time):
         self.store = store
         self.policy = policy
         self.sesv2 = sesv2
         self.check_mode = check_mode
         self.now = now
-        self._account_reasons = account_reasons
-        self._set_reasons = {}
         self.api_calls = {}
         self.counts = dict((c, 0) for c in CLASSES)
         self.sub_types = {}
         self.kinds = {}
         self.new_events = 0
-        self.duplicate_events = 0
+        self.redelivered = 0
+        self.cross_channel = 0
         self.suppressed = {}
+        self.simulator = {}
+        self.refused = {}
         self.escalated = []
         self.retry = {}
         self.review = []
@@ -112,141 +146,192 @@ class Processor:
         self.api_calls[operation] = self.api_calls.get(operation, 0) + 1
         return call(client, operation, **params)
 
-    def account_reasons(self):
-        """SES's account-level suppression reasons, read once per run (lazily: only when something is to be
-        suppressed)."""
-        if self._account_reasons is None:
-            if self.sesv2 is None:
-                self._account_reasons = []
-            else:
-                acct = self._call(self.sesv2, "GetAccount")
-                self._account_reasons = list((acct.get("SuppressionAttributes") or {}).get("SuppressedReasons") or [])
-        return self._account_reasons
-
-    def suppression_reasons(self, note):
-        """The reasons SES suppressed for when it sent this message: the configuration set's own suppression
-        options when the event names a set that overrides the account (GetConfigurationSet, once per set and
-        run), else the account's."""
-        name = note.get("configuration_set")
-        if name and self.sesv2 is not None:
-            if name not in self._set_reasons:
-                try:
-                    got = self._call(self.sesv2, "GetConfigurationSet", ConfigurationSetName=name)
-                    opts = got.get("SuppressionOptions")
-                    self._set_reasons[name] = (list(opts.get("SuppressedReasons") or [])
-                                               if isinstance(opts, dict) and "SuppressedReasons" in opts else None)
-                except AwsError as exc:
-                    if exc.code != "NotFoundException":
-                        raise
-                    self._set_reasons[name] = None  # deleted since: nothing better than the account's
-            if self._set_reasons[name] is not None:
-                return self._set_reasons[name]
-        return self.account_reasons()
+    def listed_reason(self, email):
+        """The reason the account's suppression list has for ``email``, or None (GetSuppressedDestination)."""
+        if self.sesv2 is None:
+            return None
+        try:
+            got = self._call(self.sesv2, "GetSuppressedDestination", EmailAddress=email)
+        except AwsError as exc:
+            if exc.code == "NotFoundException":
+                return None
+            raise
+        return (got.get("SuppressedDestination") or {}).get("Reason")
 
     # ------------------------------------------------------------------ one notification
     def handle(self, note):
-        """Handle every recipient of one *valid* classified notification. Raises AwsError / StoreError when a
-        recipient could not be handled (the caller then keeps the message for redelivery)."""
+        """Handle every recipient of one *valid* classified notification, each on its own. Raises the first
+        retryable error (AwsError / store error) after trying all of them: the caller then keeps the message for
+        redelivery, which is harmless for the recipients already handled."""
         kind = note.get("kind")
         self.kinds[kind] = self.kinds.get(kind, 0) + 1
-        if kind in ("sns_subscription_confirmation", "sns_unsubscribe_confirmation"):
-            self.sns_control.append({"type": note.get("type"), "topic_arn": note.get("topic_arn"),
-                                     "subscribe_url": note.get("subscribe_url")})
+        if kind in CONTROL:
+            self._control(note)
+            return
         occurred = parse_time(note.get("timestamp"), self.now())
+        channel = channel_of(note)
+        failures = []
         for rec in note.get("recipients") or []:
-            self._recipient(note, rec, occurred)
+            try:
+                self._recipient(note, rec, occurred, channel)
+            except Exception as exc:  # noqa: BLE001 - AWS and store errors alike keep the message; others go on
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
-    def _record(self, note, rec, occurred):
-        """Insert the event; True when new (check mode: when the store does not have it yet)."""
+    def _control(self, note):
+        """An SNS subscription/unsubscribe confirmation: SNS waits for someone to visit SubscribeURL. Stored, so
+        every report lists it until it is older than the report's window; returned in the summary."""
+        ident = note.get("sns_message_id") or hashlib.sha256(
+            (note.get("subscribe_url") or "").encode("utf-8")).hexdigest()[:32]
+        item = {"type": note.get("type"), "topic_arn": note.get("topic_arn"),
+                "subscribe_url": note.get("subscribe_url"), "sns_message_id": note.get("sns_message_id")}
+        event = {"key": "sns:%s" % ident, "email": "", "class": "sns_control", "sub_type": note.get("type"),
+                 "occurred": parse_time(note.get("sns_timestamp"), self.now()), "message_id": ident,
+                 "detail": item}
+        if not self.check_mode:
+            self.store.add_copy(event["key"], "sns")
+            if self.store.add_event(event):
+                self.writes += 1
+        self.sns_control.append(item)
+
+    def _record(self, note, rec, occurred, channel):
+        """Count this copy, then insert the event. Returns "new", "redelivered" (this copy was received before) or
+        "other_channel" (the event is known from the other channel's copy)."""
+        detail = {"reason": rec.get("reason"), "channel": channel, "simulator": bool(rec.get("simulator"))}
+        for name in ("configuration_set",):
+            if note.get(name):
+                detail[name] = note[name]
+        if rec["class"] == "delivery_delay":
+            detail.update(delay_type=rec.get("sub_type"), expiration_time=rec.get("expiration_time"))
+        if rec["class"] in ("undetermined", "unknown"):
+            detail.update(status=rec.get("status"), diagnostic_code=rec.get("diagnostic_code"))
         event = {"key": rec["key"], "email": rec["email"], "class": rec["class"], "sub_type": rec.get("sub_type"),
-                 "occurred": occurred, "message_id": note.get("message_id"), "feedback_id": note.get("feedback_id")}
+                 "occurred": occurred, "message_id": note.get("message_id"), "feedback_id": note.get("feedback_id"),
+                 "detail": detail}
         if self.check_mode:
+            seen = self.store.copy_count(rec["key"], channel) + 1
             new = not self.store.has_event(rec["key"])
         else:
+            # the copy first: a crash between the two writes then reads as "redelivered", never as "other channel"
+            seen = self.store.add_copy(rec["key"], channel)
             new = self.store.add_event(event)
             self.writes += 1 if new else 0
-        return new
-
-    def _count(self, rec, new):
         if new:
+            return "new"
+        return "redelivered" if seen > 1 else "other_channel"
+
+    def _count(self, rec, status):
+        if status == "new":
             self.new_events += 1
+            if rec.get("simulator"):
+                return
             cls = rec["class"]
             self.counts[cls] = self.counts.get(cls, 0) + 1
             sub = "%s/%s" % (cls, rec.get("sub_type") or "-")
             self.sub_types[sub] = self.sub_types.get(sub, 0) + 1
+        elif status == "redelivered":
+            self.redelivered += 1
         else:
-            self.duplicate_events += 1
+            self.cross_channel += 1
 
-    def _recipient(self, note, rec, occurred):
+    def _recipient(self, note, rec, occurred, channel):
         cls = rec["class"]
         email = rec["email"]
-        if cls in ("delivery", "delivery_delay"):
-            # not stored (volume): counted per run, outside new_events; a redelivered message counts again here
-            self.counts[cls] += 1
-            sub = "%s/%s" % (cls, rec.get("sub_type") or "-")
-            self.sub_types[sub] = self.sub_types.get(sub, 0) + 1
-            if cls == "delivery_delay":
+        status = self._record(note, rec, occurred, channel)
+        new = status == "new"
+        self._count(rec, status)
+        if rec.get("simulator") and not self.policy.suppress_simulator:
+            # SES never lists simulator addresses; they are a test, not a list to clean
+            if new:
+                self.simulator[email] = {"email": email, "class": cls, "sub_type": rec.get("sub_type")}
+            return
+        if cls == "delivery":
+            self._delivery(email, occurred)
+        elif cls == "delivery_delay":
+            if new:
                 self.delays.append({"email": email, "delay_type": rec.get("sub_type"), "status": rec.get("status"),
                                     "expiration_time": rec.get("expiration_time")})
-            return
-        new = self._record(note, rec, occurred)
-        self._count(rec, new)
-        if cls == "hard" or (cls == "complaint" and rec.get("action") == "suppress"):
-            self._ensure_suppressed(note, email, REASON_OF[cls], cls, rec, new, occurred)
+        elif cls == "hard" or (cls == "complaint" and rec.get("action") == "suppress"):
+            self._ensure_suppressed(email, REASON_OF[cls], cls, new, occurred)
         elif cls == "suppressed":
             self.remove.add(email)
-            self.suppressed.setdefault(email, {"email": email, "reason": "BOUNCE" if note.get("kind") == "bounce"
-                                               else "COMPLAINT", "class": cls, "via": "ses"})
+            reason = "BOUNCE" if note.get("kind") == "bounce" else "COMPLAINT"
+            if not self.check_mode and self.store.mark_suppressed(email, reason, occurred, via="ses"):
+                self.writes += 1
+            self.suppressed.setdefault(email, {"email": email, "reason": reason, "class": cls, "via": "ses",
+                                               "escalated": False})
         elif cls == "soft":
-            self._soft(note, rec, new, occurred)
+            self._soft(rec, new, occurred)
         elif cls in ("undetermined", "unknown") and new:
             self.review.append({"email": email, "class": cls, "sub_type": rec.get("sub_type"),
                                 "reason": rec.get("reason"), "status": rec.get("status"),
                                 "diagnostic_code": rec.get("diagnostic_code")})
 
-    def _ensure_suppressed(self, note, email, reason, cls, rec, new, occurred, escalated=False):
+    def _ensure_suppressed(self, email, reason, cls, new, occurred, escalated=False):
         self.remove.add(email)
         if email in self.suppressed and self.suppressed[email]["via"] != "ses":
             return
         state = self.store.get_address(email)
-        if rec.get("simulator") and not self.policy.suppress_simulator:
-            via = "none (mailbox simulator)"
-        elif not new and state and state.get("suppressed_reason"):
-            via = "already"  # handled before a crash or by another processor
-        elif not escalated and not rec.get("refined") and reason in self.suppression_reasons(note):
-            # SES put it on the account's suppression list itself; it does so only for what *it* called a
-            # permanent bounce or a complaint, not for a transient/undetermined one the SMTP status refined
-            via = "account"
+        if not new and state and state.get("suppressed_reason"):
+            via = "already"  # handled before a crash, by the other channel's copy, or by another processor
         else:
-            via = "api"
-            if not self.check_mode:
-                self._call(self.sesv2, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
-            self.suppression_writes += 1
-        if not self.check_mode and not rec.get("simulator"):
-            if self.store.mark_suppressed(email, reason, occurred):
+            try:
+                via = suppression_action(reason, self.listed_reason(email))
+                if via == "api" and not self.check_mode:
+                    self._call(self.sesv2, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
+            except AwsError as exc:
+                if exc.code not in PERMANENT_CODES:
+                    raise  # retryable: the message is kept, this recipient is tried again on redelivery
+                self.refused[email] = {"email": email, "reason": reason, "class": cls, "error": exc.msg,
+                                       "error_code": exc.code}
+                if not self.check_mode:
+                    self.store.mark_refused(email, exc.msg, occurred)
+                    self.writes += 1
+                return
+            if via == "api":
+                self.suppression_writes += 1
+        if not self.check_mode:
+            if self.store.mark_suppressed(email, reason, occurred, via="api" if via == "api" else "account"):
                 self.writes += 1
         self.suppressed[email] = {"email": email, "reason": reason, "class": cls, "via": via,
                                   "escalated": escalated}
 
-    def _soft(self, note, rec, new, occurred):
+    def _delivery(self, email, occurred):
+        """A delivery resets the soft-bounce count: soft bounces before the address's latest delivery no longer
+        count, whichever was handled first."""
+        if self.check_mode:
+            return
+        self.store.add_delivery(email, occurred)
+        state = self.store.get_address(email) or {}
+        if state.get("soft_count") or state.get("next_retry") is not None:
+            recent = self.policy.counting(self.store.soft_times(email), self.now(), state.get("last_delivery"))
+            if not recent:
+                self.store.reset_soft(email)
+                self.retry.pop(email, None)
+                self.writes += 1
+
+    def _soft(self, rec, new, occurred):
         email = rec["email"]
+        state = self.store.get_address(email) or {}
         if self.check_mode:
             times = self.store.soft_times(email)
             if new:
                 times = sorted(times + [occurred])
         else:
             times = self.store.add_soft(email, rec["key"], occurred)
-        horizon = self.now() - self.policy.soft_window
-        recent = [t for t in times if t >= horizon]
+        recent = self.policy.counting(times, self.now(), state.get("last_delivery"))
         if len(recent) >= self.policy.soft_threshold:
             if email not in self.escalated:
                 self.escalated.append(email)
             self.retry.pop(email, None)
-            self._ensure_suppressed(note, email, "BOUNCE", "soft", rec, new, occurred, escalated=True)
+            self._ensure_suppressed(email, "BOUNCE", "soft", new, occurred, escalated=True)
             return
-        attempt = max(1, len(recent))
+        if not recent:
+            return  # a soft bounce older than the address's latest delivery: nothing to schedule
+        attempt = len(recent)
         delay = self.policy.retry_delay(email, attempt)
-        last = max(recent) if recent else occurred
+        last = max(recent)
         next_retry = last + delay
         if not self.check_mode:
             self.store.set_retry(email, next_retry, len(recent))
@@ -257,14 +342,17 @@ class Processor:
 
     # ------------------------------------------------------------------ result
     def summary(self):
-        counts = dict((k, v) for k, v in self.counts.items())
         return {
-            "counts": counts,
+            "counts": dict(self.counts),
             "counts_by_sub_type": dict(sorted(self.sub_types.items())),
             "notification_kinds": dict(sorted(self.kinds.items())),
             "new_events": self.new_events,
-            "duplicate_events": self.duplicate_events,
+            "duplicate_events": self.redelivered,
+            "redelivered": self.redelivered,
+            "cross_channel_copies": self.cross_channel,
             "suppressed": sorted(self.suppressed.values(), key=lambda x: x["email"]),
+            "refused": sorted(self.refused.values(), key=lambda x: x["email"]),
+            "simulator": sorted(self.simulator.values(), key=lambda x: x["email"]),
             "escalated": sorted(self.escalated),
             "retry_schedule": sorted(self.retry.values(), key=lambda x: (x["next_retry"], x["email"])),
             "remove_from_lists": sorted(self.remove),
@@ -275,16 +363,10 @@ class Processor:
 
 
 # ---------------------------------------------------------------------- poison messages
-def quarantine(path, entries):
-    """Append entries (dicts with the original body) as JSON lines, fsynced before the caller deletes them."""
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        os.makedirs(parent)
-    with open(path, "a", encoding="utf-8") as handle:
-        for entry in entries:
-            handle.write(json.dumps(entry, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+def quarantine(path, entries, option="quarantine_path"):
+    """Append entries (dicts with the original body) as JSON lines, fsynced before the caller deletes them. The
+    bodies are untrusted mail data: a new file is readable by its owner only, and a symlink is not followed."""
+    files.append_lines(path, [json.dumps(entry, sort_keys=True) + "\n" for entry in entries], option)
 
 
 class Drain:
@@ -308,11 +390,29 @@ class Drain:
                       "left_in_queue": 0, "failed": 0, "receives": 0}
         self.errors = []
         self.poison = []
+        self.queue = None
 
     def _call(self, operation, **params):
         return self.processor._call(self.sqs, operation, **params)
 
+    def depth(self, url):
+        """Messages in a queue, read from its attributes (GetQueueAttributes receives nothing)."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                 "ApproximateNumberOfMessagesDelayed"]
+        attrs = self._call("GetQueueAttributes", QueueUrl=url, AttributeNames=names).get("Attributes") or {}
+        return {"visible": int(attrs.get(names[0], 0)), "in_flight": int(attrs.get(names[1], 0)),
+                "delayed": int(attrs.get(names[2], 0))}
+
     def run(self):
+        if self.check_mode:
+            # every ReceiveMessage counts toward the redrive policy's maxReceiveCount, even with a visibility
+            # timeout of 0: receiving "just to look" moves real notifications toward the dead-letter queue.
+            # Check mode therefore reads the depth and says what a run would receive.
+            self.queue = self.depth(self.queue_url)
+            if self.dlq:
+                self.queue["dead_letter_queue"] = self.depth(self.dlq)["visible"]
+            self.queue["would_receive"] = min(self.max_messages, self.queue["visible"])
+            return self.stats
         start = self.clock()
         seen = set()
         while self.stats["received"] < self.max_messages:
@@ -322,15 +422,13 @@ class Drain:
             params = {"QueueUrl": self.queue_url, "AttributeNames": ["ApproximateReceiveCount"],
                       "MaxNumberOfMessages": max(1, min(10, self.max_messages - self.stats["received"])),
                       "WaitTimeSeconds": max(0, min(20, self.wait_time, int(remaining)))}
-            if self.check_mode:
-                params["VisibilityTimeout"] = 0  # leave every message available to the real run
-            elif self.visibility_timeout is not None:
+            if self.visibility_timeout is not None:
                 params["VisibilityTimeout"] = self.visibility_timeout
             messages = self._call("ReceiveMessage", **params).get("Messages") or []
             self.stats["receives"] += 1
             fresh = [m for m in messages if m.get("MessageId") not in seen]
             if not fresh:
-                break  # empty queue (or, in check mode, only messages already looked at)
+                break  # empty queue, or only messages this run kept (a short visibility timeout ran out)
             seen.update(m.get("MessageId") for m in fresh)
             self._batch(fresh)
         return self.stats
@@ -450,6 +548,10 @@ def process_files(paths, processor, quarantine_path=None, check_mode=False):
                 stats["failed"] += 1
                 errors.append({"file": path, "index": index, "error": exc.msg})
                 continue
+            except Exception as exc:  # noqa: BLE001 - a store failure (sqlite3), reported like an AWS error
+                stats["failed"] += 1
+                errors.append({"file": path, "index": index, "error": "%s: %s" % (type(exc).__name__, exc)})
+                continue
             stats["handled"] += 1
             if note.get("warning"):
                 bad.append((index, item, note["warning"]))
@@ -464,50 +566,250 @@ def process_files(paths, processor, quarantine_path=None, check_mode=False):
     return stats, errors, poison
 
 
-# ---------------------------------------------------------------------- report files
-CSV_FIELDS = ("email", "action", "class", "sub_type", "reason", "via", "soft_bounces", "next_retry")
+# ---------------------------------------------------------------------- paths
+def _nearest_existing(path):
+    parent = path
+    while not os.path.exists(parent):
+        up = os.path.dirname(parent)
+        if up == parent:
+            break
+        parent = up
+    return parent
 
 
-def report_rows(summary):
-    rows = []
-    for item in summary["suppressed"]:
-        rows.append({"email": item["email"], "action": "remove", "class": item["class"], "reason": item["reason"],
-                     "via": item["via"]})
-    for item in summary["retry_schedule"]:
-        rows.append({"email": item["email"], "action": "retry", "class": "soft", "sub_type": item.get("sub_type"),
-                     "reason": item.get("reason"), "soft_bounces": item["soft_bounces"],
-                     "next_retry": item["next_retry"]})
-    for item in summary["review"]:
-        rows.append({"email": item["email"], "action": "review", "class": item["class"],
-                     "sub_type": item.get("sub_type"), "reason": item.get("reason")})
-    return rows
+def check_file_target(path, option):
+    """Fail naming ``option`` unless a file can be written at ``path`` (existing regular file that is writable,
+    or a new file in a writable directory, made if missing). Called before the first side effect, so that a
+    bad path never stops a run after messages were deleted and addresses suppressed."""
+    full = os.path.abspath(os.path.expanduser(path))
+    if os.path.islink(full):
+        raise InputError(option, "%s is a symbolic link; refusing to write through it" % path)
+    if os.path.isdir(full):
+        raise InputError(option, "%s is a directory, not a file" % path)
+    if os.path.exists(full):
+        if not os.path.isfile(full):
+            raise InputError(option, "%s is not a regular file" % path)
+        if not os.access(full, os.W_OK):
+            raise InputError(option, "%s is not writable" % path)
+        parent = os.path.dirname(full)
+    else:
+        parent = _nearest_existing(os.path.dirname(full))
+        if not os.path.isdir(parent):
+            raise InputError(option, "cannot create %s: %s is not a directory" % (path, parent))
+    # the report and the store are replaced atomically: a new file is made next to the old one
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(option, "cannot write %s: directory %s is not writable" % (path, parent))
+    return full
 
 
-def render_report(summary, fmt):
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in report_rows(summary):
-            writer.writerow(row)
-        return out.getvalue()
-    return json.dumps(summary, indent=2, sort_keys=True) + "\n"
+def check_dir_target(path, option):
+    """Fail naming ``option`` unless ``path`` is (or can be made) a writable directory."""
+    full = os.path.abspath(os.path.expanduser(path))
+    if os.path.islink(full):
+        raise InputError(option, "%s is a symbolic link; refusing to write through it" % path)
+    if os.path.exists(full):
+        if not os.path.isdir(full):
+            raise InputError(option, "%s is not a directory" % path)
+        if not os.access(full, os.W_OK | os.X_OK):
+            raise InputError(option, "directory %s is not writable" % path)
+        return full
+    parent = _nearest_existing(os.path.dirname(full))
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(option, "cannot create directory %s: %s is not a writable directory" % (path, parent))
+    return full
 
 
-def write_report(path, summary, fmt):
-    """Write the report atomically; True when the file content changed."""
-    content = render_report(summary, fmt)
-    try:
-        with open(path, "r", encoding="utf-8") as handle:
-            if handle.read() == content:
-                return False
-    except (IOError, OSError):
-        pass
-    tmp = "%s.tmp-%d" % (path, os.getpid())
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.replace(tmp, path)
+def write_file(path, content, option="summary_path"):
+    """Write ``content`` atomically through files.write_atomic (0600 when new, never through a symlink); True when
+    the content changed."""
+    if files.read_text_if_exists(path) == content:
+        return False
+    files.write_atomic(path, content, option)
     return True
 
 
-__all__ = ["AwsError", "Drain", "Policy", "Processor", "process_files", "read_notification_file", "write_report"]
+# ---------------------------------------------------------------------- the report, from the store
+CLASS_LABELS = (
+    ("hard", "hard bounces"),
+    ("complaint", "complaints"),
+    ("soft", "soft bounces"),
+    ("undetermined", "undetermined bounces (to review)"),
+    ("suppressed", "already on the suppression list (SES did not send)"),
+    ("delivery", "deliveries"),
+    ("delivery_delay", "delivery delays"),
+    ("unknown", "unknown (to review)"),
+)
+RANK = {"hard": 0, "complaint": 1, "suppressed": 2, "soft": 3}
+
+
+def window_start(now, days):
+    """00:00 UTC ``days - 1`` days before today: the report's window is whole UTC days, so two runs on one day
+    write the same report unless something new happened."""
+    today = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (today - dt.timedelta(days=max(1, int(days)) - 1)).timestamp()
+
+
+def build_report(store, since, policy, now=None):
+    """Everything the store recorded since ``since``, whichever run handled it: the list-hygiene report."""
+    now = time.time() if now is None else now
+    events = store.events_since(since)
+    counts = dict((cls, 0) for cls, _label in CLASS_LABELS)
+    simulator, control, review, delays = {}, [], [], []
+    by_email = {}
+    cross = redelivered = total = 0
+    for ev in events:
+        detail = ev.get("detail") or {}
+        if ev["class"] == "sns_control":
+            control.append({"type": detail.get("type") or ev.get("sub_type") or "",
+                            "topic_arn": detail.get("topic_arn") or "", "subscribe_url": detail.get("subscribe_url") or "",
+                            "received": iso(ev["recorded"])})
+            continue
+        total += 1
+        copies = ev.get("copies") or {}
+        cross += 1 if len(copies) > 1 else 0
+        redelivered += sum(max(0, n - 1) for n in copies.values())
+        email = ev["email"]
+        if detail.get("simulator") and not policy.suppress_simulator:
+            simulator.setdefault(email, {"email": email, "class": ev["class"], "sub_type": ev.get("sub_type") or ""})
+            continue
+        counts[ev["class"]] = counts.get(ev["class"], 0) + 1
+        if ev["class"] in ("undetermined", "unknown"):
+            review.append({"email": email, "class": ev["class"], "sub_type": ev.get("sub_type") or "",
+                           "reason": detail.get("reason") or "", "status": detail.get("status") or ""})
+        elif ev["class"] == "delivery_delay":
+            delays.append({"email": email, "delay_type": detail.get("delay_type") or "",
+                           "expiration_time": detail.get("expiration_time") or ""})
+        elif ev["class"] in RANK and not (ev["class"] == "complaint" and ev.get("sub_type") == "not-spam"):
+            best = by_email.get(email)
+            if best is None or RANK[ev["class"]] < RANK[best]:
+                by_email[email] = ev["class"]
+    suppressed, refused, retry, escalated = [], [], [], []
+    for email in sorted(by_email):
+        cls = by_email[email]
+        state = store.get_address(email) or {}
+        if state.get("suppressed_reason"):
+            if cls == "soft":
+                escalated.append(email)
+            suppressed.append({"email": email, "reason": state["suppressed_reason"],
+                               "class": "soft (escalated)" if cls == "soft" else cls,
+                               "via": state.get("suppressed_via") or "api",
+                               "since": iso(state.get("suppressed_at")) or ""})
+        elif state.get("refused"):
+            refused.append({"email": email, "class": cls, "error": state["refused"]})
+        elif cls == "soft":
+            recent = policy.counting(store.soft_times(email), now, state.get("last_delivery"))
+            if recent:
+                delay = policy.retry_delay(email, len(recent))
+                retry.append({"email": email, "soft_bounces": len(recent), "last_bounce": iso(max(recent)),
+                              "next_retry": iso(max(recent) + delay)})
+    remove = sorted(set(x["email"] for x in suppressed) | set(x["email"] for x in refused))
+    return {"since": iso(since), "events": total, "cross_channel": cross, "redelivered": redelivered,
+            "counts": counts, "suppressed": suppressed, "refused": refused, "escalated": escalated,
+            "simulator": sorted(simulator.values(), key=lambda x: x["email"]),
+            "retry_schedule": sorted(retry, key=lambda x: (x["next_retry"], x["email"])),
+            "review": review, "delivery_delays": delays, "sns_control_messages": control,
+            "remove_from_lists": remove}
+
+
+def _cell(value):
+    """A Markdown table cell: text only (no None, no dict), pipes escaped, one line."""
+    text = "" if value is None else str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _code(value):
+    return "`%s`" % _cell(value).replace("`", "'") if value else ""
+
+
+def render_markdown(report):
+    lines = ["# List hygiene report", "",
+             "Everything the bounce history store recorded since %s (UTC), whichever run handled it: what an "
+             "interrupted run did is listed here too." % report["since"], "",
+             "| | |", "|---|---|",
+             "| events (one per SES message, recipient and kind) | %d |" % report["events"],
+             "| received as identity notification and configuration-set event (counted once) | %d |"
+             % report["cross_channel"],
+             "| redelivered copies (counted once) | %d |" % report["redelivered"]]
+    for cls, label in CLASS_LABELS:
+        lines.append("| %s | %d |" % (label, report["counts"].get(cls, 0)))
+    lines += ["| mailbox simulator (never suppressed) | %d |" % len(report["simulator"]),
+              "| addresses suppressed | %d |" % len(report["suppressed"]),
+              "| addresses SES refused to suppress | %d |" % len(report["refused"]),
+              "| SNS control messages | %d |" % len(report["sns_control_messages"]), ""]
+
+    def section(title, rows, header, render, empty="Nothing here."):
+        lines.extend(["## %s (%d)" % (title, len(rows)), ""])
+        if not rows:
+            lines.extend([empty, ""])
+            return
+        lines.append("| %s |" % " | ".join(header))
+        lines.append("|%s" % ("---|" * len(header)))
+        for row in rows:
+            lines.append("| %s |" % " | ".join(_cell(v) for v in render(row)))
+        lines.append("")
+
+    lines.extend(["## Remove from your lists (%d)" % len(report["remove_from_lists"]), ""])
+    lines.extend(["- %s" % _cell(e) for e in report["remove_from_lists"]] or ["Nothing to remove."])
+    lines.append("")
+    section("Suppressed", report["suppressed"], ("address", "reason", "class", "via", "since"),
+            lambda r: (r["email"], r["reason"], r["class"], r["via"], r["since"]))
+    section("Refused by SES: not suppressed, act on these", report["refused"], ("address", "class", "error"),
+            lambda r: (r["email"], r["class"], r["error"]))
+    section("Mailbox simulator: not suppressed (SES never lists these)", report["simulator"],
+            ("address", "class", "sub-type"), lambda r: (r["email"], r["class"], r["sub_type"]))
+    section("Soft bounces: retry later", report["retry_schedule"],
+            ("address", "soft bounces", "last bounce (UTC)", "next retry (UTC)"),
+            lambda r: (r["email"], r["soft_bounces"], r["last_bounce"], r["next_retry"]))
+    section("To review", report["review"], ("address", "class", "sub-type", "reason", "status"),
+            lambda r: (r["email"], r["class"], r["sub_type"], r["reason"], r["status"]), "Nothing to review.")
+    section("SNS control messages: confirm or ignore", report["sns_control_messages"],
+            ("type", "topic", "received (UTC)", "SubscribeURL"),
+            lambda r: (r["type"], r["topic_arn"], r["received"], r["subscribe_url"]))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+CSV_FIELDS = ("email", "action", "class", "reason", "via", "soft_bounces", "next_retry", "detail")
+
+
+def report_rows(report):
+    rows = []
+    for r in report["suppressed"]:
+        rows.append({"email": r["email"], "action": "remove", "class": r["class"], "reason": r["reason"],
+                     "via": r["via"], "detail": "suppressed since %s" % r["since"] if r["since"] else ""})
+    for r in report["refused"]:
+        rows.append({"email": r["email"], "action": "remove", "class": r["class"], "via": "refused",
+                     "detail": "SES refused to suppress: %s" % r["error"]})
+    for r in report["retry_schedule"]:
+        rows.append({"email": r["email"], "action": "retry_later", "class": "soft",
+                     "soft_bounces": r["soft_bounces"], "next_retry": r["next_retry"]})
+    for r in report["review"]:
+        rows.append({"email": r["email"], "action": "review", "class": r["class"], "reason": r["reason"],
+                     "detail": r["status"]})
+    for r in report["simulator"]:
+        rows.append({"email": r["email"], "action": "none", "class": r["class"], "detail": "mailbox simulator"})
+    return rows
+
+
+def render_report(report, fmt):
+    if fmt == "csv":
+        # no literal None; a cell a spreadsheet would run as a formula gets a leading quote
+        return files.render_csv(CSV_FIELDS, report_rows(report), lineterminator="\n")
+    if fmt == "md":
+        return render_markdown(report)
+    return json.dumps(report, indent=2, sort_keys=True) + "\n"
+
+
+def format_of(path, fmt=None):
+    if fmt:
+        return fmt
+    lower = path.lower()
+    return "csv" if lower.endswith(".csv") else "md" if lower.endswith(".md") else "json"
+
+
+def write_report(path, report, fmt, option="summary_path"):
+    """Write the report atomically; True when the file content changed."""
+    return write_file(path, render_report(report, fmt), option)
+
+
+__all__ = ["AwsError", "Drain", "Policy", "Processor", "build_report", "check_dir_target", "check_file_target",
+           "process_files", "read_notification_file", "render_report", "write_report"]

@@ -41,7 +41,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy import d
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
 DMARC_KEYS = ("enabled", "policy", "subdomain_policy", "nonexistent_policy", "psd", "test_mode", "pct", "rua", "ruf",
-              "adkim", "aspf", "fo", "allow_downgrade", "advance", "stages", "legacy_tags", "migrate_legacy")
+              "adkim", "aspf", "fo", "allow_downgrade", "advance", "stages", "legacy_tags", "migrate_legacy",
+              "require_evidence")
 SPF_KEYS = ("enabled", "mechanisms", "all_qualifier")
 DKIM_KEYS = ("key_length", "signing_enabled")
 BATCH_CHANGES = 100  # rrset changes per DNS write (Route 53's batch of this collection; one UPDATE message)
@@ -189,7 +190,7 @@ def _values(current, key):
     return list(rec.values) if rec else []
 
 
-def desired_records(spec, tokens, byodkim, current, region, warn):
+def desired_records(spec, tokens, byodkim, current, region, warn, gate=None):
     """The rrsets this domain needs, given the DKIM tokens (None when not known yet) and the zone snapshot.
 
     Returns (list of dns.base.Desired, info) where info holds the SPF / DMARC records and any downgrade.
@@ -222,10 +223,11 @@ def desired_records(spec, tokens, byodkim, current, region, warn):
         opts = spec.dmarc
         if opts.get("policy") is None and not opts.get("advance") and not any(dmarc.is_dmarc(v) for v in values):
             opts = dict(opts, policy="none")  # a domain without DMARC starts at the first stage, p=none
-        planned = policy.dmarc_values(spec.name, values, opts, warn)
+        planned = policy.dmarc_values(spec.name, values, opts, warn, gate=gate)
         info["dmarc"] = {"record": planned["record"], "previous": (planned["existing"] or [None])[0],
                          "downgrades": planned["downgrades"], "stage": planned["stage"],
                          "obsolete_tags": planned["obsolete"], "migrations": planned["migrations"],
+                         "gate": planned["gate"],
                          "downgrade_refused": bool(planned["downgrades"]) and not spec.dmarc.get("allow_downgrade")}
         desired.append(dnsbase.Desired(key[0], "TXT", sorted(set(planned["others"]) | {planned["record"]}),
                                        exclusive=True))
@@ -399,7 +401,18 @@ class Fleet:
         current = snapshot
         if current is None:  # the backend cannot list the zone: read just this domain's rrsets
             current = provider.read(needed_keys(spec, tokens, byodkim))
-        desired, info = desired_records(spec, tokens, byodkim, current, self.region, self._warn(spec.name))
+        gate = None
+        if spec.dmarc.get("advance") and spec.dmarc.get("require_evidence", True):
+            # the evidence gate of the dmarc module, the same function and thresholds (policy/evidence.py)
+            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import evidence_gate
+            gate = evidence_gate(self.module, spec.name, warn=self._warn(spec.name))
+        desired, info = desired_records(spec, tokens, byodkim, current, self.region, self._warn(spec.name), gate=gate)
+        if (info.get("dmarc") or {}).get("gate"):
+            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import audit_decision
+            decision = info["dmarc"]["gate"]
+            if not decision["open"]:
+                self._warn(spec.name)(decision["summary"])
+            audit_decision(self.module, decision, info["dmarc"]["record"], "domain_policy", self._warn(spec.name))
         changes = dnsbase.plan(desired, current, int(self.params.get("dns_ttl") or logic.DEFAULT_TTL))
         result.update(info)
         result["dns_changes"] = [c.to_dict() for c in changes]

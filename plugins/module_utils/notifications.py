@@ -411,13 +411,26 @@ def _classify(raw):
 
 
 def event_key(note, rec):
-    """The idempotency key of one recipient's event: feedbackId (bounce, complaint) or messageId, plus the
-    recipient (and, for delays, the delay's timestamp, since a message can be delayed several times)."""
-    base = note.get("feedback_id") or note.get("message_id") or note.get("sns_message_id") or ""
+    """The identity of one recipient's event: ``<kind>:<SES message id>:<recipient>`` (and, for delays, the delay's
+    timestamp, since a message can be delayed several times).
+
+    The same bounce or complaint reaches a processor twice when both an identity notification and a
+    configuration-set event are published for it (they have different SNS/SQS message ids, and AWS documents no
+    common feedback id across channels), but both carry the SES message id of the mail and the recipient: so
+    this key makes them one event. Without a mail object the feedback id (or the SNS message id) stands in.
+    """
+    base = note.get("message_id") or note.get("feedback_id") or note.get("sns_message_id") or ""
     key = "%s:%s:%s" % (note.get("kind"), base, rec["email"].lower())
     if note.get("kind") == "delivery_delay":
         key += ":%s" % (note.get("timestamp") or "")
     return key
+
+
+def channel_of(note):
+    """Which copy of an event this is: ``notification`` (identity notification) or ``event:<configuration set>``."""
+    if note.get("form") == "event":
+        return "event:%s" % (note.get("configuration_set") or "-")
+    return "notification"
 
 
 def classify(raw):

@@ -48,6 +48,21 @@ def identity_from_api(name, resp):
         },
         "tags": {t["Key"]: t["Value"] for t in resp.get("Tags") or []},
         "policies": dict(resp.get("Policies") or {}),
+        "verification_info": _verification_info(resp.get("VerificationInfo")),
+    }
+
+
+def _verification_info(info):
+    """VerificationInfo: why SES has not verified a domain (None when SES sent none)."""
+    if not info:
+        return None
+    soa = info.get("SOARecord") or {}
+    return {
+        "error_type": info.get("ErrorType"),
+        "last_checked": _iso(info.get("LastCheckedTimestamp")),
+        "last_success": _iso(info.get("LastSuccessTimestamp")),
+        "soa": {"primary_name_server": soa.get("PrimaryNameServer"), "admin_email": soa.get("AdminEmail"),
+                "serial_number": soa.get("SerialNumber")} if soa else None,
     }
 
 

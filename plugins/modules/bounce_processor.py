@@ -13,21 +13,37 @@ description:
   - Drains an SQS queue subscribed to the SNS topic(s) SES publishes to (identity notifications or configuration-set
     events, SNS-wrapped or raw message delivery), or reads notification files, and classifies every recipient with
     the collection's classifier (see the P(deliverability.ses.classify_notification#filter) filter).
-  - Hard bounces and complaints make sure the address is on the account's suppression list. The
-    C(PutSuppressedDestination) call is skipped when the account-level suppression (read once per run with
-    C(GetAccount)) already covers that reason, because SES then added the address itself - unless the bounce is
-    hard only because the SMTP status says so (SES called it transient or undetermined), or the event's
-    configuration set overrides the account's suppression reasons.
+  - "One event, one identity: C(<kind>:<SES message id>:<recipient>). The same bounce or complaint arriving as an
+    identity notification and as a configuration-set event is one event (RV(cross_channel_copies)); the same copy
+    received again is a redelivery (RV(redelivered)); neither is counted twice."
+  - "Hard bounces and complaints: the address must be on the account's suppression list with that reason, whichever
+    copy of the event arrives first. The module reads the list (C(GetSuppressedDestination)); when SES listed the
+    address itself (the account's or the configuration set's suppression covered the reason) nothing is written
+    (C(via: account)), otherwise it calls C(PutSuppressedDestination) (C(via: api)); the latest event's reason
+    wins. An identity notification does not name the configuration set, so nothing is assumed from the account's
+    settings."
+  - Recipients are handled independently. When SES refuses C(PutSuppressedDestination) for good (bad request,
+    validation error) the refusal is stored, reported (RV(refused), the report's I(Refused) section) and the module
+    fails at the end, after deleting what was handled; a retryable error keeps the message for redelivery, which
+    is harmless for its other recipients.
   - Soft bounces are recorded in the bounce history store and get a next retry time with exponential back-off and
     jitter (O(retry_base_seconds) x O(retry_factor)^(n-1), capped at O(retry_cap_seconds), shortened by up to
     O(retry_jitter)); after O(soft_bounce_threshold) soft bounces within O(soft_bounce_window_days) the address is
-    escalated to suppression (reason BOUNCE).
+    escalated to suppression (reason BOUNCE). A delivery resets the count - soft bounces before the address's
+    latest delivery no longer count - whatever order the delivery and the bounces are handled in.
+  - Deliveries and delivery delays are stored and de-duplicated like bounces.
   - An SQS message is deleted (C(DeleteMessageBatch)) only after every recipient in it was handled. A message that
     cannot be parsed is sent to O(dead_letter_queue_url) or appended to O(quarantine_path) first, and stays in the
-    queue when neither is set; it is never lost. Processing is idempotent (the store is keyed on the feedback ID or
-    message ID plus the recipient), so a message redelivered after a crash does no harm and is not counted twice.
-  - In check mode nothing is deleted, suppressed or stored; messages are received with a visibility timeout of 0 so
-    they stay available, and the result says what would be done.
+    queue when neither is set; it is never lost. SNS subscription and unsubscribe confirmations are stored and
+    listed with their C(SubscribeURL) and topic (RV(sns_control_messages), the report) before they are deleted.
+  - Reports (O(summary_path), O(report_dir)) are built from the store for a window of whole UTC days
+    (O(report_days)), not from this run's messages, so a run that was killed is reported by the next one.
+  - Every path (O(summary_path), O(report_dir), O(quarantine_path), O(store_path)) is checked before the first
+    side effect; when a write fails after messages were handled, the result still says what was done.
+  - "Check mode receives nothing: every C(ReceiveMessage) counts toward the queue's redrive C(maxReceiveCount),
+    even with a visibility timeout of 0, so receiving to look would move real notifications toward the
+    dead-letter queue. It reads the queue depth (C(GetQueueAttributes), RV(queue)) and the store, and writes
+    nothing anywhere. With O(paths), check mode classifies the files and says what would be done."
 options:
   queue_url:
     description:
@@ -53,8 +69,8 @@ options:
     default: 5
   visibility_timeout:
     description:
-      - Visibility timeout of received messages, in seconds; by default the queue's own. Ignored in check mode,
-        which uses 0.
+      - Visibility timeout of received messages, in seconds; by default the queue's own. After a crash the
+        messages of the batch in flight come back after this time.
     type: int
   dead_letter_queue_url:
     description: Queue that receives messages that cannot be parsed (with the error as a message attribute).
@@ -113,21 +129,34 @@ options:
     type: bool
     default: false
   summary_path:
-    description: Write the summary for the list owner to this file (not in check mode).
+    description:
+      - Write the report (built from the store for the O(report_days) window) to this file (not in check mode).
+        A new file is made readable by its owner only.
     type: path
   summary_format:
     description:
-      - V(json) writes the whole summary; V(csv) one row per address (email, action, class, sub_type, reason, via,
-        soft_bounces, next_retry). By default taken from the extension of O(summary_path), else V(json).
+      - V(json) writes the whole report; V(csv) one row per address (email, action, class, reason, via,
+        soft_bounces, next_retry, detail); V(md) the Markdown list-hygiene report. By default taken from the
+        extension of O(summary_path) (C(.csv), C(.md)), else V(json).
     type: str
-    choices: [json, csv]
+    choices: [json, csv, md]
+  report_dir:
+    description:
+      - Write C(list-hygiene.md) and C(list-hygiene.csv) (built from the store for the O(report_days) window) into
+        this directory, made if missing (not in check mode). A file is rewritten only when its content changes.
+    type: path
+  report_days:
+    description:
+      - The reports cover the events the store recorded since 00:00 UTC this many days ago (1 is today only). The
+        default, 2, also covers yesterday, so a run killed just before midnight is reported by the next one.
+    type: int
+    default: 2
 extends_documentation_fragment:
   - deliverability.ses.aws
 notes:
-  - When an event names its configuration set (C(ses:configuration-set) tag, present in configuration-set events),
-    that set's suppression options are read once per run (C(GetConfigurationSet)) and decide whether SES suppressed
-    the address itself. Identity notifications do not name the set; for them the account's reasons decide.
-  - Deliveries and delivery delays are counted but not stored.
+  - The SQLite store (O(store_path)) must outlive the container or host that runs the module, or every run starts
+    with an empty history (redelivered messages then count as new, soft bounces never escalate). Use a persistent
+    volume, or O(store=dynamodb) for several processors.
 author:
   - Deliverability maintainers (@deliverability)
 """
@@ -159,7 +188,8 @@ EXAMPLES = r"""
 RETURN = r"""
 counts:
   description: New recipient events by class (hard, suppressed, soft, undetermined, complaint, delivery,
-    delivery_delay, unknown). Events already in the store are counted in RV(duplicate_events) instead.
+    delivery_delay, unknown), mailbox simulator addresses left out (see RV(simulator)). Events already in the
+    store are counted in RV(redelivered) or RV(cross_channel_copies) instead.
   returned: always
   type: dict
   sample: {hard: 2, soft: 1, complaint: 1, suppressed: 0, undetermined: 0, delivery: 3, delivery_delay: 0, unknown: 0}
@@ -176,15 +206,51 @@ new_events:
   returned: always
   type: int
 duplicate_events:
-  description: Recipient events already in the store (redelivered messages); not counted again.
+  description: Same as RV(redelivered) (kept for playbooks written for earlier versions).
   returned: always
   type: int
+redelivered:
+  description: Copies of events received again (SQS or SNS redelivered the same notification); not counted again.
+  returned: always
+  type: int
+cross_channel_copies:
+  description: Events already known from the other channel (the identity notification of a configuration-set
+    event, or the reverse); one event, not counted again and not a redelivery.
+  returned: always
+  type: int
+refused:
+  description: Addresses SES refused to suppress for good (C(email), C(reason), C(class), C(error),
+    C(error_code)); the module fails when there are any.
+  returned: always
+  type: list
+  elements: dict
+simulator:
+  description: Mailbox simulator addresses seen for the first time (never put on the list unless
+    O(suppress_simulator)).
+  returned: always
+  type: list
+  elements: dict
+queue:
+  description: In check mode with O(queue_url), the queue's depth read with C(GetQueueAttributes) - C(visible),
+    C(in_flight), C(delayed), C(dead_letter_queue) (with O(dead_letter_queue_url)) and C(would_receive).
+  returned: check mode with queue_url
+  type: dict
+report:
+  description: The report built from the store (what O(summary_path) and O(report_dir) hold) - C(since),
+    C(events), C(cross_channel), C(redelivered), C(counts), C(suppressed), C(refused), C(simulator),
+    C(retry_schedule), C(review), C(delivery_delays), C(sns_control_messages), C(remove_from_lists).
+  returned: always
+  type: dict
+report_files:
+  description: The report files written (or, in check mode, that would be written) and whether each changed.
+  returned: always
+  type: dict
 suppressed:
   description:
     - Addresses that are (or in check mode would be) on the suppression list, with C(reason) (BOUNCE or COMPLAINT),
-      C(class), C(escalated) and C(via) - V(api) (this run called C(PutSuppressedDestination)), V(account) (SES's
-      account-level suppression covers the reason), V(already) (handled before), V(ses) (SES reported it on the
-      list) or V(none (mailbox simulator)).
+      C(class), C(escalated) and C(via) - V(api) (this run called C(PutSuppressedDestination)), V(account) (SES had
+      listed it with that reason, read with C(GetSuppressedDestination)), V(already) (handled before) or V(ses) (the
+      notification said it was on the list). Mailbox simulator addresses are never here.
   returned: always
   type: list
   elements: dict
@@ -216,7 +282,8 @@ delivery_delays:
   type: list
   elements: dict
 sns_control_messages:
-  description: SNS subscription/unsubscribe confirmations found in the queue, with their URL.
+  description: SNS subscription/unsubscribe confirmations found in the queue (C(type), C(topic_arn),
+    C(subscribe_url)); stored and listed in every report of the window before the message is deleted.
   returned: always
   type: list
   elements: dict
@@ -247,9 +314,14 @@ summary_written:
 """
 
 
+import os
+import time
+
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
-from ansible_collections.deliverability.ses.plugins.module_utils import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils import bounces, files
+
+REPORT_FILES = (("list-hygiene.md", "md"), ("list-hygiene.csv", "csv"))
 
 
 def open_store(module):
@@ -269,10 +341,50 @@ def open_store(module):
     from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
     import sqlite3
     path = p["store_path"]
+    if not module.check_mode:
+        files.prepare_private_file(path, "store_path")  # 0600, not through a symlink; SQLite opens it by name
     try:
         return SqliteStore(path, read_only=module.check_mode), False
     except (sqlite3.Error, OSError) as exc:
         raise InputError("store_path", "cannot open %s: %s" % (path, exc))
+
+
+def check_inputs(p):
+    if p["max_messages"] < 1:
+        raise InputError("max_messages", "must be at least 1")
+    if not 0 <= p["wait_time_seconds"] <= 20:
+        raise InputError("wait_time_seconds", "must be between 0 and 20")
+    if p["visibility_timeout"] is not None and not 0 <= p["visibility_timeout"] <= 43200:
+        raise InputError("visibility_timeout", "must be between 0 and 43200 seconds")
+    if p["soft_bounce_threshold"] < 1:
+        raise InputError("soft_bounce_threshold", "must be at least 1")
+    if not 0 <= p["retry_jitter"] < 1:
+        raise InputError("retry_jitter", "must be at least 0 and less than 1")
+    if p["retry_factor"] < 1 or p["retry_base_seconds"] < 0 or p["retry_cap_seconds"] < p["retry_base_seconds"]:
+        raise InputError("retry_factor", "needs retry_factor >= 1 and 0 <= retry_base_seconds <= retry_cap_seconds")
+    if p["report_days"] < 1:
+        raise InputError("report_days", "must be at least 1")
+
+
+def check_paths(p):
+    """Every path this run may write, checked before its first side effect (a message deleted, an address
+    suppressed, a store row written); returns the report files as {path: format}."""
+    out = {}
+    if p["summary_path"]:
+        out[bounces.check_file_target(p["summary_path"], "summary_path")] = (bounces.format_of(
+            p["summary_path"], p["summary_format"]), "summary_path")
+    if p["report_dir"]:
+        folder = bounces.check_dir_target(p["report_dir"], "report_dir")
+        for name, fmt in REPORT_FILES:
+            path = os.path.join(folder, name)
+            if os.path.exists(path) or os.path.islink(path):
+                bounces.check_file_target(path, "report_dir")
+            out[path] = (fmt, "report_dir")
+    if p["quarantine_path"]:
+        bounces.check_file_target(p["quarantine_path"], "quarantine_path")
+    if p["store"] == "sqlite":
+        bounces.check_file_target(p["store_path"], "store_path")
+    return out
 
 
 def main():
@@ -298,7 +410,9 @@ def main():
             retry_jitter=dict(type="float", default=0.2),
             suppress_simulator=dict(type="bool", default=False),
             summary_path=dict(type="path"),
-            summary_format=dict(type="str", choices=["json", "csv"]),
+            summary_format=dict(type="str", choices=["json", "csv", "md"]),
+            report_dir=dict(type="path"),
+            report_days=dict(type="int", default=2),
         ),
         required_one_of=[("queue_url", "paths")],
         mutually_exclusive=[("queue_url", "paths")],
@@ -307,16 +421,8 @@ def main():
 
     def body(partial):
         p = module.params
-        if p["max_messages"] < 1:
-            raise InputError("max_messages", "must be at least 1")
-        if not 0 <= p["wait_time_seconds"] <= 20:
-            raise InputError("wait_time_seconds", "must be between 0 and 20")
-        if p["soft_bounce_threshold"] < 1:
-            raise InputError("soft_bounce_threshold", "must be at least 1")
-        if not 0 <= p["retry_jitter"] < 1:
-            raise InputError("retry_jitter", "must be at least 0 and less than 1")
-        if p["retry_factor"] < 1 or p["retry_base_seconds"] < 0 or p["retry_cap_seconds"] < p["retry_base_seconds"]:
-            raise InputError("retry_factor", "needs retry_factor >= 1 and 0 <= retry_base_seconds <= retry_cap_seconds")
+        check_inputs(p)
+        report_files = check_paths(p)
         policy = bounces.Policy(soft_threshold=p["soft_bounce_threshold"],
                                 soft_window=p["soft_bounce_window_days"] * 86400.0,
                                 retry_base=p["retry_base_seconds"], retry_factor=p["retry_factor"],
@@ -324,7 +430,7 @@ def main():
                                 suppress_simulator=p["suppress_simulator"])
         store, creating = open_store(module)
         processor = bounces.Processor(store, policy, sesv2=module.client("sesv2"), check_mode=module.check_mode)
-        poison, errors = [], []
+        poison, errors, queue = [], [], None
         try:
             if p["queue_url"]:
                 drain = bounces.Drain(module.client("sqs"), p["queue_url"], processor,
@@ -339,32 +445,56 @@ def main():
                                    poison=drain.poison, api_calls=processor.api_calls,
                                    changed=bool(drain.stats["deleted"] or processor.writes
                                                 or processor.suppression_writes))
-                poison, errors = drain.poison, drain.errors
+                poison, errors, queue = drain.poison, drain.errors, drain.queue
                 moved = stats["deleted"] + stats["dead_lettered"] + stats["quarantined"]
                 if module.check_mode:
-                    moved = stats["handled"] + len(poison) if (p["dead_letter_queue_url"] or p["quarantine_path"]) \
-                        else stats["handled"]
+                    moved = queue["would_receive"]
             else:
                 stats, errors, poison = bounces.process_files(p["paths"], processor,
                                                               quarantine_path=p["quarantine_path"],
                                                               check_mode=module.check_mode)
                 moved = stats["quarantined"]
+            summary = processor.summary()
+            changed = bool(moved or processor.writes or processor.suppression_writes or creating)
+            if module.check_mode:
+                changed = bool(moved or processor.new_events or processor.suppression_writes or creating)
+            result = dict(summary, changed=changed, messages=stats, poison=poison, errors=errors,
+                          api_calls=processor.api_calls, summary_written=False, report_files={})
+            if queue is not None:
+                result["queue"] = queue
+            partial.clear()
+            partial.update(result)
+            # the report comes from the store: what an interrupted earlier run handled is in it too
+            now = time.time()
+            report = bounces.build_report(store, bounces.window_start(now, p["report_days"]), policy, now)
         finally:
             store.close()
-        summary = processor.summary()
-        changed = bool(moved or processor.writes or processor.suppression_writes or creating)
-        if module.check_mode:
-            changed = bool(moved or processor.new_events or processor.suppression_writes or creating)
-        written = False
-        if p["summary_path"] and not module.check_mode:
-            fmt = p["summary_format"] or ("csv" if p["summary_path"].lower().endswith(".csv") else "json")
-            written = bounces.write_report(p["summary_path"], summary, fmt)
-        result = dict(summary, changed=changed or written, messages=stats, poison=poison, errors=errors,
-                      api_calls=processor.api_calls, summary_written=written)
+        result["report"] = report
+        partial.update(report=report)
+        for path, (fmt, option) in report_files.items():
+            if module.check_mode:
+                result["report_files"][path] = {"format": fmt, "written": False}
+                continue
+            try:
+                written = bounces.write_report(path, report, fmt, option)
+            except (IOError, OSError, DeliverabilityError) as exc:
+                raise DeliverabilityError("could not write the report %s (%s) after handling the messages; the "
+                                          "store has everything, the next run's report lists it" % (path, exc))
+            result["report_files"][path] = {"format": fmt, "written": written}
+            result["changed"] = result["changed"] or written
+            partial.update(report_files=result["report_files"], changed=result["changed"])
+        if p["summary_path"]:
+            full = os.path.abspath(os.path.expanduser(p["summary_path"]))
+            result["summary_written"] = result["report_files"].get(full, {}).get("written", False)
+        partial.update(result)
         if errors:
-            partial.update(result)
             raise DeliverabilityError("%d message(s) could not be handled and stay in the queue for redelivery: %s"
                                       % (len(errors), errors[0]["error"]))
+        if summary["refused"]:
+            first = summary["refused"][0]
+            raise DeliverabilityError("SES refused to suppress %d address(es) (%s: %s); they are stored and listed "
+                                      "in the report, and their messages were not kept for redelivery"
+                                      % (len(summary["refused"]), first["email"], first["error"]))
         return result
 
     run_module(module, body)

@@ -116,10 +116,27 @@ options:
   advance:
     description:
       - Move the policy one stage forward along O(stages) from the published one (a new record starts at the
-        first stage). Overrides O(policy) and O(test_mode). Meant for a scheduled rollout job; each run that
-        advances reports C(changed).
+        first stage, C(p=none), which needs no evidence). Overrides O(policy) and O(test_mode). Meant for a
+        scheduled rollout job.
+      - Every step beyond the first is decided by the evidence gate (see O(gate)) from the DMARC aggregate
+        reports that M(deliverability.ses.dmarc_reports) recorded in the evidence store. A shut gate keeps the
+        published record as it is (C(changed=false)); the decision and why are in RV(gate), in the diff and in
+        O(audit_log).
     type: bool
     default: false
+  require_evidence:
+    description:
+      - With V(false), O(advance) moves one stage per run without asking the evidence gate (the blind ladder
+        of earlier versions). For a sandbox or a domain that sends no mail; it is what breaks legitimate mail
+        otherwise.
+    type: bool
+    default: true
+  audit_log:
+    description:
+      - JSON Lines file that every evidence gate decision is appended to (C(action=dmarc_gate), the domain,
+        open or shut, the reasons and the figures). Nothing is written in check mode.
+    type: path
+    default: ~/.ansible/deliverability-ses-audit.jsonl
   stages:
     description:
       - The rollout stages for O(advance), weakest first.
@@ -158,6 +175,8 @@ options:
     type: int
 extends_documentation_fragment:
   - deliverability.ses.dns_provider
+  - deliverability.ses.dmarc_evidence
+  - deliverability.ses.dmarc_evidence.gate
   - deliverability.ses.aws
   - deliverability.ses.resolvers
 attributes:
@@ -201,11 +220,15 @@ EXAMPLES = r"""
     domain: example.com
     migrate_legacy: true
 
-- name: Weekly job - one step further towards reject
+- name: Weekly job - one step further towards reject, only when the reports say it is safe
   deliverability.ses.dmarc:
     provider: route53
     domain: example.com
     advance: true
+    evidence_store: dynamodb
+    evidence_table: dmarc-evidence
+    gate:
+      min_pass_rate: 99.5
 """
 
 RETURN = r"""
@@ -232,9 +255,41 @@ downgrade_refused:
   returned: success
   type: bool
 stage:
-  description: With O(advance=true), the stage now published.
+  description: With O(advance=true), the stage now published (null when the gate kept the current one).
   returned: success
   type: dict
+gate:
+  description:
+    - With O(advance=true), the evidence gate's decision, or null when no gate was asked (first stage, last
+      stage reached, O(require_evidence=false)).
+  returned: success
+  type: dict
+  contains:
+    open:
+      description: Whether the stage could move.
+      type: bool
+    summary:
+      description: One sentence with the figures and every reason.
+      type: str
+    reasons:
+      description: Each unmet threshold (empty when open).
+      type: list
+      elements: str
+    figures:
+      description: C(messages), C(dmarc_pass), C(pass_rate), C(dkim_aligned_rate), C(spf_aligned_rate), C(days), C(reporters), C(sources).
+      type: dict
+    failing_sources:
+      description: Sources failing DMARC, largest first, with C(share) of the volume and C(fix), what to do.
+      type: list
+      elements: dict
+    notes:
+      description: Observations that do not shut the gate (for example SPF never aligning with SES's default MAIL FROM).
+      type: list
+      elements: str
+    trend:
+      description: Per day, C(messages) and C(pass_rate).
+      type: list
+      elements: dict
 obsolete_tags:
   description: The RFC 7489 tags (C(pct), C(rf), C(ri)) that the published record carried.
   returned: success
@@ -285,6 +340,8 @@ zone_lines:
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
+from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
+    EVIDENCE_SPEC, GATE_SPEC, evidence_gate, record_decision)
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.records import ensure_dmarc
 
 POLICIES = ["none", "quarantine", "reject"]
@@ -318,10 +375,24 @@ def main():
         report_zones=dict(type="list", elements="str"),
         resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
         ttl=dict(type="int"),
+        require_evidence=dict(type="bool", default=True),
+        audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),
     )
+    spec.update(EVIDENCE_SPEC)
+    spec.update(GATE_SPEC)
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)
-    run_module(module, lambda partial: ensure_dmarc(module.params, module, module.check_mode, partial,
-                                                    module.module.warn))
+
+    def body(partial):
+        p = module.params
+        gate = None
+        if p["advance"] and p["require_evidence"]:
+            gate = evidence_gate(module, p["domain"])
+        result = ensure_dmarc(p, module, module.check_mode, partial, module.module.warn, gate=gate)
+        if result.get("gate"):
+            record_decision(module, result, "dmarc")
+        return result
+
+    run_module(module, body)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,15 @@ author:
 extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.dns_provider
+  - deliverability.ses.dmarc_evidence
+  - deliverability.ses.dmarc_evidence.gate
 options:
+  audit_log:
+    description:
+      - JSON Lines file that every DMARC evidence gate decision is appended to (C(action=dmarc_gate)). Nothing is
+        written in check mode.
+    type: path
+    default: ~/.ansible/deliverability-ses-audit.jsonl
   domains:
     description:
       - The domains. Each is a domain name, or a dictionary with C(name) and any of C(zone),
@@ -182,9 +190,16 @@ options:
         default: false
       advance:
         description:
-          - Move each domain one stage further along O(dmarc.stages).
+          - Move each domain one stage further along O(dmarc.stages), when the evidence gate opens for it (the
+            same gate and thresholds, O(gate), as M(deliverability.ses.dmarc)). The decision is in the domain's
+            C(dmarc.gate) result, a warning when shut, and the audit log.
         type: bool
         default: false
+      require_evidence:
+        description:
+          - With V(false), O(dmarc.advance) moves one stage per run without asking the evidence gate.
+        type: bool
+        default: true
       stages:
         description:
           - The stages for O(dmarc.advance). Default C(none), C(quarantine; t=y), C(quarantine), C(reject; t=y),
@@ -225,7 +240,7 @@ options:
     default: true
   retry_mode:
     description:
-      - botocore retry mode of the DNS provider's clients (Route 53). SES calls do not use it: they go through
+      - botocore retry mode of the DNS provider's clients (Route 53). SES calls do not use it; they go through
         the collection's adaptive limiter, which paces each SES operation AIMD-style when SES throttles and
         retries throttled calls until they succeed (up to 15 minutes each), so a large fleet finishes at the
         rate AWS allows with no failed domain.
@@ -351,6 +366,7 @@ stats:
   type: dict
 """
 
+from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import EVIDENCE_SPEC, GATE_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.fleet import run_domain_policy
@@ -385,6 +401,7 @@ def main():
             pct=dict(type="int"),
             legacy_tags=dict(type="bool", default=False),
             migrate_legacy=dict(type="bool", default=False),
+            require_evidence=dict(type="bool", default=True),
             rua=dict(type="list", elements="str"),
             ruf=dict(type="list", elements="str"),
             adkim=dict(type="str", choices=["r", "s"]),
@@ -402,7 +419,10 @@ def main():
         workers=dict(type="int", default=8),
         fail_on_error=dict(type="bool", default=True),
         retry_mode=dict(type="str", choices=["standard", "adaptive"], default="adaptive"),
+        audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),
     )
+    spec.update(EVIDENCE_SPEC)
+    spec.update(GATE_SPEC)
     module = SesModule(argument_spec=spec, supports_check_mode=True)
     run_module(module, lambda partial: run_domain_policy(module, partial))
 

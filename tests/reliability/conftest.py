@@ -7,6 +7,7 @@ sections measured in this run replace theirs in FIGURES_FILE, so a partial run (
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -51,17 +52,20 @@ def figures():
     if not data:
         return
     FIGURES_FILE.parent.mkdir(parents=True, exist_ok=True)
-    old = {}
-    if FIGURES_FILE.exists():
-        try:
-            old = json.loads(FIGURES_FILE.read_text())
-        except ValueError:
-            old = {}
-    for section, entries in data.items():
-        merged = dict(old.get(section) or {})
-        merged.update(entries)
-        old[section] = merged
-    FIGURES_FILE.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")
+    # every xdist worker merges its sections at its own session end: one at a time, or one loses the other's
+    with open(FIGURES_FILE.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        old = {}
+        if FIGURES_FILE.exists():
+            try:
+                old = json.loads(FIGURES_FILE.read_text())
+            except ValueError:
+                old = {}
+        for section, entries in data.items():
+            merged = dict(old.get(section) or {})
+            merged.update(entries)
+            old[section] = merged
+        FIGURES_FILE.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")
 
 
 def record(figures, section, key, value):

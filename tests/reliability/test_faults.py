@@ -1,10 +1,13 @@
 """Fault suite: every module against the sandbox's fault injection and against DNS servers that time out
 or refuse. A run converges (botocore's retries within max_attempts, the modules' own back-off) or fails with
-one message naming the operation - never a traceback, and a failure says what it had already applied.
+one message naming the operation - never a traceback (an exception escaping main()), and a failure says what
+it had already applied.
 
-Each scenario is ONE ansible-playbook run over every module (a table), with a marker task between modules
-(a controller-side lookup of the sandbox's request sequence) so faults are attributed to the module that
-met them. Figures go to the ``faults`` section of the reliability figures.
+Retries, back-off and error reporting are the modules' own logic (botocore inside the module): each scenario
+runs its table of modules in-process, one real main() after another (module_main), with the sandbox's request
+sequence read between modules so faults are attributed to the module that met them. What the controller adds
+(no_log masking at -vvv) is tested in test_secrets.py. Figures go to the ``faults`` section of the reliability
+figures.
 """
 
 from __future__ import annotations
@@ -15,21 +18,10 @@ import time
 
 import pytest
 
-from .conftest import FAST, TRACEBACK, play, record, task, tolerant
+from .conftest import TRACEBACK, record
 
 # botocore standard mode: max_attempts counts retries; 30% throttling leaves 0.3**7 ~ 2e-4 per call to fail.
 RETRY = {"max_attempts": 6, "retry_mode": "standard"}
-
-
-def marker(i):
-    return {"name": "mark %d" % i, "ansible.builtin.set_fact": {
-        "mark_%d" % i: "{{ lookup('ansible.builtin.url', endpoint + '/_sandbox/requests?since=999999999', "
-                       "split_lines=false) }}"}}
-
-
-def seq_of(result, i):
-    value = result["ansible_facts"]["mark_%d" % i]
-    return (json.loads(value) if isinstance(value, str) else value)["last"]
 
 
 def aws_table(sfx, ctx):
@@ -56,25 +48,23 @@ def aws_table(sfx, ctx):
     ]
 
 
-def run_table(sandbox, ansible_playbook, table, extra=None):
-    """Run the table as one play (marker, module, marker, ...); per module: its result and its requests."""
-    tasks = []
-    for i, (module, args) in enumerate(table):
-        tasks.append(marker(i))
-        tasks.append(tolerant(module, module, dict(args, **(extra or {}))))
-    tasks.append(marker(len(table)))
-    started = time.monotonic()
-    res = ansible_playbook(play(*tasks, vars={"endpoint": sandbox.endpoint}), env=FAST)
-    print("table run: %.1fs" % (time.monotonic() - started))
-    assert res.rc == 0, res
-    assert TRACEBACK not in res.output
-    marks = [seq_of(res.task("mark %d" % i), i) for i in range(len(table) + 1)]
-    log = sandbox.requests()
+def clean(run):
+    """The run ended in exit_json / fail_json: no exception escaped main(), no traceback printed."""
+    assert not run.result.get("traceback_escaped"), run
+    assert TRACEBACK not in run.output and TRACEBACK not in json.dumps(run.result), run
+
+
+def run_table(sandbox, module_main, table, extra=None):
+    """Run the table in-process, module after module; per module: its status, result and requests."""
     out = {}
-    for i, (module, _) in enumerate(table):
-        reqs = [r for r in log if marks[i] < r["seq"] <= marks[i + 1]]
-        status = [r["status"] for r in res.results if r["task"] == module][0]
-        out[module] = {"status": status, "result": res.task(module), "requests": reqs}
+    started = time.monotonic()
+    for module, args in table:
+        mark = sandbox.mark()
+        run = module_main(module, dict(args, **(extra or {})))
+        clean(run)
+        out[module] = {"status": "failed" if run.rc else "ok", "result": run.result,
+                       "requests": sandbox.requests(since=mark)}
+    print("table run: %.1fs" % (time.monotonic() - started))
     return out
 
 
@@ -112,18 +102,18 @@ def ctx(sandbox, bind, tmp_path):
 
 
 @pytest.mark.bind
-def test_throttling_errors_and_latency_converge(sandbox, ctx, ansible_playbook, figures):
+def test_throttling_errors_and_latency_converge(sandbox, ctx, module_main, figures):
     """Run 1 creates everything under 30% throttling plus 10% HTTP 500s; run 2, under throttling, 500s and
     added latency, must find nothing left to do (so run 1 applied everything it reported)."""
     table = aws_table("1", ctx)
     before = injected(sandbox)
     sandbox.post("faults", {"rules": [{"kind": "throttle", "rate": 0.3}, {"kind": "error", "rate": 0.1}],
                             "seed": 9})
-    first = run_table(sandbox, ansible_playbook, table, RETRY)
+    first = run_table(sandbox, module_main, table, RETRY)
     mid = injected(sandbox)
     sandbox.post("faults", {"rules": [{"kind": "throttle", "rate": 0.3}, {"kind": "error", "rate": 0.2},
                                       {"kind": "latency", "rate": 0.5, "latency_ms": 150}], "seed": 10})
-    second = run_table(sandbox, ansible_playbook, table, RETRY)
+    second = run_table(sandbox, module_main, table, RETRY)
     after = injected(sandbox)
     sandbox.delete("faults")
     per_module = {}
@@ -150,13 +140,6 @@ def test_throttling_errors_and_latency_converge(sandbox, ctx, ansible_playbook, 
                                                    "throttle 30% + error 20% + latency 150 ms on 50% (rerun)"],
         "injected": {k: total_1.get(k, 0) + total_2.get(k, 0) for k in set(total_1) | set(total_2)},
         "survived": sum(total_1.values()) + sum(total_2.values()), "per_module": per_module})
-
-
-def arm(rules, seed=0):
-    """A task that sets the sandbox's fault rules from inside the play (uri to the control API)."""
-    return {"name": "arm %s" % ",".join(r.get("operation", "*") for r in rules) if rules else "disarm",
-            "ansible.builtin.uri": {"url": "{{ endpoint }}/_sandbox/faults", "method": "POST", "body_format": "json",
-                                    "body": {"rules": rules, "seed": seed}}}
 
 
 def _persistent_table(ctx):
@@ -193,34 +176,30 @@ def _persistent_table(ctx):
 
 
 @pytest.mark.bind
-def test_persistent_errors_fail_clearly_and_report_what_was_applied(sandbox, ctx, ansible_playbook, figures):
+def test_persistent_errors_fail_clearly_and_report_what_was_applied(sandbox, ctx, module_main, figures):
     """A write that keeps failing (HTTP 500 on every attempt, max_attempts=1) ends the run with one message
     naming the operation; the result says what had been applied; a rerun without the fault completes it."""
     table = _persistent_table(ctx)
     once = {"max_attempts": 1}
-    tasks = []
-    for module, args, operation, seed, _, _ in table:
-        rate = 0.5 if seed else 1.0
-        tasks += [arm([{"operation": operation, "kind": "error", "rate": rate}], seed),
-                  tolerant("%s fails" % module, module, dict(args, **once)),
-                  arm([]),
-                  task("%s rerun" % module, module, args)]
     before = injected(sandbox)
-    res = ansible_playbook(play(*tasks, vars={"endpoint": sandbox.endpoint}), env=FAST)
-    after = injected(sandbox)
-    assert res.rc == 0, res
-    assert TRACEBACK not in res.output
-    status = {r["task"]: r["status"] for r in res.results}
     rows = {}
-    for module, _, operation, _, applied, rerun in table:
-        failed = res.task("%s fails" % module)
-        assert status["%s fails" % module] == "failed", (module, failed)
-        assert operation in failed["msg"] and failed.get("operation") == operation, (module, failed)
-        assert applied(failed), (module, "the failure misreports what was applied", failed)
-        assert rerun(res.task("%s rerun" % module)), (module, res.task("%s rerun" % module))
-        rows[module] = {"operation": operation, "message": failed["msg"][:140],
-                        "reported_applied": failed.get("actions") or failed.get("changed_alarms")
-                        or bool(failed.get("changes")) or []}
+    for module, args, operation, seed, applied, rerun in table:
+        rate = 0.5 if seed else 1.0
+        sandbox.post("faults", {"rules": [{"operation": operation, "kind": "error", "rate": rate}], "seed": seed})
+        failed = module_main(module, dict(args, **once))
+        sandbox.delete("faults")
+        again = module_main(module, args)
+        clean(failed)
+        clean(again)
+        assert failed.rc != 0 and failed.result.get("failed") is True, (module, failed)
+        assert again.rc == 0, (module, again)
+        assert operation in failed.result["msg"] and failed.result.get("operation") == operation, (module, failed)
+        assert applied(failed.result), (module, "the failure misreports what was applied", failed)
+        assert rerun(again.result), (module, again.result)
+        rows[module] = {"operation": operation, "message": failed.result["msg"][:140],
+                        "reported_applied": failed.result.get("actions") or failed.result.get("changed_alarms")
+                        or bool(failed.result.get("changes")) or []}
+    after = injected(sandbox)
     audit = [json.loads(line) for line in open(ctx["audit"], encoding="utf-8")]
     assert [a["action"] for a in audit] == ["account_suppression", "suppress"], audit  # only the reruns
     total = delta(before, after)
@@ -255,26 +234,24 @@ DNS_WORDS = ("timed out", "timeout", "refused", "could not", "no answer", "unrea
 
 @pytest.mark.bind
 def test_dns_server_that_times_out_or_is_stopped(sandbox, bind, mail_zones, blackhole, stopped_bind,
-                                                 ansible_playbook, figures):
+                                                 module_main, figures):
     sandbox.post("suppressions", {"entries": [{"email": "dns@" + mail_zones["mx"], "reason": "BOUNCE"}]})
     tables = {"timeout": _dns_table(blackhole.server, bind, mail_zones),
               "stopped": _dns_table(stopped_bind.server, bind, mail_zones)[:4]}
-    tasks = [tolerant("%s %s" % (kind, name), name, args) for kind, table in tables.items() for name, args in table]
     started = time.monotonic()
-    res = ansible_playbook(play(*tasks), env=FAST)
+    runs = {"%s %s" % (kind, name): module_main(name, args) for kind, table in tables.items() for name, args in table}
     elapsed = time.monotonic() - started
-    assert res.rc == 0, res
-    assert TRACEBACK not in res.output
-    status = {r["task"]: r["status"] for r in res.results}
     outcomes = {}
     for kind, table in tables.items():
         for name, _ in table:
             key = "%s %s" % (kind, name)
-            result = res.task(key)
+            run = runs[key]
+            clean(run)
+            result = run.result
             msg = result.get("msg", "")
-            if name == "email_auth_check" and status[key] == "ok":
+            if name == "email_auth_check" and run.rc == 0:
                 msg = json.dumps(result.get("checks"))
-            assert status[key] == "failed" or name == "email_auth_check", (key, result)
+            assert run.rc != 0 or name == "email_auth_check", (key, result)
             assert any(w in msg.lower() for w in DNS_WORDS), (key, msg)
             if name == "email_identity":  # created, then the wait timed out: the failure says so
                 assert result["changed"] is True and result["actions"] == ["CreateEmailIdentity"], result
@@ -286,7 +263,7 @@ def test_dns_server_that_times_out_or_is_stopped(sandbox, bind, mail_zones, blac
     assert bind.query("x." + mail_zones["mx"], "TXT") == []
     record(figures, "faults", "dns", {"servers": {"timeout": "blackhole (accepts, never answers)",
                                                   "stopped": "stopped BIND (port closed)"},
-                                      "runs": len(tasks), "failed_clearly": len(tasks),
+                                      "runs": len(runs), "failed_clearly": len(runs),
                                       "udp_queries_swallowed": blackhole.received,
                                       "seconds": round(elapsed, 1), "messages": outcomes})
 
@@ -294,7 +271,7 @@ def test_dns_server_that_times_out_or_is_stopped(sandbox, bind, mail_zones, blac
 # -- the bounce processor under throttling, a crash after handling, and SQS redelivery --------------------
 
 @pytest.mark.bind
-def test_bounce_processor_redelivery_loses_nothing_and_suppresses_once(sandbox, ansible_module, tmp_path,
+def test_bounce_processor_redelivery_loses_nothing_and_suppresses_once(sandbox, module_main, tmp_path,
                                                                        figures):
     from tests.integration.bounces.conftest import Feedback
     fb = Feedback(sandbox)
@@ -321,16 +298,17 @@ def test_bounce_processor_redelivery_loses_nothing_and_suppresses_once(sandbox, 
     # batch, cannot delete it, and fails; SQS redelivers those messages after the visibility timeout
     sandbox.post("faults", {"rules": [{"kind": "throttle", "rate": 0.3},
                                       {"operation": "DeleteMessageBatch", "kind": "error", "count": 3}], "seed": 3})
-    crashed = ansible_module("bounce_processor", dict(args, max_attempts=2), env=FAST)
+    crashed = module_main("bounce_processor", dict(args, max_attempts=2))
     assert crashed.rc != 0 and "DeleteMessageBatch" in crashed.result["msg"], crashed
-    assert TRACEBACK not in crashed.output
+    clean(crashed)
     handled_1 = crashed.result["messages"]["handled"]
     assert handled_1 > 0 and crashed.result["messages"]["deleted"] == 0
     # run 2: throttling, HTTP 500s and latency; max_attempts 6
     sandbox.post("faults", {"rules": [{"kind": "throttle", "rate": 0.3}, {"kind": "error", "rate": 0.1},
                                       {"kind": "latency", "rate": 0.3, "latency_ms": 100}], "seed": 4})
     time.sleep(1.2)
-    rerun = ansible_module("bounce_processor", dict(args, max_attempts=6), env=FAST)
+    rerun = module_main("bounce_processor", dict(args, max_attempts=6))
+    clean(rerun)
     sandbox.delete("faults")
     after = injected(sandbox)
     assert rerun.rc == 0, rerun

@@ -329,6 +329,13 @@ class SandboxApp:
                     reg.set_production_access(data["production_access"])
                 return dict(reg.counts, enforcement_status=reg.enforcement_status,
                             sending_enabled=reg.sending_enabled, production_access=reg.production_access)
+        if path == "inbound":
+            # a message arriving at SES receiving (a receiver mailing a DMARC report to the rua address)
+            import base64
+            from . import inbound
+            raw = base64.b64decode(data["raw_base64"]) if "raw_base64" in data else data["raw"].encode("utf-8")
+            with LOCK:
+                return inbound.deliver(DEFAULT_ACCOUNT_ID, region, raw, data.get("recipients"))
         if path == "reset":
             from moto.moto_api._internal.models import moto_api_backend
             with LOCK:

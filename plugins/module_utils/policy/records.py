@@ -198,13 +198,13 @@ def dmarc_values(domain, values, params, warn, gate=None):
             "stage": stage, "current": current, "obsolete": obsolete, "migrations": migrations, "gate": decision}
 
 
-def ensure_dmarc(params, module, check_mode, partial, warn):
+def ensure_dmarc(params, module, check_mode, partial, warn, gate=None):
     domain = normalize_domain(params["domain"], "domain")
     name = "_dmarc." + domain
     provider = get_provider(params, module, zone=params.get("zone") or domain)
     current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
     values = list(current_rrset.values) if current_rrset else []
-    planned = dmarc_values(domain, values, params, warn)
+    planned = dmarc_values(domain, values, params, warn, gate=gate)
     text, result_tags, downgrades = planned["record"], planned["tags"], planned["downgrades"]
     existing, others, stage = planned["existing"], planned["others"], planned["stage"]
     results = [_publish(provider, name, others, text, params.get("ttl"), check_mode, partial)]

@@ -7,6 +7,8 @@ One table with a string hash key ``pk``:
 
 * ``E#<event key>`` — one item per recipient event, written with ``attribute_not_exists(pk)``, so of several
   processors on several machines draining the same queue exactly one records a given event;
+* ``C#<event key>#<channel>`` — one item per copy of an event (identity notification, or configuration-set
+  event), ``seen`` grown with ``ADD`` (atomic), so a report tells a redelivery from the other channel's copy;
 * ``A#<address>`` — the address: ``soft`` is a string set of ``"<time>|<event key>"`` grown with ``ADD``
   (idempotent and atomic, so concurrent soft bounces are never lost), ``next_retry`` / ``soft_count`` only move
   forward (``soft_count <= :n`` condition), ``suppressed_reason`` is set once.
@@ -14,6 +16,7 @@ One table with a string hash key ``pk``:
 
 from __future__ import annotations
 
+import json
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
@@ -71,6 +74,7 @@ class DynamoDbStore(BounceStore):
         for name in ("sub_type", "message_id", "feedback_id"):
             if event.get(name):
                 item[name] = _s(event[name])
+        item["detail"] = _s(json.dumps(event.get("detail") or {}, sort_keys=True))
         try:
             self._call("PutItem", Item=item, ConditionExpression="attribute_not_exists(pk)")
             return True
@@ -78,6 +82,62 @@ class DynamoDbStore(BounceStore):
             if exc.code == CONDITION_FAILED:
                 return False
             raise
+
+    def add_copy(self, key, channel):
+        _check_writable(self)
+        out = self._call("UpdateItem", Key={"pk": _s("C#%s#%s" % (key, channel))}, UpdateExpression="ADD seen :one",
+                         ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_NEW")
+        return int(out["Attributes"]["seen"]["N"])
+
+    def copy_count(self, key, channel):
+        item = self._get("C#%s#%s" % (key, channel))
+        return int(item["seen"]["N"]) if item else 0
+
+    def add_delivery(self, email, occurred):
+        _check_writable(self)
+        try:
+            self._call("UpdateItem", Key={"pk": _s("A#" + email)}, UpdateExpression="SET last_delivery = :t, email = :e",
+                       ConditionExpression="attribute_not_exists(last_delivery) OR last_delivery < :t",
+                       ExpressionAttributeValues={":t": _n(occurred), ":e": _s(email)})
+        except AwsError as exc:
+            if exc.code != CONDITION_FAILED:
+                raise
+
+    def reset_soft(self, email):
+        _check_writable(self)
+        self._call("UpdateItem", Key={"pk": _s("A#" + email)}, UpdateExpression="SET soft_count = :z REMOVE next_retry",
+                   ExpressionAttributeValues={":z": {"N": "0"}})
+
+    def mark_refused(self, email, error, when):
+        _check_writable(self)
+        self._call("UpdateItem", Key={"pk": _s("A#" + email)},
+                   UpdateExpression="SET refused = :r, refused_at = :t, email = :e",
+                   ExpressionAttributeValues={":r": _s(error), ":t": _n(when), ":e": _s(email)})
+
+    def _scan(self, prefix, extra=None, values=None):
+        params = {"FilterExpression": "begins_with(pk, :p)" + (" AND " + extra if extra else ""),
+                  "ExpressionAttributeValues": dict({":p": _s(prefix)}, **(values or {}))}
+        while True:
+            page = self._call("Scan", **params)
+            for item in page.get("Items", []):
+                yield item
+            if not page.get("LastEvaluatedKey"):
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def events_since(self, since):
+        copies = {}
+        for item in self._scan("C#"):
+            key, channel = item["pk"]["S"][2:].rsplit("#", 1)
+            copies.setdefault(key, {})[channel] = int(item["seen"]["N"])
+        out = []
+        for item in self._scan("E#", "recorded >= :s", {":s": _n(since)}):
+            key = item["pk"]["S"][2:]
+            out.append({"key": key, "email": item["email"]["S"], "class": item["cls"]["S"],
+                        "sub_type": item.get("sub_type", {}).get("S"), "occurred": float(item["occurred"]["N"]),
+                        "message_id": item.get("message_id", {}).get("S"), "recorded": float(item["recorded"]["N"]),
+                        "detail": json.loads(item.get("detail", {}).get("S") or "{}"), "copies": copies.get(key, {})})
+        return sorted(out, key=lambda e: (e["recorded"], e["key"]))
 
     @staticmethod
     def _times(item):
@@ -105,16 +165,19 @@ class DynamoDbStore(BounceStore):
         def num(name):
             return float(item[name]["N"]) if name in item else None
 
-        return {"email": email, "soft_count": int(num("soft_count") or len(times)), "next_retry": num("next_retry"),
-                "suppressed_reason": item.get("suppressed_reason", {}).get("S"), "suppressed_at": num("suppressed_at")}
+        return {"email": email, "soft_count": int(num("soft_count") if "soft_count" in item else len(times)),
+                "next_retry": num("next_retry"), "last_delivery": num("last_delivery"),
+                "suppressed_reason": item.get("suppressed_reason", {}).get("S"), "suppressed_at": num("suppressed_at"),
+                "suppressed_via": item.get("suppressed_via", {}).get("S"), "refused": item.get("refused", {}).get("S")}
 
-    def mark_suppressed(self, email, reason, when):
+    def mark_suppressed(self, email, reason, when, via="api"):
         _check_writable(self)
         try:
             self._call("UpdateItem", Key={"pk": _s("A#" + email)},
-                       UpdateExpression="SET suppressed_reason = :r, suppressed_at = :t, email = :e",
+                       UpdateExpression="SET suppressed_reason = :r, suppressed_at = :t, suppressed_via = :v, email = :e"
+                                        " REMOVE refused, refused_at",
                        ConditionExpression="attribute_not_exists(suppressed_reason)",
-                       ExpressionAttributeValues={":r": _s(reason), ":t": _n(when), ":e": _s(email)})
+                       ExpressionAttributeValues={":r": _s(reason), ":t": _n(when), ":v": _s(via), ":e": _s(email)})
             return True
         except AwsError as exc:
             if exc.code == CONDITION_FAILED:
@@ -135,13 +198,7 @@ class DynamoDbStore(BounceStore):
 
     def count_events(self):
         counts = {}
-        params = {"FilterExpression": "begins_with(pk, :p)", "ExpressionAttributeValues": {":p": _s("E#")},
-                  "ProjectionExpression": "cls"}
-        while True:
-            page = self._call("Scan", **params)
-            for item in page.get("Items", []):
-                cls = item["cls"]["S"]
-                counts[cls] = counts.get(cls, 0) + 1
-            if not page.get("LastEvaluatedKey"):
-                return counts
-            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in self._scan("E#"):
+            cls = item["cls"]["S"]
+            counts[cls] = counts.get(cls, 0) + 1
+        return counts

@@ -61,6 +61,48 @@ def test_address_state(backend):
     assert got["suppressed_reason"] == "BOUNCE" and got["suppressed_at"] == 6000.0
 
 
+def test_copies_deliveries_refusals_and_the_report_window(backend):
+    store = backend()
+    assert store.copy_count("k1", "notification") == 0
+    assert store.add_copy("k1", "notification") == 1
+    assert store.add_copy("k1", "event:set") == 1
+    assert store.add_copy("k1", "notification") == 2  # a redelivery of that copy
+    assert store.copy_count("k1", "notification") == 2
+    store.add_event(dict(event("k1"), detail={"reason": "general", "simulator": False}))
+    got = store.events_since(0)
+    assert [(e["key"], e["copies"], e["detail"]["reason"]) for e in got] == [
+        ("k1", {"notification": 2, "event:set": 1}, "general")]
+    assert store.events_since(got[0]["recorded"] + 1) == []
+    store.add_delivery("a@x.test", 500.0)
+    store.add_delivery("a@x.test", 400.0)  # an older delivery handled later never moves it back
+    assert store.get_address("a@x.test")["last_delivery"] == 500.0
+    store.set_retry("a@x.test", 5000.0, 2)
+    store.reset_soft("a@x.test")
+    got = store.get_address("a@x.test")
+    assert got["soft_count"] == 0 and got["next_retry"] is None
+    store.set_retry("a@x.test", 6000.0, 1)  # counting starts again after a delivery
+    assert store.get_address("a@x.test")["next_retry"] == 6000.0
+    store.mark_refused("b@x.test", "BadRequestException: no", 10.0)
+    assert store.get_address("b@x.test")["refused"] == "BadRequestException: no"
+    assert store.mark_suppressed("b@x.test", "BOUNCE", 11.0, via="account") is True
+    got = store.get_address("b@x.test")
+    assert got["refused"] is None and got["suppressed_via"] == "account"
+
+
+def test_sqlite_path_with_a_question_mark_in_check_mode(tmp_path):
+    """The read-only URI is escaped: '?' is part of the name, and check mode creates no other file."""
+    path = tmp_path / "odd?mode=rwc&x.sqlite"
+    SqliteStore(str(path)).add_event(event("k1"))
+    before = sorted(p.name for p in tmp_path.iterdir())
+    ro = SqliteStore(str(path), read_only=True)
+    assert ro.has_event("k1") is True
+    ro.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    absent = tmp_path / "none?x.sqlite"
+    SqliteStore(str(absent), read_only=True).close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 def test_read_only_store_reads_and_refuses_writes(backend):
     backend().add_event(event("k1"))
     ro = backend(read_only=True)

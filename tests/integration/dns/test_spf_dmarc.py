@@ -132,7 +132,7 @@ def test_dmarc_publishes_authorization_in_managed_zone(ansible_module, bind, zon
 
 
 def test_dmarc_staged_rollout(module_main, bind, zone, rfc2136):
-    args = dict(rfc2136, domain=zone, advance=True)
+    args = dict(rfc2136, domain=zone, advance=True, require_evidence=False)  # the blind ladder, on request
     seen = []
     for _ in range(6):
         res = module_main("dmarc", args)

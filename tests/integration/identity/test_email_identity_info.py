@@ -1,11 +1,11 @@
-"""deliverability.ses.email_identity_info: full reads for audits, through ansible-playbook."""
+"""deliverability.ses.email_identity_info: full reads for audits (the module's logic, in-process with module_main)."""
 
 from __future__ import annotations
 
 M = "email_identity_info"
 
 
-def test_many_identities_in_one_call_with_records_and_notifications(sandbox, ansible_module):
+def test_many_identities_in_one_call_with_records_and_notifications(sandbox, module_main):
     ses = sandbox.boto3_client("sesv2")
     ses.create_configuration_set(ConfigurationSetName="cs1")
     ses.create_email_identity(EmailIdentity="a.example.com", ConfigurationSetName="cs1",
@@ -19,8 +19,8 @@ def test_many_identities_in_one_call_with_records_and_notifications(sandbox, ans
     sandbox.boto3_client("ses").set_identity_notification_topic(Identity="b.example.com", NotificationType="Bounce",
                                                                SnsTopic=topic)
     mark = sandbox.mark()
-    res = ansible_module(M, {"identities": ["A.example.com.", "b.example.com", "nope.example.com"],
-                             "notifications": True})
+    res = module_main(M, {"identities": ["A.example.com.", "b.example.com", "nope.example.com"],
+                          "notifications": True})
     assert res.rc == 0, res
     a, b, nope = res.result["identities"]
     assert nope == {"identity": "nope.example.com", "exists": False}
@@ -39,17 +39,17 @@ def test_many_identities_in_one_call_with_records_and_notifications(sandbox, ans
     assert len(notif_calls) == 1
 
 
-def test_listing_and_details(sandbox, ansible_module):
+def test_listing_and_details(sandbox, module_main):
     ses = sandbox.boto3_client("sesv2")
     for n in ("x.example.com", "y@example.com"):
         ses.create_email_identity(EmailIdentity=n)
-    res = ansible_module(M, {})
+    res = module_main(M, {})
     assert sorted(i["identity"] for i in res.result["identities"]) == ["x.example.com", "y@example.com"]
-    res = ansible_module(M, {"details": True})
+    res = module_main(M, {"details": True})
     full = {i["identity"]: i for i in res.result["identities"]}
     assert len(full["x.example.com"]["dns_records"]) == 3 and full["y@example.com"]["dns_records"] == []
 
 
-def test_bad_identity_names_the_option(sandbox, ansible_module):
-    res = ansible_module(M, {"identities": ["ok.example.com", "bad domain"]})
+def test_bad_identity_names_the_option(sandbox, module_main):
+    res = module_main(M, {"identities": ["ok.example.com", "bad domain"]})
     assert res.rc != 0 and res.result["msg"].startswith("identities:")

@@ -1,11 +1,13 @@
-"""feedback_pipeline through ansible-playbook: check mode, create, idempotence, drift, notifications arrive."""
+"""feedback_pipeline: check mode, create, idempotence, drift, notifications arrive.
+
+Check mode with --diff goes through the controller once; the rest is the module's logic, in-process (module_main)."""
 
 from __future__ import annotations
 
 import json
 
 
-def test_check_create_rerun_and_delivery(sandbox, ansible_module):
+def test_check_create_rerun_and_delivery(sandbox, ansible_module, module_main):
     mark = sandbox.mark()
     res = ansible_module("feedback_pipeline", {"name": "ses-feedback"}, check=True, diff=True)
     assert res.rc == 0, res
@@ -13,7 +15,7 @@ def test_check_create_rerun_and_delivery(sandbox, ansible_module):
     assert "CreateTopic" in res.result["actions"] and "Subscribe" in res.result["actions"]
     assert sandbox.mutating_calls(since=mark) == []
 
-    res = ansible_module("feedback_pipeline", {"name": "ses-feedback"}, diff=True)
+    res = module_main("feedback_pipeline", {"name": "ses-feedback"}, diff=True)
     assert res.rc == 0, res
     assert res.result["changed"] is True
     out = res.result
@@ -27,7 +29,7 @@ def test_check_create_rerun_and_delivery(sandbox, ansible_module):
     assert policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"] == out["topic_arn"]
 
     mark = sandbox.mark()
-    again = ansible_module("feedback_pipeline", {"name": "ses-feedback"})
+    again = module_main("feedback_pipeline", {"name": "ses-feedback"})
     assert again.rc == 0 and again.result["changed"] is False, again.result
     assert sandbox.mutating_calls(since=mark) == []
 
@@ -36,30 +38,30 @@ def test_check_create_rerun_and_delivery(sandbox, ansible_module):
     assert json.loads(body["Message"]) == {"notificationType": "Bounce"}
 
 
-def test_drift_is_repaired_and_reported(sandbox, ansible_module):
-    assert ansible_module("feedback_pipeline", {"name": "p2"}).rc == 0
-    res = ansible_module("feedback_pipeline", {"name": "p2", "max_receive_count": 3, "raw_message_delivery": True},
-                         diff=True)
+def test_drift_is_repaired_and_reported(sandbox, module_main):
+    assert module_main("feedback_pipeline", {"name": "p2"}).rc == 0
+    res = module_main("feedback_pipeline", {"name": "p2", "max_receive_count": 3, "raw_message_delivery": True},
+                      diff=True)
     assert res.rc == 0 and res.result["changed"] is True
     assert any(a.startswith("SetQueueAttributes") for a in res.result["actions"])
     assert "SetSubscriptionAttributes RawMessageDelivery=true" in res.result["actions"]
-    again = ansible_module("feedback_pipeline", {"name": "p2", "max_receive_count": 3, "raw_message_delivery": True})
+    again = module_main("feedback_pipeline", {"name": "p2", "max_receive_count": 3, "raw_message_delivery": True})
     assert again.result["changed"] is False
 
 
-def test_absent_refuses_to_drop_messages_without_force(sandbox, ansible_module):
-    out = ansible_module("feedback_pipeline", {"name": "p3"}).result
+def test_absent_refuses_to_drop_messages_without_force(sandbox, module_main):
+    out = module_main("feedback_pipeline", {"name": "p3"}).result
     sandbox.boto3_client("sqs").send_message(QueueUrl=out["queue_url"], MessageBody="{}")
-    res = ansible_module("feedback_pipeline", {"name": "p3", "state": "absent"})
+    res = module_main("feedback_pipeline", {"name": "p3", "state": "absent"})
     assert res.rc != 0 and res.result["msg"].startswith("force:")
-    res = ansible_module("feedback_pipeline", {"name": "p3", "state": "absent", "force": True})
+    res = module_main("feedback_pipeline", {"name": "p3", "state": "absent", "force": True})
     assert res.rc == 0 and res.result["changed"] is True
-    again = ansible_module("feedback_pipeline", {"name": "p3", "state": "absent"})
+    again = module_main("feedback_pipeline", {"name": "p3", "state": "absent"})
     assert again.result["changed"] is False
 
 
-def test_bad_input_names_the_option(ansible_module):
-    res = ansible_module("feedback_pipeline", {"name": "bad name!"})
+def test_bad_input_names_the_option(module_main):
+    res = module_main("feedback_pipeline", {"name": "bad name!"})
     assert res.rc != 0 and res.result["msg"].startswith("name:")
-    res = ansible_module("feedback_pipeline", {"name": "ok", "max_receive_count": 0})
+    res = module_main("feedback_pipeline", {"name": "ok", "max_receive_count": 0})
     assert res.rc != 0 and res.result["msg"].startswith("max_receive_count:")

@@ -1,23 +1,24 @@
-"""configuration_set and configuration_set_event_destination through ansible-playbook against the sandbox."""
+"""configuration_set and configuration_set_event_destination against the sandbox: the modules' logic (create,
+update, idempotence, check mode from the request log, errors), each play run in-process with module_play."""
 
 from __future__ import annotations
 
 from .conftest import play, task
 
 
-def test_configuration_set_lifecycle(sandbox, ansible_playbook):
+def test_configuration_set_lifecycle(sandbox, module_play):
     ses = sandbox.boto3_client("sesv2")
     full = {"name": "transactional", "suppressed_reasons": ["COMPLAINT", "BOUNCE"], "reputation_metrics_enabled": True,
             "sending_enabled": True, "tls_policy": "REQUIRE", "tags": {"team": "mail", "env": "prod"}}
     plays = play(task("create", "configuration_set", full))
 
     mark = sandbox.mark()
-    check = ansible_playbook(plays, check=True, diff=True)
+    check = module_play(plays, check=True, diff=True)
     assert check.rc == 0, check
     assert check.task("create")["changed"] is True and check.task("create")["changes"] == ["created"]
     assert sandbox.mutating_calls(since=mark) == []
 
-    run = ansible_playbook(plays)
+    run = module_play(plays)
     assert run.rc == 0, run
     got = ses.get_configuration_set(ConfigurationSetName="transactional")
     assert got["SuppressionOptions"]["SuppressedReasons"] == ["BOUNCE", "COMPLAINT"]
@@ -26,12 +27,12 @@ def test_configuration_set_lifecycle(sandbox, ansible_playbook):
     assert {t["Key"]: t["Value"] for t in got["Tags"]} == {"team": "mail", "env": "prod"}
 
     mark = sandbox.mark()
-    again = ansible_playbook(plays)
+    again = module_play(plays)
     assert again.task("create")["changed"] is False
     assert sandbox.mutating_calls(since=mark) == []
 
     # an empty list disables suppression for the set; unset leaves it alone
-    res = ansible_playbook(play(
+    res = module_play(play(
         task("disable", "configuration_set", {"name": "transactional", "suppressed_reasons": []}),
         task("leave alone", "configuration_set", {"name": "transactional", "tls_policy": "OPTIONAL"}),
         task("retag", "configuration_set", {"name": "transactional", "tags": {"team": "ops"}, "purge_tags": True}),
@@ -48,22 +49,22 @@ def test_configuration_set_lifecycle(sandbox, ansible_playbook):
     assert {t["Key"]: t["Value"] for t in got["Tags"]} == {"team": "ops"}
 
     # a set created without suppressed_reasons follows the account (no SuppressionOptions at all)
-    res = ansible_playbook(play(task("plain", "configuration_set", {"name": "plain"})))
+    res = module_play(play(task("plain", "configuration_set", {"name": "plain"})))
     assert res.task("plain")["configuration_set"]["suppressed_reasons"] is None
     assert "SuppressionOptions" not in ses.get_configuration_set(ConfigurationSetName="plain")
 
     mark = sandbox.mark()
-    check = ansible_playbook(play(task("delete", "configuration_set", {"name": "transactional", "state": "absent"})),
-                             check=True)
+    check = module_play(play(task("delete", "configuration_set", {"name": "transactional", "state": "absent"})),
+                        check=True)
     assert check.task("delete")["changed"] is True and sandbox.mutating_calls(since=mark) == []
-    gone = ansible_playbook(play(task("delete", "configuration_set", {"name": "transactional", "state": "absent"}),
-                                 task("delete again", "configuration_set",
-                                      {"name": "transactional", "state": "absent"})))
+    gone = module_play(play(task("delete", "configuration_set", {"name": "transactional", "state": "absent"}),
+                            task("delete again", "configuration_set",
+                                 {"name": "transactional", "state": "absent"})))
     assert gone.task("delete")["changed"] is True and gone.task("delete again")["changed"] is False
     assert [c["operation"] for c in sandbox.mutating_calls(since=mark)] == ["DeleteConfigurationSet"]
 
 
-def test_event_destinations_sns_and_cloudwatch(sandbox, ansible_playbook):
+def test_event_destinations_sns_and_cloudwatch(sandbox, module_play):
     ses = sandbox.boto3_client("sesv2")
     topic = sandbox.boto3_client("sns").create_topic(Name="ses-bounces")["TopicArn"]
     ses.create_configuration_set(ConfigurationSetName="transactional")
@@ -75,12 +76,12 @@ def test_event_destinations_sns_and_cloudwatch(sandbox, ansible_playbook):
                  task("cw", "configuration_set_event_destination", cw))
 
     mark = sandbox.mark()
-    check = ansible_playbook(plays, check=True, diff=True)
+    check = module_play(plays, check=True, diff=True)
     assert check.rc == 0, check
     assert [check.task(n)["action"] for n in ("sns", "cw")] == ["create", "create"]
     assert sandbox.mutating_calls(since=mark) == []
 
-    run = ansible_playbook(plays)
+    run = module_play(plays)
     assert run.rc == 0, run
     dests = {d["Name"]: d for d in ses.get_configuration_set_event_destinations(
         ConfigurationSetName="transactional")["EventDestinations"]}
@@ -90,11 +91,11 @@ def test_event_destinations_sns_and_cloudwatch(sandbox, ansible_playbook):
         {"DimensionName": "campaign", "DimensionValueSource": "MESSAGE_TAG", "DefaultDimensionValue": "none"}]
 
     mark = sandbox.mark()
-    again = ansible_playbook(plays)
+    again = module_play(plays)
     assert [again.task(n)["changed"] for n in ("sns", "cw")] == [False, False]
     assert sandbox.mutating_calls(since=mark) == []
 
-    res = ansible_playbook(play(
+    res = module_play(play(
         task("narrow", "configuration_set_event_destination", dict(sns, matching_event_types=["BOUNCE"],
                                                                    enabled=False)),
         task("drop", "configuration_set_event_destination",

@@ -1,4 +1,4 @@
-"""Listing the suppression list: 2,500 entries, filters, limit, summary, export."""
+"""Listing the suppression list: 2,500 entries, filters, limit, summary, export (the module's logic, in-process)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _seed(sandbox):
     return now, entries
 
 
-def test_list_2500_with_filters_limit_summary_and_export(sandbox, ansible_playbook, tmp_path):
+def test_list_2500_with_filters_limit_summary_and_export(sandbox, module_play, tmp_path):
     now, entries = _seed(sandbox)
     day_ago = now - dt.timedelta(days=1)
     recent_bounces = [e for e in entries if e["reason"] == "BOUNCE"
@@ -32,7 +32,7 @@ def test_list_2500_with_filters_limit_summary_and_export(sandbox, ansible_playbo
     window = [e for e in entries if start <= e["last_update_time"] <= end]
     csv_path, jsonl_path = tmp_path / "all.csv", tmp_path / "out" / "complaints.jsonl"
     mark = sandbox.mark()
-    res = ansible_playbook(play(
+    res = module_play(play(
         task("everything", "suppressed_destination_info", {"export": str(csv_path)}),
         task("bounces last day", "suppressed_destination_info",
              {"reasons": ["BOUNCE"], "start_date": "-1d", "entries": False}),
@@ -79,15 +79,15 @@ def test_list_2500_with_filters_limit_summary_and_export(sandbox, ansible_playbo
     assert all(int(r["params"]["PageSize"]) <= 1000 for r in pages)
 
 
-def test_one_address_with_message_and_feedback_ids(sandbox, ansible_module):
+def test_one_address_with_message_and_feedback_ids(sandbox, module_main):
     sandbox.post("suppressions", {"entries": [{"email": "Bounced@Example.test", "reason": "BOUNCE",
                                                "message_id": "m-1", "feedback_id": "f-1",
                                                "last_update_time": "2026-01-02T03:04:05Z"}]})
-    res = ansible_module("suppressed_destination_info", {"email": "Bounced@example.TEST"})
+    res = module_main("suppressed_destination_info", {"email": "Bounced@example.TEST"})
     assert res.rc == 0, res
     assert res.result["found"] is True
     assert res.result["suppressed_destination"] == {
         "email_address": "Bounced@example.test", "reason": "BOUNCE", "last_update_time": "2026-01-02T03:04:05Z",
         "message_id": "m-1", "feedback_id": "f-1"}
-    other = ansible_module("suppressed_destination_info", {"email": "bounced@example.test"})
+    other = module_main("suppressed_destination_info", {"email": "bounced@example.test"})
     assert other.result["found"] is False  # the local part is compared as given

@@ -1,4 +1,5 @@
-"""The bulk module: many addresses, a bounded pool, per-address outcomes, partial failure, audit lines."""
+"""The bulk module: many addresses, a bounded pool, per-address outcomes, partial failure, audit lines
+(its logic, in-process with module_main)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def _listed(sandbox):
             return out
 
 
-def test_bulk_put_from_list_and_file_check_then_apply(sandbox, ansible_module, audit_log, tmp_path):
+def test_bulk_put_from_list_and_file_check_then_apply(sandbox, module_main, audit_log, tmp_path):
     from_list = ["list%03d@%s" % (i, MX_DOMAIN) for i in range(150)]
     src = tmp_path / "import.csv"
     src.write_text("email_address,reason\n" + "".join('"file%03d+x@%s",COMPLAINT\n' % (i, MX_DOMAIN.upper())
@@ -29,7 +30,7 @@ def test_bulk_put_from_list_and_file_check_then_apply(sandbox, ansible_module, a
             "audit_log": str(audit_log.path)}
 
     mark = sandbox.mark()
-    check = ansible_module("suppressed_destinations", args, check=True, diff=True)
+    check = module_main("suppressed_destinations", args, check=True, diff=True)
     assert check.rc == 0, check
     assert sandbox.mutating_calls(since=mark) == [] and audit_log.lines() == []
     counts = check.result["counts"]
@@ -39,7 +40,7 @@ def test_bulk_put_from_list_and_file_check_then_apply(sandbox, ansible_module, a
     assert check.result["diff"]["after"][from_list[1]] == "BOUNCE"
 
     started = time.monotonic()
-    run = ansible_module("suppressed_destinations", args)
+    run = module_main("suppressed_destinations", args)
     elapsed = time.monotonic() - started
     assert run.rc == 0, run
     assert run.result["counts"] == counts and run.result["audit_records"] == 299
@@ -51,14 +52,14 @@ def test_bulk_put_from_list_and_file_check_then_apply(sandbox, ansible_module, a
     assert len(lines) == 299 and len({line["address"] for line in lines}) == 299
     writes = [r for r in sandbox.mutating_calls(since=mark) if r["operation"] == "PutSuppressedDestination"]
     assert len(writes) == 299
-    print("bulk put of 299 addresses (300 reads) with concurrency 8: %.1fs including ansible start" % elapsed)
+    print("bulk put of 299 addresses (300 reads) with concurrency 8: %.1fs in-process" % elapsed)
 
-    again = ansible_module("suppressed_destinations", args)
+    again = module_main("suppressed_destinations", args)
     assert again.rc == 0 and again.result["changed"] is False and again.result["counts"]["unchanged"] == 300
     assert len(audit_log.lines()) == 299
 
 
-def test_bulk_remove_reports_partial_failure_without_losing_the_rest(sandbox, mail_dns, ansible_module,
+def test_bulk_remove_reports_partial_failure_without_losing_the_rest(sandbox, mail_dns, module_main,
                                                                      audit_log):
     good = ["ok%02d@%s" % (i, MX_DOMAIN) for i in range(20)]
     refused = "gone@%s" % NO_MAIL
@@ -69,7 +70,7 @@ def test_bulk_remove_reports_partial_failure_without_losing_the_rest(sandbox, ma
                             "seed": 1})
     args = {"addresses": good + [refused, absent], "state": "absent", "reason_for_removal": "cleanup TICKET-9",
             "resolvers": [mail_dns.server], "audit_log": str(audit_log.path), "max_attempts": 1}
-    res = ansible_module("suppressed_destinations", args)
+    res = module_main("suppressed_destinations", args)
     assert res.rc != 0
     out = res.result
     assert "2 of 22 address(es) were not removed" in out["msg"], out["msg"]
@@ -87,36 +88,36 @@ def test_bulk_remove_reports_partial_failure_without_losing_the_rest(sandbox, ma
 
     # the retry removes the one that failed; the refused one needs force
     sandbox.delete("faults")
-    retry = ansible_module("suppressed_destinations", dict(args, addresses=good))
+    retry = module_main("suppressed_destinations", dict(args, addresses=good))
     assert retry.rc == 0 and retry.result["counts"]["delete"] == 1
-    forced = ansible_module("suppressed_destinations", dict(args, addresses=[refused], force=True))
+    forced = module_main("suppressed_destinations", dict(args, addresses=[refused], force=True))
     assert forced.rc == 0 and forced.result["counts"]["delete"] == 1
     assert len(audit_log.lines()) == 21 and _listed(sandbox) == {}
 
 
-def test_bulk_invalid_input_changes_nothing(sandbox, ansible_module, audit_log, tmp_path):
+def test_bulk_invalid_input_changes_nothing(sandbox, module_main, audit_log, tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("fine@example.test\nbad@@example.test\n")
     mark = sandbox.mark()
-    res = ansible_module("suppressed_destinations", {"addresses": ["a@example.test", "nope", "x y@example.test"],
-                                                     "reason": "BOUNCE", "audit_log": str(audit_log.path)})
+    res = module_main("suppressed_destinations", {"addresses": ["a@example.test", "nope", "x y@example.test"],
+                                                  "reason": "BOUNCE", "audit_log": str(audit_log.path)})
     assert res.rc != 0
     assert res.result["msg"].startswith("addresses: 2 invalid address(es), nothing was changed")
     assert "'nope'" in res.result["msg"]
-    res = ansible_module("suppressed_destinations", {"src": str(src), "audit_log": str(audit_log.path)})
+    res = module_main("suppressed_destinations", {"src": str(src), "audit_log": str(audit_log.path)})
     assert res.rc != 0 and res.result["msg"].startswith("src: 1 invalid"), res.result["msg"]
-    res = ansible_module("suppressed_destinations", {"addresses": ["a@example.test"], "concurrency": 64})
+    res = module_main("suppressed_destinations", {"addresses": ["a@example.test"], "concurrency": 64})
     assert res.rc != 0 and res.result["msg"].startswith("concurrency:")
     assert sandbox.mutating_calls(since=mark) == [] and audit_log.lines() == []
 
 
-def test_bulk_rides_out_throttling(sandbox, ansible_module, audit_log):
+def test_bulk_rides_out_throttling(sandbox, module_main, audit_log):
     addresses = ["t%03d@%s" % (i, MX_DOMAIN) for i in range(60)]
     sandbox.post("faults", {"rules": [{"operation": "PutSuppressedDestination", "kind": "throttle", "rate": 0.3},
                                       {"operation": "GetSuppressedDestination", "kind": "throttle", "rate": 0.3}],
                             "seed": 7})
-    res = ansible_module("suppressed_destinations", {"addresses": addresses, "reason": "BOUNCE", "concurrency": 8,
-                                                     "audit_log": str(audit_log.path)})
+    res = module_main("suppressed_destinations", {"addresses": addresses, "reason": "BOUNCE", "concurrency": 8,
+                                                  "audit_log": str(audit_log.path)})
     injected = sandbox.get("faults")["injected"]
     assert res.rc == 0, res
     assert res.result["counts"]["put"] == 60 and len(audit_log.lines()) == 60

@@ -6,11 +6,23 @@ import itertools
 
 
 class FakeSes:
-    def __init__(self, reasons=("BOUNCE", "COMPLAINT"), fail_put=False):
+    """``suppressed`` is the account's list (pre-fill it for what SES listed itself); ``refuse`` holds addresses
+    for which PutSuppressedDestination is refused for good (BadRequestException)."""
+
+    def __init__(self, reasons=("BOUNCE", "COMPLAINT"), fail_put=False, suppressed=None, refuse=()):
         self.reasons = list(reasons)
         self.calls = []
-        self.suppressed = {}
+        self.suppressed = dict(suppressed or {})
         self.fail_put = fail_put
+        self.refuse = set(refuse)
+
+    def get_suppressed_destination(self, EmailAddress):
+        self.calls.append(("GetSuppressedDestination", {"EmailAddress": EmailAddress}))
+        if EmailAddress not in self.suppressed:
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "NotFoundException", "Message": "not on the list"}},
+                              "GetSuppressedDestination")
+        return {"SuppressedDestination": {"EmailAddress": EmailAddress, "Reason": self.suppressed[EmailAddress]}}
 
     def get_account(self):
         self.calls.append(("GetAccount", {}))
@@ -29,6 +41,10 @@ class FakeSes:
         if self.fail_put:
             from botocore.exceptions import ClientError
             raise ClientError({"Error": {"Code": "TooManyRequestsException", "Message": "slow down"}},
+                              "PutSuppressedDestination")
+        if kw["EmailAddress"] in self.refuse:
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "BadRequestException", "Message": "Invalid email address"}},
                               "PutSuppressedDestination")
         self.suppressed[kw["EmailAddress"]] = kw["Reason"]
         return {}
@@ -49,6 +65,13 @@ class FakeSqs:
     def add(self, body, queue="main"):
         n = next(self.ids)
         self.queues[queue].append({"MessageId": "m%d" % n, "ReceiptHandle": "r%d" % n, "Body": body})
+
+    def get_queue_attributes(self, QueueUrl, AttributeNames):
+        self.calls.append(("GetQueueAttributes", {"QueueUrl": QueueUrl}))
+        visible = [m for m in self.queues[QueueUrl] if m["MessageId"] not in self.hidden]
+        return {"Attributes": {"ApproximateNumberOfMessages": str(len(visible)),
+                               "ApproximateNumberOfMessagesNotVisible": str(len(self.queues[QueueUrl]) - len(visible)),
+                               "ApproximateNumberOfMessagesDelayed": "0"}}
 
     def receive_message(self, QueueUrl, MaxNumberOfMessages=1, VisibilityTimeout=None, **kw):
         self.calls.append(("ReceiveMessage", dict(kw, VisibilityTimeout=VisibilityTimeout,

@@ -59,13 +59,14 @@ def test_retry_delay_grows_caps_and_is_deterministic():
     assert bounces.Policy(retry_jitter=0).retry_delay("a@x.test", 2) == 7200
 
 
-def test_hard_bounce_skips_the_api_when_account_suppression_covers_it(store):
-    ses = FakeSes()
+def test_hard_bounce_skips_the_api_when_ses_listed_it_itself(store):
+    ses = FakeSes(suppressed={"a@x.test": "BOUNCE", "b@x.test": "BOUNCE"})
     proc = processor(store, ses)
     proc.handle(classify(bounce("a@x.test", fid="1")))
     proc.handle(classify(bounce("b@x.test", fid="2")))
-    assert [c[0] for c in ses.calls] == ["GetAccount"]  # read once per run
+    assert [c[0] for c in ses.calls] == ["GetSuppressedDestination"] * 2  # read back, never assumed
     assert [s["via"] for s in proc.summary()["suppressed"]] == ["account", "account"]
+    assert store.get_address("a@x.test")["suppressed_via"] == "account"
 
 
 def test_refined_hard_bounce_is_suppressed_through_the_api(store):
@@ -77,24 +78,42 @@ def test_refined_hard_bounce_is_suppressed_through_the_api(store):
     assert proc.summary()["suppressed"][0]["via"] == "api"
 
 
-def test_a_configuration_set_that_overrides_the_account_decides(store):
-    ses = FakeSes()  # the account suppresses bounces and complaints
-    ses.sets = {"no-suppression": {"SuppressionOptions": {"SuppressedReasons": []}},
-                "inherits": {"ConfigurationSetName": "inherits"}}
-    proc = processor(store, ses)
+def _event(raw, cs):
+    doc = json.loads(raw) if isinstance(raw, str) else raw
+    doc = json.loads(doc["Message"]) if "Message" in doc else doc
+    doc["eventType"] = doc.pop("notificationType", doc.get("eventType"))
+    doc["mail"]["tags"] = {"ses:configuration-set": [cs]}
+    return doc
 
-    def event(email, fid, cs):
-        doc = bounce(email, fid=fid, env=False)
-        doc["mail"]["tags"] = {"ses:configuration-set": [cs]}
-        return doc
 
-    proc.handle(classify(event("a@x.test", "1", "no-suppression")))
-    proc.handle(classify(event("b@x.test", "2", "inherits")))
-    proc.handle(classify(event("c@x.test", "3", "deleted-since")))
-    proc.handle(classify(event("d@x.test", "4", "no-suppression")))
-    via = {s["email"]: s["via"] for s in proc.summary()["suppressed"]}
-    assert via == {"a@x.test": "api", "b@x.test": "account", "c@x.test": "account", "d@x.test": "api"}
-    assert [c[0] for c in ses.calls].count("GetConfigurationSet") == 3  # once per set
+@pytest.mark.parametrize("first", ["notification", "event"])
+@pytest.mark.parametrize("kind", ["complaint", "hard"])
+def test_the_pair_is_one_event_and_the_decision_ignores_arrival_order(tmp_path, first, kind):
+    """A set that suppresses BOUNCE only, the account BOUNCE and COMPLAINT: SES lists the hard bounce itself and
+    not the complaint. Both copies, either order: one event, the address listed with the right reason."""
+    store = SqliteStore(str(tmp_path / "h.sqlite"))
+    listed = {"u@x.test": "BOUNCE"} if kind == "hard" else {}
+    ses = FakeSes(suppressed=listed)
+    if kind == "hard":
+        note = bounce("u@x.test", fid="p1", env=False)
+    else:
+        note = json.loads(complaint("u@x.test", fid="p1"))
+        note["notificationType"] = note.pop("eventType")
+    pair = {"notification": json.dumps(note), "event": json.dumps(_event(json.loads(json.dumps(note)), "bounce-only"))}
+    order = [first, "event" if first == "notification" else "notification"]
+    one = processor(store, ses)
+    one.handle(classify(pair[order[0]]))
+    two = processor(store, ses)  # a later run
+    two.handle(classify(pair[order[1]]))
+    reason = "BOUNCE" if kind == "hard" else "COMPLAINT"
+    assert ses.suppressed == {"u@x.test": reason}
+    assert one.summary()["new_events"] == 1 and two.summary()["new_events"] == 0
+    assert two.summary()["cross_channel_copies"] == 1 and two.summary()["redelivered"] == 0
+    puts = [c for c in ses.calls if c[0] == "PutSuppressedDestination"]
+    assert len(puts) == (0 if kind == "hard" else 1)
+    assert one.summary()["suppressed"][0]["via"] == ("account" if kind == "hard" else "api")
+    assert store.get_address("u@x.test")["suppressed_reason"] == reason
+    store.close()
 
 
 def test_hard_bounce_uses_the_api_otherwise_and_only_once(store):
@@ -108,7 +127,8 @@ def test_hard_bounce_uses_the_api_otherwise_and_only_once(store):
     again.handle(classify(bounce("a@x.test")))
     assert [c[0] for c in ses.calls].count("PutSuppressedDestination") == 1
     assert again.summary()["suppressed"][0]["via"] == "already"
-    assert again.summary()["duplicate_events"] == 1 and again.summary()["new_events"] == 0
+    assert again.summary()["redelivered"] == 1 and again.summary()["new_events"] == 0
+    assert again.summary()["cross_channel_copies"] == 0
 
 
 def test_a_crash_between_record_and_suppression_is_repaired_on_redelivery(store):
@@ -116,12 +136,54 @@ def test_a_crash_between_record_and_suppression_is_repaired_on_redelivery(store)
     proc = processor(store, ses)
     with pytest.raises(AwsError):
         proc.handle(classify(bounce("a@x.test")))
-    assert store.has_event("bounce:f1:a@x.test")  # recorded, but not suppressed yet
+    assert store.has_event("bounce:m-f1:a@x.test")  # recorded, but not suppressed yet
     ses.fail_put = False
     retry = processor(store, ses)
     retry.handle(classify(bounce("a@x.test")))
     assert ses.suppressed == {"a@x.test": "BOUNCE"}
     assert retry.summary()["suppressed"][0]["via"] == "api"
+
+
+def test_recipients_are_independent_and_a_refusal_is_reported_not_retried(store):
+    doc = json.loads(bounce("a@x.test", fid="r1"))
+    inner = json.loads(doc["Message"])
+    inner["bounce"]["bouncedRecipients"] = [{"emailAddress": e, "status": "5.1.1"}
+                                            for e in ("a@x.test", "bad@x.test", "c@x.test")]
+    doc["Message"] = json.dumps(inner)
+    ses = FakeSes(reasons=[], refuse={"bad@x.test"})
+    proc = processor(store, ses)
+    proc.handle(classify(json.dumps(doc)))  # no exception: the message may be deleted
+    assert ses.suppressed == {"a@x.test": "BOUNCE", "c@x.test": "BOUNCE"}
+    s = proc.summary()
+    assert [r["email"] for r in s["refused"]] == ["bad@x.test"] and s["refused"][0]["error_code"] == "BadRequestException"
+    assert store.get_address("bad@x.test")["refused"]
+    report = bounces.build_report(store, 0, bounces.Policy(), NOW)
+    assert [r["email"] for r in report["refused"]] == ["bad@x.test"]
+    assert "bad@x.test" in report["remove_from_lists"]
+
+
+def test_a_retryable_error_for_one_recipient_still_handles_the_others(store):
+    class Flaky(FakeSes):
+        def put_suppressed_destination(self, **kw):
+            if kw["EmailAddress"] == "b@x.test" and not getattr(self, "failed", False):
+                self.failed = True
+                from botocore.exceptions import ClientError
+                raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "later"}},
+                                  "PutSuppressedDestination")
+            return FakeSes.put_suppressed_destination(self, **kw)
+
+    doc = json.loads(bounce("a@x.test", fid="r2"))
+    inner = json.loads(doc["Message"])
+    inner["bounce"]["bouncedRecipients"] = [{"emailAddress": e} for e in ("a@x.test", "b@x.test", "c@x.test")]
+    doc["Message"] = json.dumps(inner)
+    ses = Flaky(reasons=[])
+    with pytest.raises(AwsError):
+        processor(store, ses).handle(classify(json.dumps(doc)))  # kept for redelivery
+    assert ses.suppressed == {"a@x.test": "BOUNCE", "c@x.test": "BOUNCE"}
+    again = processor(store, ses)
+    again.handle(classify(json.dumps(doc)))  # the redelivery finishes the one left
+    assert ses.suppressed == {"a@x.test": "BOUNCE", "b@x.test": "BOUNCE", "c@x.test": "BOUNCE"}
+    assert [c[0] for c in ses.calls].count("PutSuppressedDestination") == 3  # a and c were not put again
 
 
 def test_complaints_not_spam_and_on_list(store):
@@ -158,6 +220,30 @@ def test_soft_bounces_schedule_then_escalate(store):
     assert store.get_address("full@x.test")["suppressed_reason"] == "BOUNCE"
 
 
+def test_a_delivery_resets_the_soft_bounce_count_in_either_order(tmp_path):
+    def delivery(email, mid, ts):
+        return json.dumps({"notificationType": "Delivery", "mail": {"messageId": mid},
+                           "delivery": {"timestamp": ts, "recipients": [email]}})
+
+    soft = [bounce("full@x.test", "Transient", "MailboxFull", fid="s%d" % i, ts=ts, status="4.2.2")
+            for i, ts in enumerate(("2027-01-14T00:00:00Z", "2027-01-14T06:00:00Z", "2027-01-15T06:00:00Z"))]
+    ok = delivery("full@x.test", "d1", "2027-01-14T12:00:00Z")  # between the 2nd and 3rd soft bounce
+    for n, order in enumerate(([soft[0], soft[1], ok, soft[2]], [ok, soft[2], soft[0], soft[1]])):
+        store = SqliteStore(str(tmp_path / ("h%d.sqlite" % n)))
+        proc = processor(store)
+        for raw in order:
+            proc.handle(classify(raw))
+        s = proc.summary()
+        # three soft bounces in the window, but only one after the delivery: no escalation
+        assert s["escalated"] == [], order
+        report = bounces.build_report(store, 0, bounces.Policy(), NOW)
+        assert [(r["email"], r["soft_bounces"]) for r in report["retry_schedule"]] == [("full@x.test", 1)]
+        assert report["counts"]["delivery"] == 1 and report["counts"]["soft"] == 3
+        proc.handle(classify(ok))  # a delivery redelivered is one delivery
+        assert store.count_events()["delivery"] == 1 and proc.summary()["counts"]["delivery"] == 1
+        store.close()
+
+
 def test_soft_bounces_outside_the_window_do_not_count(store):
     proc = processor(store, soft_threshold=2, soft_window=86400)
     proc.handle(classify(bounce("a@x.test", "Transient", "General", fid="o1", ts="2027-01-01T00:00:00Z", status="4.4.1")))
@@ -171,7 +257,7 @@ def test_check_mode_writes_nothing_and_predicts(store, tmp_path):
     proc = processor(store, ses, check_mode=True)
     proc.handle(classify(bounce("a@x.test")))
     proc.handle(classify(bounce("s@x.test", "Transient", "MailboxFull", fid="s1", status="4.2.2")))
-    assert ses.suppressed == {} and [c[0] for c in ses.calls] == ["GetAccount"]
+    assert ses.suppressed == {} and [c[0] for c in ses.calls] == ["GetSuppressedDestination"]
     assert store.count_events() == {}
     s = proc.summary()
     assert s["suppressed"][0]["via"] == "api" and s["retry_schedule"][0]["email"] == "s@x.test"
@@ -182,7 +268,15 @@ def test_simulator_addresses_are_never_put_on_the_list(store):
     ses = FakeSes(reasons=[])
     proc = processor(store, ses)
     proc.handle(classify(bounce("bounce@simulator.amazonses.com")))
-    assert ses.suppressed == {} and proc.summary()["suppressed"][0]["via"].startswith("none")
+    s = proc.summary()
+    assert ses.suppressed == {} and s["suppressed"] == [] and s["remove_from_lists"] == []
+    assert s["simulator"] == [{"email": "bounce@simulator.amazonses.com", "class": "hard", "sub_type": "General"}]
+    assert s["counts"]["hard"] == 0 and s["new_events"] == 1
+    report = bounces.build_report(store, 0, bounces.Policy(), NOW)
+    assert report["suppressed"] == [] and [r["email"] for r in report["simulator"]] == ["bounce@simulator.amazonses.com"]
+    md = bounces.render_report(report, "md")
+    assert "| addresses suppressed | 0 |" in md and "## Suppressed (0)" in md
+    assert "## Mailbox simulator: not suppressed (SES never lists these) (1)" in md
 
 
 def drain(sqs, store, ses=None, check_mode=False, **kw):
@@ -239,13 +333,12 @@ def test_poison_without_destination_stays(store):
     assert d.stats["left_in_queue"] == 1 and len(sqs.queues["main"]) == 1
 
 
-def test_check_mode_drain_uses_visibility_zero_and_stops_on_repeats(store):
+def test_check_mode_drain_receives_nothing_and_reads_the_depth(store):
     sqs = FakeSqs([bounce("u%02d@x.test" % i, fid="f%02d" % i) for i in range(5)] + ["garbage"])
-    d, proc = drain(sqs, store, check_mode=True, dead_letter_queue_url="dlq")
-    assert d.stats["received"] == 6 and len(sqs.queues["main"]) == 6 and sqs.queues["dlq"] == []
-    receives = [c for c in sqs.calls if c[0] == "ReceiveMessage"]
-    assert all(c[1]["VisibilityTimeout"] == 0 for c in receives) and len(receives) == 2
-    assert sqs.count("DeleteMessageBatch") == 0 and sqs.count("SendMessageBatch") == 0
+    d, proc = drain(sqs, store, check_mode=True, dead_letter_queue_url="dlq", max_messages=4)
+    assert d.stats["received"] == 0 and len(sqs.queues["main"]) == 6 and sqs.queues["dlq"] == []
+    assert [c[0] for c in sqs.calls] == ["GetQueueAttributes", "GetQueueAttributes"]
+    assert d.queue == {"visible": 6, "in_flight": 0, "delayed": 0, "dead_letter_queue": 0, "would_receive": 4}
 
 
 def test_failed_deletes_are_reported(store):
@@ -267,19 +360,33 @@ def test_files_of_every_shape(store, tmp_path):
     assert stats["quarantined"] == 1 and poison[0]["index"] == 1 and errors[0]["file"].endswith("missing.json")
 
 
-def test_reports(store, tmp_path):
+def test_reports_from_the_store(store, tmp_path):
     proc = processor(store)
     proc.handle(classify(bounce("a@x.test")))
     proc.handle(classify(bounce("s@x.test", "Transient", "MailboxFull", fid="s1", status="4.2.2")))
     proc.handle(classify(bounce("u@x.test", "Undetermined", "Undetermined", fid="u1", status=None)))
+    proc.handle(classify(bounce("=cmd@x.test", fid="f9")))
+    proc.handle(classify((CORPUS / "sns_subscription_confirmation.json").read_text()))
+    report = bounces.build_report(store, 0, bounces.Policy(), NOW)
     path = tmp_path / "r.csv"
-    assert bounces.write_report(str(path), proc.summary(), "csv") is True
-    assert bounces.write_report(str(path), proc.summary(), "csv") is False
+    assert bounces.write_report(str(path), report, "csv") is True
+    assert bounces.write_report(str(path), report, "csv") is False
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
     lines = path.read_text().splitlines()
-    assert lines[0] == "email,action,class,sub_type,reason,via,soft_bounces,next_retry"
-    assert [x.split(",")[:2] for x in lines[1:]] == [["a@x.test", "remove"], ["s@x.test", "retry"],
-                                                     ["u@x.test", "review"]]
-    assert json.loads(bounces.render_report(proc.summary(), "json"))["counts"]["hard"] == 1
+    assert lines[0] == "email,action,class,reason,via,soft_bounces,next_retry,detail"
+    assert [x.split(",")[:2] for x in lines[1:]] == [["'=cmd@x.test", "remove"], ["a@x.test", "remove"],
+                                                     ["s@x.test", "retry_later"], ["u@x.test", "review"]]
+    assert "None" not in path.read_text()
+    md = bounces.render_report(report, "md")
+    assert "None" not in md and "{" not in md
+    assert "| hard bounces | 2 |" in md and "| addresses suppressed | 2 |" in md and "## Suppressed (2)" in md
+    assert "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription" in md
+    assert json.loads(bounces.render_report(report, "json"))["counts"]["hard"] == 2
+    # a symlink is never written through
+    (tmp_path / "target").write_text("keep")
+    (tmp_path / "link.md").symlink_to(tmp_path / "target")
+    with pytest.raises(bounces.InputError, match="symbolic link"):
+        bounces.check_file_target(str(tmp_path / "link.md"), "summary_path")
 
 
 # ---------------------------------------------------------------------------- properties
@@ -300,5 +407,5 @@ def test_processor_handles_whatever_the_classifier_accepts(tmp_path_factory, raw
             proc.handle(note)
     summary = proc.summary()
     json.dumps(summary)
-    assert summary["new_events"] == sum(store.count_events().values())
+    assert summary["new_events"] == sum(n for cls, n in store.count_events().items() if cls != "sns_control")
     store.close()

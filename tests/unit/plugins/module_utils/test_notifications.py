@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.deliverability.ses.plugins.module_utils import notifications as notes_module
 from ansible_collections.deliverability.ses.plugins.module_utils.notifications import (
-    classify, refine, smtp_status)
+    channel_of, classify, refine, smtp_status)
 
 CORPUS = Path(__file__).parent / "notifications"
 
@@ -165,14 +165,27 @@ def test_bounce_details_and_keys():
     assert got["bounce_type"] == "Permanent" and got["bounce_sub_type"] == "General"
     assert rec["smtp_status"] == "5.1.1" and rec["reason"] == "bad_mailbox"
     assert rec["counts_toward_bounce_rate"] is True
-    assert rec["key"] == "bounce:%s:jane@example.com" % got["feedback_id"]
+    # one identity across channels: the SES message id (the same in the notification and the event), not the
+    # feedback id
+    assert rec["key"] == "bounce:%s:jane@example.com" % got["message_id"]
+
+
+def test_a_notification_and_its_configuration_set_event_have_one_key():
+    doc = json.loads(load("doc_bounce_with_dsn.json"))
+    event = json.loads(json.dumps(doc))
+    event["eventType"] = event.pop("notificationType")
+    event["mail"]["tags"] = {"ses:configuration-set": ["bounce-only"]}
+    event["bounce"]["feedbackId"] = "another-feedback-id"
+    a, b = classify(doc), classify(event)
+    assert a["recipients"][0]["key"] == b["recipients"][0]["key"]
+    assert (channel_of(a), channel_of(b)) == ("notification", "event:bounce-only")
 
 
 def test_multi_recipient_keys_are_distinct_and_case_folded():
     got = classify(load("bounce_multi_recipient.json"))
     keys = [r["key"] for r in got["recipients"]]
     assert len(set(keys)) == 3
-    assert "bounce:multi-fid:two@bad.test" in keys
+    assert "bounce:0100018c-msg-1:two@bad.test" in keys
 
 
 def test_on_account_suppression_list_does_not_count():

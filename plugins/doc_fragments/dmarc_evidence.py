@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # Where the DMARC evidence (what aggregate reports said) lives.
+    DOCUMENTATION = r"""
+options:
+  evidence_store:
+    description:
+      - Backend of the DMARC evidence store. V(sqlite) is one file on the machine that runs the module;
+        V(dynamodb) is a table shared by every machine and job (use it from execution environments and CI,
+        whose disk is thrown away after the job).
+    type: str
+    choices: [sqlite, dynamodb]
+    default: sqlite
+  evidence_path:
+    description:
+      - SQLite file of the evidence store. Relative paths resolve against the directory the module runs in.
+      - The default is under the home directory. In an execution environment (a container) or a CI job that
+        directory does not outlive the job, and every run would start with no evidence (the gate then stays
+        shut). The module warns when the default is used; point this to a persistent volume, or use
+        O(evidence_store=dynamodb).
+    type: path
+    default: ~/.ansible/deliverability_ses/dmarc_evidence.sqlite
+  evidence_table:
+    description:
+      - DynamoDB table of the evidence store (hash key C(pk), range key C(sk), both strings). Required with
+        O(evidence_store=dynamodb).
+    type: str
+  evidence_create_table:
+    description: Create the DynamoDB table (on-demand billing) when it does not exist (never in check mode).
+    type: bool
+    default: false
+"""
+
+    # The thresholds of the evidence gate (policy/evidence.py owns the rule).
+    GATE = r"""
+options:
+  gate:
+    description:
+      - Thresholds of the evidence gate. A stage moves only when, over the O(gate.window_days) days before
+        today, all of them are met. No reports, too few, or a store that cannot be read keep the gate shut.
+    type: dict
+    default: {}
+    suboptions:
+      window_days:
+        description: Days of evidence looked at, ending yesterday (UTC).
+        type: int
+        default: 30
+      min_days:
+        description: Distinct days with reports within the window.
+        type: int
+        default: 14
+      min_messages:
+        description: Messages reported within the window.
+        type: int
+        default: 1000
+      min_reporters:
+        description: Distinct reporting organisations.
+        type: int
+        default: 2
+      min_pass_rate:
+        description: Percentage of the volume that passed DMARC.
+        type: float
+        default: 99.0
+      max_source_fail_share:
+        description:
+          - The largest percentage of the volume that one failing source (IP) may account for. One
+            unaligned legitimate sender (a CRM, a helpdesk, a second ESP) is what a stricter policy breaks.
+        type: float
+        default: 0.5
+"""

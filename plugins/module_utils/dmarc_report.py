@@ -1,0 +1,573 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""DMARC aggregate reports: unwrap what receivers send and parse it, as hostile input.
+
+Containers: plain XML, gzip, zip, a MIME message (what an SES receipt rule stores in S3) with either attached,
+and an mbox of such messages. Schemas: RFC 9990 (namespace ``urn:ietf:params:xml:ns:dmarc-2.0``), RFC 7489
+(``<version>1.0</version>``) and the pre-RFC draft; elements are matched by local name, so one reader serves
+all three.
+
+Hardening (every limit is a :class:`Limits` field):
+
+* XML goes through ``defusedxml``: a DTD, entity declarations and external entities are refused, so entity
+  expansion ("billion laughs") and XXE never run;
+* decompression is streamed through a counter that stops at ``max_bytes`` of output and at ``max_ratio``
+  output / input (zip and gzip bombs), before the bytes are kept;
+* the XML is parsed incrementally (``iterparse``) and each ``<record>`` is freed once read, so memory stays
+  flat whatever the number of records;
+* what cannot be read raises :class:`ReportError` with a short reason; callers quarantine the file and go on.
+
+Tolerated, because real reporters send it: invalid UTF-8 (bytes replaced, the report is still counted),
+a stray ``&``, junk after ``</feedback>``, a missing XML declaration or one that lies about the encoding.
+Truncated XML is not repaired: the records after the cut would be silently missing.
+
+Pure apart from reading the bytes it is given; no network.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import gzip
+import io
+import re
+import zipfile
+import zlib
+
+try:
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+    HAS_DEFUSEDXML = True
+    DEFUSEDXML_IMPORT_ERROR = None
+except ImportError as _exc:  # reported by the module with the pip command
+    SafeET = None
+    DefusedXmlException = Exception
+    HAS_DEFUSEDXML = False
+    DEFUSEDXML_IMPORT_ERROR = _exc
+
+NS_9990 = "urn:ietf:params:xml:ns:dmarc-2.0"
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+_CHUNK = 64 * 1024
+
+
+class Limits:
+    """Size limits for one input file. ``max_bytes``: decompressed bytes of one report; ``max_ratio``: output /
+    input of a decompression (checked once the output passes ``ratio_floor``); ``max_input``: bytes of one file
+    or S3 object; ``max_records``: records of one report; ``max_members``: reports in one zip / MIME / mbox."""
+
+    def __init__(self, max_bytes=64 * 1024 * 1024, max_ratio=200, max_input=32 * 1024 * 1024, max_records=200000,
+                 max_members=1000, ratio_floor=1024 * 1024):
+        self.max_bytes = max_bytes
+        self.max_ratio = max_ratio
+        self.max_input = max_input
+        self.max_records = max_records
+        self.max_members = max_members
+        self.ratio_floor = ratio_floor
+
+
+class ReportError(Exception):
+    """The input cannot be read as a report. ``kind`` is a short category (bomb, xml, schema, empty, ...)."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+# ----------------------------------------------------------------------------------------- bounded streams
+class _Bounded(io.RawIOBase):
+    """A readable stream over a decompressor that refuses to produce more than the limits allow."""
+
+    def __init__(self, chunks, limits, what, compressed_size=None):
+        self._chunks = chunks
+        self._buf = b""
+        self.limits = limits
+        self.what = what
+        self.out = 0
+        self.compressed_size = compressed_size  # callable: bytes of input consumed so far
+
+    def readable(self):
+        return True
+
+    def _check(self):
+        if self.out > self.limits.max_bytes:
+            raise ReportError("bomb", "%s expands beyond %d bytes (limit max_bytes)" % (self.what, self.limits.max_bytes))
+        if self.compressed_size and self.out > self.limits.ratio_floor:
+            consumed = max(1, self.compressed_size())
+            if self.out / consumed > self.limits.max_ratio:
+                raise ReportError("bomb", "%s expands more than %d:1 (%d bytes from %d; limit max_ratio)"
+                                  % (self.what, self.limits.max_ratio, self.out, consumed))
+
+    def readinto(self, b):
+        while not self._buf:
+            try:
+                self._buf = next(self._chunks)
+            except StopIteration:
+                return 0
+            self.out += len(self._buf)
+            self._check()
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+
+def _gunzip_chunks(raw, state):
+    """Decompress gzip members from file-like ``raw`` (several members and odd header flags allowed)."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    seen_data = False
+    while True:
+        data = raw.read(_CHUNK)
+        if not data:
+            break
+        state["in"] += len(data)
+        while data:
+            out = d.decompress(data, _CHUNK)
+            if out:
+                seen_data = True
+                yield out
+            while d.unconsumed_tail:
+                out = d.decompress(d.unconsumed_tail, _CHUNK)
+                if out:
+                    yield out
+            data = d.unused_data
+            if data and d.eof:
+                if not data.startswith(GZIP_MAGIC):
+                    data = b""  # trailing garbage after the last member: some gateways pad attachments
+                    break
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            else:
+                data = b""
+    if not d.eof:
+        raise ReportError("truncated", "the gzip stream is truncated (%s)" % ("after some data" if seen_data else "no data"))
+
+
+def gunzip(raw, limits, what="gzip"):
+    state = {"in": 0}
+    return io.BufferedReader(_Bounded(_gunzip_chunks(raw, state), limits, what, lambda: state["in"]), _CHUNK)
+
+
+def _zip_member_chunks(zf, info):
+    with zf.open(info) as fh:
+        while True:
+            data = fh.read(_CHUNK)
+            if not data:
+                return
+            yield data
+
+
+# ----------------------------------------------------------------------------------------- containers
+def sniff(head, name=""):
+    """The container of a file from its first bytes (and name): xml, gzip, zip, mime, mbox or None."""
+    lowered = name.lower()
+    if head.startswith(GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<"):
+        return "xml"
+    if text.startswith(b"From ") and re.search(rb"\n[A-Za-z-]+: ", text):
+        return "mbox"
+    if re.match(rb"^[A-Za-z][A-Za-z0-9-]*:[ \t]", text) or lowered.endswith(".eml"):
+        return "mime"
+    return None
+
+
+def open_reports(data, name, limits):
+    """Yield ``(member name, readable binary stream of XML)`` for every report in the bytes of one file.
+
+    Raises ReportError when the container itself cannot be read. A stream raises ReportError when read if it
+    breaks a limit or is truncated.
+    """
+    if not data:
+        raise ReportError("empty", "the file is empty")
+    if len(data) > limits.max_input:
+        raise ReportError("too_large", "%d bytes is more than max_input %d" % (len(data), limits.max_input))
+    kind = sniff(data[:4096], name)
+    if kind == "xml":
+        yield name, io.BytesIO(data)
+    elif kind == "gzip":
+        yield name, gunzip(io.BytesIO(data), limits, "the gzip file")
+    elif kind == "zip":
+        yield from _zip_reports(data, name, limits)
+    elif kind == "mime":
+        yield from _mime_reports(data, name, limits)
+    elif kind == "mbox":
+        count = 0
+        for message in _split_mbox(data):
+            count += 1
+            if count > limits.max_members:
+                raise ReportError("too_many", "more than %d messages (limit max_members)" % limits.max_members)
+            yield from _mime_reports(message, "%s#%d" % (name, count), limits)
+    else:
+        raise ReportError("unknown_format", "not XML, gzip, zip, a MIME message or an mbox (first bytes %r)"
+                          % data[:16])
+
+
+def _zip_reports(data, name, limits):
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise ReportError("bad_zip", "not a readable zip: %s" % exc)
+    if not infos:
+        raise ReportError("empty", "the zip has no files")
+    if len(infos) > limits.max_members:
+        raise ReportError("too_many", "the zip has %d files (limit max_members %d)" % (len(infos), limits.max_members))
+    for info in infos:
+        what = "%s in the zip" % info.filename
+        # the declared sizes are checked first (cheap), the real output again while it streams
+        if info.file_size > limits.max_bytes:
+            raise ReportError("bomb", "%s declares %d bytes (limit max_bytes)" % (what, info.file_size))
+        if info.compress_size and info.file_size / max(1, info.compress_size) > limits.max_ratio and \
+                info.file_size > limits.ratio_floor:
+            raise ReportError("bomb", "%s declares a %d:1 ratio (limit max_ratio)"
+                              % (what, info.file_size // max(1, info.compress_size)))
+        try:
+            stream = io.BufferedReader(_Bounded(_zip_member_chunks(zf, info), limits, what,
+                                                lambda size=info.compress_size: size), _CHUNK)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+            raise ReportError("bad_zip", "%s: %s" % (what, exc))
+        inner = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
+        if inner.startswith(GZIP_MAGIC):
+            stream = gunzip(stream, limits, what)
+        yield "%s/%s" % (name, info.filename), stream
+
+
+_ATTACHMENT_TYPES = ("application/gzip", "application/x-gzip", "application/zip", "application/x-zip-compressed",
+                     "application/x-zip", "application/xml", "text/xml", "application/octet-stream",
+                     "application/x-gzip-compressed", "application/gzip-compressed")
+
+
+def _mime_reports(data, name, limits):
+    try:
+        message = email.message_from_bytes(data, policy=email.policy.compat32)
+    except Exception as exc:  # noqa: BLE001 - the email package raises many kinds on garbage
+        raise ReportError("bad_mime", "not a readable MIME message: %s" % exc)
+    found = 0
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        ctype = (part.get_content_type() or "").lower()
+        filename = part.get_filename() or ""
+        if ctype not in _ATTACHMENT_TYPES and not re.search(r"\.(xml|gz|zip)$", filename.lower()):
+            continue
+        try:
+            payload = part.get_payload(decode=True) or b""
+        except Exception as exc:  # noqa: BLE001 - broken transfer encodings
+            raise ReportError("bad_mime", "attachment %r cannot be decoded: %s" % (filename, exc))
+        kind = sniff(payload[:4096], filename)
+        if kind not in ("xml", "gzip", "zip"):
+            continue
+        found += 1
+        if found > limits.max_members:
+            raise ReportError("too_many", "more than %d attachments (limit max_members)" % limits.max_members)
+        yield from open_reports(payload, "%s/%s" % (name, filename or "attachment%d" % found), limits)
+    if not found:
+        raise ReportError("no_report", "the message has no XML, gzip or zip attachment (subject %r)"
+                          % str(message.get("Subject", ""))[:80])
+
+
+def _split_mbox(data):
+    """Messages of an mbox (mboxrd / mboxo: ``From `` lines at the start of a line separate them)."""
+    parts = re.split(rb"(?:^|\n)From [^\n]*\n", data)
+    for part in parts:
+        if part.strip():
+            yield re.sub(rb"(?m)^>(>*From )", rb"\1", part)
+
+
+# ----------------------------------------------------------------------------------------- XML
+def _int(value, what):
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ReportError("schema", "%s is not a whole number: %r" % (what, value))
+
+
+_CTRL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+_DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+
+
+def _repair(raw):
+    """Safe repairs of slightly broken XML. Returns (bytes, [what was repaired])."""
+    notes = []
+    text = raw.lstrip(b"\xef\xbb\xbf")
+    decoded = text.decode("utf-8", errors="replace")
+    if "\ufffd" in decoded and b"\xef\xbf\xbd" not in text:
+        notes.append("invalid UTF-8 replaced")
+    text = decoded.encode("utf-8")
+    decl = _DECL.match(text)
+    if decl:
+        enc = re.search(rb"encoding\s*=\s*[\"']([^\"']+)", decl.group(0))
+        if enc and enc.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+            notes.append("encoding %s in the XML declaration ignored (read as UTF-8)" % enc.group(1).decode("ascii", "replace"))
+        text = _DECL.sub(b"", text, count=1)  # it may name an encoding the bytes are not in: they are UTF-8 now
+    if _CTRL.search(text):
+        text = _CTRL.sub(b"", text)
+        notes.append("control characters removed")
+    if _BARE_AMP.search(text):
+        text = _BARE_AMP.sub(b"&amp;", text)
+        notes.append("bare & escaped")
+    end = text.rfind(b"</feedback>")
+    if end >= 0 and text[end + len(b"</feedback>"):].strip():
+        text = text[:end + len(b"</feedback>")]
+        notes.append("data after </feedback> dropped")
+    return text, notes
+
+
+def parse_xml(stream, limits, on_record=None):
+    """Parse one aggregate report from a binary stream; return the report dict.
+
+    ``on_record(record)`` is called for each record as it is read (then the record is not kept in the
+    report, so memory stays flat); without it the records are in ``report["records"]``.
+    Raises ReportError (kind ``xml``, ``forbidden``, ``schema``, ``bomb``, ``truncated``).
+    """
+    if not HAS_DEFUSEDXML:
+        raise ReportError("missing_library", "defusedxml is required: %s" % DEFUSEDXML_IMPORT_ERROR)
+    try:
+        head = stream.peek(1)[:1] if hasattr(stream, "peek") else b"x"
+    except ReportError:
+        raise
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ReportError("truncated", "cannot read: %s" % exc)
+    if not head:
+        raise ReportError("empty", "the report is empty")
+    try:
+        return _parse(stream, limits, on_record, [])
+    except _Retry as retry:
+        # slightly broken XML: read it whole (bounded), repair what is safe to repair, parse again
+        data = retry.prefix + _read_bounded(stream, limits)
+        fixed, notes = _repair(data)
+        if not notes:
+            raise ReportError("xml", "not well-formed XML: %s" % retry.error)
+        return _parse(io.BytesIO(fixed), limits, on_record, notes, replay=retry.delivered)
+
+
+class _Retry(Exception):
+    def __init__(self, error, prefix, delivered):
+        super().__init__(error)
+        self.error = error
+        self.prefix = prefix
+        self.delivered = delivered
+
+
+class _Recorder:
+    """Keeps a copy of what the parser read, so a failed parse can be retried after a repair."""
+
+    KEEP_LIMIT = 8 * 1024 * 1024  # beyond this a broken report is not repaired (memory stays flat for big ones)
+
+    def __init__(self, stream, keep):
+        self.stream = stream
+        self.keep = keep
+        self.copy = bytearray()
+        self.overflow = False
+
+    def keep_copy(self, data):
+        if self.keep and not self.overflow:
+            self.copy += data
+            if len(self.copy) > self.KEEP_LIMIT:
+                self.overflow = True
+                self.copy = bytearray()
+
+
+def _read_bounded(stream, limits):
+    out = bytearray()
+    while True:
+        data = stream.read(_CHUNK)
+        if not data:
+            return bytes(out)
+        out += data
+        if len(out) > limits.max_bytes:
+            raise ReportError("too_large", "the report is larger than max_bytes %d" % limits.max_bytes)
+
+
+def _aligned(domain, header_from):
+    domain = domain.lower().rstrip(".")
+    return bool(domain) and (domain == header_from or domain.endswith("." + header_from)
+                             or header_from.endswith("." + domain))
+
+
+_SOURCE_HOST_TAGS = ("source_reverse_dns", "source_base_domain", "reverse_dns")  # not in the schemas; some send it
+
+
+class _Target:
+    """An ElementTree parser target that keeps only what a report needs: no element tree is built, each record
+    is handed over as soon as it ends, so memory stays flat whatever the number of records."""
+
+    def __init__(self, report, limits, on_record, replay):
+        self.report = report
+        self.limits = limits
+        self.on_record = on_record
+        self.replay = replay
+        self.delivered = 0
+        self.stack = []
+        self.text = []
+        self.rec = None
+        self.dkim = None
+        self.root_seen = False
+
+    def start(self, tag, attrib):
+        name = tag.rsplit("}", 1)[-1]
+        if not self.stack:
+            self.root_seen = True
+            if name != "feedback":
+                raise ReportError("schema", "the root element is <%s>, not <feedback> (not a DMARC aggregate "
+                                  "report)" % name)
+            # raw expat names are "namespace}local" (ElementTree's own handlers, bypassed, would add the "{")
+            self.report["schema"] = "rfc9990" if tag.lstrip("{").startswith(NS_9990 + "}") else None
+        elif name == "record" and len(self.stack) == 1:
+            self.rec = {"source_ip": "", "count": None, "disposition": "", "dkim": "", "spf": "", "header_from": "",
+                        "envelope_from": "", "dkim_domain": "", "dkim_result": "", "spf_domain": "",
+                        "spf_result": "", "source_host": "", "_dkims": [], "_row": False}
+        elif name == "dkim" and self.rec is not None and self.stack[-1] == "auth_results":
+            self.dkim = {"domain": "", "result": ""}
+        self.stack.append(name)
+        self.text = []
+
+    def data(self, text):
+        self.text.append(text)
+
+    def end(self, tag):
+        name = self.stack.pop()
+        text = "".join(self.text).strip()
+        self.text = []
+        stack = self.stack
+        parent = stack[-1] if stack else None
+        rec = self.rec
+        if rec is not None:
+            if parent == "row":
+                if name == "source_ip":
+                    rec["source_ip"] = text
+                elif name == "count":
+                    rec["count"] = text
+                elif name in _SOURCE_HOST_TAGS and not rec["source_host"]:
+                    rec["source_host"] = text.lower().rstrip(".")
+            elif parent == "policy_evaluated":
+                if name in ("disposition", "dkim", "spf"):
+                    rec[name] = text.lower()
+            elif parent in ("identifiers", "identities"):  # identities: the pre-RFC draft
+                if name in ("header_from", "envelope_from"):
+                    rec[name] = text.lower().rstrip(".")
+            elif parent == "dkim" and self.dkim is not None and len(stack) >= 2 and stack[-2] == "auth_results":
+                if name in ("domain", "result"):
+                    self.dkim[name] = text.lower().rstrip(".") if name == "domain" else text.lower()
+            elif parent == "spf" and len(stack) >= 2 and stack[-2] == "auth_results":
+                if name == "domain":
+                    rec["spf_domain"] = text.lower().rstrip(".")
+                elif name == "result":
+                    rec["spf_result"] = text.lower()
+            elif parent == "auth_results" and name == "dkim" and self.dkim is not None:
+                rec["_dkims"].append(self.dkim)
+                self.dkim = None
+            elif name == "row" and parent == "record":
+                rec["_row"] = True
+            elif name == "record" and len(stack) == 1:
+                self._finish(rec)
+                self.rec = None
+            return
+        if len(stack) == 1:
+            if name == "version":
+                self.report["version"] = text
+            elif name == "policy_published":
+                pass
+        elif len(stack) >= 2 and stack[1] == "report_metadata":
+            if parent == "report_metadata" and name in ("org_name", "email", "report_id"):
+                self.report[name] = text
+            elif parent == "report_metadata" and name == "error" and text:
+                self.report["errors"].append(text[:200])
+            elif parent == "date_range" and name in ("begin", "end"):
+                self.report["date_" + name] = _int(text, "date_range/" + name)
+        elif parent == "policy_published" and len(stack) == 2:
+            self.report["policy"][name] = text
+
+    def _finish(self, rec):
+        if not rec.pop("_row"):
+            raise ReportError("schema", "a <record> without <row>")
+        if not rec["source_ip"]:
+            raise ReportError("schema", "a record without <source_ip>")
+        rec["count"] = _int(rec["count"], "record count")
+        if rec["count"] < 0:
+            raise ReportError("schema", "a negative record count")
+        rec["disposition"] = rec["disposition"] or "none"
+        if rec["disposition"] not in ("none", "quarantine", "reject"):
+            rec["disposition"] = "none" if rec["disposition"] == "pass" else rec["disposition"][:20]
+        rec["dkim"] = rec["dkim"] or "fail"
+        rec["spf"] = rec["spf"] or "fail"
+        dkims = rec.pop("_dkims")
+        if dkims:
+            # the aligned passing signature is the interesting one; otherwise the first
+            best = next((d for d in dkims if d["result"] == "pass" and _aligned(d["domain"], rec["header_from"])),
+                        dkims[0])
+            rec["dkim_domain"], rec["dkim_result"] = best["domain"], best["result"]
+        report = self.report
+        report["record_count"] += 1
+        report["messages"] += rec["count"]
+        if report["record_count"] > self.limits.max_records:
+            raise ReportError("too_large", "more than %d records (limit max_records)" % self.limits.max_records)
+        self.delivered += 1
+        if self.delivered > self.replay:  # after a repair, records already handed over are not handed over again
+            if self.on_record is not None:
+                self.on_record(rec)
+            else:
+                report["records"].append(rec)
+
+    def close(self):
+        return None
+
+
+def _parse(stream, limits, on_record, notes, replay=0):
+    recorder = _Recorder(stream, keep=not notes)
+    report = {"schema": None, "org_name": None, "email": None, "report_id": None, "date_begin": None,
+              "date_end": None, "policy": {}, "records": [], "record_count": 0, "messages": 0, "repairs": notes,
+              "errors": []}
+    target = _Target(report, limits, on_record, replay)
+    try:
+        parser = SafeET.DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        # straight from expat to the target: ElementTree's per-event wrappers cost more than the reading itself.
+        # defusedxml's guards (DTD, entity declarations, external entities) are other handlers, left in place.
+        expat = parser.parser
+        expat.StartElementHandler = target.start
+        expat.EndElementHandler = target.end
+        expat.CharacterDataHandler = target.data
+        while True:
+            chunk = recorder.stream.read(_CHUNK)
+            if not chunk:
+                break
+            recorder.keep_copy(chunk)
+            parser.feed(chunk)
+        parser.close()
+    except ReportError:
+        raise
+    except DefusedXmlException as exc:
+        raise ReportError("forbidden", "refused: %s (DTDs, entities and external references are not allowed in "
+                          "a report)" % type(exc).__name__)
+    except (SafeET.ParseError, LookupError, UnicodeError) as exc:
+        # LookupError: an XML declaration naming an encoding Python does not know
+        if not target.root_seen and "no element found" in str(exc):
+            raise ReportError("empty", "no XML element in the report")
+        if "no element found" in str(exc) or "unclosed token" in str(exc):
+            raise ReportError("truncated", "the XML ends early (%s): truncated report" % exc)
+        if notes or recorder.overflow:
+            raise ReportError("xml", "not well-formed XML%s: %s"
+                              % (" even after repair (%s)" % ", ".join(notes) if notes else "", exc))
+        raise _Retry(str(exc), bytes(recorder.copy), target.delivered)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ReportError("truncated", "cannot read the report: %s" % exc)
+    root_seen = target.root_seen
+    if not root_seen:
+        raise ReportError("empty", "no XML element in the report")
+    for field in ("org_name", "report_id"):
+        if not report[field]:
+            raise ReportError("schema", "report_metadata/%s is missing" % field)
+    if not report["policy"].get("domain"):
+        raise ReportError("schema", "policy_published/domain is missing")
+    if report["date_begin"] is None:
+        raise ReportError("schema", "report_metadata/date_range is missing")
+    if report["schema"] is None:
+        report["schema"] = "rfc7489" if report.get("version") else "draft"
+    report["domain"] = report["policy"]["domain"].lower().rstrip(".")
+    return report

@@ -1,0 +1,201 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The read-only posture pass over a fleet: read SES and DNS, let ``policy.posture`` judge, report.
+
+Reads, with as few calls as the APIs allow: one GetAccount, one paginated ListEmailIdentities (unless the
+domains are given), one GetEmailIdentity per domain, one GetConfigurationSet per distinct set; DNS through one
+cached resolver. SES calls go through the adaptive limiter (``concurrency``), so the pass finishes at the rate
+SES allows. Nothing is written to AWS or DNS; report files and the trend store are written only outside check
+mode (``posture_report`` renders them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, posture_report, sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, InputError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
+from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
+from ansible_collections.deliverability.ses.plugins.module_utils.reputation import account_status
+
+HISTORY_LIMIT = 1000  # runs kept in the trend store (older lines are dropped when it is rewritten)
+HISTORY_MAX_BYTES = 8 * 1024 * 1024
+
+
+class CouldNotLook(DeliverabilityError):
+    """The pass could not read what it needs (the account or the identity list): no verdict is possible."""
+
+
+def _domains(params):
+    out, seen = [], set()
+    for i, name in enumerate(params.get("domains") or []):
+        d = normalize_domain(name, "domains[%d]" % i)
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    parked = []
+    for i, name in enumerate(params.get("parked_domains") or []):
+        d = normalize_domain(name, "parked_domains[%d]" % i)
+        if d in seen:
+            raise InputError("parked_domains[%d]" % i, "%s is also in domains: a domain sends or is parked" % d)
+        parked.append(d)
+    return out, parked
+
+
+class PosturePass:
+    def __init__(self, module, params, check_mode):
+        self.module = module
+        self.params = params
+        self.check_mode = check_mode
+        self.workers = 16 if params.get("workers") is None else params["workers"]
+        if not 1 <= self.workers <= 256:
+            raise InputError("workers", "must be 1..256 (got %d)" % self.workers)
+        if params.get("dns_timeout") is not None and params["dns_timeout"] <= 0:
+            raise InputError("dns_timeout", "must be above 0 seconds")
+        if (params.get("max_key_age_days") or 0) < 0:
+            raise InputError("max_key_age_days", "must be 0 (off) or more days")
+        self.limiters = concurrency.Limiters(max_concurrency=self.workers,
+                                             max_attempts=params.get("max_attempts") or 8)
+        self.config_sets = {}
+
+    def _config_set(self, ses, name):
+        if name in self.config_sets:
+            return self.config_sets[name]
+        try:
+            resp = call(ses, "GetConfigurationSet", ConfigurationSetName=name)
+            reasons = (resp.get("SuppressionOptions") or {}).get("SuppressedReasons")
+            info = {"name": name, "exists": True,
+                    "suppressed_reasons": list(reasons) if "SuppressionOptions" in resp else None}
+        except AwsError as exc:
+            if exc.code != "NotFoundException":
+                raise
+            info = {"name": name, "exists": False, "suppressed_reasons": None}
+        self.config_sets[name] = info
+        return info
+
+    def _one(self, ses, resolver, region, domain, listed, account_findings, parked, now):
+        try:
+            ident = None
+            cs = None
+            if not parked:
+                ident = sesv2.get_identity(ses, domain) if listed is None or domain in listed else None
+                if ident and ident.get("configuration_set"):
+                    cs = self._config_set(ses, ident["configuration_set"])
+            return rules.assess(domain, ident, resolver, region, account_findings, config_set=cs, parked=parked,
+                                now=now, max_key_age_days=self.params.get("max_key_age_days"))
+        except DeliverabilityError as exc:
+            out = {"domain": domain, "kind": "parked" if parked else "sending", "failed": True,
+                   "msg": exc.msg, "findings": [], "worst": "none"}
+            out.update({k: v for k, v in exc.details.items() if k in ("operation", "error_code") and v})
+            return out
+
+    def run(self):
+        started = time.monotonic()
+        domains, parked = _domains(self.params)
+        ses = concurrency.LimitedClient(
+            self.module.client("sesv2", max_pool_connections=self.workers + 2, max_attempts=1), self.limiters)
+        region = ses.meta.region_name
+        resolver = Resolver(self.params.get("nameservers"), timeout=float(self.params.get("dns_timeout") or 5.0))
+        try:
+            account = account_status(ses)
+            listed = None
+            if not domains:
+                listed = {i["identity"] for i in sesv2.list_identities(ses) if i["identity_type"] == "DOMAIN"}
+                domains = sorted(listed - set(parked))
+        except AwsError as exc:
+            raise CouldNotLook("could not read the account: %s" % exc.msg, operation=exc.operation,
+                               error_code=exc.code)
+        account_findings = rules.assess_account(account)
+        now = dt.datetime.now(dt.timezone.utc)
+        jobs = [(d, False) for d in domains] + [(d, True) for d in parked]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            results = list(pool.map(lambda job: self._one(ses, resolver, region, job[0], listed, account_findings,
+                                                          job[1], now), jobs))
+        summary = rules.summarize(results, account_findings)
+        fail_on = self.params.get("fail_on") or "high"
+        over = [f for r in results for f in r.get("findings") or []] + list(account_findings)
+        over = rules.at_least(over, fail_on) if fail_on != "never" else []
+        status = "could_not_look" if summary["could_not_look"] else ("findings" if over else "clean")
+        out = {
+            "changed": False,
+            "status": status,
+            "generated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": region,
+            "account": dict(account, findings=account_findings),
+            "summary": summary,
+            "fail_on": fail_on,
+            "findings_at_or_above_fail_on": len(over),
+            "domains": results if self.params.get("return_domains", True) else [],
+            "stats": {"workers": self.workers, "elapsed_seconds": round(time.monotonic() - started, 3),
+                      "dns_queries": resolver.queries, "throttling": self.limiters.stats()},
+        }
+        out["files"] = self.write_reports(out, results)
+        return out
+
+    # -- outputs (never in check mode)
+    def write_reports(self, out, results):
+        files = {}
+        paths = {k: self.params.get(k) for k in ("json_path", "csv_path", "html_path", "history_path")}
+        if self.check_mode or not any(paths.values()):
+            return files
+        history = []
+        row = posture_report.trend_row(out, results)
+        if paths["history_path"]:
+            history = read_history(paths["history_path"])
+            history.append(row)
+            history = history[-HISTORY_LIMIT:]
+            write_atomic(paths["history_path"], "".join(json.dumps(h, sort_keys=True) + "\n" for h in history))
+            files["history_path"] = paths["history_path"]
+        else:
+            history = [row]
+        if paths["json_path"]:
+            write_atomic(paths["json_path"], posture_report.to_json(out, results))
+            files["json_path"] = paths["json_path"]
+        if paths["csv_path"]:
+            write_atomic(paths["csv_path"], posture_report.to_csv(results, out["account"]["findings"]))
+            files["csv_path"] = paths["csv_path"]
+        if paths["html_path"]:
+            write_atomic(paths["html_path"], posture_report.to_html(out, results, history))
+            files["html_path"] = paths["html_path"]
+        return files
+
+
+def read_history(path):
+    """The trend store: one JSON object per line. Lines that do not parse are skipped and counted."""
+    if not os.path.exists(path):
+        return []
+    if os.path.getsize(path) > HISTORY_MAX_BYTES:
+        raise InputError("history_path", "%s is larger than %d bytes: not a posture history" % (path, HISTORY_MAX_BYTES))
+    rows = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict) and "generated" in row:
+                rows.append(row)
+    return rows
+
+
+def write_atomic(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        tmp = "%s.tmp.%d" % (path, os.getpid())
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise DeliverabilityError("cannot write %s: %s" % (path, exc))
+
+
+def run_posture(module, partial):
+    return PosturePass(module, module.params, module.check_mode).run()

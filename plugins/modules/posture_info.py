@@ -1,0 +1,191 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: posture_info
+short_description: Fleet posture - what SES and mailbox providers will do with each domain's mail (read-only)
+version_added: 0.1.0
+description:
+  - One read-only pass over every domain identity of the account (or the given O(domains)) and any parked domains,
+    that reports per domain the findings - each with a severity and the fix - and a verdict per mailbox provider.
+  - SES side - verification status and, when stuck, C(VerificationInfo) (error type, SOA seen, last checked); DKIM
+    signing, origin, current and next key length, key age; MAIL FROM status and C(BehaviorOnMxFailure); the default
+    configuration set and its suppression override; the account's enforcement status, sending and production access.
+  - DNS side, as receivers see it - SPF (one record, lookups and void lookups, the C(all) qualifier, SES authorised
+    on the MAIL FROM domain), DKIM records resolving to SES's targets (or the BYODKIM key), DMARC per RFC 9989
+    (C(p), C(t), legacy C(pct), report authorisation of outside destinations), MAIL FROM MX and SPF; for parked
+    domains null MX, SPF C(-all) and DMARC C(p=reject) with C(np=reject).
+  - Verdicts for Gmail, Yahoo (bulk-sender rules) and Microsoft (May 2025 high-volume rules) from what DNS and SES
+    show, naming what cannot be checked from them (one-click unsubscribe, spam rate).
+  - SES calls go through an adaptive limiter per operation, so the pass finishes at the rate SES allows when it
+    throttles, with no failed domain. Writes nothing to AWS or DNS.
+  - Optionally writes the report as JSON, CSV and a self-contained HTML page (summary, problems, a table sortable
+    by severity, per-domain drill-down with fixes and a chart of the trend across runs) and appends the run to a
+    trend store. Report files are outputs, not managed state - the module always returns C(changed=false); in check
+    mode it writes no file and no trend row.
+options:
+  domains:
+    description:
+      - Sending domains to look at. Without it, every domain identity of the account and region.
+    type: list
+    elements: str
+  parked_domains:
+    description:
+      - Domains that send no mail. They are checked for null MX, SPF C(v=spf1 -all) and DMARC C(p=reject) only.
+    type: list
+    elements: str
+    default: []
+  nameservers:
+    description:
+      - DNS servers (C(host) or C(host:port)) to read the records through, as receivers would. The system resolver
+        when empty.
+    type: list
+    elements: str
+    default: []
+  dns_timeout:
+    description: Seconds per DNS query.
+    type: float
+    default: 5.0
+  workers:
+    description: Domains looked at concurrently (the SES limiter may pace below this when SES throttles).
+    type: int
+    default: 16
+  max_key_age_days:
+    description: An Easy DKIM key older than this is a finding (C(dkim_key_old)); 0 turns the check off.
+    type: int
+    default: 365
+  fail_on:
+    description:
+      - The severity from which a finding makes C(status=findings) (the playbook then exits 2). V(never) keeps
+        C(status=clean) whatever is found.
+    type: str
+    choices: [critical, high, medium, low, info, never]
+    default: high
+  return_domains:
+    description: Return every domain's findings in C(domains). Turn off for very large fleets that only need the
+      files and the summary (smaller task result, faster callback output).
+    type: bool
+    default: true
+  json_path:
+    description: Write the whole result as JSON to this file (not in check mode).
+    type: path
+  csv_path:
+    description: Write one row per finding as CSV to this file (not in check mode). Cells starting with C(=), C(+),
+      C(-), C(@) or a control character get a leading apostrophe so spreadsheets do not run them.
+    type: path
+  html_path:
+    description: Write the HTML report to this file (not in check mode).
+    type: path
+  history_path:
+    description:
+      - The trend store, a JSON Lines file with one summary per run (last 1000 runs kept). The HTML chart is drawn
+        from it. It lives where you put it - in a container, on a mounted volume, or the trend starts again on every
+        run.
+    type: path
+extends_documentation_fragment:
+  - deliverability.ses.aws
+notes:
+  - Supports check mode (nothing is written at all) and is otherwise read-only towards AWS and DNS.
+  - The reads are one C(GetAccount), one paginated C(ListEmailIdentities) when O(domains) is not given, one
+    C(GetEmailIdentity) per domain and one C(GetConfigurationSet) per distinct configuration set.
+author:
+  - Deliverability maintainers (@deliverability)
+"""
+
+EXAMPLES = r"""
+- name: Posture of every domain identity, with the HTML report and the trend
+  deliverability.ses.posture_info:
+    nameservers: [9.9.9.9]
+    parked_domains: [example.net]
+    html_path: /var/lib/ses-posture/posture.html
+    csv_path: /var/lib/ses-posture/posture.csv
+    history_path: /var/lib/ses-posture/history.jsonl
+  register: posture
+
+- name: Fail the job on high or critical findings
+  ansible.builtin.assert:
+    that: posture.status == 'clean'
+"""
+
+RETURN = r"""
+status:
+  description: C(clean) (nothing at or above O(fail_on)), C(findings), or C(could_not_look) (a domain's SES read
+    failed; the account or identity listing failing fails the task instead).
+  returned: always
+  type: str
+  sample: findings
+generated:
+  description: When the pass ran (UTC, ISO 8601).
+  returned: always
+  type: str
+region:
+  description: The SES region looked at.
+  returned: always
+  type: str
+account:
+  description: C(enforcement_status), C(sending_enabled), C(production_access), quota and suppressed reasons, and
+    the account's C(findings).
+  returned: always
+  type: dict
+summary:
+  description: C(domains), C(findings), C(per_severity), C(per_problem) (domains per finding id with its severity
+    and title), C(providers) (pass / fail counts per mailbox provider), C(domains_by_worst) and C(could_not_look).
+  returned: always
+  type: dict
+fail_on:
+  description: The severity threshold used.
+  returned: always
+  type: str
+findings_at_or_above_fail_on:
+  description: How many findings (account and domains) are at or above O(fail_on).
+  returned: always
+  type: int
+domains:
+  description: Per domain - C(domain), C(kind) (sending or parked), C(worst), C(findings) (each C(id),
+    C(severity), C(area), C(title), C(detail), C(fix)) and C(verdicts) (per provider C(verdict), C(reasons),
+    C(spf_aligned), C(dkim_aligned), C(not_checked)); C(failed) and C(msg) when it could not be looked at.
+  returned: when O(return_domains=true)
+  type: list
+  elements: dict
+files:
+  description: The files written (keys C(json_path), C(csv_path), C(html_path), C(history_path)); empty in check mode.
+  returned: always
+  type: dict
+stats:
+  description: C(workers), C(elapsed_seconds), C(dns_queries), and C(throttling) per SES operation (calls, throttled
+    answers, pace decreases, lowest and final pace).
+  returned: always
+  type: dict
+"""
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
+from ansible_collections.deliverability.ses.plugins.module_utils.posture import run_posture
+
+
+def main():
+    module = SesModule(
+        argument_spec=dict(
+            domains=dict(type="list", elements="str"),
+            parked_domains=dict(type="list", elements="str", default=[]),
+            nameservers=dict(type="list", elements="str", default=[]),
+            dns_timeout=dict(type="float", default=5.0),
+            workers=dict(type="int", default=16),
+            max_key_age_days=dict(type="int", default=365),
+            fail_on=dict(type="str", default="high", choices=["critical", "high", "medium", "low", "info", "never"]),
+            return_domains=dict(type="bool", default=True),
+            json_path=dict(type="path"),
+            csv_path=dict(type="path"),
+            html_path=dict(type="path"),
+            history_path=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    run_module(module, lambda partial: run_posture(module, partial))
+
+
+if __name__ == "__main__":
+    main()
