@@ -19,7 +19,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, posture_report, sesv2
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, InputError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
