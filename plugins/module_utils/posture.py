@@ -103,7 +103,7 @@ class PosturePass:
         ses = concurrency.LimitedClient(
             self.module.client("sesv2", max_pool_connections=self.workers + 2, max_attempts=1), self.limiters)
         region = ses.meta.region_name
-        resolver = Resolver(self.params.get("nameservers"), timeout=float(self.params.get("dns_timeout") or 5.0))
+        resolver = Resolver(self.params.get("resolvers") or self.params.get("nameservers"), timeout=float(self.params.get("dns_timeout") or 5.0))
         try:
             account = account_status(ses)
             listed = None
