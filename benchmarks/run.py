@@ -381,8 +381,9 @@ def main():
               "sizes": {}, "recheck": {}}
     started = time.monotonic()
     with Bind(zones=("bench.test",)) as bind, Sandbox(dns_servers=[bind.server]) as sandbox:
-        bind.add_zone("amazonses.com")
-        publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
+        if "amazonses.com" not in bind.zones:  # the test BIND serves it already (tests/fixtures/bind.py)
+            bind.add_zone("amazonses.com")
+            publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
         with tempfile.TemporaryDirectory() as tmp:
             for n in fleet_sizes:
                 recheck = 5.0 if n >= 100 else 1.0

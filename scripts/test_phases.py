@@ -98,6 +98,15 @@ def timeline(phases, total):
         lines.append("%-8s %7.0f %7.0f %7.0f %7.0f  %s" % (p.name, p.start or 0, p.end or 0, p.wall, p.cpu, result))
     lines.append("%-8s %7s %7s %7.0f %7.0f  %s" % ("total", "", "", total, sum(p.cpu for p in phases),
                                                    "passed" if all(p.rc == 0 for p in phases) else "FAILED"))
+    cores = os.cpu_count() or 1
+    if total > 0:
+        # below ~85% the workers wait more than they compute: more workers (PYTEST_WORKERS) would help
+        lines.append("machine use: %.2f of %d cores on average over the run (CPU / wall); pytest alone %.2f"
+                     % (sum(p.cpu for p in phases) / total, cores, phases[0].cpu / max(phases[0].wall, 1e-9)))
+    if JUNIT.exists():
+        suites = list(ET.parse(JUNIT).iter("testsuite"))
+        counts = {k: sum(int(t.get(k) or 0) for t in suites) for k in ("tests", "failures", "errors", "skipped")}
+        lines.append("pytest: %(tests)d tests, %(failures)d failed, %(errors)d errors, %(skipped)d skipped" % counts)
     top = slowest(10)
     if top:
         lines.append("ten slowest tests (setup + call + teardown):")

@@ -64,9 +64,20 @@ options:
       - Total attempts per API call, the first included, before an error is reported.
     type: int
     default: 8
+  aws_config:
+    description:
+      - Advanced botocore client settings, as a dictionary of
+        L(botocore.config.Config,https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html)
+        parameters (for example C({connect_timeout: 5, read_timeout: 120, proxies: {https: "http://proxy:3128"}})),
+        as amazon.aws's O(aws_config). Keys given here win over the collection's own settings (O(retry_mode),
+        O(max_attempts), timeouts).
+    type: dict
 notes:
   - "Every option above can be set once per play through the action group:
     C(module_defaults) with C(group/deliverability.ses.ses)."
+  - "C(module_defaults) for C(group/aws) (amazon.aws) do B(not) apply to this collection, which does not depend on
+    amazon.aws: a play that sets the region only there runs these modules in the environment's region. Set them for
+    C(group/deliverability.ses.ses) too, or through E(AWS_REGION) / E(AWS_PROFILE)."
   - Errors from AWS are reported with the API operation and the AWS error code.
 requirements:
   - python >= 3.9

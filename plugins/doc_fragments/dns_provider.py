@@ -79,6 +79,9 @@ options:
     default: 300
     aliases: [wait_timeout]
 notes:
+  - "These options can be set once per play for every module that publishes records through the action group
+    C(group/deliverability.ses.dns) in C(module_defaults) (not C(group/deliverability.ses.ses), whose defaults
+    reach the SES-only modules too, which refuse them)."
   - DNS errors are reported with the DNS rcode (for example C(NXRRSET) when a prerequisite failed because
     of a concurrent change) or the exception class, and the server.
   - TXT values are compared as logical strings, split into 255-byte strings on write and joined on read;

@@ -15,7 +15,9 @@ options:
       - Recursive DNS servers this module reads DNS through (lookups beyond the records it writes, for example
         SPF includes, DMARC report authorisations, or the records still missing when a wait times out).
       - Each as C(host), C(host:port), an IPv6 address (C(::1)) or C([v6]:port) (C([::1]:5353)); host names
-        are resolved once. By default the system resolver.
+        are resolved once.
+      - By default the system resolver; a module that writes DNS with C(provider=rfc2136) or C(provider=none) and
+        a C(server) reads through that server instead.
     type: list
     elements: str
     aliases: [nameservers]

@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils import files
-from ansible_collections.deliverability.ses.plugins.module_utils import validate
+from ansible_collections.deliverability.ses.plugins.module_utils import state_paths, validate
 
 DEFAULT_AUDIT_LOG = "~/.ansible/deliverability-ses-audit.jsonl"
 
@@ -149,6 +149,9 @@ def open_audit_log(module, module_name, client=None):
     region = getattr(getattr(client, "meta", None), "region_name", None) or module.params.get("region")
     validate.path(module.params["audit_log"], "audit_log")
     log = AuditLog(module.params["audit_log"], lambda: caller_identity(module), module_name, region=region)
+    warning = state_paths.ephemeral_state_warning(module.params["audit_log"], "audit_log", "the audit trail")
+    if warning:
+        module.module.warn(warning)
     if not module.check_mode:
         log.check_writable()
     return log

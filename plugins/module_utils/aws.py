@@ -48,6 +48,7 @@ AWS_ARGUMENT_SPEC = dict(
     validate_certs=dict(type="bool", default=True),
     retry_mode=dict(type="str", choices=["standard", "adaptive"], default="standard"),
     max_attempts=dict(type="int", default=8),
+    aws_config=dict(type="dict"),
 )
 
 # Operation names that never change anything; everything else counts as a write for check-mode tests.
@@ -173,6 +174,12 @@ class SesModule:
                 connect_timeout=10,
                 read_timeout=60,
             )
+            if p.get("aws_config"):
+                try:
+                    # the user's settings win over the collection's (as in amazon.aws), except the user agent mark
+                    config = config.merge(Config(**p["aws_config"]))
+                except (TypeError, ValueError) as exc:
+                    raise InputError("aws_config", "is not a valid botocore Config: %s" % exc)
             try:
                 self._clients[key] = self.session().client(
                     service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config)

@@ -14,12 +14,13 @@ import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import CONFIG_SET_NAME
 
 MISSING_CODES = ("NotFoundException",)
 EVENT_TYPES = ("SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE",
                "DELIVERY_DELAY", "SUBSCRIPTION")
 DIMENSION_SOURCES = ("MESSAGE_TAG", "EMAIL_HEADER", "LINK_TAG")
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NAME = CONFIG_SET_NAME
 
 
 def check_name(value, option):

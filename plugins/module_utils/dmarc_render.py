@@ -56,7 +56,8 @@ def sources_csv(entries):
 
 
 def trend_svg(trend, threshold, width=640, height=180):
-    """Pass rate per day (line, left axis 0-100 %) over volume (bars), with the threshold as a dashed line."""
+    """Pass rate per day (line; the left axis starts at 90 %, lower only when the data does) over volume (bars),
+    with the threshold as a dashed line."""
     pad_l, pad_r, pad_t, pad_b = 40, 10, 10, 30
     w = width - pad_l - pad_r
     h = height - pad_t - pad_b
@@ -64,10 +65,16 @@ def trend_svg(trend, threshold, width=640, height=180):
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img" '
              'aria-label="DMARC pass rate per day">' % (width, height, width, height),
              '<rect x="%d" y="%d" width="%d" height="%d" fill="#fafafa" stroke="#ccc"/>' % (pad_l, pad_t, w, h)]
-    for pct in (0, 50, 90, 100):
-        y = pad_t + h - h * pct / 100.0
-        parts.append('<text x="%d" y="%.1f" font-size="10" text-anchor="end" fill="#555">%d%%</text>'
-                     % (pad_l - 4, y + 3, pct))
+    lo = 90.0
+    if trend:
+        lo = min(lo, float(int(min(t["pass_rate"] for t in trend) // 10 * 10)))
+
+    def ypos(rate):
+        return pad_t + h - h * (max(rate, lo) - lo) / (100.0 - lo)
+
+    for pct in sorted({lo, (lo + 100) / 2, 100.0}):
+        parts.append('<text x="%d" y="%.1f" font-size="10" text-anchor="end" fill="#555">%g%%</text>'
+                     % (pad_l - 4, ypos(pct) + 3, pct))
     if not trend:
         parts.append('<text x="%d" y="%d" font-size="12" fill="#a00">no reports in the window</text>'
                      % (pad_l + 10, pad_t + h // 2))
@@ -81,15 +88,14 @@ def trend_svg(trend, threshold, width=640, height=180):
         parts.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#cfe0f5"><title>%s: %d messages'
                      '</title></rect>' % (pad_l + i * step + 1, pad_t + h - bh, max(step - 2, 1), bh, esc(t["day"]),
                                           t["messages"]))
-    ty = pad_t + h - h * threshold / 100.0
+    ty = ypos(threshold)
     parts.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#c60" stroke-dasharray="4 3"/>'
                  % (pad_l, ty, pad_l + w, ty))
-    points = " ".join("%.1f,%.1f" % (pad_l + (i + 0.5) * step, pad_t + h - h * t["pass_rate"] / 100.0)
-                      for i, t in enumerate(trend))
+    points = " ".join("%.1f,%.1f" % (pad_l + (i + 0.5) * step, ypos(t["pass_rate"])) for i, t in enumerate(trend))
     parts.append('<polyline points="%s" fill="none" stroke="#1a7f37" stroke-width="2"/>' % points)
     for i, t in enumerate(trend):
         parts.append('<circle cx="%.1f" cy="%.1f" r="2.5" fill="#1a7f37"><title>%s: %.2f%% pass</title></circle>'
-                     % (pad_l + (i + 0.5) * step, pad_t + h - h * t["pass_rate"] / 100.0, esc(t["day"]), t["pass_rate"]))
+                     % (pad_l + (i + 0.5) * step, ypos(t["pass_rate"]), esc(t["day"]), t["pass_rate"]))
     parts.append('<text x="%d" y="%d" font-size="10" fill="#555">%s</text>' % (pad_l, height - 8, esc(trend[0]["day"])))
     parts.append('<text x="%d" y="%d" font-size="10" text-anchor="end" fill="#555">%s</text>'
                  % (pad_l + w, height - 8, esc(trend[-1]["day"])))
@@ -132,8 +138,9 @@ def to_html(entries, meta):
             out.append("<p>Why it is shut:</p><ul>%s</ul>" % "".join("<li>%s</li>" % esc(x) for x in d["reasons"]))
         else:
             out.append("<p>Why it is open: every threshold is met (pass rate %s %% &ge; %s %%, %s messages, %s days, "
-                       "%d reporters).</p>" % (f.get("pass_rate"), th.get("min_pass_rate"), f.get("messages"),
-                                              f.get("days"), len(f.get("reporters", []))))
+                       "%d reporters).</p>"
+                       % (f.get("pass_rate"), th.get("min_pass_rate"), f.get("messages"), f.get("days"),
+                          len(f.get("reporters", []))))
         for note in d.get("notes", []):
             out.append('<p class="note">%s</p>' % esc(note))
         w = d.get("window_evidence") or {"figures": f, "failing_sources": d.get("failing_sources", []),
@@ -141,11 +148,12 @@ def to_html(entries, meta):
         wf = w["figures"]
         out.append("<h3>All reports of the window</h3>")
         out.append(trend_svg(w.get("trend", []), th.get("min_pass_rate", 99.0)))
+        under_now = ""
+        if d.get("window_evidence") and f.get("messages") != wf.get("messages"):
+            under_now = " (of these, %s messages were reported under the policy published now)" % f.get("messages", 0)
         out.append("<p>Volume %s messages over %s day(s); DMARC pass %s %%, DKIM aligned %s %%, SPF aligned %s %%"
                    "%s.</p>" % (wf.get("messages", 0), wf.get("days", 0), wf.get("pass_rate", 0),
-                               wf.get("dkim_aligned_rate", 0), wf.get("spf_aligned_rate", 0),
-                               " (of these, %s messages were reported under the policy published now)" % f.get("messages", 0)
-                               if d.get("window_evidence") and f.get("messages") != wf.get("messages") else ""))
+                                wf.get("dkim_aligned_rate", 0), wf.get("spf_aligned_rate", 0), under_now))
         if wf.get("messages") and wf.get("spf_aligned") == 0 and not any("SPF never aligned" in n for n in d.get("notes", [])):
             out.append('<p class="note">SPF never aligned in these reports: with SES\'s default MAIL FROM '
                        '(amazonses.com) SPF passes for amazonses.com, not for %s, so DKIM carries DMARC alone. A custom '

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import gzip
 import io
 import re
 import zipfile
@@ -42,7 +41,9 @@ try:
     DEFUSEDXML_IMPORT_ERROR = None
 except ImportError as _exc:  # reported by the module with the pip command
     SafeET = None
-    DefusedXmlException = Exception
+
+    class DefusedXmlException(ValueError):
+        """Stand-in so the except clauses stay valid without defusedxml (parse_xml refuses to run then)."""
     HAS_DEFUSEDXML = False
     DEFUSEDXML_IMPORT_ERROR = _exc
 

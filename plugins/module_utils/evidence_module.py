@@ -30,13 +30,20 @@ GATE_SPEC = dict(gate=dict(type="dict", default={}, options=dict(
     min_days=dict(type="int", default=evidence.DEFAULTS["min_days"]),
     min_messages=dict(type="int", default=evidence.DEFAULTS["min_messages"]),
     min_reporters=dict(type="int", default=evidence.DEFAULTS["min_reporters"]),
-    min_pass_rate=dict(type="float", default=evidence.DEFAULTS["min_pass_rate"]),
+    min_pass_rate=dict(type="float", default=evidence.DEFAULTS["min_pass_rate"], no_log=False),
     max_source_fail_share=dict(type="float", default=evidence.DEFAULTS["max_source_fail_share"]),
 )))
 
 HOME_WARNING = ("the DMARC evidence store is the default %s, under the home directory: in an execution environment "
                 "or a CI container it is thrown away with the job, and the next run starts with no evidence (the "
                 "gate stays shut). Set evidence_path to a persistent volume, or evidence_store=dynamodb.")
+
+
+def default_quarantine_dir(params):
+    """Next to the SQLite evidence file, or under ~/.ansible/deliverability_ses with DynamoDB."""
+    if params.get("evidence_store", "sqlite") == "sqlite":
+        return os.path.join(os.path.dirname(os.path.abspath(params["evidence_path"])), "quarantine")
+    return os.path.join(os.path.expanduser("~/.ansible/deliverability_ses"), "quarantine")
 
 
 def store_location_warning(params):
@@ -102,7 +109,7 @@ def decide(store, store_error, domain, thresholds, today=None, current=None, tar
 
 
 def evidence_gate(module, domain, warn=None):
-    """``gate(current_tags, stage)`` for ``records.dmarc_values``: reads the store (read-only) when asked.
+    """``gate(current_tags, stage)`` for ``policy.domain.dmarc_plan``: reads the store (read-only) when asked.
 
     The one way every module (dmarc, domain_policy) asks the gate: same store options, same thresholds."""
     from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc

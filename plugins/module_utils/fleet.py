@@ -11,8 +11,10 @@ the DMARC ratchet (``policy.records``). Data flows one way, per domain:
   current state, read with as few calls as the APIs allow:
     one paginated ListEmailIdentities; GetEmailIdentity only for the listed domains that exist;
     one zone read per DNS zone (AXFR / paginated ListResourceRecordSets), not one read per record
-  -> SES plan (``identity.plan`` + ``identity.mail_from_plan``) -> apply unless check mode
-  -> DNS plan (``desired_records`` + ``dns.base.plan``) against the zone snapshot
+  -> the domain's plan from the one pure planner (``policy.domain``): records, refusals, warnings,
+     against the zone snapshot; a refused domain fails alone and writes nothing
+  -> SES plan (``policy.domain.ses_plan``) -> apply unless check mode
+  -> DNS plan (the planner's records + the DKIM CNAMEs of the tokens SES gave, ``dns.base.plan``)
   -> DNS apply per zone in batches; a batch that fails is retried domain by domain, so one bad domain
      fails alone -> per-domain results.
 
@@ -23,6 +25,7 @@ operation, AIMD on throttling, so a fleet finishes at the rate AWS allows instea
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 import time
@@ -33,21 +36,88 @@ from ansible_collections.deliverability.ses.plugins.module_utils import identity
 from ansible_collections.deliverability.ses.plugins.module_utils import sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import base as dnsbase
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
-from ansible_collections.deliverability.ses.plugins.module_utils.policy import records as policy
-from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, spf
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
+from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import to_desired
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
-DMARC_KEYS = ("enabled", "policy", "subdomain_policy", "nonexistent_policy", "psd", "test_mode", "pct", "rua", "ruf",
-              "adkim", "aspf", "fo", "allow_downgrade", "advance", "stages", "legacy_tags", "migrate_legacy",
-              "require_evidence")
-SPF_KEYS = ("enabled", "mechanisms", "all_qualifier")
-DKIM_KEYS = ("key_length", "signing_enabled")
+POLICIES = ["none", "quarantine", "reject"]
+# the module's own options that a ``domains`` entry may override; per-domain values are validated and typed
+# with this same spec (defaults stripped), so "false" / "no" / "0" mean False there exactly as here
+ARGUMENT_SPEC = dict(
+    domains=dict(type="list", elements="raw", required=True),
+    dkim=dict(type="dict", default={}, options=dict(
+        key_length=dict(type="str", choices=["RSA_1024_BIT", "RSA_2048_BIT"]),
+        signing_enabled=dict(type="bool", default=True),
+    )),
+    configuration_set=dict(type="str"),
+    mail_from_subdomain=dict(type="str"),
+    behavior_on_mx_failure=dict(type="str", choices=["USE_DEFAULT_VALUE", "REJECT_MESSAGE"],
+                                default="USE_DEFAULT_VALUE"),
+    spf=dict(type="dict", default={}, options=dict(
+        enabled=dict(type="bool", default=True),
+        mechanisms=dict(type="list", elements="str", default=list(spf.DEFAULT_MECHANISMS)),
+        all_qualifier=dict(type="str", choices=["-", "~", "?", "+"]),
+        force=dict(type="bool", default=False),
+    )),
+    dmarc=dict(type="dict", default={}, options=dict(
+        enabled=dict(type="bool", default=True),
+        policy=dict(type="str", choices=POLICIES),
+        subdomain_policy=dict(type="str", choices=POLICIES),
+        nonexistent_policy=dict(type="str", choices=POLICIES),
+        psd=dict(type="str", choices=["y", "n", "u"]),
+        test_mode=dict(type="bool"),
+        pct=dict(type="int"),
+        legacy_tags=dict(type="bool", default=False),
+        migrate_legacy=dict(type="bool", default=False),
+        rua=dict(type="list", elements="str"),
+        ruf=dict(type="list", elements="str"),
+        adkim=dict(type="str", choices=["r", "s"]),
+        aspf=dict(type="str", choices=["r", "s"]),
+        fo=dict(type="str"),
+        allow_downgrade=dict(type="bool", default=False),
+        advance=dict(type="bool", default=False),
+        stages=dict(type="list", elements="dict", options=dict(
+            policy=dict(type="str", required=True, choices=POLICIES),
+            test_mode=dict(type="bool", default=False),
+            pct=dict(type="int"),
+        )),
+        require_evidence=dict(type="bool", default=True),
+        external_destinations=dict(type="str", choices=["check", "ignore"], default="check"),
+    )),
+    resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+    dns_ttl=dict(type="int", default=1800),
+    workers=dict(type="int", default=8),
+    fail_on_error=dict(type="bool", default=True),
+    retry_mode=dict(type="str", choices=["standard", "adaptive"], default="adaptive"),
+    audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),
+)
+DMARC_KEYS = tuple(ARGUMENT_SPEC["dmarc"]["options"])
+SPF_KEYS = tuple(ARGUMENT_SPEC["spf"]["options"])
+DKIM_KEYS = tuple(ARGUMENT_SPEC["dkim"]["options"])
 BATCH_CHANGES = 100  # rrset changes per DNS write (Route 53's batch of this collection; one UPDATE message)
 MAX_WARNINGS = 20
-_CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _without_defaults(spec):
+    out = {}
+    for key, opts in spec.items():
+        opts = dict(opts)
+        opts.pop("default", None)
+        if "options" in opts:
+            opts["options"] = _without_defaults(opts["options"])
+        out[key] = opts
+    return out
+
+
+# a per-domain entry: ``name`` and the overridable options, typed like the module's (no defaults: what an
+# entry does not say comes from the module's options, merged key by key)
+ENTRY_SPEC = dict(_without_defaults({k: ARGUMENT_SPEC[k] for k in OVERRIDABLE if k in ARGUMENT_SPEC}),
+                  zone=dict(type="str"), name=dict(type="raw"))
 
 
 class DomainSpec:
@@ -67,19 +137,58 @@ class DomainSpec:
         self.spf = spf_opts
         self.dmarc = dmarc
 
+    def as_dict(self):
+        """The spec as the planner (``policy.domain``) takes it."""
+        return {k: getattr(self, k) for k in self.__slots__}
+
 
 # ---------------------------------------------------------------------------------------------- specs (pure)
-def _merged(defaults, override, keys, option):
-    out = dict(defaults or {})
+def _merged(defaults, override, given):
+    """The module's option dict with the keys an entry gave (``given``: the entry's raw sub-dict) on top."""
+    out = copy.deepcopy(dict(defaults or {}))
     if override is None:
         return out
-    if not isinstance(override, dict):
-        raise InputError(option, "must be a dictionary")
-    unknown = sorted(set(override) - set(keys))
-    if unknown:
-        raise InputError(option, "unknown key(s) %s (allowed: %s)" % (", ".join(unknown), ", ".join(keys)))
-    out.update({k: v for k, v in override.items() if v is not None or k not in out})
+    out.update({k: v for k, v in override.items() if k in (given or {})})
     return out
+
+
+_ARG_ERRORS = (
+    (re.compile(r"^argument '([^']+)' is of type .* found in '([^']+)'"), lambda m: m.group(2) + "." + m.group(1)),
+    (re.compile(r"^argument '([^']+)' is of type"), lambda m: m.group(1)),
+    (re.compile(r"^value of ([^ ]+) must be one of.* found in (.+)$"), lambda m: m.group(2) + "." + m.group(1)),
+    (re.compile(r"^value of ([^ ]+) must be one of"), lambda m: m.group(1)),
+    (re.compile(r"^missing required arguments: ([^ ]+) found in (.+)$"), lambda m: m.group(2) + "." + m.group(1)),
+    (re.compile(r"^([\w.]+)\. Supported parameters include"), lambda m: m.group(1)),
+    (re.compile(r"^elements of ([^ ]+) .* found in (.+)$"), lambda m: m.group(2) + "." + m.group(1)),
+)
+
+
+def _field(message):
+    """The dotted option path an ansible-core validation message is about (None when it does not say)."""
+    for pattern, path in _ARG_ERRORS:
+        m = pattern.match(message)
+        if m:
+            return path(m).replace(" -> ", ".")
+    return None
+
+
+def validate_entry(entry, where):
+    """Type and check one ``domains`` entry with the module's own argument spec (ansible-core's validator, so
+    strings become booleans / numbers exactly as for the module's options). Raises InputError naming the
+    field (``domains[3].dmarc.allow_downgrade``)."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    unknown = sorted(set(entry) - set(OVERRIDABLE) - {"name"})
+    if unknown:
+        raise InputError(where, "unknown key(s) %s (allowed: name, %s)" % (", ".join(unknown), ", ".join(OVERRIDABLE)))
+    for key in ("dkim", "spf", "dmarc"):
+        if key in entry and entry[key] is not None and not isinstance(entry[key], dict):
+            raise InputError("%s.%s" % (where, key), "must be a dictionary, got %r" % (entry[key],))
+    result = ArgumentSpecValidator(ENTRY_SPEC).validate(dict(entry))
+    if result.errors.errors:
+        err = result.errors.errors[0]
+        field = _field(err.error_message)
+        raise InputError("%s.%s" % (where, field) if field else where, err.error_message)
+    return result.validated_parameters
 
 
 def domain_spec(index, entry, params):
@@ -89,30 +198,29 @@ def domain_spec(index, entry, params):
         entry = {"name": entry}
     if not isinstance(entry, dict):
         raise InputError(where, "each entry is a domain name or a dictionary with name and overrides")
-    unknown = sorted(set(entry) - set(OVERRIDABLE) - {"name"})
-    if unknown:
-        raise InputError(where, "unknown key(s) %s (allowed: name, %s)" % (", ".join(unknown), ", ".join(OVERRIDABLE)))
+    raw = entry
+    entry = validate_entry(entry, where)
     name = normalize_domain(entry.get("name"), where + ".name")
 
     def pick(key):
-        return entry[key] if key in entry else params.get(key)
+        return entry[key] if key in raw else params.get(key)
 
     zone = normalize_domain(pick("zone") or name, where + ".zone")
     if name != zone and not name.endswith("." + zone):
         raise InputError(where + ".zone", "%s is not inside zone %s" % (name, zone))
-    dkim = _merged(params.get("dkim"), entry.get("dkim"), DKIM_KEYS, where + ".dkim")
+    dkim = _merged(params.get("dkim"), entry.get("dkim"), raw.get("dkim"))
     if dkim.get("key_length") is not None and dkim["key_length"] not in logic.KEY_LENGTHS:
         raise InputError(where + ".dkim.key_length",
                          "%r is not one of %s" % (dkim["key_length"], ", ".join(logic.KEY_LENGTHS)))
-    spf_opts = _merged(params.get("spf"), entry.get("spf"), SPF_KEYS, where + ".spf")
+    spf_opts = _merged(params.get("spf"), entry.get("spf"), raw.get("spf"))
     try:
         spf_opts["mechanisms"] = [spf.parse_term(m.strip()).raw for m in spf_opts.get("mechanisms") or []]
     except spf.SpfError as exc:
-        raise InputError(where + ".spf.mechanisms" if "mechanisms" in (entry.get("spf") or {}) else "spf.mechanisms",
+        raise InputError(where + ".spf.mechanisms" if "mechanisms" in (raw.get("spf") or {}) else "spf.mechanisms",
                          str(exc))
-    dmarc = _merged(params.get("dmarc"), entry.get("dmarc"), DMARC_KEYS, where + ".dmarc")
+    dmarc = _merged(params.get("dmarc"), entry.get("dmarc"), raw.get("dmarc"))
     cs = pick("configuration_set")
-    if cs and not _CONFIG_SET.match(cs):
+    if cs and not ses_rules.CONFIG_SET_NAME.match(cs):
         raise InputError(where + ".configuration_set", "%r is not a configuration set name" % cs)
     sub = pick("mail_from_subdomain")
     mail_from = None
@@ -153,97 +261,53 @@ def failed_result(domain, exc, result=None):
     exc = unexpected(exc)
     out = dict(result or {"domain": domain, "changed": False})
     out.update(failed=True, msg=getattr(exc, "msg", None) or str(exc))
-    for key in ("operation", "error_code", "rcode", "option"):
+    for key in ("operation", "error_code", "rcode", "option", "rule"):
         value = getattr(exc, "details", {}).get(key)
         if value is not None:
             out[key] = value
     return out
 
 
-# ---------------------------------------------------------------------------------------------- SES (pure plan)
+# ---------------------------------------------------------------------------------------------- plans (pure)
 def ses_plan(spec, ident):
-    """Desired vs current identity (as sesv2.identity_from_api returns it, or None) -> (actions, before, after).
-
-    ``before`` / ``after`` are the identity settings and the MAIL FROM as the single-resource modules show them.
-    """
-    current = logic.settings_from_identity(ident)
-    dkim = {k: spec.dkim.get(k) for k in DKIM_KEYS if spec.dkim.get(k) is not None}
-    wanted = {"state": "present", "dkim": dkim, "configuration_set": spec.configuration_set}
-    actions, after = logic.plan(spec.name, wanted, current)
-    mf_before = {"mail_from_domain": ((ident or {}).get("mail_from") or {}).get("domain"),
-                 "behavior_on_mx_failure": ((ident or {}).get("mail_from") or {}).get("behavior_on_mx_failure")
-                 or "USE_DEFAULT_VALUE"}
-    mf_after = dict(mf_before)
-    if spec.mail_from_domain:
-        mf_actions, mf_after = logic.mail_from_plan(
-            spec.name, {"state": "present", "mail_from_domain": spec.mail_from_domain,
-                        "behavior_on_mx_failure": spec.behavior_on_mx_failure}, mf_before)
-        actions = actions + mf_actions
-    before = dict(current, mail_from=mf_before) if ident else current
-    after = dict(after, mail_from=mf_after)
-    return actions, before, after
+    """Desired vs current identity -> (actions, before, after): ``policy.domain.ses_plan`` for a DomainSpec."""
+    return planner.ses_plan(spec.as_dict(), ident)
 
 
-# ---------------------------------------------------------------------------------------------- DNS (pure plan)
-def _values(current, key):
-    rec = current.get(key)
-    return list(rec.values) if rec else []
-
-
-def desired_records(spec, tokens, byodkim, current, region, warn, gate=None):
+def desired_records(spec, tokens, byodkim, current, region, warn, resolve=None, gate=None):
     """The rrsets this domain needs, given the DKIM tokens (None when not known yet) and the zone snapshot.
 
-    Returns (list of dns.base.Desired, info) where info holds the SPF / DMARC records and any downgrade.
+    Every rule is the planner's (``policy.domain.plan_records``); this only turns its records into
+    ``dns.base.Desired`` and its warnings into calls of ``warn``. Returns (list of Desired, info) where info
+    holds the SPF / DMARC records and any downgrade; raises DeliverabilityError with the planner's refusal.
     TTLs are left to the change core (an existing rrset keeps its TTL, a new one gets the default).
     """
-    desired, info = [], {}
-    if tokens and not byodkim:
-        for rec in logic.dkim_records(tokens, spec.name):
-            desired.append(dnsbase.Desired(rec["name"], "CNAME", [dnsbase.normalize_value("CNAME", rec["values"][0])]))
-    info["dkim_records_pending"] = tokens is None
-    if spec.mail_from_domain:
-        mx, dummy = logic.mail_from_records(spec.mail_from_domain, region)
-        desired.append(dnsbase.Desired(mx["name"], "MX", [dnsbase.normalize_value("MX", mx["values"][0])],
-                                       exclusive=True))
-        key = (spec.mail_from_domain, "TXT")
-        dummy, after, others = policy.spf_values(spec.mail_from_domain, _values(current, key), ["include:amazonses.com"])
-        desired.append(dnsbase.Desired(key[0], "TXT", sorted(set(others) | {after}), exclusive=True))
-    if spec.spf.get("enabled", True):
-        key = (spec.name, "TXT")
-        try:
-            before, after, others = policy.spf_values(spec.name, _values(current, key), spec.spf.get("mechanisms") or [],
-                                                      all_qualifier=spec.spf.get("all_qualifier"))
-        except spf.SpfError as exc:
-            raise DeliverabilityError("cannot merge into the SPF record of %s: %s" % (spec.name, exc), option="spf")
-        info["spf"] = {"record": after, "previous": before}
-        desired.append(dnsbase.Desired(key[0], "TXT", sorted(set(others) | {after}), exclusive=True))
-    if spec.dmarc.get("enabled", True):
-        key = ("_dmarc." + spec.name, "TXT")
-        values = _values(current, key)
-        opts = spec.dmarc
-        if opts.get("policy") is None and not opts.get("advance") and not any(dmarc.is_dmarc(v) for v in values):
-            opts = dict(opts, policy="none")  # a domain without DMARC starts at the first stage, p=none
-        planned = policy.dmarc_values(spec.name, values, opts, warn, gate=gate)
-        info["dmarc"] = {"record": planned["record"], "previous": (planned["existing"] or [None])[0],
-                         "downgrades": planned["downgrades"], "stage": planned["stage"],
-                         "obsolete_tags": planned["obsolete"], "migrations": planned["migrations"],
-                         "gate": planned["gate"],
-                         "downgrade_refused": bool(planned["downgrades"]) and not spec.dmarc.get("allow_downgrade")}
-        desired.append(dnsbase.Desired(key[0], "TXT", sorted(set(planned["others"]) | {planned["record"]}),
-                                       exclusive=True))
-    return desired, info
+    planned = planner.plan_records(spec.as_dict(), current, resolve, region, gate=gate)
+    return desired_from_plan(spec, planned, tokens, byodkim, warn)
+
+
+def desired_from_plan(spec, planned, tokens, byodkim, warn):
+    for msg in planned["warnings"]:
+        warn(msg)
+    if planned["refusals"]:
+        first = planned["refusals"][0]
+        raise DeliverabilityError("; ".join(r["msg"] for r in planned["refusals"]), rule=first["rule"],
+                                  option=first.get("option"))
+    info = {"dkim_records_pending": tokens is None}
+    if planned["spf"] is not None:
+        info["spf"] = planned["spf"]
+    if planned["dmarc"] is not None:
+        info["dmarc"] = planned["dmarc"]
+    if planned["mail_from"] is not None:
+        info["mail_from"] = planned["mail_from"]
+    dkim = planner.dkim_records(tokens, spec.name) if tokens and not byodkim else []
+    return to_desired(dkim + planned["records"]), info
 
 
 def needed_keys(spec, tokens, byodkim):
     """The (name, type) of every rrset ``desired_records`` looks at, for backends that cannot list a zone."""
-    keys = [("%s._domainkey.%s" % (t, spec.name), "CNAME") for t in (tokens or []) if not byodkim]
-    if spec.mail_from_domain:
-        keys += [(spec.mail_from_domain, "MX"), (spec.mail_from_domain, "TXT")]
-    if spec.spf.get("enabled", True):
-        keys.append((spec.name, "TXT"))
-    if spec.dmarc.get("enabled", True):
-        keys.append(("_dmarc." + spec.name, "TXT"))
-    return keys
+    keys = [(r["name"], r["type"]) for r in planner.dkim_records(tokens if not byodkim else None, spec.name)]
+    return keys + planner.policy_keys(spec.as_dict())
 
 
 def batches(items, size=BATCH_CHANGES):
@@ -283,8 +347,9 @@ class CallCounter:
 class Fleet:
     """One run over the domains: read, plan, apply unless check mode; ``run()`` returns the result dict."""
 
-    def __init__(self, module, params, check_mode, diff, warn):
+    def __init__(self, module, params, check_mode, diff, warn, gate=None):
         self.module = module
+        self.gate = gate  # optional DMARC evidence gate, passed to the planner (policy.domain.dmarc_plan)
         self.params = params
         self.check_mode = check_mode
         self.want_diff = diff
@@ -304,6 +369,31 @@ class Fleet:
         self.lock = threading.Lock()
         self.warnings = []
         self.zone_lines = []
+        self.writes = []  # every write call that succeeded, in order: what a failure must not hide
+        self.dns_cache = {}
+        self.resolver = None
+
+    # -- DNS beyond the zones (SPF includes, report authorisations): one resolver, answers and failures cached
+    def resolve(self, name, rtype):
+        key = (name.lower().rstrip("."), rtype)
+        with self.lock:
+            hit = self.dns_cache.get(key)
+        if hit is None:
+            try:
+                if self.resolver is None:
+                    self.resolver = lookup_resolver(self.params)
+                hit = list(self.resolver.lookup(name, rtype))
+            except Exception as exc:  # noqa: BLE001 - the planner reports it; cached so a dead server costs once
+                hit = exc
+            with self.lock:
+                self.dns_cache[key] = hit
+        if isinstance(hit, Exception):
+            raise hit
+        return hit
+
+    def _wrote(self, entry):
+        with self.lock:
+            self.writes.append(entry)
 
     # -- helpers
     def _warn(self, domain):
@@ -373,6 +463,8 @@ class Fleet:
             finally:
                 result["actions"] = applied
                 result["changed"] = bool(applied)
+                for op in applied:
+                    self._wrote({"domain": spec.name, "operation": op})
             created = responses.get("CreateEmailIdentity")
             if created is not None:
                 tokens = list((created.get("DkimAttributes") or {}).get("Tokens") or [])
@@ -393,26 +485,17 @@ class Fleet:
         snapshot = provider.read_zone()
         return provider, snapshot
 
-    def plan_dns(self, spec, state, provider, snapshot):
+    def plan_dns(self, spec, state, provider, current, planned):
         """This domain's rrset changes against the zone snapshot (pure planning, run in the domain's worker so
         it overlaps the other domains' API calls)."""
         result = self.results[spec.name]
         tokens, byodkim = state
-        current = snapshot
-        if current is None:  # the backend cannot list the zone: read just this domain's rrsets
-            current = provider.read(needed_keys(spec, tokens, byodkim))
-        gate = None
-        if spec.dmarc.get("advance") and spec.dmarc.get("require_evidence", True):
-            # the evidence gate of the dmarc module, the same function and thresholds (policy/evidence.py)
-            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import evidence_gate
-            gate = evidence_gate(self.module, spec.name, warn=self._warn(spec.name))
-        desired, info = desired_records(spec, tokens, byodkim, current, self.region, self._warn(spec.name), gate=gate)
-        if (info.get("dmarc") or {}).get("gate"):
-            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import audit_decision
-            decision = info["dmarc"]["gate"]
-            if not decision["open"]:
-                self._warn(spec.name)(decision["summary"])
-            audit_decision(self.module, decision, info["dmarc"]["record"], "domain_policy", self._warn(spec.name))
+        dkim_keys = [(r["name"], r["type"]) for r in planner.dkim_records(tokens if not byodkim else None, spec.name)]
+        missing = [k for k in dkim_keys if k not in current]
+        if missing and not getattr(current, "complete", True):
+            current = _Partial(current)
+            current.update(provider.read(missing))
+        desired, info = desired_from_plan(spec, planned, tokens, byodkim, self._warn(spec.name))
         changes = dnsbase.plan(desired, current, int(self.params.get("dns_ttl") or logic.DEFAULT_TTL))
         result.update(info)
         result["dns_changes"] = [c.to_dict() for c in changes]
@@ -424,10 +507,29 @@ class Fleet:
         return changes
 
     def domain_job(self, spec, exists, zone_job):
-        """Stage 1 of one domain: SES read / plan / apply, then its DNS plan once its zone has been read."""
-        state = self.ses_domain(spec, exists)
+        """One domain: its plan from the planner once its zone has been read; a refused domain fails here,
+        before any write; then SES read / plan / apply and the DNS plan with the DKIM tokens SES gave."""
         provider, snapshot = zone_job.result()
-        return self.plan_dns(spec, state, provider, snapshot)
+        current = snapshot
+        if current is None:  # the backend cannot list the zone: read just this domain's rrsets
+            current = _Partial(provider.read(planner.policy_keys(spec.as_dict())))
+        gate = self.gate
+        if gate is None and spec.dmarc.get("advance") and spec.dmarc.get("require_evidence", True):
+            # the evidence gate of the dmarc module, the same function and thresholds (policy/evidence.py)
+            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import evidence_gate
+            gate = evidence_gate(self.module, spec.name, warn=self._warn(spec.name))
+        planned = planner.plan_records(spec.as_dict(), current, self.resolve, self.region, gate=gate)
+        if (planned["dmarc"] or {}).get("gate"):
+            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import audit_decision
+            decision = planned["dmarc"]["gate"]
+            if not decision["open"]:
+                self._warn(spec.name)(decision["summary"])
+            audit_decision(self.module, decision, planned["dmarc"]["record"], "domain_policy", self._warn(spec.name))
+        if planned["refusals"]:
+            self.results[spec.name].update({k: planned[k] for k in ("spf", "dmarc") if planned[k] is not None})
+            desired_from_plan(spec, planned, None, False, self._warn(spec.name))  # warns, then raises the refusal
+        state = self.ses_domain(spec, exists)
+        return self.plan_dns(spec, state, provider, current, planned)
 
     def apply_zone(self, provider, planned):
         """Stage 2, one zone: write the planned changes in batches; isolate a failing domain."""
@@ -435,10 +537,13 @@ class Fleet:
             for name, changes in planned:
                 self.results[name]["changed"] = self.results[name]["changed"] or (bool(changes) and provider.writes)
             return
+        operation = "ChangeResourceRecordSets" if provider.name == "route53" else "UPDATE"
         for group in batches([p for p in planned if p[1]]):
             try:
                 provider.apply([c for dummy, changes in group for c in changes])
                 done = [name for name, dummy in group]
+                self._wrote({"zone": provider.zone, "operation": operation, "domains": done,
+                             "changes": sum(len(c) for dummy, c in group)})
             except Exception as exc:  # noqa: BLE001 - isolated below
                 if len(group) == 1:
                     self.results[group[0][0]] = failed_result(group[0][0], exc, self.results[group[0][0]])
@@ -449,6 +554,8 @@ class Fleet:
                     try:
                         provider.apply(changes)
                         done.append(name)
+                        self._wrote({"zone": provider.zone, "operation": operation, "domains": [name],
+                                     "changes": len(changes)})
                     except Exception as one:  # noqa: BLE001 - this domain only
                         self.results[name] = failed_result(name, one, self.results[name])
                         self.results[name]["dns_changes_applied"] = False
@@ -479,13 +586,24 @@ class Fleet:
             planned = {}
             for spec in specs:
                 try:
-                    planned.setdefault(spec.zone, []).append((spec.name, jobs[spec.name].result()))
+                    changes = jobs[spec.name].result()
+                    planned.setdefault(spec.zone, []).append((spec.name, changes))
                 except Exception as exc:  # noqa: BLE001 - one domain's failure never aborts the others
                     self.results[spec.name] = failed_result(spec.name, exc, self.results[spec.name])
-            applies = [pool.submit(self.apply_zone, zone_reads[zone].result()[0], items)
-                       for zone, items in planned.items()]
-            for job in applies:
-                job.result()
+            applies = {}
+            for zone, items in planned.items():
+                try:  # a zone that could not be read has already failed its domains; never the whole run
+                    applies[zone] = pool.submit(self.apply_zone, zone_reads[zone].result()[0], items)
+                except Exception as exc:  # noqa: BLE001 - this zone's domains only
+                    for name, dummy in items:
+                        self.results[name] = failed_result(name, exc, self.results[name])
+            for zone, job in applies.items():
+                try:
+                    job.result()
+                except Exception as exc:  # noqa: BLE001 - this zone's domains only
+                    for name, dummy in planned[zone]:
+                        if not self.results[name].get("failed"):
+                            self.results[name] = failed_result(name, exc, self.results[name])
         return self.finish(specs, failures, partial)
 
     def finish(self, specs, failures, partial):
@@ -500,6 +618,10 @@ class Fleet:
                 r["diff"] = {"before": {"ses": before, "dns": dns_diff["before"]},
                              "after": {"ses": after, "dns": dns_diff["after"]}}
                 diffs.append(dict(r["diff"], before_header=spec.name, after_header=spec.name))
+            gate = (r.get("dmarc") or {}).get("gate")
+            if gate and self.want_diff:
+                # every gate decision, open or shut, says why in --diff (the dmarc module does the same)
+                diffs.append({"prepared": "%s: %s\n" % (spec.name, gate["summary"])})
             out.append(r)
         out.extend(failures)
         failed = [r for r in out if r.get("failed")]
@@ -514,6 +636,7 @@ class Fleet:
                         "failed": len(failed), "ok": len(out) - len(failed)},
             "failed_domains": [r["domain"] for r in failed],
             "zone_lines": sorted(self.zone_lines),
+            "writes": list(self.writes),
             "api_calls": dict(sorted(self.counter.counts.items())),
             "stats": {"workers": self.workers, "elapsed_seconds": round(time.monotonic() - self.started, 3),
                       "peak_rss_kb": peak_rss_kb(), "throttling": self.limiters.stats()},
@@ -537,7 +660,12 @@ def peak_rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def run_domain_policy(module, partial):
+class _Partial(dict):
+    """Rrsets read one by one (a backend that cannot list a zone): absent keys were not read, not empty."""
+    complete = False
+
+
+def run_domain_policy(module, partial, gate=None):
     fleet = Fleet(module, module.params, module.check_mode, module.module._diff,  # pylint: disable=protected-access
-                  module.module.warn)
+                  module.module.warn, gate=gate)
     return fleet.run(partial)

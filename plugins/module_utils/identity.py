@@ -15,14 +15,16 @@ import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import record_dict
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf as spf_rules
 
 DEFAULT_TTL = 1800
 DEFAULT_KEY_LENGTH = "RSA_2048_BIT"
 KEY_LENGTHS = ("RSA_1024_BIT", "RSA_2048_BIT")
-SPF_VALUE = "v=spf1 include:amazonses.com ~all"
+SPF_VALUE = spf_rules.merge(None)  # a new SPF record authorising SES: "v=spf1 include:amazonses.com ~all"
 _SELECTOR = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
-_CONFIG_SET = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CONFIG_SET = ses_rules.CONFIG_SET_NAME
 _PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.S)
 
 
@@ -45,7 +47,7 @@ def dkim_records(tokens, domain, ttl=DEFAULT_TTL):
     for token in tokens or []:
         if not isinstance(token, str) or not _TOKEN.match(token):
             raise InputError("tokens", "%r is not a DKIM token (letters, digits, '-' or '_')" % (token,))
-        out.append(record("%s._domainkey.%s" % (token, domain), "CNAME", ["%s.dkim.amazonses.com" % token], ttl))
+        out.append(record("%s._domainkey.%s" % (token, domain), "CNAME", [ses_rules.dkim_target(token)], ttl))
     return out
 
 
@@ -63,7 +65,7 @@ def mail_from_records(mail_from_domain, region, ttl=DEFAULT_TTL):
     would send bounces elsewhere."""
     domain = _domain(mail_from_domain)
     return [
-        record(domain, "MX", ["10 feedback-smtp.%s.amazonses.com" % region], ttl, exclusive=True),
+        record(domain, "MX", [ses_rules.mail_from_mx(region)], ttl, exclusive=True),
         record(domain, "TXT", [SPF_VALUE], ttl),
     ]
 

@@ -164,6 +164,11 @@ def assess(statistics, cloudwatch, account, thresholds):
             reasons.append("sending is paused for the account")
     checks["account"] = {"level": acct_level}
     overall = worst([checks["bounce"]["level"], checks["complaint"]["level"], acct_level])
+    if overall == "ok" and "unknown" in (checks["bounce"]["level"], checks["complaint"]["level"]):
+        # a healthy account says nothing about rates nobody could read: no data is not a green OK
+        overall = "unknown"
+        reasons.append("no %s rate data (nothing sent in the window, or the metric is not published yet)"
+                       % " or ".join(k for k in ("bounce", "complaint") if checks[k]["level"] == "unknown"))
     return checks, overall, reasons
 
 

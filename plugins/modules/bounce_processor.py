@@ -319,7 +319,7 @@ import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
-from ansible_collections.deliverability.ses.plugins.module_utils import bounces, files
+from ansible_collections.deliverability.ses.plugins.module_utils import bounces, files, state_paths
 
 REPORT_FILES = (("list-hygiene.md", "md"), ("list-hygiene.csv", "csv"))
 
@@ -341,6 +341,10 @@ def open_store(module):
     from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
     import sqlite3
     path = p["store_path"]
+    warning = state_paths.ephemeral_state_warning(path, "store_path", "the bounce history (soft-bounce escalation, "
+                                                  "de-duplication of redelivered notifications)")
+    if warning:
+        module.module.warn(warning)
     if not module.check_mode:
         files.prepare_private_file(path, "store_path")  # 0600, not through a symlink; SQLite opens it by name
     try:

@@ -342,7 +342,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesM
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
     EVIDENCE_SPEC, GATE_SPEC, evidence_gate, record_decision)
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.records import ensure_dmarc
+from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import ensure_dmarc
 
 POLICIES = ["none", "quarantine", "reject"]
 

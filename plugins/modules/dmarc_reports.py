@@ -161,7 +161,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     AwsError, DeliverabilityError, InputError, SesModule, call, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils import dmarc_ingest, dmarc_report
 from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
-    EVIDENCE_SPEC, open_store, store_location_warning)
+    EVIDENCE_SPEC, default_quarantine_dir, open_store, store_location_warning)
 
 MAX_LISTED = 500
 
@@ -245,11 +245,7 @@ def main():
             # check mode before the first real run: nothing stored yet, every report would be new
             from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import SqliteEvidenceStore
             store = SqliteEvidenceStore(None, read_only=True)
-        quarantine_dir = p["quarantine_dir"]
-        if not quarantine_dir:
-            base = os.path.dirname(os.path.abspath(p["evidence_path"])) if p["evidence_store"] == "sqlite" \
-                else os.path.expanduser("~/.ansible/deliverability_ses")
-            quarantine_dir = os.path.join(base, "quarantine")
+        quarantine_dir = p["quarantine_dir"] or default_quarantine_dir(p)
         ingester = dmarc_ingest.Ingester(store, limits, check_mode=module.check_mode, domains=p["domains"],
                                          quarantine=dmarc_ingest.local_quarantine(quarantine_dir))
         budget = p["max_sources"]

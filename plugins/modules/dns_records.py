@@ -25,7 +25,10 @@ options:
     suboptions:
       name:
         description:
-          - The record name, relative to O(zone), fully qualified, or C(@) for the zone apex.
+          - The record name, relative to O(zone) (C(www), C(s1._domainkey)), fully qualified inside O(zone)
+            (C(www.example.com)), or C(@) for the zone apex.
+          - A name outside O(zone) (C(www.example.org) in zone C(example.com)) is refused, never appended to the
+            zone; a relative name of several labels must end in an underscore label (C(s1._domainkey)).
         type: str
         required: true
       type:
@@ -57,6 +60,15 @@ options:
             With V(absent), the whole rrset is removed.
         type: bool
         default: false
+  find_zone:
+    description:
+      - Treat O(zone) as a domain name and use the closest zone the provider serves that holds it, walking up
+        to the parent (C(news.example.com) is published in zone C(example.com) when there is no
+        C(news.example.com) zone) - for Route 53 one C(ListHostedZones), for RFC 2136 one SOA query to O(server).
+      - The provider is reached before anything is planned, so a typo'd domain or an unreachable server fails
+        here, naming O(zone). With O(records=[]) this is a read-only pre-flight check; RV(zone) says what was found.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - deliverability.ses.dns_provider
   - deliverability.ses.aws
@@ -140,6 +152,11 @@ records:
       type: TXT
       ttl: 300
       values: ["v=DMARC1; p=none"]
+zone:
+  description: The zone the records are in (with O(find_zone=true), the zone that was found).
+  returned: always
+  type: str
+  sample: example.com
 zone_lines:
   description: The resulting records in zone-file syntax (TXT split into 255-byte quoted strings).
   returned: always
@@ -151,7 +168,7 @@ zone_lines:
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import desired_from_params, run_changes
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import (
-    DNS_PROVIDER_ARGUMENT_SPEC, get_provider)
+    DNS_PROVIDER_ARGUMENT_SPEC, find_zone, get_provider)
 
 RECORD_SPEC = dict(
     name=dict(type="str", required=True),
@@ -166,13 +183,19 @@ RECORD_SPEC = dict(
 def main():
     spec = dict(DNS_PROVIDER_ARGUMENT_SPEC)
     spec["records"] = dict(type="list", elements="dict", required=True, options=RECORD_SPEC)
+    spec["find_zone"] = dict(type="bool", default=False)
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)
 
     def body(partial):
         p = module.params
-        provider = get_provider(p, module)
+        zone, params = p.get("zone"), p
+        if p["find_zone"]:
+            zone, params = find_zone(p, module, p.get("zone"))
+        provider = get_provider(params, module, zone=zone)
         desired = desired_from_params(p["records"], provider.zone)
-        return run_changes(provider, desired, check_mode=module.check_mode, partial=partial)
+        result = run_changes(provider, desired, check_mode=module.check_mode, partial=partial)
+        result["zone"] = provider.zone
+        return result
 
     run_module(module, body)
 

@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.dns_provider
+  - deliverability.ses.resolvers
   - deliverability.ses.dmarc_evidence
   - deliverability.ses.dmarc_evidence.gate
 options:
@@ -86,7 +87,9 @@ options:
   spf:
     description:
       - The SPF record of each domain. Mechanisms are merged into an existing record; nothing else of it is
-        touched. Lookup counting is left to M(deliverability.ses.spf).
+        touched. The same rules as M(deliverability.ses.spf) (one planner): more than 10 DNS lookups or 2 void
+        lookups, an include of a name without SPF or with two, an include loop, or an include whose lookup
+        fails (REFUSED, SERVFAIL, timeout) makes the domain fail with nothing written, unless O(spf.force).
     type: dict
     default: {}
     suboptions:
@@ -106,6 +109,11 @@ options:
           - Set the qualifier of C(all). By default an existing record keeps its own and a new one ends in C(~all).
         type: str
         choices: ['-', '~', '?', '+']
+      force:
+        description:
+          - Publish an SPF record that breaks the lookup limits or would be a permerror (with a warning).
+        type: bool
+        default: false
   dmarc:
     description:
       - The DMARC record of each domain, with the ratchet of M(deliverability.ses.dmarc).
@@ -222,6 +230,14 @@ options:
             description:
               - Legacy C(pct) of the stage (needs O(dmarc.legacy_tags=true)).
             type: int
+      external_destinations:
+        description:
+          - V(check) looks up the C(<domain>._report._dmarc.<destination>) authorisation of every O(dmarc.rua) /
+            O(dmarc.ruf) destination outside the domain (through O(resolvers)) and warns about missing ones;
+            V(ignore) does not.
+        type: str
+        choices: [check, ignore]
+        default: check
   dns_ttl:
     description:
       - The TTL of records this module creates. Existing records keep their TTL.
@@ -322,11 +338,16 @@ domains:
       description: C(exists), C(verified_for_sending), C(dkim_status), C(mail_from_status) as read or set.
       type: dict
     spf:
-      description: The SPF C(record) after the run and the C(previous) one.
+      description: The SPF C(record) after the run, the C(previous) one and the C(lookups) counted.
       type: dict
     dmarc:
-      description: The DMARC C(record), C(previous), C(downgrades), C(downgrade_refused) and C(stage).
+      description: The DMARC C(record), C(previous), C(downgrades), C(downgrade_refused), C(stage) and
+        C(report_authorizations) (as in M(deliverability.ses.dmarc)).
       type: dict
+    rule:
+      description: For a domain the policy refused (nothing of it was written), the rule that refused it,
+        for example C(spf_lookup_limit), C(spf_permerror), C(spf_unverified).
+      type: str
     dkim_records_pending:
       description: True when the identity does not exist yet in check mode, so its DKIM tokens are unknown.
       type: bool
@@ -352,6 +373,14 @@ api_calls:
   returned: always
   type: dict
   sample: {GetEmailIdentity: 1000, ListEmailIdentities: 1}
+writes:
+  description:
+    - Every write call that succeeded, in order, also when some domains failed - C({domain, operation}) for
+      SES, C({zone, operation, domains, changes}) for a DNS batch (C(ChangeResourceRecordSets) or an RFC 2136
+      C(UPDATE)).
+  returned: always
+  type: list
+  elements: dict
 zone_lines:
   description: With O(provider=none), the rrsets to publish by hand, in zone-file syntax, every domain
     together (empty with the other providers, which write them).
@@ -366,61 +395,17 @@ stats:
   type: dict
 """
 
+import copy
+
 from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import EVIDENCE_SPEC, GATE_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
-from ansible_collections.deliverability.ses.plugins.module_utils.fleet import run_domain_policy
-
-POLICIES = ["none", "quarantine", "reject"]
+from ansible_collections.deliverability.ses.plugins.module_utils.fleet import ARGUMENT_SPEC, run_domain_policy
 
 
 def main():
     spec = dict(DNS_PROVIDER_ARGUMENT_SPEC)
-    spec.update(
-        domains=dict(type="list", elements="raw", required=True),
-        dkim=dict(type="dict", default={}, options=dict(
-            key_length=dict(type="str", choices=["RSA_1024_BIT", "RSA_2048_BIT"]),
-            signing_enabled=dict(type="bool", default=True),
-        )),
-        configuration_set=dict(type="str"),
-        mail_from_subdomain=dict(type="str"),
-        behavior_on_mx_failure=dict(type="str", choices=["USE_DEFAULT_VALUE", "REJECT_MESSAGE"],
-                                    default="USE_DEFAULT_VALUE"),
-        spf=dict(type="dict", default={}, options=dict(
-            enabled=dict(type="bool", default=True),
-            mechanisms=dict(type="list", elements="str", default=["include:amazonses.com"]),
-            all_qualifier=dict(type="str", choices=["-", "~", "?", "+"]),
-        )),
-        dmarc=dict(type="dict", default={}, options=dict(
-            enabled=dict(type="bool", default=True),
-            policy=dict(type="str", choices=POLICIES),
-            subdomain_policy=dict(type="str", choices=POLICIES),
-            nonexistent_policy=dict(type="str", choices=POLICIES),
-            psd=dict(type="str", choices=["y", "n", "u"]),
-            test_mode=dict(type="bool"),
-            pct=dict(type="int"),
-            legacy_tags=dict(type="bool", default=False),
-            migrate_legacy=dict(type="bool", default=False),
-            require_evidence=dict(type="bool", default=True),
-            rua=dict(type="list", elements="str"),
-            ruf=dict(type="list", elements="str"),
-            adkim=dict(type="str", choices=["r", "s"]),
-            aspf=dict(type="str", choices=["r", "s"]),
-            fo=dict(type="str"),
-            allow_downgrade=dict(type="bool", default=False),
-            advance=dict(type="bool", default=False),
-            stages=dict(type="list", elements="dict", options=dict(
-                policy=dict(type="str", required=True, choices=POLICIES),
-                test_mode=dict(type="bool", default=False),
-                pct=dict(type="int"),
-            )),
-        )),
-        dns_ttl=dict(type="int", default=1800),
-        workers=dict(type="int", default=8),
-        fail_on_error=dict(type="bool", default=True),
-        retry_mode=dict(type="str", choices=["standard", "adaptive"], default="adaptive"),
-        audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),
-    )
+    spec.update(copy.deepcopy(ARGUMENT_SPEC))  # AnsibleModule fills suboptions into the default dicts in place
     spec.update(EVIDENCE_SPEC)
     spec.update(GATE_SPEC)
     module = SesModule(argument_spec=spec, supports_check_mode=True)

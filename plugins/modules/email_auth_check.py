@@ -148,6 +148,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import Deli
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import check
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import DKIM_CNAME_DOMAIN
 
 RANK = {"pass": 0, "warn": 1, "fail": 2, "never": 3}
 
@@ -158,7 +159,7 @@ def main():
             domain=dict(type="str", required=True),
             resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
             dkim_tokens=dict(type="list", elements="str", default=[], no_log=False),
-            dkim_domain=dict(type="str", default="dkim.amazonses.com"),
+            dkim_domain=dict(type="str", default=DKIM_CNAME_DOMAIN),
             dkim_selector=dict(type="str"),
             dkim_public_key=dict(type="str", no_log=False),
             mail_from=dict(type="str"),

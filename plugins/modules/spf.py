@@ -135,14 +135,15 @@ zone_lines:
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.records import ensure_spf
+from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import ensure_spf
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.spf import DEFAULT_MECHANISMS
 
 
 def main():
     spec = dict(DNS_PROVIDER_ARGUMENT_SPEC)
     spec.update(
         domain=dict(type="str", required=True),
-        mechanisms=dict(type="list", elements="str", default=["include:amazonses.com"]),
+        mechanisms=dict(type="list", elements="str", default=list(DEFAULT_MECHANISMS)),
         remove=dict(type="list", elements="str", default=[]),
         all_qualifier=dict(type="str", choices=["-", "~", "?", "+"]),
         force=dict(type="bool", default=False),

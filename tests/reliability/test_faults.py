@@ -39,6 +39,7 @@ def aws_table(sfx, ctx):
         ("dns_records", dict(r53, records=[{"name": "f%s" % sfx, "type": "TXT", "values": ["fault suite"]}])),
         ("spf", dict(r53, **lookups, domain=ctx["r53_zone"], mechanisms=["ip4:192.0.2.%d" % (len(sfx) + 1)])),
         ("dmarc", dict(r53, **lookups, domain=ctx["r53_zone"], policy="quarantine", external_destinations="ignore")),
+        ("domain_policy", dict(r53, **lookups, domains=["dp%s.%s" % (sfx, ctx["r53_zone"])], mail_from_subdomain="bounce")),
         ("account_suppression", {"suppressed_reasons": ["BOUNCE"], "audit_log": ctx["audit"]}),
         ("suppressed_destination", {"email": "u%s@bad.example.com" % sfx, "reason": "BOUNCE",
                                     "audit_log": ctx["audit"]}),
@@ -226,6 +227,7 @@ def _dns_table(server, bind, mail_zones):
                                     "resolvers": [server], "dns_timeout": 1}),
         ("email_identity", {"identity": "dnsfault." + zone, "wait": True, "wait_timeout": 2,
                             "nameservers": [server]}),
+        ("domain_policy", dict(rfc, domains=["dpfault." + zone])),
     ]
 
 

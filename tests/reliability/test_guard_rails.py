@@ -31,6 +31,7 @@ def test_guard_rails_refuse_without_their_switch(sandbox, bind, zone, rfc2136, m
     sandbox.boto3_client("sesv2").create_email_identity(EmailIdentity="offboard." + zone)
     delist = {"state": "absent", "resolvers": [bind.server], "audit_log": audit, "dns_timeout": 2}
     dmarc = dict(rfc2136, domain=zone, external_destinations="ignore")
+    fleet = dict(rfc2136, nameservers=[bind.server], spf={"enabled": False}, fail_on_error=False)
     res = ansible_playbook(play(
         # delisting
         tolerant("delist without reason", "suppressed_destination", dict(delist, email=ok_mail)),
@@ -52,6 +53,15 @@ def test_guard_rails_refuse_without_their_switch(sandbox, bind, zone, rfc2136, m
         tolerant("spf over ten lookups", "spf", dict(rfc2136, domain=zone, mechanisms=includes)),
         dig(bind, zone),
         task("spf forced", "spf", dict(rfc2136, domain=zone, mechanisms=includes, force=True)),
+        # the same rails through domain_policy: a string override cannot turn the ratchet off, SPF past 10
+        # lookups fails that domain alone with nothing of it written (SES included)
+        task("fleet reject", "domain_policy", dict(fleet, domains=[{"name": "dp." + zone, "dmarc": {"policy": "reject"}}])),
+        tolerant("fleet downgrade, override 'false'", "domain_policy", dict(fleet, domains=[
+            {"name": "dp." + zone, "dmarc": {"policy": "none", "allow_downgrade": "false"}}])),
+        dig(bind, "_dmarc.dp." + zone),
+        tolerant("fleet spf over ten lookups", "domain_policy", dict(fleet, domains=[
+            {"name": "dpspf." + zone, "spf": {"enabled": True, "mechanisms": includes}}, "dpok." + zone])),
+        dig(bind, "dpspf." + zone),
         # offboarding
         tolerant("offboard without confirmation", "email_identity", {"identity": "offboard." + zone, "state": "absent"}),
         task("identity still there", "email_identity_info", {"identity": "offboard." + zone}),
@@ -99,6 +109,20 @@ def test_guard_rails_refuse_without_their_switch(sandbox, bind, zone, rfc2136, m
     assert "11 DNS lookups" in res.task("spf over ten lookups")["msg"]
     assert res.task("dig %s TXT" % zone)["stdout"] == ""
     assert res.task("spf forced")["changed"] is True
+
+    # domain_policy: the same refusals
+    out = res.task("fleet downgrade, override 'false'")
+    assert status["fleet downgrade, override 'false'"] == "ok" and out["changed"] is False, out
+    assert out["domains"][0]["dmarc"]["downgrade_refused"] is True
+    assert any("refused to weaken" in w for w in out["domains"][0]["warnings"])
+    assert res.task("dig _dmarc.dp.%s TXT" % zone)["stdout"] == '"v=DMARC1; p=reject"'
+    out = res.task("fleet spf over ten lookups")
+    by = {d["domain"]: d for d in out["domains"]}
+    assert by["dpspf." + zone]["failed"] is True and by["dpspf." + zone]["rule"] == "spf_lookup_limit", out
+    assert "11 DNS lookups" in by["dpspf." + zone]["msg"] and by["dpok." + zone]["failed"] is False
+    assert res.task("dig dpspf.%s TXT" % zone)["stdout"] == ""
+    assert not [r for r in sandbox.requests() if r["mutating"] and "dpspf." + zone in str(r["params"])]
+    refusals["fleet spf over ten lookups"] = by["dpspf." + zone]["msg"]
 
     # offboarding: refused without confirm_delete, identity intact; confirmed deletes it
     assert status["offboard without confirmation"] == "failed"

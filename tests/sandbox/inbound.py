@@ -13,8 +13,9 @@ Mail reaches it two ways (see docs/sandbox.md): the control endpoint ``POST /_sa
 from __future__ import annotations
 
 import email
-import hashlib
+import email.utils
 import time
+import uuid
 
 
 def _matches(recipient: str, patterns) -> bool:
@@ -52,7 +53,8 @@ def deliver(account_id: str, region: str, raw: bytes, recipients=None):
     stored = []
     if rule_set is None:
         return {"rule_set": None, "stored": stored, "recipients": recipients}
-    message_id = "%s-%s" % (time.strftime("%Y%m%d%H%M%S"), hashlib.sha1(raw).hexdigest()[:20])
+    # unique per arrival, as SES's message ids are (the same message received twice is two objects)
+    message_id = "%s-%s" % (time.strftime("%Y%m%d%H%M%S"), uuid.uuid4().hex[:20])
     for rule in rules:
         if str(rule.get("Enabled", "true")).lower() == "false":
             continue

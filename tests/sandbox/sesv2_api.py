@@ -29,7 +29,26 @@ def _send_email(region, p):
     headers = [{"name": "From", "value": source}, {"name": "To", "value": ", ".join(recipients)},
                {"name": "Subject", "value": subject}]
     message_id = region.send(source, recipients, subject, p.get("ConfigurationSetName"), tags, headers)
+    raw = (content.get("Raw") or {}).get("Data")
+    if raw:
+        # a recipient that SES receiving covers in this account (an active receipt rule): the message comes back
+        # in, as it would through MX (e.g. a DMARC report sent to the rua address lands in the rule's S3 bucket)
+        from . import inbound
+        try:
+            inbound.deliver(region.account_id, region.region, _raw_bytes(raw), recipients)
+        except Exception:  # noqa: BLE001 - e.g. the rule's bucket is gone: SES would bounce it; sending succeeded
+            pass
     return {"MessageId": message_id}
+
+
+def _raw_bytes(raw):
+    import base64
+    if isinstance(raw, bytes):
+        return raw
+    try:
+        return base64.b64decode(raw, validate=True)
+    except ValueError:
+        return raw.encode()
 
 
 def _header(raw, name):

@@ -31,9 +31,18 @@ def absolute_name(name, zone, option="name"):
     name = fqdn(raw)
     if name == zone or name.endswith("." + zone):
         return _checked_name(name, raw, option)
-    if absolute:
-        raise InputError(option, "%r is not inside zone %s" % (raw, zone))
+    if absolute or _looks_fully_qualified(name):
+        raise InputError(option, "%r is not inside zone %s: give a name in the zone (www.%s), a name relative to "
+                                 "it (www, s1._domainkey) or @ for the apex" % (raw, zone, zone))
     return _checked_name("%s.%s" % (name, zone), raw, option)
+
+
+def _looks_fully_qualified(name):
+    """A multi-label name whose last label is a host-name label (``www.example.org``) was meant as a full name:
+    appending the zone (``www.example.org.example.com``) would publish junk. Relative names with several labels
+    end in an underscore label (``s1._domainkey``, ``_mta-sts``) or are given in full."""
+    labels = name.split(".")
+    return len(labels) > 1 and not labels[-1].startswith("_")
 
 
 def _checked_name(name, raw, option):
@@ -207,7 +216,9 @@ def run_changes(provider, desired, check_mode=False, default_ttl=300, partial=No
                 partial.update(changed=True, changes=[c.to_dict() for c in changes[:submitted]])
             raise
         if partial is not None:
-            partial["changes"] = [c.to_dict() for c in changes]
+            # a later failure (another rrset, a lookup) still reports this write, and says changed
+            partial["changed"] = True
+            partial.setdefault("changes", []).extend(c.to_dict() for c in changes)
     final = dict(current)
     for c in changes:
         if c.after is None:

@@ -53,6 +53,24 @@ def get_provider(params, module=None, zone=None, clients=None):
     return REGISTRY[name](zone, params, clients)
 
 
+def find_zone(params, module, name):
+    """The zone that holds ``name`` at the provider, walking up to the parent zone, and the provider reached
+    once on the way (a typo'd domain or an unreachable server fails here, before anything is written).
+    Returns (zone, params to build the provider with)."""
+    provider_name = params.get("provider")
+    name = normalize_domain(name, "zone")
+    params = dict(params)
+    if provider_name == "route53":
+        if params.get("hosted_zone_id"):
+            return name, params
+        zone, zone_id = _route53.enclosing_zone(module.client("route53"), name, params.get("private_zone"))
+        params["hosted_zone_id"] = zone_id
+        return zone, params
+    if provider_name == "rfc2136" or (provider_name == "none" and params.get("server")):
+        return _rfc2136.Rfc2136Provider(name, params, module).enclosing_zone(name), params
+    return name, params  # provider none without a server: nothing to ask
+
+
 def lookup_resolver(params):
     """The resolver for lookups beyond the managed rrsets (SPF includes, report authorisations):
     ``resolvers`` when given, else the rfc2136/none ``server``, else the system resolver."""

@@ -112,6 +112,22 @@ class Rfc2136Provider(Provider):
                               raw=[rd.to_text() for rd in rrset])
         return None
 
+    def enclosing_zone(self, name):
+        """The zone on this server that holds ``name`` (walking up: ``news.example.com`` -> ``example.com``),
+        from one SOA query: the SOA comes back as the answer at a zone apex, else in the authority section."""
+        q = dns.message.make_query(fqdn(name) + ".", "SOA")
+        q.flags &= ~dns.flags.RD
+        if self.keyring:
+            q.use_tsig(self.keyring, keyname=self.params["key_name"], algorithm=self.keyalgorithm)
+        resp = self._send("query %s SOA" % fqdn(name), q)
+        rcode = resp.rcode()
+        if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+            for rrset in list(resp.answer) + list(resp.authority):
+                if rrset.rdtype == dns.rdatatype.SOA and fqdn(name).endswith(fqdn(rrset.name.to_text())):
+                    return fqdn(rrset.name.to_text())
+        raise InputError("zone", "the server %s serves no zone holding %s (%s)"
+                         % (self.server_text, fqdn(name), dns.rcode.to_text(rcode)))
+
     def read(self, keys):
         """Many rrsets: one zone transfer (AXFR, TSIG-signed); few, or AXFR refused: one query each."""
         keys = list(keys)

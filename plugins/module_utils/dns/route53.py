@@ -170,4 +170,19 @@ def hosted_zone_ids(client, private_zone=None):
     return out
 
 
+def enclosing_zone(client, name, private_zone=None):
+    """(zone name, hosted zone id) of the closest hosted zone holding ``name``: ``news.example.com`` is found in
+    ``example.com`` when the account has no ``news.example.com`` zone. One paginated ListHostedZones."""
+    zones = hosted_zone_ids(client, private_zone)
+    labels = fqdn(name).split(".")
+    candidates = [".".join(labels[i:]) for i in range(max(len(labels) - 1, 1))]
+    for cand in candidates:
+        if cand in zones:
+            if zones[cand] is None:
+                raise InputError("hosted_zone_id", "several hosted zones are named %s: set hosted_zone_id" % cand)
+            return cand, zones[cand]
+    raise InputError("zone", "no Route 53 hosted zone in this account holds %s (looked for %s)"
+                     % (fqdn(name), ", ".join(candidates)))
+
+
 PROVIDER = Route53Provider

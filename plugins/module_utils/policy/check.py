@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
-from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, spf
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, ses as ses_rules, spf
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.domain import spf_problems
 
 STATUSES = ("pass", "warn", "fail")
-SES_SPF_INCLUDE = "amazonses.com"
+SES_SPF_INCLUDE = spf.SES_INCLUDE_DOMAIN
 
 
 def _entry(check, name, status, reason, value=None):
@@ -41,7 +42,7 @@ def check_spf(resolve, domain, require_ses=True, check_prefix="spf"):
     records = [v for v in values if spf.is_spf(v)]
     if not records:
         return [_entry(check_prefix + "_record", domain, "fail",
-                       "no SPF record at %s: publish one (deliverability.ses.spf merges include:amazonses.com)" % domain)]
+                       "no SPF record at %s: publish one (deliverability.ses.spf merges %s)" % (domain, spf.SES_INCLUDE))]
     if len(records) > 1:
         return [_entry(check_prefix + "_record", domain, "fail",
                        "%d SPF records at %s: receivers return permerror; merge them into one" % (len(records), domain),
@@ -61,6 +62,10 @@ def check_spf(resolve, domain, require_ses=True, check_prefix="spf"):
         out.append(_entry(check_prefix + "_lookups", domain, "fail",
                           "%d void lookups (limit 2): remove mechanisms whose names do not resolve" % counted.void,
                           detail))
+    elif counted.permerrors:  # the planner's rule (policy.domain.spf_problems): what spf would refuse to publish
+        out.append(_entry(check_prefix + "_lookups", domain, "fail", "receivers return permerror: %s"
+                          % "; ".join(text for rule, text in spf_problems(counted) if rule == "spf_permerror"),
+                          detail))
     elif counted.errors:
         out.append(_entry(check_prefix + "_lookups", domain, "warn", "%d lookups, but: %s"
                           % (counted.count, "; ".join(counted.errors)), detail))
@@ -74,15 +79,15 @@ def check_spf(resolve, domain, require_ses=True, check_prefix="spf"):
         authorised = ses in chain or any(t in (ses, "+" + ses) for t in direct)
         failing = any(t in ("-" + ses, "~" + ses, "?" + ses) for t in direct)
         if authorised and not failing:
-            out.append(_entry(check_prefix + "_ses", domain, "pass", "SPF authorises SES (include:amazonses.com)"))
+            out.append(_entry(check_prefix + "_ses", domain, "pass", "SPF authorises SES (%s)" % spf.SES_INCLUDE))
         else:
             out.append(_entry(check_prefix + "_ses", domain, "fail",
-                              "SPF of %s does not authorise SES: add include:amazonses.com (deliverability.ses.spf)"
-                              % domain))
+                              "SPF of %s does not authorise SES: add %s (deliverability.ses.spf)"
+                              % (domain, spf.SES_INCLUDE)))
     return out
 
 
-def check_dkim_tokens(resolve, domain, tokens, dkim_domain="dkim.amazonses.com"):
+def check_dkim_tokens(resolve, domain, tokens, dkim_domain=ses_rules.DKIM_CNAME_DOMAIN):
     out = []
     for token in tokens:
         name = "%s._domainkey.%s" % (token.lower(), domain)
@@ -129,7 +134,7 @@ def check_mail_from(resolve, domain, mail_from, region=None):
     if not (mail_from == domain or mail_from.endswith("." + domain)):
         out.append(_entry("mail_from", mail_from, "warn",
                           "the MAIL FROM domain is not a subdomain of %s: SPF will not align for DMARC" % domain))
-    want = "feedback-smtp.%s.amazonses.com" % region if region else None
+    want = ses_rules.MAIL_FROM_MX_HOST % region if region else None
     values, err = _lookup(resolve, mail_from, "MX")
     hosts = [v.split()[-1] for v in values or []]
     matches = [h for h in hosts if (h == want if want else re.match(r"^feedback-smtp\.[a-z0-9-]+\.amazonses\.com$", h))]
@@ -137,10 +142,10 @@ def check_mail_from(resolve, domain, mail_from, region=None):
         out.append(_entry("mail_from_mx", mail_from, "fail", "could not read MX: %s" % err))
     elif not hosts:
         out.append(_entry("mail_from_mx", mail_from, "fail", "no MX: publish %s MX 10 %s" % (
-            mail_from, want or "feedback-smtp.<region>.amazonses.com")))
+            mail_from, want or ses_rules.MAIL_FROM_MX_HOST % "<region>")))
     elif not matches:
         out.append(_entry("mail_from_mx", mail_from, "fail", "MX %s is not SES's feedback endpoint %s"
-                          % (", ".join(hosts), want or "feedback-smtp.<region>.amazonses.com"), values))
+                          % (", ".join(hosts), want or ses_rules.MAIL_FROM_MX_HOST % "<region>"), values))
     else:
         out.append(_entry("mail_from_mx", mail_from, "pass", "MX to %s" % matches[0], values))
     out.extend(check_spf(resolve, mail_from, require_ses=True, check_prefix="mail_from_spf"))

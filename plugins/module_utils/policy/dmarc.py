@@ -219,7 +219,15 @@ def ratchet(current, desired, allow_downgrade=False):
         if rank(want_eff) < rank(cur_eff):
             downgrades.append({"tag": tag, "current": cur_eff, "requested": want_eff})
             if not allow_downgrade:
-                result[tag] = cur_eff
+                # keep what is published: the tag as it was, or absent when it was inherited and still
+                # inherits the same value (making it explicit would be a write the refusal never asked for)
+                if tag in current:
+                    result[tag] = current[tag]
+                else:
+                    result.pop(tag, None)
+                    inherited = result.get("sp", result.get("p")) if tag == "np" else result.get("p")
+                    if rank(inherited) != rank(cur_eff):
+                        result[tag] = cur_eff
     for tag in ("adkim", "aspf"):
         if current.get(tag, "r") == "s" and result.get(tag, "r") == "r":
             downgrades.append({"tag": tag, "current": "s", "requested": result.get(tag, "r")})

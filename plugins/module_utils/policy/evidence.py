@@ -162,7 +162,7 @@ def under(rows, p, t):
     t = t or "n"
     out = []
     for r in rows:
-        rp, _, rt = (r.get("policy") or "none|").partition("|")
+        rp, dummy, rt = (r.get("policy") or "none|").partition("|")
         if rp == p and (not rt or rt == t or p == "none"):
             out.append(r)
     return out

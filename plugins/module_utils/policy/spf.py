@@ -19,7 +19,10 @@ LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
 MAX_LOOKUPS = 10
 MAX_VOID_LOOKUPS = 2
 MAX_MX_PTR_NAMES = 10
-DEFAULT_MECHANISMS = ("include:amazonses.com",)
+# SES's sending addresses; the one place the collection spells the include (MAIL FROM SPF, defaults, checks)
+SES_INCLUDE_DOMAIN = "amazonses.com"
+SES_INCLUDE = "include:" + SES_INCLUDE_DOMAIN
+DEFAULT_MECHANISMS = (SES_INCLUDE,)
 
 _VERSION = re.compile(r"^v=spf1(\s|$)", re.IGNORECASE)
 _MODIFIER = re.compile(r"^([a-z][a-z0-9_.-]*)=(.*)$", re.IGNORECASE)
@@ -180,12 +183,28 @@ def mechanism_keys(text):
 
 # ----------------------------------------------------------------------------------------- lookups
 class LookupCount:
-    """The result of counting: ``lookups`` (each a dict term/domain/via/void), void count, errors."""
+    """The result of counting: ``lookups`` (each a dict term/domain/via/void), void count, and problems.
+
+    ``permerrors``: what RFC 7208 makes a permanent error for every receiver (an include of a name without
+    SPF or with two, a loop, an unparsable included record, more than 10 MX hosts). ``temperrors``: lookups
+    that could not be made (timeout, REFUSED, SERVFAIL): their branch is not followed, so the count is only a
+    lower bound and must not be taken as a success. ``errors`` is both, in order.
+    """
 
     def __init__(self):
         self.lookups = []
         self.void = 0
         self.errors = []
+        self.permerrors = []
+        self.temperrors = []
+
+    def permerror(self, msg):
+        self.permerrors.append(msg)
+        self.errors.append(msg)
+
+    def temperror(self, msg):
+        self.temperrors.append(msg)
+        self.errors.append(msg)
 
     @property
     def count(self):
@@ -193,7 +212,8 @@ class LookupCount:
 
     def to_dict(self):
         return {"count": self.count, "void": self.void, "lookups": list(self.lookups), "errors": list(self.errors),
-                "limit": MAX_LOOKUPS, "void_limit": MAX_VOID_LOOKUPS}
+                "permerrors": list(self.permerrors), "temperrors": list(self.temperrors),
+                "complete": not self.temperrors, "limit": MAX_LOOKUPS, "void_limit": MAX_VOID_LOOKUPS}
 
     def describe(self):
         parts = []
@@ -229,13 +249,14 @@ def _lookup(resolve, name, rtype, result):
     try:
         return resolve(name, rtype)
     except Exception as exc:  # noqa: BLE001 - resolver failures of any kind are reported, not raised
-        result.errors.append("%s %s: %s" % (name, rtype, getattr(exc, "msg", None) or type(exc).__name__))
+        result.temperror("%s %s: the lookup could not be made (%s), so what it leads to is not counted"
+                         % (name, rtype, getattr(exc, "msg", None) or type(exc).__name__))
         return None
 
 
 def _count(domain, resolve, record, result, via, seen):
     if domain in seen:
-        result.errors.append("include loop at %s (via %s)" % (domain, " > ".join(via)))
+        result.permerror("include loop at %s (via %s)" % (domain, " > ".join(via)))
         return
     seen = seen | {domain}
     if record is None:
@@ -244,13 +265,13 @@ def _count(domain, resolve, record, result, via, seen):
             return
         spf = [t for t in found if is_spf(t)]
         if len(spf) != 1:
-            result.errors.append("%s has %s SPF records" % (domain, len(spf) or "no"))
+            result.permerror("%s has %s SPF records" % (domain, len(spf) or "no"))
             return
         record = spf[0]
     try:
         terms = parse(record)
     except SpfError as exc:
-        result.errors.append("%s: %s" % (domain, exc))
+        result.permerror("%s: %s" % (domain, exc))
         return
     has_all = _all_term(terms) is not None
     for t in terms:
@@ -264,13 +285,18 @@ def _count(domain, resolve, record, result, via, seen):
         if "%" in target:
             continue  # a macro: expanded per message, not resolvable here
         if t.name in ("include", "redirect"):
+            if target in seen:  # the record being evaluated, or one on the way to it: checked before DNS says more
+                result.permerror("include loop at %s (%s in %s)" % (target, t.raw, " > ".join(via + [domain])))
+                continue
             found = _lookup(resolve, target, "TXT", result)
             if found is not None and not [x for x in found if is_spf(x)]:
                 entry["void"] = not found
                 result.void += int(not found)
-                result.errors.append("%s %s: %s has no SPF record (permerror)" % (domain, t.raw, target))
+                result.permerror("%s %s: %s has no SPF record (permerror)" % (domain, t.raw, target))
                 continue
-            if found is not None:
+            if found is None:
+                entry["error"] = True  # asked, not answered: not a successful lookup
+            else:
                 _count(target, resolve, None, result, via + [domain], seen)
         elif t.name == "a":
             found = _lookup(resolve, target, "A", result)
@@ -281,7 +307,7 @@ def _count(domain, resolve, record, result, via, seen):
             found = _lookup(resolve, target, "MX", result)
             _void(entry, found, result)
             if found and len(found) > MAX_MX_PTR_NAMES:
-                result.errors.append("%s: %s has %d MX hosts (more than 10 is a permerror)"
+                result.permerror("%s: %s has %d MX hosts (more than 10 is a permerror)"
                                      % (domain, target, len(found)))
         elif t.name == "exists":
             _void(entry, _lookup(resolve, target, "A", result), result)

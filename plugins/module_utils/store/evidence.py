@@ -333,7 +333,7 @@ class DynamoDbEvidenceStore(EvidenceStore):
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def domains(self):
-        return sorted({d for d in self._scan_prefix("D#", "pk")})
+        return sorted(set(self._scan_prefix("D#", "pk")))
 
     def _scan_prefix(self, prefix, attr):
         params = {"FilterExpression": "begins_with(pk, :p)", "ExpressionAttributeValues": {":p": {"S": prefix}},
@@ -347,5 +347,5 @@ class DynamoDbEvidenceStore(EvidenceStore):
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def counts(self):
-        return {"reports": sum(1 for _ in self._scan_prefix("R#", "pk")),
-                "rows": None, "sources": sum(1 for _ in self._scan_prefix("S#", "pk"))}
+        return {"reports": len(list(self._scan_prefix("R#", "pk"))),
+                "rows": None, "sources": len(list(self._scan_prefix("S#", "pk")))}

@@ -36,8 +36,11 @@ def test_fleet_advances_only_the_domain_with_evidence(module_main, sandbox, bind
     args = {"domains": [ready, blind], "zone": zone, "provider": "rfc2136", "server": bind.server,
             "key_name": bind.key_name, "key_secret": bind.key_secret, "spf": {"enabled": False}, "workers": 2,
             "dmarc": {"advance": True}, "evidence_path": store, "audit_log": str(audit)}
-    res = module_main("domain_policy", args, check=True)
+    res = module_main("domain_policy", args, check=True, diff=True)
     assert res.rc == 0, res.result
+    prepared = [d["prepared"] for d in res.result["diff"] if "prepared" in d]
+    assert any(p.startswith(ready + ": gate open") for p in prepared), prepared
+    assert any(p.startswith(blind + ": gate shut") for p in prepared), prepared
     by = {d["domain"]: d for d in res.result["domains"]}
     assert by[ready]["dmarc"]["gate"]["open"] is True and by[blind]["dmarc"]["gate"]["open"] is False
     assert _txt(bind, "_dmarc." + ready) == ["v=DMARC1; p=none"] and not audit.exists()  # check mode

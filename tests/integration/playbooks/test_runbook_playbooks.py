@@ -34,6 +34,11 @@ def test_suppression_check_report_and_delist(sandbox, ansible_playbook, tmp_path
     assert res.rc == 0, res
     rows = list(csv.DictReader(export.open()))
     assert [r["email_address"] for r in rows] == ["gone@customer.test"], rows
+    summary = res.task("Show the summary")["msg"]
+    assert summary[0].startswith("1 suppressed: BOUNCE 1") and summary[1].startswith("reasons BOUNCE; from 20")
+    assert summary[1].endswith("until now") and summary[2].startswith("oldest 20")
+    assert summary[3] == "top domains: customer.test 1", summary
+    assert not any("None" in line or "{" in line or "oldest ," in line for line in summary), summary
     assert sandbox.mutating_calls(since=mark) == []
 
     # check mode: no prompt; the guard still checks the domain (customer.test does not resolve) and refuses

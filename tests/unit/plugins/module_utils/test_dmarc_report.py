@@ -35,14 +35,14 @@ def test_three_schemas_read_alike(schema):
     assert rep["domain"] == "example.test" and rep["date_begin"] == DAY
     assert rep["messages"] == sum(r["count"] for r in recs) and rep["record_count"] == len(recs)
     crm = next(r for r in rep["records"] if r["source_ip"] == "203.0.113.7")
-    assert (crm["dkim"], crm["spf"], crm["dkim_domain"], crm["spf_domain"]) == ("fail", "fail", "crm.example",
-                                                                               "crm.example")
+    got = (crm["dkim"], crm["spf"], crm["dkim_domain"], crm["spf_domain"])
+    assert got == ("fail", "fail", "crm.example", "crm.example")
     ses = next(r for r in rep["records"] if r["source_ip"] == "54.240.8.10")
     assert (ses["dkim"], ses["spf"], ses["spf_domain"]) == ("pass", "fail", "amazonses.com")
 
 
 def test_containers_gzip_zip_mime_mbox():
-    xml, _ = _xml()
+    xml, dummy = _xml()
     odd_mime = gen.mime(gen.gz(xml), "google.com!example.test!1!2.xml.gz", "dmarc@example.test", odd=True)
     zip_mime = gen.mime(gen.zipped(xml), "r.zip", "dmarc@example.test")
     for data in (gen.gz(xml), gen.zipped(xml), odd_mime, zip_mime, gen.gz(xml) + b"\x00\x00padding"):
@@ -58,7 +58,7 @@ def test_containers_gzip_zip_mime_mbox():
 
 
 def test_tolerated_breakage_is_repaired_and_said():
-    xml, _ = _xml(org="Bad & Co")
+    xml, dummy = _xml(org="Bad & Co")
     broken = xml.replace(b"Bad &amp; Co", b"B\xe4d & Co") + b"\n<!-- trailing -->junk"
     (rep,) = _read(broken)
     assert rep["org_name"] == "B\ufffdd & Co"
@@ -81,7 +81,7 @@ def _zip_bomb():
 
 
 def hostile_corpus():
-    xml, _ = _xml()
+    xml, dummy = _xml()
     return {
         "entity-expansion.xml": (BILLION, "forbidden"),
         "external-entity.xml": (XXE, "forbidden"),
@@ -103,7 +103,7 @@ def test_hostile_corpus_each_has_a_clear_outcome_and_nothing_else_is_lost(tmp_pa
     store = SqliteEvidenceStore(str(tmp_path / "e.sqlite"))
     qdir = tmp_path / "q"
     ing = dmarc_ingest.Ingester(store, L, quarantine=dmarc_ingest.local_quarantine(str(qdir)))
-    good, _ = _xml(rid="good-1")
+    good, dummy = _xml(rid="good-1")
     corpus = hostile_corpus()
     names = sorted(corpus)
     for i, name in enumerate(names):
@@ -131,8 +131,8 @@ def test_hostile_corpus_each_has_a_clear_outcome_and_nothing_else_is_lost(tmp_pa
 
 def test_partial_mbox_keeps_the_good_reports(tmp_path):
     store = SqliteEvidenceStore(str(tmp_path / "e.sqlite"))
-    a, _ = _xml(rid="a")
-    b, _ = _xml(rid="b")
+    a, dummy = _xml(rid="a")
+    b, dummy = _xml(rid="b")
     box = gen.mbox([gen.mime(gen.gz(a), "a.xml.gz", "d@x.test"), gen.mime(XXE, "evil.xml", "d@x.test"),
                     gen.mime(gen.zipped(b), "b.zip", "d@x.test")])
     ing = dmarc_ingest.Ingester(store, L, quarantine=dmarc_ingest.local_quarantine(str(tmp_path / "q")))
@@ -155,7 +155,7 @@ def test_dedup_by_reporter_and_report_id_and_check_mode_writes_nothing(tmp_path)
     ing = dmarc_ingest.Ingester(store, L)
     ing.ingest("a.xml", xml)
     ing.ingest("a.xml.gz", gen.gz(xml))
-    other_org, _ = _xml(rid="same", org="Yahoo")
+    other_org, dummy = _xml(rid="same", org="Yahoo")
     ing.ingest("y.xml", other_org)  # the same id from another reporter is another report
     assert (ing.totals["reports_new"], ing.totals["reports_duplicate"]) == (2, 1)
     rows = store.rows("example.test", "2026-01-01", "2026-01-01")

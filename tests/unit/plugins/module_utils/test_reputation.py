@@ -31,7 +31,7 @@ def test_rates_from_statistics():
     (0.01, 0.001, "HEALTHY", True, "critical"),
     (0.01, 0.0001, "PROBATION", True, "critical"),
     (0.01, 0.0001, "HEALTHY", False, "critical"),
-    (None, None, "HEALTHY", True, "ok"),
+    (None, None, "HEALTHY", True, "unknown"),  # no data is not a green OK
 ])
 def test_assess(bounce, complaint, enforcement, sending, expected):
     stats = {"bounce_rate": bounce, "complaint_rate": complaint}
@@ -80,3 +80,15 @@ def test_daily_breakdown_for_charts():
     assert [d["day"] for d in daily] == ["2026-11-01", "2026-11-02"]
     assert daily[0]["delivery_attempts"] == 200 and daily[0]["bounce_rate"] == 0.01
     assert daily[0]["complaint_rate"] == 0.005 and daily[1]["bounce_rate"] == 0.1
+
+
+def test_no_rate_data_is_unknown_not_ok_even_with_a_healthy_account():
+    thresholds = {"bounce": {"warning": 0.025, "critical": 0.05}, "complaint": {"warning": 0.0005, "critical": 0.001}}
+    healthy = {"enforcement_status": "HEALTHY", "sending_enabled": True}
+    checks, overall, reasons = rep.assess(None, None, healthy, thresholds)
+    assert overall == "unknown" and "no bounce or complaint rate data" in reasons[-1]
+    checks, overall, _ = rep.assess({"bounce_rate": 0.01, "complaint_rate": 0.0}, None, healthy, thresholds)
+    assert overall == "ok"
+    # a known bad level still wins over missing data
+    checks, overall, _ = rep.assess({"bounce_rate": 0.09, "complaint_rate": None}, None, healthy, thresholds)
+    assert overall == "critical"

@@ -17,6 +17,12 @@ def test_names():
     with pytest.raises(InputError) as err:
         absolute_name("www.other.org.", "example.com", "records[0].name")
     assert err.value.option == "records[0].name"
+    assert absolute_name("s1._domainkey", "example.com") == "s1._domainkey.example.com"
+    # a full name outside the zone, with or without the final dot, is refused, never glued onto the zone
+    for outside in ("www.example.org", "example.org", "mail.example.co", "example.com.evil.test"):
+        with pytest.raises(InputError) as err:
+            absolute_name(outside, "example.com", "records[3].name")
+        assert err.value.option == "records[3].name" and "not inside zone example.com" in str(err.value)
 
 
 def test_value_normalisation():

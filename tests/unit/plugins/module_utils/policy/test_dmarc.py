@@ -59,7 +59,16 @@ def test_ratchet_refuses_downgrades():
     got, down = dmarc.ratchet({"p": "quarantine"}, {"p": "quarantine", "pct": 20})
     assert got.get("pct") is None and down[0]["tag"] == "p"
     got, down = dmarc.ratchet({"p": "reject"}, {"p": "reject", "sp": "none"})
-    assert got["sp"] == "reject" and down == [{"tag": "sp", "current": "reject", "requested": "none"}]
+    # the refused sp stays inherited as published: no explicit sp=reject, so nothing to write
+    assert "sp" not in got and down == [{"tag": "sp", "current": "reject", "requested": "none"}]
+    assert dmarc.build(got) == "v=DMARC1; p=reject"
+    got, down = dmarc.ratchet({"p": "reject"}, {"p": "reject", "np": "none"})
+    assert "np" not in got and down == [{"tag": "np", "current": "reject", "requested": "none"}]
+    # a stronger p with a refused sp keeps the sp in force before (quarantine), not the new inherited one
+    got, down = dmarc.ratchet({"p": "quarantine"}, {"p": "reject", "sp": "none"})
+    assert got["sp"] == "quarantine" and got["p"] == "reject"
+    got, down = dmarc.ratchet({"p": "reject", "sp": "quarantine"}, {"p": "reject", "sp": "none"})
+    assert got["sp"] == "quarantine"
     # strengthening is never a downgrade; p=reject pct=10 is stronger than quarantine pct=100
     assert dmarc.ratchet({"p": "quarantine"}, {"p": "reject", "pct": 10})[1] == []
     assert dmarc.ratchet(None, {"p": "none"}) == ({"p": "none"}, [])

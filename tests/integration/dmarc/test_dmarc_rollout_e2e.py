@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import dmarc_reports as gen
-from tests.integration.dns.conftest import publish
+from tests.integration.dns.conftest import publish, rfc2136, zone  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.bind
 ROOT = Path(__file__).resolve().parents[3]
@@ -121,9 +122,15 @@ def test_rollout_from_receipt_rule_to_published_record(sandbox, bind, zone, rfc2
     assert json.loads((report_dir / "dmarc-rollout.json").read_text())["domains"][0]["stage"] == "quarantine; t=y"
 
     # a second run changes nothing: no new report, no gate opening on evidence gathered under p=none
+    before = (report_dir / "dmarc-rollout.json").read_text()
     res = ansible_playbook(PLAYBOOK, extra_vars=extra)
     assert res.rc == 0, res.stdout[-3000:]
     changed = [r["task"] for r in res.results if r["result"].get("changed")]
-    assert changed == [], changed
+    after = (report_dir / "dmarc-rollout.json").read_text()
+    diff = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert changed == [], (changed, diff[:10])
     assert bind.query(name, "TXT") == ['"v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@%s"' % zone]
+    dig = subprocess.run([shutil.which("dig") or "dig", "+short", "-p", str(bind.port), "@127.0.0.1", name, "TXT"],
+                         capture_output=True, text=True, check=True)
+    assert dig.stdout.strip() == '"v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@%s"' % zone
     assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == sent

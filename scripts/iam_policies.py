@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Least-privilege IAM policies per playbook, generated from the calls the playbooks really make.
+
+The docs tests (tests/integration/docs/) run the README tour and every runbook verbatim against the SES sandbox
+and attribute each request in the sandbox's log to the playbook that made it. This script runs them with
+DOCS_CALLS_OUT set, then writes docs/iam/<playbook>.json: one statement allowing exactly those actions.
+
+    .venv/bin/python scripts/iam_policies.py            # regenerate docs/iam/*.json (runs the docs tests)
+    .venv/bin/python scripts/iam_policies.py --from calls.json   # from a calls file collected earlier
+
+The same docs tests then check every call against these files, so a playbook that starts making a new call
+fails CI until its policy is regenerated. Actions only: scope "Resource" to your identities, zones, queues and
+topics where your organisation requires it (see docs/iam/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "iam"
+# the sandbox logs the botocore service name; IAM's action prefix differs for a few
+PREFIX = {"sesv2": "ses", "ses": "ses", "monitoring": "cloudwatch", "cloudwatch": "cloudwatch", "email": "ses"}
+
+
+# API operations whose IAM action has another name (batch calls are authorised by the single action)
+RENAMED = {"s3:ListObjects": "s3:ListBucket", "s3:ListObjectsV2": "s3:ListBucket",
+           "sqs:DeleteMessageBatch": "sqs:DeleteMessage", "sqs:SendMessageBatch": "sqs:SendMessage",
+           "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
+
+
+def iam_action(call):
+    """'sesv2:GetEmailIdentity' -> 'ses:GetEmailIdentity' (SES v1 and v2 share the ses: prefix)."""
+    service, _, operation = call.partition(":")
+    action = "%s:%s" % (PREFIX.get(service, service), operation)
+    return RENAMED.get(action, action)
+
+
+def load_policy(path):
+    if not Path(path).exists():
+        return {"Statement": []}
+    return json.loads(Path(path).read_text())
+
+
+def allowed(policy, action):
+    """Whether an Allow statement of the policy names the action (wildcards as IAM matches them, case-blind)."""
+    for st in policy.get("Statement", []):
+        if st.get("Effect") != "Allow":
+            continue
+        actions = st.get("Action", [])
+        for pattern in [actions] if isinstance(actions, str) else actions:
+            if fnmatch.fnmatchcase(action.lower(), pattern.lower()):
+                return True
+    return False
+
+
+def policy_for(name, calls):
+    actions = sorted({iam_action(c) for c in calls})
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "".join(part.capitalize() for part in name.split("_")),
+        "Effect": "Allow", "Action": actions, "Resource": "*"}]}
+
+
+def collect():
+    fd, calls = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    os.unlink(calls)
+    env = dict(os.environ, DOCS_CALLS_OUT=calls)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(ROOT / "tests" / "integration" / "docs" / "test_docs_run.py")], cwd=str(ROOT), env=env)
+    if proc.returncode:
+        sys.exit("the docs tests failed; policies not written")
+    return json.loads(Path(calls).read_text())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="source", help="a calls file ({playbook: [service:Operation]})")
+    args = parser.parse_args(argv)
+    calls = json.loads(Path(args.source).read_text()) if args.source else collect()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, ops in sorted(calls.items()):
+        (OUT / (name + ".json")).write_text(json.dumps(policy_for(name, ops), indent=2) + "\n")
+        print("docs/iam/%s.json: %d actions" % (name, len({iam_action(c) for c in ops})))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

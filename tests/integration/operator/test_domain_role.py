@@ -1,0 +1,143 @@
+"""The domain role as an operator runs it (playbooks/onboard_domain.yml), state read back with the AWS CLI / dig.
+
+- offboarding deletes in a safe order (identity first, then its records) and a run that stops half-way is
+  finished by the same command;
+- a typo'd domain fails in the pre-flight, naming the role variable, before anything is created;
+- a subdomain is onboarded into its parent's zone;
+- with domain_wait=false the summary reports the identity as SES sees it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.integration.operator.helpers import aws, create_zone, identity_exists, rrsets
+
+ROOT = Path(__file__).resolve().parents[3]
+PLAYBOOK = str(ROOT / "playbooks" / "onboard_domain.yml")
+_n = itertools.count(1)
+
+
+@pytest.fixture
+def domain(sandbox):
+    name = "off%d-%d.test" % (os.getpid(), next(_n))
+    return name, create_zone(sandbox, name)
+
+
+def _onboard(ansible_playbook, domain, **extra):
+    return ansible_playbook(PLAYBOOK, extra_vars=dict({"domain": domain, "domain_auth_check": False,
+                                                       "domain_wait_timeout": 60}, **extra))
+
+
+def _outcome(res):
+    found = [r for r in res.results if r["task"].endswith("Record the outcome")]
+    return found[-1]["result"]["ansible_facts"]["domain_onboarding"]
+
+
+def _ses_names(rr, domain):
+    return sorted(k for k in rr if k[0].endswith("._domainkey." + domain) or k[0] == "mail." + domain)
+
+
+def test_offboarding_order_and_resume_after_a_failure(ansible_playbook, sandbox, domain, tmp_path):
+    name, zone_id = domain
+    res = _onboard(ansible_playbook, name)
+    assert res.rc == 0, res
+    before = rrsets(sandbox, zone_id)
+    assert len([k for k in before if k[1] == "CNAME"]) == 3 and ("mail." + name, "MX") in before
+    journal_dir = tmp_path / "journal"
+    off = {"state": "absent", "domain_offboard_confirm": True, "domain_offboard_journal_dir": str(journal_dir)}
+
+    # check mode first: nothing deleted, no journal written
+    res = ansible_playbook(PLAYBOOK, check=True, extra_vars=dict(off, domain=name))
+    assert res.rc == 0, res
+    assert identity_exists(sandbox, name) and rrsets(sandbox, zone_id) == before
+    assert not journal_dir.exists()
+
+    # Route 53 fails after the identity is deleted: sending has stopped, the records are still to remove
+    sandbox.post("faults", {"rules": [{"service": "route53", "operation": "ChangeResourceRecordSets",
+                                       "kind": "not_found", "rate": 1.0}]})
+    mark = sandbox.mark()
+    res = ansible_playbook(PLAYBOOK, extra_vars=dict(off, domain=name))
+    sandbox.delete("faults")
+    assert res.rc != 0, res
+    calls = [r["operation"] for r in sandbox.mutating_calls(since=mark)]
+    assert calls.index("DeleteEmailIdentity") < calls.index("ChangeResourceRecordSets"), calls
+    assert not identity_exists(sandbox, name)  # stop sending came first
+    assert _ses_names(rrsets(sandbox, zone_id), name) == _ses_names(before, name)  # nothing of DNS removed yet
+    journal = json.loads((journal_dir / (name + ".json")).read_text())
+    assert len([r for r in journal["records"] if r["type"] == "CNAME"]) == 3
+    assert oct((journal_dir / (name + ".json")).stat().st_mode & 0o777) == "0o600"
+
+    # the same command again finishes the job from the journal, then forgets it
+    res = ansible_playbook(PLAYBOOK, extra_vars=dict(off, domain=name))
+    assert res.rc == 0, res
+    out = _outcome(res)
+    assert out["resumed_from_journal"] is True and out["identity_deleted"] is False
+    after = rrsets(sandbox, zone_id)
+    assert _ses_names(after, name) == [], after
+    assert "include:amazonses.com" not in json.dumps(after.get((name, "TXT"), []))
+    assert after[("_dmarc." + name, "TXT")]  # DMARC stays unless domain_offboard_dmarc
+    assert not (journal_dir / (name + ".json")).exists()
+
+    # and once more: nothing left to do
+    res = ansible_playbook(PLAYBOOK, extra_vars=dict(off, domain=name))
+    assert res.rc == 0, res
+    assert "changed=0" in res.stdout, res.stdout[-800:]
+
+
+def test_typo_fails_before_anything_is_created_and_cleanup_works(ansible_playbook, sandbox, domain):
+    name, zone_id = domain
+    typo = "exmaple-" + name  # no hosted zone holds it
+    mark = sandbox.mark()
+    res = _onboard(ansible_playbook, typo)
+    assert res.rc != 0, res
+    assert "domain_name=%s" % typo in res.stdout and "Nothing was created" in res.stdout, res.stdout[-2000:]
+    assert sandbox.mutating_calls(since=mark) == []
+    assert not identity_exists(sandbox, typo)
+    # an identity left half-made by an older version: offboarding through the playbook cleans it up
+    aws(sandbox, "sesv2", "create-email-identity", "--email-identity", typo)
+    res = ansible_playbook(PLAYBOOK, extra_vars={"domain": typo, "state": "absent",
+                                                 "domain_offboard_confirm": True})
+    assert res.rc == 0, res
+    assert not identity_exists(sandbox, typo)
+    assert "No DNS zone holds %s" % typo in res.stdout
+
+
+def test_subdomain_goes_into_the_parent_zone_and_summary_is_truthful_without_wait(ansible_playbook, sandbox,
+                                                                                 domain):
+    name, zone_id = domain
+    sub = "news." + name
+    res = _onboard(ansible_playbook, sub)
+    assert res.rc == 0, res
+    assert _outcome(res)["zone"] == name
+    rr = rrsets(sandbox, zone_id)
+    assert ("mail." + sub, "MX") in rr and ("_dmarc." + sub, "TXT") in rr
+    assert len([k for k in rr if k[0].endswith("._domainkey." + sub) and k[1] == "CNAME"]) == 3
+    cli = aws(sandbox, "sesv2", "get-email-identity", "--email-identity", sub)
+    assert cli["DkimAttributes"]["Status"] == "SUCCESS" and cli["VerifiedForSendingStatus"] is True
+    # again without waiting: the summary says what SES says, not what a skipped task left behind
+    res = _onboard(ansible_playbook, sub, domain_wait=False)
+    assert res.rc == 0, res
+    out = _outcome(res)
+    assert out["dkim_status"] == "SUCCESS" and out["verified_for_sending"] is True, out
+    assert out["mail_from_status"] == cli["MailFromAttributes"]["MailFromDomainStatus"] == "SUCCESS", out
+
+
+def test_byodkim_from_a_key_file(ansible_playbook, sandbox, tmp_path):
+    from tests.integration.identity.helpers import rsa_key
+    key = tmp_path / "key.pem"
+    key.write_text(rsa_key(2048)[0])
+    name = "byo%d-%d.test" % (os.getpid(), next(_n))
+    res = ansible_playbook(PLAYBOOK, extra_vars={
+        "domain": name, "provider": "none", "domain_dkim_mode": "byodkim", "domain_dkim_selector": "s2026",
+        "domain_dkim_private_key_file": str(key)})
+    assert res.rc == 0, res
+    cli = aws(sandbox, "sesv2", "get-email-identity", "--email-identity", name)
+    assert cli["DkimAttributes"]["SigningAttributesOrigin"] == "EXTERNAL", cli["DkimAttributes"]
+    assert "s2026._domainkey.%s. 1800 IN TXT" % name in res.stdout  # the selector record to publish by hand
+    assert "PRIVATE KEY" not in res.stdout

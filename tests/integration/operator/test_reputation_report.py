@@ -1,0 +1,37 @@
+"""reputation_report.yml's HTML: no green OK without data, labelled sources, every day of the window on a log
+axis (missing days are gaps), the thresholds drawn."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+PLAYBOOK = str(ROOT / "playbooks" / "reputation_report.yml")
+
+
+def test_report_unknown_then_critical(ansible_playbook, sandbox, tmp_path):
+    res = ansible_playbook(PLAYBOOK, extra_vars={"report_path": str(tmp_path / "empty.html")})
+    assert res.rc == 0, res
+    html = (tmp_path / "empty.html").read_text()
+    assert '<span class="unknown">UNKNOWN</span>' in html and 'class="ok">OK' not in html
+    assert html.count("no data</td>") == 2
+    assert html.count('class="gap"') == 28 and 'class="day"' not in html  # 14 empty days per chart
+
+    ses = sandbox.boto3_client("sesv2")
+    ses.create_email_identity(EmailIdentity="news@example.com")
+    sandbox.post("verify-email", {"identity": "news@example.com"})
+    sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"}]})
+    for to in ["gone@bad.test"] + ["ok%d@x.test" % i for i in range(9)]:
+        ses.send_email(FromEmailAddress="news@example.com", Destination={"ToAddresses": [to]},
+                       Content={"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "y"}}}})
+    res = ansible_playbook(PLAYBOOK, extra_vars={"report_path": str(tmp_path / "crit.html")})
+    assert res.rc == 2, res  # a critical rate fails the run
+    html = (tmp_path / "crit.html").read_text()
+    assert '<span class="critical">CRITICAL</span>' in html
+    assert html.count('class="day"') == 2 and html.count('class="gap"') == 26  # today per chart, 13 gaps each
+    assert "log scale" in html and "Source: <code>GetSendStatistics</code>" in html
+    assert re.search(r"<td>bounce rate</td><td>[\d.]+ %</td><td>(cloudwatch|statistics)</td>", html)
+    # the four threshold lines, the complaint ones well apart on the log axis (not squashed onto the x axis)
+    ys = [float(y) for y in re.findall(r'class="threshold"[^>]*y1="([\d.]+)"', html)]
+    assert len(ys) == 4 and abs(ys[2] - ys[3]) > 20, ys
