@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/run.py              # N = 10, 100, 1000 (naive loop at 10 and 100)
     BENCH_SIZES=10,100 .venv/bin/python benchmarks/run.py
-    BENCH_NAIVE_SIZES=10 BENCH_SKIP_CLASSIFY=1 BENCH_SKIP_DMARC=1 ...  # shorter still
+    BENCH_NAIVE_SIZES=10 BENCH_SKIP_CLASSIFY=1 BENCH_SKIP_DMARC=1 BENCH_SKIP_POSTURE=1 ...  # shorter still
 
 Starts a BIND 9 (tests/fixtures/bind.py) and the SES sandbox (tests/sandbox), then for each N, in the same
 run and against the same servers:
@@ -17,7 +17,8 @@ For each: a first run (onboarding: identities, MAIL FROM, configuration set, DKI
 records via RFC 2136 to BIND) and a no-change run (enforce with nothing to do, and for the fleet also the
 --check audit): wall time, CPU time and peak RSS of the ansible process tree (benchmarks/measure.py), the
 module's own peak RSS and elapsed time, and AWS API calls by operation per domain from the sandbox's
-request log. Writes benchmarks/results/fleet.json and docs/benchmarks.md, then runs benchmarks/classify.py and
+request log. Writes benchmarks/results/fleet.json and docs/benchmarks.md, then runs benchmarks/posture.py (fleet posture:
+whole run against bare boto3 + dnspython, and under the sandbox's rate limits), benchmarks/classify.py and
 benchmarks/dmarc_ingest.py (DMARC aggregate reports ingested per second and peak memory, 10,000 reports).
 """
 
@@ -295,6 +296,9 @@ def markdown(result):
               "per zone for domain_policy). The *floor* row is benchmarks/bare_reads.py: the same minimal reads "
               "(ListEmailIdentities, GetEmailIdentity per existing domain, one AXFR) in plain boto3 at the same "
               "concurrency, no Ansible.", ""]
+    if result.get("posture"):
+        from posture import markdown as posture_markdown
+        lines += [posture_markdown(result["posture"])]
     if result.get("classify"):
         c = result["classify"]
         lines += ["## Bounce processing (benchmarks/classify.py)", "",
@@ -404,6 +408,12 @@ def main():
         classify = RESULTS / "classify.json"
         if classify.exists():
             result["classify"] = json.loads(classify.read_text())
+    if not os.environ.get("BENCH_SKIP_POSTURE"):
+        log("fleet posture, N=1,000, throttled at R=20 and 5, R=1 at N=100 (benchmarks/posture.py)")
+        subprocess.run([PY, str(ROOT / "benchmarks" / "posture.py")], check=False, cwd=str(ROOT))
+        posture = RESULTS / "posture.json"
+        if posture.exists():
+            result["posture"] = json.loads(posture.read_text())
     if not os.environ.get("BENCH_SKIP_DMARC"):
         log("DMARC report ingestion, 10,000 reports (benchmarks/dmarc_ingest.py)")
         subprocess.run([PY, str(ROOT / "benchmarks" / "dmarc_ingest.py")], check=False, cwd=str(ROOT))

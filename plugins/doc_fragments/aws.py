@@ -68,7 +68,7 @@ options:
     description:
       - Advanced botocore client settings, as a dictionary of
         L(botocore.config.Config,https://botocore.amazonaws.com/v1/documentation/api/latest/reference/config.html)
-        parameters (for example C({connect_timeout: 5, read_timeout: 120, proxies: {https: "http://proxy:3128"}})),
+        parameters (for example C(connect_timeout) 5, C(read_timeout) 120, C(proxies) with an C(https) proxy URL),
         as amazon.aws's O(aws_config). Keys given here win over the collection's own settings (O(retry_mode),
         O(max_attempts), timeouts).
     type: dict

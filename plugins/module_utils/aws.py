@@ -168,7 +168,9 @@ class SesModule:
             if attempts < 1:
                 raise InputError("max_attempts", "must be at least 1 (the first attempt counts), got %d" % attempts)
             config = Config(
-                retries={"mode": p.get("retry_mode") or "standard", "total_max_attempts": attempts},
+                # botocore's adaptive mode would pace the limiter's client a second time: standard when limited
+                retries={"mode": "standard" if max_attempts else (p.get("retry_mode") or "standard"),
+                         "total_max_attempts": attempts},
                 user_agent_extra="deliverability.ses/%s" % COLLECTION_VERSION,
                 max_pool_connections=max_pool_connections,
                 connect_timeout=10,

@@ -11,9 +11,10 @@ number of workers either wastes time (too few) or is throttled into botocore's r
 - the first throttle sets the pace to the rate that actually succeeded during the last second;
 - every further throttle of a call sent after the last decrease multiplies the pace by ``decrease`` (0.75),
   but never below the rate that succeeded over the last few seconds (what AWS demonstrably allows);
-- between throttles the pace grows linearly by ``growth`` (1 %) of the pace at the last decrease per successful
+- between throttles the pace grows linearly by ``growth`` (0.3 %) of the pace at the last decrease per successful
   call - per call, not per second, so the probing costs the same share of calls at 1 request/s as at 100/s -
-  and it keeps probing just above what AWS allows, so AWS's bucket is never idle for long;
+  and it keeps probing just above what AWS allows, so AWS's bucket is never idle for long; after 60 calls
+  without a throttle it doubles every 60 calls (the pace was set too low, e.g. from a burst shorter than a second);
 - calls are released in arrival order (tickets), so no call starves under a low limit;
 - the concurrency window follows the same rule (halved on throttle, +1 per window of successes).
 
@@ -41,7 +42,9 @@ TRANSIENT_CODES = frozenset(("InternalFailure", "InternalError", "InternalServer
                              "ConnectTimeoutError"))
 
 
-MAX_WINDOW = 10.0  # seconds of successes kept to measure the rate AWS allows
+MAX_WINDOW = 30.0  # seconds of successes kept to measure the rate AWS allows
+WINDOW_CALLS = 20.0  # the measuring window holds about this many calls at the current pace
+PROBE_AFTER = 60  # calls without a throttle after which the pace starts doubling
 
 
 def _code_of(exc):
@@ -75,7 +78,7 @@ def classify(exc):
 class AdaptiveLimiter:
     """Paces and bounds the calls of one operation; see the module docstring for the rule."""
 
-    def __init__(self, max_concurrency=16, decrease=0.75, growth=0.01, min_rate=0.05, window=1.0,
+    def __init__(self, max_concurrency=16, decrease=0.75, growth=0.003, min_rate=0.05, window=1.0,
                  clock=time.monotonic, sleep=time.sleep):
         self.max_concurrency = max(1, int(max_concurrency))
         self.decrease = decrease
@@ -103,7 +106,13 @@ class AdaptiveLimiter:
         if self.rate is None:
             return None
         now = self.clock() if now is None else now
-        return self.base_rate * (1.0 + self.growth * self.since_decrease)
+        k = self.since_decrease
+        rate = self.base_rate * (1.0 + self.growth * k)
+        if k > PROBE_AFTER:
+            # long without a throttle: the pace was set far below what AWS allows (a small burst read as a slow
+            # rate); probe upwards faster, doubling every PROBE_AFTER calls
+            rate *= 2.0 ** ((k - PROBE_AFTER) / PROBE_AFTER)
+        return rate
 
     def acquire(self):
         """Wait for this caller's turn (first come, first served), a place in the window and the pace;
@@ -155,10 +164,11 @@ class AdaptiveLimiter:
             self.cond.notify_all()
 
     def measured_rate(self, now):
-        """Successes per second over the last few seconds (long enough to hold ~10 calls at the current pace)."""
+        """Successes per second over the last few seconds (long enough to hold ~20 calls at the current pace)."""
         rate = self.current_rate(now)
-        span = self.window if rate is None else min(MAX_WINDOW, max(self.window, 10.0 / rate))
-        span = min(span, now - self.started) if now > self.started else span
+        span = self.window if rate is None else min(MAX_WINDOW, max(self.window, WINDOW_CALLS / rate))
+        # not longer than this limiter has existed (a young limiter would read its own start as a slow rate)
+        span = max(self.window, min(span, now - self.started))
         if span <= 0:
             return 0.0
         return len([t for t in self.successes if t >= now - span]) / span

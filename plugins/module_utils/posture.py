@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, posture_report, sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, evidence_module, posture_report, sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
@@ -65,10 +66,18 @@ class PosturePass:
         self.limiters = concurrency.Limiters(max_concurrency=self.workers,
                                              max_attempts=params.get("max_attempts") or 8)
         self.config_sets = {}
+        self.lock = threading.Lock()
 
     def _config_set(self, ses, name):
-        if name in self.config_sets:
-            return self.config_sets[name]
+        # one read per distinct set, however many domains ask for it at the same moment
+        with self.lock:
+            slot = self.config_sets.setdefault(name, {"lock": threading.Lock(), "info": None})
+        with slot["lock"]:
+            if slot["info"] is None:
+                slot["info"] = self._read_config_set(ses, name)
+            return slot["info"]
+
+    def _read_config_set(self, ses, name):
         try:
             resp = call(ses, "GetConfigurationSet", ConfigurationSetName=name)
             reasons = (resp.get("SuppressionOptions") or {}).get("SuppressedReasons")
@@ -78,7 +87,6 @@ class PosturePass:
             if exc.code != "NotFoundException":
                 raise
             info = {"name": name, "exists": False, "suppressed_reasons": None}
-        self.config_sets[name] = info
         return info
 
     def _one(self, ses, resolver, region, domain, listed, account_findings, parked, now):
@@ -90,12 +98,46 @@ class PosturePass:
                 if ident and ident.get("configuration_set"):
                     cs = self._config_set(ses, ident["configuration_set"])
             return rules.assess(domain, ident, resolver, region, account_findings, config_set=cs, parked=parked,
-                                now=now, max_key_age_days=self.params.get("max_key_age_days"))
+                                now=now, max_key_age_days=self.params.get("max_key_age_days"),
+                                evidence=self._evidence(domain))
         except DeliverabilityError as exc:
             out = {"domain": domain, "kind": "parked" if parked else "sending", "failed": True,
                    "msg": exc.msg, "findings": [], "worst": "none"}
             out.update({k: v for k, v in exc.details.items() if k in ("operation", "error_code") and v})
             return out
+
+    def _evidence(self, domain):
+        """``decide(tags)`` for the domain when the evidence store exists, else None (no stage reported)."""
+        if self.evidence_store is None:
+            return None
+
+        def decide(tags):
+            from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
+            published = (tags.get("p", "none"), tags.get("t", "n")) if tags else None
+            if self.params.get("evidence_store") == "dynamodb":  # one client for all threads
+                return evidence_module.decide(self.evidence_store, None, domain, self.thresholds,
+                                              current=dmarc.policy_text(tags) if tags else None,
+                                              target=rules.next_stage_text(tags), published=published)
+            # SQLite connections belong to the thread that opened them: open, read, close in this worker
+            store, error = evidence_module.open_store(self.module, read_only=True, missing_ok=True)
+            try:
+                return evidence_module.decide(store, error, domain, self.thresholds,
+                                              current=dmarc.policy_text(tags) if tags else None,
+                                              target=rules.next_stage_text(tags), published=published)
+            finally:
+                if store is not None:
+                    store.close()
+        return decide
+
+    def open_evidence(self):
+        self.evidence_store, self.evidence_note = None, None
+        if self.params.get("evidence_store") == "none":
+            self.evidence_note = "evidence_store=none"
+            return
+        self.thresholds = evidence_module.gate_thresholds({})
+        self.evidence_store, self.evidence_note = evidence_module.open_store(self.module, read_only=True,
+                                                                            missing_ok=True)
+
 
     def run(self):
         started = time.monotonic()
@@ -103,7 +145,8 @@ class PosturePass:
         ses = concurrency.LimitedClient(
             self.module.client("sesv2", max_pool_connections=self.workers + 2, max_attempts=1), self.limiters)
         region = ses.meta.region_name
-        resolver = Resolver(self.params.get("resolvers") or self.params.get("nameservers"), timeout=float(self.params.get("dns_timeout") or 5.0))
+        resolver = FailureCache(Resolver(self.params.get("resolvers") or self.params.get("nameservers"),
+                                         timeout=float(self.params.get("dns_timeout") or 5.0)))
         try:
             account = account_status(ses)
             listed = None
@@ -114,11 +157,14 @@ class PosturePass:
             raise CouldNotLook("could not read the account: %s" % exc.msg, operation=exc.operation,
                                error_code=exc.code)
         account_findings = rules.assess_account(account)
+        self.open_evidence()
         now = dt.datetime.now(dt.timezone.utc)
         jobs = [(d, False) for d in domains] + [(d, True) for d in parked]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             results = list(pool.map(lambda job: self._one(ses, resolver, region, job[0], listed, account_findings,
                                                           job[1], now), jobs))
+        if self.evidence_store is not None:
+            self.evidence_store.close()
         summary = rules.summarize(results, account_findings)
         fail_on = self.params.get("fail_on") or "high"
         over = [f for r in results for f in r.get("findings") or []] + list(account_findings)
@@ -130,6 +176,7 @@ class PosturePass:
             "generated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "region": region,
             "account": dict(account, findings=account_findings),
+            "evidence": {"available": self.evidence_store is not None, "note": self.evidence_note},
             "summary": summary,
             "fail_on": fail_on,
             "findings_at_or_above_fail_on": len(over),
@@ -166,6 +213,29 @@ class PosturePass:
             write_atomic(paths["html_path"], posture_report.to_html(out, results, history))
             files["html_path"] = paths["html_path"]
         return files
+
+
+class FailureCache:
+    """The resolver with its failures cached too: a name that timed out is not asked again by the next rule
+    of the same pass (several rules read the same TXT), so an unreachable DNS costs one timeout per name."""
+
+    def __init__(self, resolver):
+        self.resolver = resolver
+        self.failed = {}
+
+    @property
+    def queries(self):
+        return self.resolver.queries
+
+    def __call__(self, name, rtype):
+        key = (name.lower().rstrip("."), rtype)
+        if key in self.failed:
+            raise self.failed[key]
+        try:
+            return self.resolver(name, rtype)
+        except DeliverabilityError as exc:
+            self.failed[key] = exc
+            raise
 
 
 def read_history(path):

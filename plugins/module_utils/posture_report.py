@@ -73,7 +73,8 @@ def trend_svg(history, width=720, height=220):
     pad_l, pad_r, pad_t, pad_b = 48, 110, 16, 36
     rows = history[-60:]
     n = len(rows)
-    top = max([1] + [(r.get("per_severity") or {}).get(s, 0) for r in rows for s in SEVERITIES])
+    peak = max([0] + [(r.get("per_severity") or {}).get(s, 0) for r in rows for s in SEVERITIES])
+    top = max(4, -(-peak // 4) * 4)  # whole-number gridlines
     plot_w, plot_h = width - pad_l - pad_r, height - pad_t - pad_b
 
     def x(i):
@@ -93,7 +94,7 @@ def trend_svg(history, width=720, height=220):
     for i, r in enumerate(rows):
         if n <= 8 or i in (0, n - 1) or i % max(1, n // 6) == 0:
             parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle" fill="#555">%s</text>'
-                         % (x(i), height - pad_b + 16, _e(str(r.get("generated", ""))[:10])))
+                         % (x(i), height - pad_b + 16, _e(str(r.get("generated", ""))[5:16].replace("T", " "))))
     for j, sev in enumerate(SEVERITIES):
         points = " ".join("%.1f,%.1f" % (x(i), y((r.get("per_severity") or {}).get(sev, 0))) for i, r in enumerate(rows))
         parts.append('<polyline class="series" data-severity="%s" fill="none" stroke="%s" stroke-width="2" '

@@ -131,6 +131,23 @@ identities:
         behavior_on_mx_failure:
           description: USE_DEFAULT_VALUE or REJECT_MESSAGE.
           type: str
+    verification_info:
+      description: Why SES has not verified a domain (SES's VerificationInfo); null when SES sent none.
+      type: dict
+      contains:
+        error_type:
+          description: HOST_NOT_FOUND, TYPE_NOT_FOUND, INVALID_VALUE, DNS_SERVER_ERROR, SERVICE_ERROR or a
+            REPLICATION_ error; null once verified.
+          type: str
+        last_checked:
+          description: When SES last looked at the domain's DNS, ISO 8601.
+          type: str
+        last_success:
+          description: When SES last found the records, ISO 8601.
+          type: str
+        soa:
+          description: The SOA SES saw - C(primary_name_server), C(admin_email), C(serial_number).
+          type: dict
     dns_records:
       description:
         - The records the identity needs (Easy DKIM CNAMEs, MAIL FROM MX and SPF TXT) in the shape

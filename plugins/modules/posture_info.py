@@ -79,6 +79,23 @@ options:
         from it. It lives where you put it - in a container, on a mounted volume, or the trend starts again on every
         run.
     type: path
+  evidence_store:
+    description:
+      - Where the DMARC evidence (aggregate reports ingested by P(deliverability.ses.dmarc_reports#module)) lives.
+        When it exists, each sending domain gets its evidence stage - the published policy, the next stage and
+        whether the evidence gate (P(deliverability.ses.dmarc_evidence#module)'s rule) would let it advance.
+        A store that does not exist is not an error - the stage is simply not reported. V(none) skips it.
+      - Read-only - nothing is created, also with V(dynamodb).
+    type: str
+    choices: [sqlite, dynamodb, none]
+    default: sqlite
+  evidence_path:
+    description: The SQLite evidence store (O(evidence_store=sqlite)).
+    type: path
+    default: ~/.ansible/deliverability_ses/dmarc_evidence.sqlite
+  evidence_table:
+    description: The DynamoDB table of the evidence (O(evidence_store=dynamodb)).
+    type: str
 extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.resolvers
@@ -120,6 +137,10 @@ region:
   description: The SES region looked at.
   returned: always
   type: str
+evidence:
+  description: C(available) - whether the DMARC evidence store was found - and C(note) (why not).
+  returned: always
+  type: dict
 account:
   description: C(enforcement_status), C(sending_enabled), C(production_access), quota and suppressed reasons, and
     the account's C(findings).
@@ -139,7 +160,8 @@ findings_at_or_above_fail_on:
   returned: always
   type: int
 domains:
-  description: Per domain - C(domain), C(kind) (sending or parked), C(worst), C(findings) (each C(id),
+  description: Per domain - C(domain), C(kind) (sending or parked), C(worst), C(evidence) (the DMARC evidence
+    stage when the store exists - C(published), C(next), C(gate_open), C(summary), C(reasons)), C(findings) (each C(id),
     C(severity), C(area), C(title), C(detail), C(fix)) and C(verdicts) (per provider C(verdict), C(reasons),
     C(spf_aligned), C(dkim_aligned), C(not_checked)); C(failed) and C(msg) when it could not be looked at.
   returned: when O(return_domains=true)
@@ -157,6 +179,7 @@ stats:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
+from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import DEFAULT_EVIDENCE_PATH
 from ansible_collections.deliverability.ses.plugins.module_utils.posture import run_posture
 
 
@@ -168,13 +191,16 @@ def main():
             resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
             dns_timeout=dict(type="float", default=5.0),
             workers=dict(type="int", default=16),
-            max_key_age_days=dict(type="int", default=365),
+            max_key_age_days=dict(type="int", default=365, no_log=False),
             fail_on=dict(type="str", default="high", choices=["critical", "high", "medium", "low", "info", "never"]),
             return_domains=dict(type="bool", default=True),
             json_path=dict(type="path"),
             csv_path=dict(type="path"),
             html_path=dict(type="path"),
             history_path=dict(type="path"),
+            evidence_store=dict(type="str", choices=["sqlite", "dynamodb", "none"], default="sqlite"),
+            evidence_path=dict(type="path", default=DEFAULT_EVIDENCE_PATH),
+            evidence_table=dict(type="str"),
         ),
         supports_check_mode=True,
     )

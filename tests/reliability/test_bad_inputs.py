@@ -273,6 +273,14 @@ def cases(ctx):
          {"bounce_rate_warning": 10, "bounce_rate_critical": 5}, err("bounce_rate_warning")),
         ("reputation_alarms", "datapoints above periods", "out of range", {"datapoints_to_alarm": 5},
          err("datapoints_to_alarm")),
+        # posture_info
+        ("posture_info", "workers 0", "out of range", {"workers": 0}, err("workers")),
+        ("posture_info", "dns_timeout 0", "out of range", {"dns_timeout": 0}, err("dns_timeout")),
+        ("posture_info", "fail_on unknown", "wrong type", {"fail_on": "sometimes"}, err("fail_on")),
+        ("posture_info", "domain with a space", "wrong type", {"domains": ["bad domain.test"]}, err("domains[0]")),
+        ("posture_info", "parked and sending", "wrong type", {"domains": ["a.test"], "parked_domains": ["a.test"]},
+         err("parked_domains[0]")),
+        ("posture_info", "negative key age", "out of range", {"max_key_age_days": -1}, err("max_key_age_days")),
         # bounce_processor
         ("bounce_processor", "no source", "empty", {}, err("queue_url")),
         ("bounce_processor", "both sources", "wrong type", {"queue_url": "http://q", "paths": ["/x"]},
@@ -323,7 +331,7 @@ def corpus_run(sandbox_server, bind, tmp_path_factory):
 
 MODULES = ["email_identity", "mail_from", "identity_notifications", "email_identity_info", "dns_records", "spf",
            "dmarc", "domain_policy", "email_auth_check", "wait_for_dns", "account_suppression", "suppressed_destination",
-           "suppressed_destination_info", "feedback_pipeline", "reputation_info", "reputation_alarms",
+           "suppressed_destination_info", "feedback_pipeline", "reputation_info", "reputation_alarms", "posture_info",
            "bounce_processor"]
 
 

@@ -36,6 +36,7 @@ def aws_table(sfx, ctx):
         ("identity_notifications", {"identity": domain, "bounce": {"topic": ctx["topic"], "include_headers": True},
                                     "complaint": {"topic": ctx["topic"]}}),
         ("email_identity_info", {"identities": [domain, "missing.example.com"]}),
+        ("posture_info", dict(lookups, domains=[domain], evidence_store="none")),
         ("dns_records", dict(r53, records=[{"name": "f%s" % sfx, "type": "TXT", "values": ["fault suite"]}])),
         ("spf", dict(r53, **lookups, domain=ctx["r53_zone"], mechanisms=["ip4:192.0.2.%d" % (len(sfx) + 1)])),
         ("dmarc", dict(r53, **lookups, domain=ctx["r53_zone"], policy="quarantine", external_destinations="ignore")),

@@ -424,9 +424,31 @@ def verdicts(ident, findings, account_findings):
     return out
 
 
+def evidence_stage(tags, decision):
+    """The DMARC evidence stage of a domain from the evidence gate's decision (``policy.evidence.evaluate``):
+    ``(stage, findings)``. The gate owns the rule; this only names its outcome."""
+    stage = {"published": dmarc.policy_text(tags) if tags else None, "next": decision.get("to"),
+             "gate_open": bool(decision.get("open")), "summary": decision.get("summary"),
+             "reasons": list(decision.get("reasons") or [])[:5]}
+    findings = []
+    at_last = tags is not None and dmarc.policy_text(tags) == decision.get("to")
+    if decision.get("open") and not at_last:
+        findings.append(finding("dmarc_ready_to_advance", "info", "evidence",
+                                "the DMARC evidence allows the next stage (%s)" % decision.get("to"),
+                                decision.get("summary") or "", "advance the policy (playbooks/dmarc_rollout.yml)"))
+    return stage, findings
+
+
+def next_stage_text(tags):
+    """The policy text of the stage after ``tags`` in the default rollout (what the gate is asked about)."""
+    return dmarc.policy_text(dmarc.stage_tags(dmarc.next_stage(tags)))
+
+
 def assess(domain, ident, resolve, region, account_findings=(), config_set=None, parked=False, now=None,
            max_key_age_days=DEFAULT_MAX_KEY_AGE_DAYS, evidence=None):
-    """One domain's posture: ``{domain, kind, findings, verdicts, worst}`` (findings most severe first)."""
+    """One domain's posture: ``{domain, kind, findings, verdicts, worst}`` (findings most severe first).
+
+    ``evidence``: None (no evidence store), or ``decide(tags) -> gate decision`` for the published record."""
     if parked:
         findings = assess_parked(domain, resolve)
         result = {"domain": domain, "kind": "parked", "verdicts": {}}
@@ -435,8 +457,11 @@ def assess(domain, ident, resolve, region, account_findings=(), config_set=None,
         findings += assess_dns(domain, ident, resolve, region)
         result = {"domain": domain, "kind": "sending"}
         result["verdicts"] = verdicts(ident, findings, account_findings)
-    if evidence is not None:
-        result["evidence"] = evidence
+    if evidence is not None and not parked:
+        tags = dmarc_tags(resolve, domain)
+        stage, more = evidence_stage(tags, evidence(tags))
+        result["evidence"] = stage
+        findings.extend(more)
     findings.sort(key=lambda f: (rank(f["severity"]), f["id"]))
     result["findings"] = findings
     result["worst"] = worst(findings)

@@ -75,7 +75,7 @@ def test_findings_match_what_ses_and_dns_say(sandbox, bind, fleet, module_main):
         "SuppressedReasons"] == []
     assert bind.query(parked["parked"], "MX") == ["10 mx.example.net."]
     assert bind.query(parked["parkedok"], "MX") == ["0 ."]
-    spf11 = bind.query(names["spf11"], "TXT")[0]
+    spf11 = bind.query(names["spf11"], "TXT")[0].replace('" "', "")  # the record's strings joined
     assert spf11.count("include:") == 11
     assert bind.query("_dmarc." + names["pct"], "TXT")[0].find("pct=50") > 0
 
@@ -122,3 +122,24 @@ def test_could_not_look_when_ses_fails(module_main, sandbox, bind):
     assert res.rc != 0
     assert res.result["operation"] == "GetAccount" and res.result["error_code"] == "InternalFailure"
     assert "could not read the account" in res.result["msg"]
+
+
+def test_dmarc_evidence_stage_when_the_store_exists(module_main, sandbox, bind, fleet, tmp_path):
+    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import SqliteEvidenceStore
+    zone, names, parked = fleet
+    store = tmp_path / "evidence.sqlite"
+    args = {"domains": [names["good"], names["pct"]], "nameservers": [bind.server], "evidence_path": str(store)}
+    res = module_main("posture_info", args)
+    assert res.rc == 0 and res.result["evidence"]["available"] is False
+    assert "evidence" not in res.result["domains"][0]
+    assert not store.exists()  # read-only: a missing store is not created
+    SqliteEvidenceStore(str(store)).close()  # an empty store: the stage is reported, the gate is shut
+    res = module_main("posture_info", args)
+    assert res.rc == 0 and res.result["evidence"]["available"] is True, res.result
+    stages = {r["domain"]: r["evidence"] for r in res.result["domains"]}
+    assert stages[names["good"]]["published"] == "reject"
+    assert stages[names["pct"]]["published"] == "quarantine; pct=50"
+    assert stages[names["pct"]]["gate_open"] is False
+    assert any("no DMARC aggregate reports" in r for r in stages[names["pct"]]["reasons"]), stages
+    # a shut gate is not a finding; the domains keep exactly their findings
+    assert "dmarc_ready_to_advance" not in {f["id"] for r in res.result["domains"] for f in r["findings"]}

@@ -1,0 +1,36 @@
+"""posture.py helpers that need no sandbox: failures cached once per name, the trend store read defensively."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DnsError
+from ansible_collections.deliverability.ses.plugins.module_utils.posture import FailureCache, read_history
+
+
+def test_a_name_that_timed_out_is_asked_once():
+    calls = []
+
+    class Resolver:
+        queries = 0
+
+        def __call__(self, name, rtype):
+            calls.append((name, rtype))
+            if name.startswith("down"):
+                raise DnsError("lookup %s" % name, "Timeout", "timed out")
+            return ["v=spf1 -all"]
+
+    cached = FailureCache(Resolver())
+    for _ in range(3):
+        with pytest.raises(DnsError):
+            cached("down.test.", "TXT")
+        assert cached("up.test", "TXT") == ["v=spf1 -all"]
+    assert calls.count(("down.test.", "TXT")) == 1
+    assert calls.count(("up.test", "TXT")) == 3  # answers are the resolver's own cache's business
+
+
+def test_history_skips_what_does_not_parse(tmp_path):
+    path = tmp_path / "h.jsonl"
+    path.write_text('{"generated": "2026-12-01T00:00:00Z", "findings": 3}\nnot json\n[1]\n{"no": "time"}\n')
+    assert read_history(str(path)) == [{"generated": "2026-12-01T00:00:00Z", "findings": 3}]
+    assert read_history(str(tmp_path / "missing.jsonl")) == []
