@@ -280,4 +280,3 @@ class LimitedClient:
         def limited(*args, **kwargs):
             return self._limiters.call(operation, attr, *args, **kwargs)
         return limited
-

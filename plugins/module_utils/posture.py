@@ -136,8 +136,7 @@ class PosturePass:
             return
         self.thresholds = evidence_module.gate_thresholds({})
         self.evidence_store, self.evidence_note = evidence_module.open_store(self.module, read_only=True,
-                                                                            missing_ok=True)
-
+                                                                             missing_ok=True)
 
     def run(self):
         started = time.monotonic()

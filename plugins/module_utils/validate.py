@@ -26,6 +26,7 @@ __all__ = ["InputError", "domain", "email", "dns_name", "aws_name", "sns_topic_a
            "count", "number", "days", "duration", "date", "path", "reason", "text", "url", "dimension_name",
            "dimension_value", "alarm_name_prefix", "selector", "bad_characters"]
 
+
 def _describe(chars):
     return ", ".join(sorted({"U+%04X" % ord(c) for c in chars}))
 

@@ -488,7 +488,7 @@ def main():
             result["changed"] = result["changed"] or written
             partial.update(report_files=result["report_files"], changed=result["changed"])
         if p["summary_path"]:
-            full = os.path.abspath(os.path.expanduser(p["summary_path"]))
+            full = os.path.abspath(p["summary_path"])  # type=path has expanded ~ already
             result["summary_written"] = result["report_files"].get(full, {}).get("written", False)
         partial.update(result)
         if errors:

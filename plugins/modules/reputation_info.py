@@ -84,7 +84,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 status:
-  description: Overall level, the worst of the checks - V(ok), V(warning), V(critical), or V(unknown) when a rate has no data and nothing is worse (never a green V(ok) without rates).
+  description:
+    - Overall level, the worst of the checks - V(ok), V(warning), V(critical), or V(unknown) when a rate has no
+      data and nothing is worse (never a green V(ok) without rates).
   returned: always
   type: str
   sample: ok

@@ -142,15 +142,16 @@ def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAUL
     if dkim.get("current_key_length") == "RSA_1024_BIT":
         pending = dkim.get("next_key_length") == "RSA_2048_BIT"
         out.append(finding("dkim_key_1024", "medium", "ses", "DKIM signs with a 1024-bit key",
-                           "CurrentSigningKeyLength RSA_1024_BIT%s" % (", NextSigningKeyLength RSA_2048_BIT (SES "
-                                                                        "rotates at its next key change)" if pending else ""),
+                           "CurrentSigningKeyLength RSA_1024_BIT%s" % (
+                               ", NextSigningKeyLength RSA_2048_BIT (SES rotates at its next key change)"
+                               if pending else ""),
                            "set the next key length to RSA_2048_BIT (domain_policy dkim.key_length)"
                            + (" - already requested; SES rotates within days" if pending else "")))
     age = _age_days(dkim.get("last_key_generation"), now)
     if age is not None and max_key_age_days and age > max_key_age_days:
         out.append(finding("dkim_key_old", "low", "ses", "the DKIM key is %d days old" % age,
-                           "LastKeyGenerationTimestamp %s (more than %d days)" % (dkim.get("last_key_generation"),
-                                                                                   max_key_age_days),
+                           "LastKeyGenerationTimestamp %s (more than %d days)"
+                           % (dkim.get("last_key_generation"), max_key_age_days),
                            "rotate it: change the key length (SES generates a new key) or put new BYODKIM keys"))
     mail_from = ident.get("mail_from") or {}
     if not mail_from.get("domain"):
@@ -353,6 +354,7 @@ def assess_dns(domain, ident, resolve, region):
 def assess_parked(domain, resolve):
     """A domain that sends nothing: null MX (RFC 7505), SPF ``-all`` alone, DMARC p=reject (np=reject)."""
     out = []
+    err = None
     try:
         mx = resolve(domain, "MX")
     except Exception as exc:  # noqa: BLE001 - one unreadable record is a finding, not an abort

@@ -308,7 +308,7 @@ def _count(domain, resolve, record, result, via, seen):
             _void(entry, found, result)
             if found and len(found) > MAX_MX_PTR_NAMES:
                 result.permerror("%s: %s has %d MX hosts (more than 10 is a permerror)"
-                                     % (domain, target, len(found)))
+                                 % (domain, target, len(found)))
         elif t.name == "exists":
             _void(entry, _lookup(resolve, target, "A", result), result)
 

@@ -119,8 +119,7 @@ class DynamoDbStore(BounceStore):
                   "ExpressionAttributeValues": dict({":p": _s(prefix)}, **(values or {}))}
         while True:
             page = self._call("Scan", **params)
-            for item in page.get("Items", []):
-                yield item
+            yield from page.get("Items", [])
             if not page.get("LastEvaluatedKey"):
                 return
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError
-from ansible_collections.deliverability.ses.plugins.module_utils.concurrency import (AdaptiveLimiter, LimitedClient,
-                                                                                      Limiters, classify)
+from ansible_collections.deliverability.ses.plugins.module_utils.concurrency import (
+    AdaptiveLimiter, LimitedClient, Limiters, classify)
 
 
 class Clock:

@@ -345,7 +345,9 @@ def test_the_property_checks_can_fail(monkeypatch):
     assert classify({"notificationType": "Delivery"})["error"].startswith("unparsable: KeyError")
     with pytest.raises(KeyError):
         _strict({"notificationType": "Delivery"})
-    monkeypatch.setattr(notes_module, "_classify", lambda raw: {"valid": False, "error": "unparsable: X: y",
-                                                                  "recipients": []})
+
+    def caught(raw):
+        return {"valid": False, "error": "unparsable: X: y", "recipients": []}
+    monkeypatch.setattr(notes_module, "_classify", caught)
     with pytest.raises(AssertionError):
         _strict({"notificationType": "Delivery"})

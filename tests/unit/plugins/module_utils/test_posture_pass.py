@@ -21,7 +21,7 @@ def test_a_name_that_timed_out_is_asked_once():
             return ["v=spf1 -all"]
 
     cached = FailureCache(Resolver())
-    for _ in range(3):
+    for dummy in range(3):
         with pytest.raises(DnsError):
             cached("down.test.", "TXT")
         assert cached("up.test", "TXT") == ["v=spf1 -all"]

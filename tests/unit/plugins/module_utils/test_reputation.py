@@ -87,8 +87,8 @@ def test_no_rate_data_is_unknown_not_ok_even_with_a_healthy_account():
     healthy = {"enforcement_status": "HEALTHY", "sending_enabled": True}
     checks, overall, reasons = rep.assess(None, None, healthy, thresholds)
     assert overall == "unknown" and "no bounce or complaint rate data" in reasons[-1]
-    checks, overall, _ = rep.assess({"bounce_rate": 0.01, "complaint_rate": 0.0}, None, healthy, thresholds)
+    checks, overall, dummy = rep.assess({"bounce_rate": 0.01, "complaint_rate": 0.0}, None, healthy, thresholds)
     assert overall == "ok"
     # a known bad level still wins over missing data
-    checks, overall, _ = rep.assess({"bounce_rate": 0.09, "complaint_rate": None}, None, healthy, thresholds)
+    checks, overall, dummy = rep.assess({"bounce_rate": 0.09, "complaint_rate": None}, None, healthy, thresholds)
     assert overall == "critical"
