@@ -128,8 +128,10 @@ def main(argv=None) -> int:
     print("Identity verified   %s" % ("yes" if onboarding["verified_for_sending"] else "NO"))
     print("DKIM                %s (Easy DKIM, RSA 2048)" % onboarding["dkim_status"])
     print("MAIL FROM           %s %s" % (onboarding["mail_from"], onboarding["mail_from_status"]))
-    print("DMARC stage         p=%s pct=%s   %s" % (onboarding["dmarc_policy"], onboarding["dmarc_pct"],
-                                                   onboarding["dmarc_record"]))
+    # RFC 9989 removed pct: the domain role reports test mode (t=y) instead
+    print("DMARC stage         p=%s%s   %s" % (onboarding["dmarc_policy"],
+                                             " (test mode)" if onboarding.get("dmarc_test_mode") else "",
+                                             onboarding["dmarc_record"]))
     print("Receiver checks     %s %s" % (onboarding["auth_status"], json.dumps(onboarding["auth_check"])))
     print("Records published in Route 53:")
     for line in onboarding["records"]:

@@ -61,8 +61,17 @@ def allowed(policy, action):
     return False
 
 
+# calls a playbook makes only on some paths the documents do not walk (a run that never meets them would leave
+# them out of the policy, and the first such event in production would fail with AccessDenied)
+PATH_DEPENDENT = {
+    # an address SES did not list itself (a configuration set overriding the account's suppression, a bounce the
+    # SMTP status made hard, soft bounces escalated); a message that cannot be parsed goes to the dead-letter queue
+    "process_bounces": ["sesv2:PutSuppressedDestination", "sqs:SendMessageBatch"],
+}
+
+
 def policy_for(name, calls):
-    actions = sorted({iam_action(c) for c in calls})
+    actions = sorted({iam_action(c) for c in list(calls) + PATH_DEPENDENT.get(name, [])})
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "".join(part.capitalize() for part in name.split("_")),
         "Effect": "Allow", "Action": actions, "Resource": "*"}]}

@@ -104,23 +104,33 @@ def render(data, meta):
     if mods or parser:
         tried = sum(m["tried"] for m in mods.values()) + len(parser)
         handled = sum(m["handled"] for m in mods.values()) + sum(1 for p in parser.values() if p["handled"])
+        tracebacks = sum(m.get("tracebacks", 0) for m in mods.values())
+        called = sum(m.get("calls_after_refusal", 0) for m in mods.values())
+        accepted_invalid = sum(1 for m in mods.values() for u in m.get("unhandled", []) if not u.get("failed"))
         out += ["## Bad inputs tried and handled", "",
-                "**%d tried, %d handled.** Module options run as one `ansible-playbook` (tasks with "
-                "`ignore_errors`); *handled* means one failure naming the option and no traceback, or - for "
-                "valid but unusual input - the correct result. The notification parser runs in-process; its "
-                "catch-all `unparsable: <exception>` answer counts as not handled." % (tried, handled), "",
+                "**%d tried, %d handled; %d tracebacks, %d invalid values accepted, %d refusals that had already "
+                "sent a request.** Module options run in-process through each module's real `main()` "
+                "(`tests/fixtures/inprocess.py`; one small `ansible-playbook` case shows the controller path); "
+                "*handled* means one `fail_json` naming the option, no traceback, and no request at all - neither "
+                "in the sandbox's request log (reads included) nor to the DNS server the case points at (a "
+                "counting server that never answers) - or, for valid but unusual input, the correct result. "
+                "Every module also gets the same hostile values: a trailing newline, NUL, CRLF, U+202E, U+2028, a "
+                "zero-width space, 10,000 characters, shell metacharacters and `../` for its names, and nan, inf, "
+                "negative and 1e200 for its numbers. The notification parser runs in-process; its catch-all "
+                "`unparsable: <exception>` answer counts as not handled."
+                % (tried, handled, tracebacks, accepted_invalid, called), "",
                 "| module | tried | handled | refused with the option named | accepted correctly |",
                 "|---|---|---|---|---|"]
         core = sum(m.get("core_message_without_option", 0) for m in mods.values())
-        if core:
-            out += ["%d of the refusals carry ansible-core's own message for a string given to a dict option, "
-                    "which does not name the option." % core, ""]
         for module, m in sorted(mods.items()):
             out.append("| %s | %d | %d | %d | %d |" % (module, m["tried"], m["handled"], m["errors"],
                                                       m["accepted"]))
         if parser:
             out.append("| notification parser | %d | %d | - | - |" % (
                 len(parser), sum(1 for p in parser.values() if p["handled"])))
+        if core:
+            out += ["", "%d of the refusals carry ansible-core's own message for a string given to a dict option, "
+                        "which does not name the option." % core]
         cats = {}
         for m in mods.values():
             for cat, (t, h) in m["by_category"].items():
@@ -134,6 +144,20 @@ def render(data, meta):
         out += ["", "| category | tried | handled |", "|---|---|---|"]
         for cat, (t, h) in sorted(cats.items()):
             out.append("| %s | %d | %d |" % (cat, t, h))
+        out.append("")
+    full = data.get("audit_full_disk", {}).get("result")
+    if full:
+        out += ["## The audit log on a full disk", "",
+                "A guarded delist is audited or does not happen (`tests/reliability/test_audit_full_disk.py`, "
+                "state read back from the sandbox with boto3):", ""]
+        for r in full["refused_before_delete"]:
+            out.append("- audit log on %s: refused before the delete, no write call, the address still listed "
+                       "(`%s`)." % (r["target"], r["message"].replace("|", "\\|")))
+        out.append("- the disk fills between the check and the append (the kernel refuses the write): the delete "
+                   "is reported with `changed: true`, %d full record(s) in `unaudited`, and the run fails loudly: "
+                   "`%s`" % (full["single"]["unaudited_records"], full["single"]["message"]))
+        out.append("- the same in `suppressed_destinations` (bulk): %d changes reported unaudited, `changed: "
+                   "true`: `%s`" % (full["bulk"]["unaudited_records"], full["bulk"]["message"][:120]))
         out.append("")
     sec = data.get("secrets", {})
     if sec:
@@ -170,7 +194,16 @@ def render(data, meta):
             "- `dns_records` / `wait_for_dns`: names with an empty or 64-octet label ended in an unhandled "
             "dnspython exception; `wait_for_dns` accepted `interval: 0` (a tight polling loop) and a negative "
             "`timeout`.",
-            "- `email_identity`: `state: absent` had no guard; it now needs `confirm_delete: true`.", "",
+            "- `email_identity`: `state: absent` had no guard; it now needs `confirm_delete: true`.",
+            "- issue 17 (hostile input): `user@straße.de` became `strasse.de` (IDNA2003; now IDNA2008/UTS 46); "
+            "names ending in `\\n` passed every `^...$` pattern (now matched in full); tags with NUL, CR/LF, "
+            "U+202E or 10,000 characters, `dns_ttl: -1`, `workers: -3`, `soft_bounce_window_days: -7`, nan, "
+            "`visibility_timeout: -5`, a 10,000-character alarm `name_prefix` and non-ASCII local parts were "
+            "accepted; CR/LF in record values reached `provider: none` zone lines; resolver names with long or "
+            "non-ASCII labels, `wait_for_dns` names without a zone, extreme dates, a 1e200 retry factor, a "
+            "year-9999 notification and a read-only store ended in tracebacks; the audit line could be lost "
+            "after a delete. Many modules read AWS or DNS before refusing a bad option: every option is now "
+            "checked first (`module_utils/validate.py`).", "",
             "Known limits: when a dict option is given a string, ansible-core's own message (\"dictionary "
             "requested, could not parse JSON or key=value\") does not name the option; with a DNS server that "
             "times out, `email_identity`'s wait says the records are \"not visible\" rather than \"could not be "
@@ -182,8 +215,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-run", action="store_true", help="render from the existing figures file")
     ap.add_argument("--figures", type=Path, default=Path(os.environ.get("RELIABILITY_FIGURES", FIGURES)))
+    ap.add_argument("--note", default="", help="with --no-run: say which sections were measured when")
     args = ap.parse_args()
-    meta = ""
+    meta = args.note
     rc = 0
     if not args.no_run:
         rc, seconds = run_suite(args.figures)

@@ -123,13 +123,48 @@ def retry_until(fn, retry_codes, timeout=60.0, base=0.2, cap=5.0, sleep=time.sle
         sleep(min(delay, max(0.0, deadline - time.monotonic())))
 
 
+def _nul_option(params, prefix=""):
+    """The first option whose value holds a NUL character, or None."""
+    for key, value in (params or {}).items():
+        name = "%s%s" % (prefix, key)
+        found = _nul_in(value, name)
+        if found:
+            return found
+    return None
+
+
+def _nul_in(value, name):
+    if isinstance(value, str):
+        return name if "\x00" in value else None
+    if isinstance(value, dict):
+        if any(isinstance(k, str) and "\x00" in k for k in value):
+            return name
+        return _nul_option(value, name + ".")
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _nul_in(item, "%s[%d]" % (name, index))
+            if found:
+                return found
+    return None
+
+
+class _Module(AnsibleModule):
+    def _log_invocation(self):
+        # ansible-core logs the arguments to syslog, which fails on a NUL character with a message that names
+        # no option: refuse it here first, naming the option
+        bad = _nul_option(self.params)
+        if bad:
+            self.fail_json(msg="%s: contains a NUL character (U+0000), which no option accepts" % bad)
+        super()._log_invocation()
+
+
 class SesModule:
     """An AnsibleModule with the common AWS options and a cache of clients."""
 
     def __init__(self, argument_spec, needs_boto3=True, **kwargs):
         spec = dict(AWS_ARGUMENT_SPEC)
         spec.update(argument_spec)
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.module = _Module(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._clients = {}

@@ -73,7 +73,11 @@ class Policy:
     def retry_delay(self, email, attempt):
         """Seconds to wait after the ``attempt``-th soft bounce (1-based): min(cap, base * factor^(n-1)), less a
         jitter fraction that depends only on (address, attempt), so every processor and every rerun agree."""
-        delay = min(self.retry_cap, self.retry_base * (self.retry_factor ** max(0, attempt - 1)))
+        try:
+            growth = self.retry_factor ** max(0, attempt - 1)
+        except OverflowError:  # many soft bounces with a large factor: the cap applies
+            growth = float("inf")
+        delay = min(self.retry_cap, self.retry_base * growth)
         digest = hashlib.sha256(("%s|%d" % (email.lower(), attempt)).encode("utf-8")).digest()
         fraction = int.from_bytes(digest[:8], "big") / float(1 << 64)
         return delay * (1.0 - self.retry_jitter * fraction)
@@ -94,13 +98,26 @@ def parse_time(value, default):
         return default
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.timestamp()
+    try:
+        ts = parsed.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return default
+    # a notification dated before SES existed or after 2100 (year 9999) is not believed: adding a retry delay
+    # to it would overflow the calendar. The time it was received stands in for it.
+    return ts if EARLIEST_TS <= ts <= LATEST_TS else default
+
+
+EARLIEST_TS = 946684800.0  # 2000-01-01
+LATEST_TS = 4102444800.0  # 2100-01-01
 
 
 def iso(ts):
     if ts is None:
         return None
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, ValueError, OSError):
+        return None  # out of the calendar's range: shown as unknown rather than a traceback
 
 
 def suppression_action(reason, listed_reason):

@@ -29,23 +29,26 @@ def check_concurrency(value):
 
 def collect(addresses, src, state, default_reason):
     """[{email, reason}] from the options, validated and de-duplicated (the last reason wins)."""
-    raw = [(a, None, "addresses") for a in addresses or []]
+    raw = [(a, None, "addresses", None) for a in addresses or []]
     if src:
-        raw.extend((a, r, "src") for a, r in sup.read_addresses(src, "src"))
+        raw.extend((a, r, "src", n) for a, r, n in sup.read_addresses(src, "src", with_lines=True))
     invalid = {}
     missing = []
     items = {}
-    for value, reason, option in raw:
+    for value, reason, option, line in raw:
         try:
             email = validate_email(value, option)
         except InputError as exc:
-            invalid.setdefault(option, []).append(exc.msg[len(option) + 2:])
+            # a src that is not addresses (a passwd file) must not have its lines echoed: line numbers only
+            invalid.setdefault(option, []).append(exc.msg[len(option) + 2:] if line is None else
+                                                  "line %d is not a valid email address" % line)
             continue
         if reason:
             reason = str(reason).strip().upper()
             if reason not in sup.REASONS:
-                invalid.setdefault(option, []).append("%r has unknown reason %r (valid: %s)"
-                                                      % (value, reason, ", ".join(sup.REASONS)))
+                invalid.setdefault(option, []).append(
+                    "line %d has an unknown reason (valid: %s)" % (line, ", ".join(sup.REASONS)) if line else
+                    "%r has unknown reason %r (valid: %s)" % (value, reason, ", ".join(sup.REASONS)))
                 continue
         reason = reason or default_reason
         if state == "present" and not reason:
@@ -58,7 +61,7 @@ def collect(addresses, src, state, default_reason):
         raise InputError(option, "%d invalid address(es), nothing was changed: %s%s" % (len(problems), shown, more))
     if missing:
         raise InputError("reason", "required with state=present for %d address(es) that have no reason of "
-                                   "their own, for example %r" % (len(missing), missing[0]))
+                                   "their own, for example %s" % (len(missing), missing[0]))
     return list(items.values())
 
 

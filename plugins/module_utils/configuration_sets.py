@@ -10,23 +10,19 @@ overrides the account and suppresses nothing for mail sent through this set.
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import CONFIG_SET_NAME
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 MISSING_CODES = ("NotFoundException",)
 EVENT_TYPES = ("SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE",
                "DELIVERY_DELAY", "SUBSCRIPTION")
 DIMENSION_SOURCES = ("MESSAGE_TAG", "EMAIL_HEADER", "LINK_TAG")
-_NAME = CONFIG_SET_NAME
 
 
-def check_name(value, option):
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise InputError(option, "%r is not a valid name: 1 to 64 letters, digits, '_' or '-'" % (value,))
-    return value
+def check_name(value, option, kind="configuration_set"):
+    """A configuration set or event destination name (SES v2: 1-64 ASCII letters, digits, '_', '-')."""
+    return validate.aws_name(value, option, kind)
 
 
 # --------------------------------------------------------------------------------------- configuration set
@@ -66,7 +62,7 @@ def desired_config_set(params):
     if params.get("suppressed_reasons") is not None:
         want["suppressed_reasons"] = sorted(set(params["suppressed_reasons"]))
     if params.get("tags") is not None:
-        want["tags"] = dict((str(k), "" if v is None else str(v)) for k, v in params["tags"].items())
+        want["tags"] = validate.tags(params["tags"], "tags")
     return want
 
 
@@ -199,13 +195,14 @@ def desired_destination(params):
     if params.get("cloudwatch_dimensions") is not None:
         dims = []
         for d in params["cloudwatch_dimensions"]:
+            validate.dimension_name(d["name"], "cloudwatch_dimensions.name")
+            validate.dimension_value(d["default_value"], "cloudwatch_dimensions.default_value")
             dims.append({"name": d["name"], "source": d["source"], "default_value": d["default_value"]})
         if not dims:
             raise InputError("cloudwatch_dimensions", "at least one dimension is required")
         want["cloudwatch_dimensions"] = sorted(dims, key=lambda d: d["name"])
-    if want["sns_topic_arn"] and not re.match(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$",
-                                              want["sns_topic_arn"]):
-        raise InputError("sns_topic_arn", "%r is not an SNS topic ARN" % want["sns_topic_arn"])
+    if want["sns_topic_arn"]:
+        validate.sns_topic_arn(want["sns_topic_arn"], "sns_topic_arn")
     return want
 
 

@@ -220,7 +220,7 @@ def domain_spec(index, entry, params):
                          str(exc))
     dmarc = _merged(params.get("dmarc"), entry.get("dmarc"), raw.get("dmarc"))
     cs = pick("configuration_set")
-    if cs and not ses_rules.CONFIG_SET_NAME.match(cs):
+    if cs and not ses_rules.CONFIG_SET_NAME.fullmatch(cs):
         raise InputError(where + ".configuration_set", "%r is not a configuration set name" % cs)
     sub = pick("mail_from_subdomain")
     mail_from = None

@@ -17,14 +17,14 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import I
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import record_dict
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf as spf_rules
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 DEFAULT_TTL = 1800
 DEFAULT_KEY_LENGTH = "RSA_2048_BIT"
 KEY_LENGTHS = ("RSA_1024_BIT", "RSA_2048_BIT")
 SPF_VALUE = spf_rules.merge(None)  # a new SPF record authorising SES: "v=spf1 include:amazonses.com ~all"
-_SELECTOR = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
-_CONFIG_SET = ses_rules.CONFIG_SET_NAME
+_SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,63}")
 _PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.S)
 
 
@@ -45,7 +45,7 @@ def dkim_records(tokens, domain, ttl=DEFAULT_TTL):
     domain = _domain(domain)
     out = []
     for token in tokens or []:
-        if not isinstance(token, str) or not _TOKEN.match(token):
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             raise InputError("tokens", "%r is not a DKIM token (letters, digits, '-' or '_')" % (token,))
         out.append(record("%s._domainkey.%s" % (token, domain), "CNAME", [ses_rules.dkim_target(token)], ttl))
     return out
@@ -92,7 +92,7 @@ def _domain(domain):
 
 # ---------------------------------------------------------------------------------------------- keys
 def validate_selector(selector, option="dkim.selector"):
-    if not isinstance(selector, str) or not _SELECTOR.match(selector):
+    if not isinstance(selector, str) or not _SELECTOR.fullmatch(selector):
         raise InputError(option, "%r is not a valid DKIM selector: one DNS label of letters, digits and inner "
                                  "hyphens, at most 63 characters" % (selector,))
     return selector.lower()
@@ -282,19 +282,9 @@ def validate_params(name, params):
         dkim["selector"] = validate_selector(dkim["selector"])
     if dkim.get("private_key") is not None:
         key = load_private_key(dkim["private_key"])
-    cs = params.get("configuration_set")
-    if cs and not _CONFIG_SET.match(cs):
-        raise InputError("configuration_set", "%r is not a configuration set name (1-64 letters, digits, '-', '_')"
-                         % cs)
-    tags = params.get("tags")
-    if tags:
-        for k, v in tags.items():
-            if not isinstance(k, str) or not 1 <= len(k) <= 128:
-                raise InputError("tags", "tag key %r must be 1-128 characters" % (k,))
-            if k.lower().startswith("aws:"):
-                raise InputError("tags", "tag key %r uses the reserved prefix aws:" % k)
-            if v is None or len(str(v)) > 256:
-                raise InputError("tags", "tag %r needs a value of at most 256 characters" % k)
+    if params.get("configuration_set"):
+        validate.aws_name(params["configuration_set"], "configuration_set", "configuration_set")
+    params["tags"] = validate.tags(params.get("tags"), "tags")
     return dkim, key
 
 
@@ -433,16 +423,12 @@ def check_mail_from_domain(mail_from_domain, identity_name, option="mail_from_do
 
 # ---------------------------------------------------------------------------------------------- notifications
 NOTIFICATION_KINDS = ("Bounce", "Complaint", "Delivery")
-_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
-
-
 def validate_notifications(params):
     for kind in NOTIFICATION_KINDS:
         want = params.get(kind.lower()) or {}
         topic = want.get("topic")
-        if topic and not _TOPIC_ARN.match(topic):
-            raise InputError("%s.topic" % kind.lower(), "%r is not an SNS topic ARN "
-                             "(arn:aws:sns:<region>:<account>:<name>)" % topic)
+        if topic:
+            validate.sns_topic_arn(topic, "%s.topic" % kind.lower())
 
 
 def notifications_plan(name, params, current):

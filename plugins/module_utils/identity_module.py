@@ -14,6 +14,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils import record_c
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, retry_until
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_identity
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 
 def _verified(ident):
@@ -53,13 +54,22 @@ def wait_verified(client, name, records, timeout, resolvers=None):
                               identity=ident, dns_records=records, missing_records=missing)
 
 
+def check_common(p):
+    """The options the identity modules share, checked before any call."""
+    if p.get("dns_ttl") is not None:
+        validate.ttl(p["dns_ttl"], "dns_ttl")
+    if p.get("wait_timeout") is not None:
+        validate.duration(p["wait_timeout"], "wait_timeout", maximum=86400, integer=True)
+    for server in p.get("resolvers") or []:
+        validate.server(server, "resolvers")
+
+
 def run_email_identity(module, partial):
     p = module.params
     name = normalize_identity(p["identity"], "identity")
+    check_common(p)
     state = p["state"]
     dkim, key = ({}, None) if state == "absent" else logic.validate_params(name, p)
-    if p["wait_timeout"] < 0:
-        raise InputError("wait_timeout", "must be 0 or more seconds")
     client = module.client("sesv2")
     current_ident = sesv2.get_identity(client, name)
     if state == "absent" and current_ident is not None and not p.get("confirm_delete"):
@@ -139,8 +149,7 @@ def run_mail_from(module, partial):
     mf_domain = None
     if state == "present":
         mf_domain = logic.check_mail_from_domain(p["mail_from_domain"], name)
-    if p["wait_timeout"] < 0:
-        raise InputError("wait_timeout", "must be 0 or more seconds")
+    check_common(p)
     client = module.client("sesv2")
     region = client.meta.region_name
     ident = identity_exists(client, name)
@@ -274,6 +283,7 @@ def _notifications_many(ses_v1, names, chunk=100):
 
 def run_identity_info(module, partial):
     p = module.params
+    check_common(p)
     client = module.client("sesv2")
     region = client.meta.region_name
     if p["identity"] is not None or p["identities"] is not None:

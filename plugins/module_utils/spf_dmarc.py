@@ -14,6 +14,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers i
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 
 def merge_results(results):
@@ -54,9 +55,36 @@ def raise_refusal(refused):
     raise DeliverabilityError(refused["msg"], **refused.get("details", {}))
 
 
+# ----------------------------------------------------------------------------------------- options
+def check_common_options(params):
+    """Options checked before any DNS query: the TTL, and free text with control or invisible characters."""
+    if params.get("ttl") is not None:
+        validate.ttl(params["ttl"], "ttl")
+    for option in ("mechanisms", "remove", "rua", "ruf", "report_zones"):
+        for value in params.get(option) or []:
+            validate.text(value, option, max_len=2048)
+    if params.get("fo") is not None:
+        validate.text(params["fo"], "fo", max_len=64)
+
+
+def check_dmarc_options(domain, params):
+    """The DMARC options alone, before the current record is read: the planner (the one owner of the tag
+    rules) plans them against no record; a refusal that names an option is the user's input at fault."""
+    check_common_options(params)
+
+    def no_lookup(name, rtype):
+        raise DeliverabilityError("no lookup while checking options")
+
+    opts = dict(params, policy=params.get("policy") or "none", advance=False, external_destinations="ignore")
+    planned = planner.dmarc_plan(domain, [], opts, resolve=no_lookup, report_zones=())
+    if planned["refusal"] and planned["refusal"].get("option"):
+        raise_refusal(planned["refusal"])
+
+
 # ----------------------------------------------------------------------------------------- SPF
 def ensure_spf(params, module, check_mode, partial, warn):
     domain = normalize_domain(params["domain"], "domain")
+    check_common_options(params)
     provider = get_provider(params, module, zone=params.get("zone") or domain)
     try:
         adds = [spf.parse_term(m.strip()).raw for m in params["mechanisms"] or []]
@@ -84,8 +112,9 @@ def ensure_spf(params, module, check_mode, partial, warn):
 def ensure_dmarc(params, module, check_mode, partial, warn, gate=None):
     domain = normalize_domain(params["domain"], "domain")
     name = "_dmarc." + domain
-    provider = get_provider(params, module, zone=params.get("zone") or domain)
     zones = [normalize_domain(z, "report_zones") for z in params.get("report_zones") or []]
+    check_dmarc_options(domain, params)
+    provider = get_provider(params, module, zone=params.get("zone") or domain)
     current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
     # every lookup is made while planning, before the first write: a failing one cannot hide a write
     planned = planner.dmarc_plan(domain, list(current_rrset.values) if current_rrset else [], params,

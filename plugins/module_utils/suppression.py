@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
 import os
-import re
-import tempfile
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
-from ansible_collections.deliverability.ses.plugins.module_utils import mailcheck
+from ansible_collections.deliverability.ses.plugins.module_utils import files, mailcheck, validate
 
 REASONS = ("BOUNCE", "COMPLAINT")
 MISSING_CODES = ("NotFoundException",)
@@ -30,8 +27,6 @@ PAGE_SIZE = 1000  # the API's maximum
 # StartDate. A start date before the list existed cannot match anything and is almost always a typo.
 EARLIEST = dt.datetime(2019, 11, 25, tzinfo=dt.timezone.utc)
 
-_RELATIVE = re.compile(r"^\s*(?P<sign>[-+]?)\s*(?P<num>\d+)\s*(?P<unit>[smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def utc_now():
@@ -53,33 +48,9 @@ def iso(value):
 
 def parse_date(value, option, now=None):
     """ISO 8601 (date or date-time, Z or offset; naive means UTC), ``now``, or relative ``-7d``/``-12h``/
-    ``-30m``/``-2w``/``-90s`` (a leading ``-`` or nothing means in the past). Returns an aware UTC datetime."""
-    if value is None or value == "":
-        return None
-    now = now or utc_now()
-    if isinstance(value, dt.datetime):
-        parsed = value
-    elif isinstance(value, dt.date):
-        parsed = dt.datetime(value.year, value.month, value.day)
-    else:
-        text = str(value).strip()
-        if text.lower() == "now":
-            return now
-        rel = _RELATIVE.match(text)
-        if rel:
-            delta = dt.timedelta(**{_UNITS[rel.group("unit").lower()]: int(rel.group("num"))})
-            return now + delta if rel.group("sign") == "+" else now - delta
-        iso_text = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-        if len(iso_text) > 10 and iso_text[10] in (" ", "t"):
-            iso_text = iso_text[:10] + "T" + iso_text[11:]
-        try:
-            parsed = dt.datetime.fromisoformat(iso_text)
-        except ValueError:
-            raise InputError(option, "%r is neither an ISO 8601 date/time (2026-11-01, 2026-11-01T08:00:00Z) "
-                                     "nor a relative time (-7d, -12h, -30m, -2w, now)" % (value,))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+    ``-30m``/``-2w``/``-90s`` (a leading ``-`` or nothing means in the past). Returns an aware UTC datetime.
+    Dates out of range (``-1000000000d``, year 1 with an offset) are an InputError, never an OverflowError."""
+    return validate.date(value, option, now=now or utc_now())
 
 
 def date_range(start_value, end_value, now=None):
@@ -241,76 +212,93 @@ def render_export(entries, fmt):
     may hold quotes and commas); JSON Lines: one object per entry. Both round-trip every address."""
     if fmt == "jsonl":
         return "".join(json.dumps({k: e.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n" for e in entries)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(EXPORT_FIELDS)
-    for e in entries:
-        writer.writerow([e.get(k) or "" for k in EXPORT_FIELDS])
-    return buf.getvalue()
+    # cells that start with = + - @ TAB CR get a leading ' (OWASP CSV injection); parse_addresses takes it off
+    return files.render_csv(EXPORT_FIELDS, ([e.get(k) or "" for k in EXPORT_FIELDS] for e in entries))
 
 
 def write_export(path, text):
-    """Write atomically (temp file in the same directory, then rename) so a reader never sees half a file."""
-    path = os.path.expanduser(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".export-", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise InputError("export", "cannot write %s (%s)" % (path, exc))
-    return path
+    """Write atomically (0600 temp file in the same directory, then rename) so a reader never sees half a
+    file; never through a symlink."""
+    return files.write_atomic(path, text, "export")
 
 
-def read_addresses(path, option="src"):
+MAX_SRC_BYTES = 64 * 1024 * 1024
+
+
+def read_addresses(path, option="src", with_lines=False):
     """Addresses from a file: CSV with an ``email``/``email_address`` column (and optional ``reason``),
-    JSON Lines ({"email_address"|"emailAddress"|"email", "reason"}), or one address per line."""
+    JSON Lines ({"email_address"|"emailAddress"|"email", "reason"}), or one address per line.
+    Errors give line numbers, never the file's content (it may not be addresses at all)."""
     path = os.path.expanduser(path)
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            text = handle.read()
+        size = os.path.getsize(path)
+        if size > MAX_SRC_BYTES:
+            raise InputError(option, "%s is %d bytes; at most %d are read" % (path, size, MAX_SRC_BYTES))
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SRC_BYTES + 1)
     except OSError as exc:
-        raise InputError(option, "cannot read %s (%s)" % (path, exc))
-    return parse_addresses(text, option)
+        raise InputError(option, "cannot read %s (%s)" % (path, exc.strerror or exc))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(option, "%s is not UTF-8 text (line %d)" % (path, line))
+    return parse_addresses(text, option, with_lines=with_lines)
 
 
-def parse_addresses(text, option="src"):
-    """[(email, reason or None)] from CSV / JSON Lines / plain text (see read_addresses)."""
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if not lines:
-        return []
+def _unneutralise(cell):
+    """Undo the export's formula guard: "'=x@y" -> "=x@y"."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in files.FORMULA_LEADS:
+        return cell[1:]
+    return cell
+
+
+def parse_addresses(text, option="src", with_lines=False):
+    """[(email, reason or None)] from CSV / JSON Lines / plain text (see read_addresses); with ``with_lines``
+    [(email, reason, line number)]."""
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1)
+                if line.strip() and not line.lstrip().startswith("#")]
     out = []
-    if lines[0].lstrip().startswith("{"):
-        for n, line in enumerate(lines, 1):
+    if not numbered:
+        return out
+
+    def add(email, reason, n):
+        out.append((email, reason, n) if with_lines else (email, reason))
+
+    if numbered[0][1].lstrip().startswith("{"):
+        for n, line in numbered:
             try:
                 obj = json.loads(line)
-            except ValueError as exc:
-                raise InputError(option, "line %d is not JSON (%s)" % (n, exc))
+            except ValueError:
+                raise InputError(option, "line %d is not JSON" % n)
+            if not isinstance(obj, dict):
+                raise InputError(option, "line %d is not a JSON object" % n)
             email = obj.get("email_address") or obj.get("emailAddress") or obj.get("email")
-            if not email:
+            if not email or not isinstance(email, str):
                 raise InputError(option, "line %d has no email_address" % n)
-            out.append((email, obj.get("reason")))
+            reason = obj.get("reason")
+            add(email, reason if isinstance(reason, str) else None, n)
         return out
-    header = next(csv.reader([lines[0]]))
+    header = next(csv.reader([numbered[0][1]]))
     cols = [h.strip().lower() for h in header]
     key = next((c for c in ("email_address", "emailaddress", "email", "address") if c in cols), None)
-    if key is not None:
-        rows = csv.reader(io.StringIO("\n".join(lines[1:])))
-        i_email, i_reason = cols.index(key), (cols.index("reason") if "reason" in cols else None)
-        for row in rows:
-            if not row:
-                continue
-            reason = row[i_reason].strip() if i_reason is not None and len(row) > i_reason else None
-            out.append((row[i_email], reason or None))
-        return out
-    # SES import format (address,REASON) or one address per line
-    for row in csv.reader(io.StringIO("\n".join(lines))):
+    rows = numbered[1:] if key is not None else numbered
+    for n, line in rows:
+        try:
+            row = next(csv.reader([line]), [])
+        except csv.Error:
+            raise InputError(option, "line %d is not valid CSV" % n)
         if not row:
             continue
+        row = [_unneutralise(cell) for cell in row]
+        if key is not None:
+            i_email, i_reason = cols.index(key), (cols.index("reason") if "reason" in cols else None)
+            reason = row[i_reason].strip() if i_reason is not None and len(row) > i_reason else None
+            add(row[i_email] if len(row) > i_email else "", reason or None, n)
+            continue
+        # SES import format (address,REASON) or one address per line
         reason = row[1].strip() if len(row) > 1 and row[1].strip().upper() in REASONS else None
-        out.append((row[0] if reason or len(row) == 1 else ",".join(row), reason))
+        add(row[0] if reason or len(row) == 1 else ",".join(row), reason, n)
     return out
 
 
@@ -365,15 +353,16 @@ class DelistGuard:
     def __init__(self, params):
         self.force = bool(params.get("force"))
         self.reason_for_removal = params.get("reason_for_removal")
-        self.timeout = params.get("dns_timeout") or 5.0
+        timeout = params.get("dns_timeout")
+        self.timeout = validate.number(5.0 if timeout is None else timeout, "dns_timeout", minimum=0, maximum=3600,
+                                       min_exclusive=True)
         self.servers = mailcheck.parse_resolvers(params.get("resolvers"), "resolvers")
         self._resolver = None
         self.cache = {}
 
     def require_reason(self):
-        if not (self.reason_for_removal or "").strip():
-            raise InputError("reason_for_removal", "required to remove an address from the suppression list "
-                                                   "(free text recorded in the audit log)")
+        """Free text recorded in the audit log: visible text, not whitespace or zero-width characters."""
+        self.reason_for_removal = validate.reason(self.reason_for_removal, "reason_for_removal")
 
     def check(self, email):
         if self.force:

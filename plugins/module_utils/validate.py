@@ -19,6 +19,7 @@ import re
 import unicodedata
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import CONFIG_SET_NAME
 from ansible_collections.deliverability.ses.plugins.module_utils.names import (
     bad_characters, idna_encode, normalize_domain, normalize_email)
 
@@ -116,11 +117,13 @@ def selector(value, option):
 # ("up to 80 characters ... alphanumeric characters, hyphens (-), and underscores (_)"; FIFO .fifo);
 # CloudWatch PutMetricAlarm AlarmName (1-255, no ASCII control characters).
 AWS_NAMES = {
-    "configuration_set": (re.compile(r"[A-Za-z0-9_-]{1,64}"), "1-64 ASCII letters, digits, '_' and '-'"),
+    "configuration_set": (CONFIG_SET_NAME, "1-64 ASCII letters, digits, '_' and '-'"),
     "sns_topic": (re.compile(r"[A-Za-z0-9_-]{1,251}(?:\.fifo)?|[A-Za-z0-9_-]{252,256}"),
                   "1-256 ASCII letters, digits, '_' and '-' (a FIFO topic ends in .fifo)"),
     "sqs_queue": (re.compile(r"[A-Za-z0-9_-]{1,75}(?:\.fifo)?|[A-Za-z0-9_-]{76,80}"),
                   "1-80 ASCII letters, digits, '_' and '-' (a FIFO queue ends in .fifo)"),
+    # SES v2 EventDestinationName: the configuration set rule
+    "event_destination": (re.compile(r"[A-Za-z0-9_-]{1,64}"), "1-64 ASCII letters, digits, '_' and '-'"),
     "dynamodb_table": (re.compile(r"[A-Za-z0-9_.-]{3,255}"), "3-255 ASCII letters, digits, '_', '-' and '.'"),
 }
 
@@ -162,20 +165,28 @@ def alarm_name_prefix(value, option, longest_suffix=0):
     return value
 
 
+# SES v2 CloudWatchDimensionConfiguration: DimensionName "can only contain ASCII letters (a-z, A-Z), numbers
+# (0-9), underscores (_), or dashes (-)", DefaultDimensionValue also "at signs (@), and periods (.)"; both at
+# most 256 characters.
+_DIMENSION_NAME = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_DIMENSION_VALUE = re.compile(r"[A-Za-z0-9_.@-]{1,256}")
+
+
 def dimension_name(value, option):
-    """CloudWatch Dimension.Name: 1-255 ASCII characters, at least one not whitespace, not starting with ':'."""
-    text(value, option, max_len=255)
-    if not value.isascii() or not value.strip() or value.startswith(":"):
-        raise InputError(option, "%r is not a CloudWatch dimension name (1-255 printable ASCII characters, not "
-                                 "only spaces, not starting with ':')" % value)
+    """An SES event destination's CloudWatch dimension name."""
+    text(value, option, max_len=1000)
+    if not _DIMENSION_NAME.fullmatch(value):
+        raise InputError(option, "%r is not a CloudWatch dimension name for SES (1-256 ASCII letters, digits, "
+                                 "'_' and '-')" % value)
     return value
 
 
 def dimension_value(value, option):
-    """CloudWatch Dimension.Value: 1-1024 characters, no control characters."""
-    text(value, option, max_len=1024)
-    if not value.strip():
-        raise InputError(option, "must contain visible text")
+    """An SES event destination's default dimension value."""
+    text(value, option, max_len=1000)
+    if not _DIMENSION_VALUE.fullmatch(value):
+        raise InputError(option, "%r is not a default dimension value for SES (1-256 ASCII letters, digits, "
+                                 "'_', '-', '@' and '.')" % value)
     return value
 
 
@@ -282,7 +293,7 @@ def days(value, option, minimum=0, maximum=36500, min_exclusive=False):
 
 # ------------------------------------------------------------------------------------------------ dates
 MIN_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-MAX_DATE = dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc)
+MAX_DATE = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
 _RELATIVE = re.compile(r"\s*(?P<sign>[-+]?)\s*(?P<num>\d{1,12})\s*(?P<unit>[smhdw])\s*", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -342,6 +353,28 @@ def timestamp(value, option, earliest=MIN_DATE, latest=MAX_DATE):
         raise InputError(option, "%r is outside %s..%s" % (value, earliest.date().isoformat(),
                                                            latest.date().isoformat()))
     return float(value)
+
+
+def server(value, option, default_port=53):
+    """A DNS server as ``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address: syntax only (nothing is
+    resolved here). Returns the value unchanged."""
+    text(value, option, max_len=300)
+    host, port = value, None
+    if value.startswith("["):
+        host, dummy, rest = value[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise InputError(option, "%r is not host, host:port or [ipv6]:port" % value)
+        port = rest[1:] or None
+    elif value.count(":") == 1:
+        host, dummy, port = value.partition(":")
+    if port is not None and not (port.isascii() and port.isdigit() and 0 < int(port[:6]) < 65536):
+        raise InputError(option, "%r: the port must be a number 1..65535" % value)
+    if ":" in host:
+        if not re.fullmatch(r"[0-9A-Fa-f:.]+", host):
+            raise InputError(option, "%r is not an IPv6 address" % value)
+        return value
+    dns_name(host, option, relative=False)
+    return value
 
 
 # ------------------------------------------------------------------------------------------------ paths, URLs

@@ -87,6 +87,9 @@ def main():
     def body(partial):
         p = module.params
         client = module.client("sesv2")
+        # a change must be audited: the log is checked (path, symlink, space) before the first call
+        audit = open_audit_log(module, "account_suppression", client) if p["suppressed_reasons"] is not None \
+            else None
         account = sup.get_account(client)
         before = {"suppressed_reasons": account["suppressed_reasons"]}
         if p["suppressed_reasons"] is None:
@@ -97,7 +100,6 @@ def main():
                       diff=dict(before=before, after=after))
         if not result["changed"] or module.check_mode:
             return result
-        audit = open_audit_log(module, "account_suppression", client)
         sup.call(client, "PutAccountSuppressionAttributes", SuppressedReasons=wanted)
         partial.update(changed=True, suppressed_reasons=wanted, diff=dict(before=before, after=after))
         record = audit.record("account_suppression", None, wanted, previous_reasons=account["suppressed_reasons"])

@@ -319,7 +319,7 @@ import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
-from ansible_collections.deliverability.ses.plugins.module_utils import bounces, files, state_paths
+from ansible_collections.deliverability.ses.plugins.module_utils import bounces, files, state_paths, validate
 
 REPORT_FILES = (("list-hygiene.md", "md"), ("list-hygiene.csv", "csv"))
 
@@ -368,6 +368,24 @@ def check_inputs(p):
         raise InputError("retry_factor", "needs retry_factor >= 1 and 0 <= retry_base_seconds <= retry_cap_seconds")
     if p["report_days"] < 1:
         raise InputError("report_days", "must be at least 1")
+    # numbers: finite and in range (nan, inf, 1e200 and negative windows are refused, naming the option)
+    validate.days(p["soft_bounce_window_days"], "soft_bounce_window_days", minimum=0, maximum=3650,
+                  min_exclusive=True)
+    validate.number(p["retry_factor"], "retry_factor", minimum=1, maximum=100)
+    validate.duration(p["retry_cap_seconds"], "retry_cap_seconds", maximum=365 * 86400, integer=True)
+    validate.duration(p["max_seconds"], "max_seconds", minimum=1, maximum=86400, integer=True)
+    validate.count(p["max_messages"], "max_messages", maximum=10 ** 7)
+    validate.count(p["report_days"], "report_days", maximum=3650)
+    if p["queue_url"] is not None:
+        validate.url(p["queue_url"], "queue_url")
+    if p["dead_letter_queue_url"] is not None:
+        validate.url(p["dead_letter_queue_url"], "dead_letter_queue_url")
+    if p["store_table"] is not None:
+        validate.aws_name(p["store_table"], "store_table", "dynamodb_table")
+    for option in ("store_path", "quarantine_path", "summary_path", "report_dir"):
+        validate.path(p[option], option)
+    for path in p["paths"] or []:
+        validate.path(path, "paths")
 
 
 def check_paths(p):
@@ -488,7 +506,7 @@ def main():
             result["changed"] = result["changed"] or written
             partial.update(report_files=result["report_files"], changed=result["changed"])
         if p["summary_path"]:
-            full = os.path.abspath(p["summary_path"])  # type=path has expanded ~ already
+            full = os.path.abspath(p["summary_path"])  # type path: already expanded
             result["summary_written"] = result["report_files"].get(full, {}).get("written", False)
         partial.update(result)
         if errors:

@@ -145,6 +145,7 @@ def main():
     def body(partial):
         p = module.params
         name = cs.check_name(p["name"], "name")
+        want = cs.desired_config_set(p)  # every option checked before the first call
         client = module.client("sesv2")
         current = cs.get_config_set(client, name)
         if p["state"] == "absent":
@@ -153,7 +154,6 @@ def main():
             if current and not module.check_mode:
                 call(client, "DeleteConfigurationSet", ConfigurationSetName=name)
             return result
-        want = cs.desired_config_set(p)
         if current is None:
             after = cs.after_state({"name": name, "tls_policy": "OPTIONAL", "reputation_metrics_enabled": False,
                                     "sending_enabled": True, "suppressed_reasons": None, "tags": {},

@@ -152,7 +152,9 @@ def main():
     def body(partial):
         p = module.params
         set_name = cs.check_name(p["configuration_set"], "configuration_set")
-        name = cs.check_name(p["name"], "name")
+        name = cs.check_name(p["name"], "name", "event_destination")
+        # every option checked before the first call
+        want = cs.desired_destination(p) if p["state"] == "present" else None
         client = module.client("sesv2")
         exists, current = cs.get_destination(client, set_name, name)
         if not exists:
@@ -164,7 +166,6 @@ def main():
                 call(client, "DeleteConfigurationSetEventDestination", ConfigurationSetName=set_name,
                      EventDestinationName=name)
             return result
-        want = cs.desired_destination(p)
         if current is not None and not cs.destination_differs(current, want):
             return dict(changed=False, action="none", event_destination=current,
                         diff=dict(before=current, after=current))

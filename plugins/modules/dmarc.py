@@ -338,7 +338,7 @@ zone_lines:
   elements: str
 """
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
     EVIDENCE_SPEC, GATE_SPEC, evidence_gate, record_decision)
@@ -385,6 +385,10 @@ def main():
     def body(partial):
         p = module.params
         gate = None
+        if p["advance"] and p["require_evidence"] and p.get("evidence_store") == "dynamodb" \
+                and not p.get("evidence_table"):
+            # checked before the first DNS query, as every option is
+            raise InputError("evidence_table", "required with evidence_store=dynamodb")
         if p["advance"] and p["require_evidence"]:
             gate = evidence_gate(module, p["domain"])
         result = ensure_dmarc(p, module, module.check_mode, partial, module.module.warn, gate=gate)

@@ -401,6 +401,21 @@ from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.fleet import ARGUMENT_SPEC, run_domain_policy
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
+
+MAX_WORKERS = 64
+
+
+def _checked(module, partial):
+    """The fleet-wide options, checked before any call (per-domain entries are checked by the planner)."""
+    p = module.params
+    validate.ttl(p["dns_ttl"], "dns_ttl")
+    validate.count(p["workers"], "workers", maximum=MAX_WORKERS)
+    if p["configuration_set"]:
+        validate.aws_name(p["configuration_set"], "configuration_set", "configuration_set")
+    if p["mail_from_subdomain"]:
+        validate.dns_name(p["mail_from_subdomain"], "mail_from_subdomain")
+    return run_domain_policy(module, partial)
 
 
 def main():
@@ -409,7 +424,7 @@ def main():
     spec.update(EVIDENCE_SPEC)
     spec.update(GATE_SPEC)
     module = SesModule(argument_spec=spec, supports_check_mode=True)
-    run_module(module, lambda partial: run_domain_policy(module, partial))
+    run_module(module, lambda partial: _checked(module, partial))
 
 
 if __name__ == "__main__":

@@ -147,6 +147,7 @@ status:
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import check
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import DKIM_CNAME_DOMAIN
 
@@ -176,14 +177,26 @@ def main():
     def body(partial):
         p = module.params
         domain = normalize_domain(p["domain"], "domain")
+        mail_from = normalize_domain(p["mail_from"], "mail_from") if p["mail_from"] else None
+        for server in p["resolvers"] or []:
+            validate.server(server, "resolvers")
+        validate.number(p["dns_timeout"], "dns_timeout", minimum=0, maximum=3600, min_exclusive=True)
+        if p["dkim_selector"]:
+            validate.selector(p["dkim_selector"], "dkim_selector")
+        for token in p["dkim_tokens"] or []:
+            validate.text(token, "dkim_tokens", max_len=63)
+        validate.dns_name(p["dkim_domain"], "dkim_domain", relative=False)
+        if p["dkim_public_key"]:
+            validate.text(p["dkim_public_key"], "dkim_public_key", max_len=8192)
+        if p["ses_region"]:
+            validate.text(p["ses_region"], "ses_region", max_len=32)
         resolve = Resolver(p["resolvers"], timeout=p["dns_timeout"]).lookup
         checks = check.check_spf(resolve, domain, require_ses=p["require_ses_spf"])
         checks += check.check_dkim_tokens(resolve, domain, p["dkim_tokens"], p["dkim_domain"].lower().rstrip("."))
         if p["dkim_selector"]:
             checks += check.check_dkim_selector(resolve, domain, p["dkim_selector"], p["dkim_public_key"])
         if p["mail_from"]:
-            checks += check.check_mail_from(resolve, domain, normalize_domain(p["mail_from"], "mail_from"),
-                                            p["ses_region"])
+            checks += check.check_mail_from(resolve, domain, mail_from, p["ses_region"])
         checks += check.check_dmarc(resolve, domain, p["required_policy"])
         summary, worst = check.summarize(checks)
         result = dict(changed=False, checks=checks, summary=summary, status=worst)

@@ -118,7 +118,7 @@ import json
 import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, call, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils import pipeline
+from ansible_collections.deliverability.ses.plugins.module_utils import pipeline, validate
 
 
 def main():
@@ -142,8 +142,11 @@ def main():
 
 def _validate(p):
     for opt in ("name", "topic_name", "queue_name"):
-        if p[opt] is not None and not re.match(r"^[A-Za-z0-9_-]{1,76}$", p[opt]):
-            raise InputError(opt, "%r: use 1-76 letters, digits, hyphens or underscores" % p[opt])
+        # SQS allows 80 characters; the dead-letter queue adds "-dlq"
+        if p[opt] is not None:
+            validate.text(p[opt], opt, max_len=1000)
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,76}", p[opt]):
+                raise InputError(opt, "%r: use 1-76 letters, digits, hyphens or underscores" % p[opt])
     if not 1 <= p["max_receive_count"] <= 1000:
         raise InputError("max_receive_count", "must be between 1 and 1000, got %d" % p["max_receive_count"])
     if not 60 <= p["message_retention_seconds"] <= 1209600:

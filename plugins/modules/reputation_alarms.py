@@ -116,7 +116,7 @@ diff:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils import reputation
+from ansible_collections.deliverability.ses.plugins.module_utils import reputation, validate
 
 
 def main():
@@ -144,18 +144,23 @@ def main():
         p = module.params
         thresholds = {}
         for key in ("bounce", "complaint"):
-            warning, critical = p["%s_rate_warning" % key], p["%s_rate_critical" % key]
+            warning = validate.number(p["%s_rate_warning" % key], "%s_rate_warning" % key, minimum=0, maximum=100)
+            critical = validate.number(p["%s_rate_critical" % key], "%s_rate_critical" % key, minimum=0,
+                                       maximum=100)
             if not 0 < warning <= critical <= 100:
                 raise InputError("%s_rate_warning" % key, "thresholds are percentages with 0 < warning <= critical <= 100")
             thresholds[key] = {"warning": warning / 100.0, "critical": critical / 100.0}
+        # CloudWatch AlarmName: 1-255 characters without control characters, suffix included
+        validate.alarm_name_prefix(p["name_prefix"], "name_prefix", longest_suffix=len("-complaint-rate-critical"))
         for option in ("alarm_actions", "ok_actions"):
             for arn in p[option]:
-                if not arn.startswith("arn:"):
-                    raise InputError(option, "%r is not an ARN" % arn)
+                validate.arn(arn, option)
         if p["period"] < 10 or (p["period"] >= 60 and p["period"] % 60) or (p["period"] < 60 and p["period"] not in (10, 30)):
             raise InputError("period", "must be 10, 30 or a multiple of 60 seconds")
-        if p["evaluation_periods"] < 1:
-            raise InputError("evaluation_periods", "must be at least 1")
+        if p["period"] > 86400:
+            raise InputError("period", "must be at most 86400 seconds (one day)")
+        # CloudWatch: evaluation_periods x period must not exceed one day (7 days for 1-hour periods)
+        validate.count(p["evaluation_periods"], "evaluation_periods", maximum=max(1, 7 * 86400 // p["period"]))
         if p["datapoints_to_alarm"] is not None and not 1 <= p["datapoints_to_alarm"] <= p["evaluation_periods"]:
             raise InputError("datapoints_to_alarm", "must be between 1 and evaluation_periods")
         if not p["levels"]:

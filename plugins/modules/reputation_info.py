@@ -121,13 +121,14 @@ cloudwatch:
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     AwsError, DeliverabilityError, InputError, SesModule, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils import reputation
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 
 def thresholds_from(params):
     out = {}
     for key in ("bounce", "complaint"):
-        warning = params["%s_rate_warning" % key]
-        critical = params["%s_rate_critical" % key]
+        warning = validate.number(params["%s_rate_warning" % key], "%s_rate_warning" % key, minimum=0, maximum=100)
+        critical = validate.number(params["%s_rate_critical" % key], "%s_rate_critical" % key, minimum=0, maximum=100)
         if not 0 <= warning <= critical <= 100:
             raise InputError("%s_rate_warning" % key, "thresholds are percentages with 0 <= warning <= critical <= 100")
         out[key] = {"warning": warning / 100.0, "critical": critical / 100.0}
@@ -155,6 +156,15 @@ def main():
         import datetime as dt
         p = module.params
         thresholds = thresholds_from(p)
+        # GetSendStatistics covers two weeks; CloudWatch keeps 5-minute data 63 days, hourly data 455 days
+        validate.number(p["statistics_hours"], "statistics_hours", minimum=0, maximum=24 * 14, min_exclusive=True)
+        validate.number(p["cloudwatch_lookback_hours"], "cloudwatch_lookback_hours", minimum=0, maximum=24 * 455,
+                        min_exclusive=True)
+        if p["cloudwatch_period"] not in (1, 5, 10, 30) and not (p["cloudwatch_period"] > 0
+                                                                 and p["cloudwatch_period"] % 60 == 0
+                                                                 and p["cloudwatch_period"] <= 86400):
+            raise InputError("cloudwatch_period", "must be 1, 5, 10, 30 or a multiple of 60 up to 86400 seconds, "
+                                                  "got %d" % p["cloudwatch_period"])
         if not p["sources"]:
             raise InputError("sources", "needs at least one of statistics, cloudwatch")
         result = {"changed": False}

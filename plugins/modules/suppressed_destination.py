@@ -139,6 +139,8 @@ def main():
         if p["state"] == "absent":
             guard.require_reason()
         client = module.client("sesv2")
+        # audited or not done: the log is proven writable (path, no symlink, space) before the first call
+        audit = open_audit_log(module, "suppressed_destination", client)
         current = sup.get_suppressed(client, email)
         action = sup.plan(current, p["state"], p["reason"])
         result = dict(changed=action != "none", email=email, action=action, before=current, after=current)
@@ -153,7 +155,6 @@ def main():
         result.update(after=after, diff=dict(before=current or {}, after=after or {}))
         if module.check_mode:
             return result
-        audit = open_audit_log(module, "suppressed_destination", client)
         if action == "delete":
             if not sup.delete_suppressed(client, email):
                 # gone between our read and the delete: nothing changed, nothing to record

@@ -168,8 +168,9 @@ export:
   sample: {path: /tmp/bounces-last-week.csv, format: csv, count: 2500}
 """
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, run_module
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.mailcheck import validate_email
+from ansible_collections.deliverability.ses.plugins.module_utils import files, validate
 from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup
 
 
@@ -202,10 +203,13 @@ def main():
             return out
         reasons = sup.check_reasons(p["reasons"], "reasons")
         start, end = sup.date_range(p["start_date"], p["end_date"])
-        if p["limit"] is not None and p["limit"] < 1:
-            raise InputError("limit", "must be at least 1, got %d" % p["limit"])
-        if p["top_domains"] < 0:
-            raise InputError("top_domains", "must not be negative")
+        if p["limit"] is not None:
+            validate.count(p["limit"], "limit", maximum=10 ** 9)
+        validate.count(p["top_domains"], "top_domains", minimum=0, maximum=10 ** 6)
+        if p["export"]:
+            # a path with control characters, a symlink or a full disk fails now, not after the listing
+            validate.path(p["export"], "export")
+            files.check_writable(p["export"], "export")
         stats = {}
         items = list(sup.iter_suppressed(module.client("sesv2"), reasons, start, end, p["limit"], stats=stats))
         out = dict(changed=False,

@@ -151,6 +151,7 @@ attempts:
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError, SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import wait
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 RECORD_SPEC = dict(
     name=dict(type="str", required=True),
@@ -177,10 +178,14 @@ def main():
 
     def body(partial):
         p = dict(module.params)
-        if p["timeout"] < 0:
-            raise InputError("timeout", "must be 0 or more seconds, got %d" % p["timeout"])
+        validate.duration(p["timeout"], "timeout", maximum=86400, integer=True)
         if not p["interval"] > 0:
             raise InputError("interval", "must be more than 0 seconds (0 would poll the nameservers in a tight loop)")
+        validate.duration(p["interval"], "interval", maximum=3600)
+        validate.count(p["port"], "port", maximum=65535)
+        for option in ("nameservers", "resolvers"):
+            for server in p[option] or []:
+                validate.server(server, option)
         if p["zone"]:
             p["zone"] = normalize_domain(p["zone"], "zone")
         records = wait.records_from_params(p["records"], p["zone"])

@@ -1,20 +1,51 @@
-"""Bad-input corpus for every module's options, table-driven, ONE ansible-playbook run for all of it.
+"""Bad-input corpus for every module's options, table-driven, run IN-PROCESS (tests/fixtures/inprocess.py).
 
-Each case is (module, label, category, args, expectation). ``("error", option)``: the task fails with one
-message that names the option and no traceback, and nothing is written. ``("ok", check)``: the input is
-valid if unusual and must be handled correctly; ``check(result)`` says what correct is.
+Each case is (module, label, category, args, expectation). ``("error", option)``: one fail_json whose message
+names the option, no traceback (nothing escaped main()), and NOTHING sent anywhere: no request in the
+sandbox's log (reads included) and no packet to the DNS server the case points at (a counting server that
+never answers). ``("ok", check)``: the input is valid if unusual and must be handled correctly;
+``check(result)`` says what correct is. One small playbook (``test_controller_path``) shows the same refusals
+through ansible-playbook.
+
+Besides the hand-written cases, ``hostile()`` applies one set of hostile values (trailing newline, NUL, CRLF,
+U+202E, U+2028, zero-width space, 10,000 characters, shell metacharacters, ``../``) to the name-like options
+of every module, and ``numeric()`` the numeric extremes (nan, inf, negative, 1e200) to its numbers.
 The tally per module goes to the ``bad_inputs_modules`` section of the reliability figures.
 """
 
 from __future__ import annotations
 
+import copy
+import os
+import socket
+import subprocess
+import threading
+
 import pytest
 
-from .conftest import FAST, TRACEBACK, play, tolerant
+from .conftest import TRACEBACK, play, tolerant
 
 LONG_LABEL = "a" * 64
 LONG_DOMAIN = ".".join(["b" * 60] * 5) + ".test"  # 309 characters
 INJECT_TXT = 'v=spf1 -all" "; rm -rf / ;\\" x'
+
+# (label, category, transform of a valid value)
+HOSTILE = [
+    ("trailing newline", "newline", lambda v: v + "\n"),
+    ("NUL", "control", lambda v: v[:1] + "\x00" + v[1:]),
+    ("CRLF injection", "injection", lambda v: v + "\r\nX-Injected: 1"),
+    ("U+202E", "bidi", lambda v: v[:1] + "\u202e" + v[1:]),
+    ("U+2028", "control", lambda v: v[:1] + "\u2028" + v[1:]),
+    ("zero-width space", "bidi", lambda v: v[:1] + "\u200b" + v[1:]),
+    ("10,000 characters", "oversize", lambda v: "a" * 10000),
+    ("shell metacharacters", "injection", lambda v: v[:1] + "$(id);`id`|x"),
+    ("path traversal", "injection", lambda v: "../../" + v),
+]
+# for free text where ../ and $ are legitimate characters (paths, ARNs are checked by shape)
+HOSTILE_TEXT = [h for h in HOSTILE if h[0] not in ("shell metacharacters", "path traversal", "10,000 characters")]
+NUMERIC_FLOAT = [("nan", float("nan")), ("inf", float("inf")), ("-inf", float("-inf")), ("1e200", 1e200),
+                 ("negative", -7.0)]
+NUMERIC_INT = [("negative", -3), ("nan", float("nan")), ("1e200", 1e200)]
 
 
 def err(option):
@@ -33,6 +64,40 @@ def core(words):
 
 def _ident(name):
     return lambda r: (r.get("identity") or {}).get("identity") == name
+
+
+def _set(args, path, value):
+    """Copy of args with the value at path ("records.0.name", "tags.k") replaced."""
+    out = copy.deepcopy(args)
+    node, keys = out, path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    last = keys[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return out
+
+
+def hostile(module, path, base, valid, option=None, values=HOSTILE, tag_key=False):
+    """One error case per hostile value of the option at ``path`` (its name in the message: ``option``)."""
+    option = option or path.split(".")[-1]
+    out = []
+    for label, category, fn in values:
+        bad = fn(valid)
+        if tag_key:
+            args = _set(base, path, {bad: "v"})
+        else:
+            args = _set(base, path, bad)
+        out.append((module, "%s: %s" % (path, label), category, args, err(option)))
+    return out
+
+
+def numeric(module, path, base, values, option=None):
+    option = option or path.split(".")[-1]
+    return [(module, "%s: %s" % (path, label), "number", _set(base, path, value), err(option))
+            for label, value in values]
 
 
 def cases(ctx):
@@ -297,73 +362,423 @@ def cases(ctx):
          {"paths": [ctx["garbage"]], "store_path": ctx["store"], "quarantine_path": ctx["quarantine"]},
          ok(lambda r: r.get("changed") is not None)),
     ]
+
+    # -- hostile values, applied the same way to every module's name-like options and numbers ------------
+    cs = "bad-input-cs"
+    out += hostile("email_identity", "identity", {"identity": "d.test"}, "d.test")
+    out += hostile("email_identity", "identity", {"identity": "u@d.test"}, "u@d.test")[:7]
+    out += hostile("email_identity", "configuration_set", {"identity": "d.test", "configuration_set": cs}, cs)
+    out += hostile("email_identity", "tags.k", {"identity": "d.test", "tags": {"k": "v"}}, "v", option="tags",
+                   values=HOSTILE[:7])
+    out += hostile("email_identity", "tags", {"identity": "d.test", "tags": {}}, "key", option="tags",
+                   values=HOSTILE[:7], tag_key=True)
+    out += hostile("email_identity", "dkim.selector",
+                   {"identity": "d.test", "dkim": {"mode": "byodkim", "selector": "s1", "private_key": "x"}}, "s1",
+                   option="selector")
+    out += numeric("email_identity", "dns_ttl", {"identity": "d.test"}, NUMERIC_INT)
+    out += numeric("email_identity", "wait_timeout", {"identity": "d.test"}, NUMERIC_INT)
+    out += hostile("email_identity", "resolvers.0", {"identity": "d.test", "resolvers": ["ns.test"]},
+                   "ns.test", option="resolvers", values=HOSTILE_TEXT)
+    out += [
+        ("email_identity", "IDNA2008 domain (ß kept)", "domain form", {"identity": "straße.test"},
+         ok(_ident("xn--strae-oqa.test"))),
+        ("email_identity", "non-ASCII local part", "unicode", {"identity": "jörg@d.test"}, err("identity")),
+        ("email_identity", "tags with unicode letters", "unicode",
+         {"identity": "tagged.test", "tags": {"Team": "Grüße mail-ops", "cost:centre": "a/b=c+d@e"}},
+         ok(lambda r: r["changed"] is True)),
+        ("email_identity", "51 tags", "oversize",
+         {"identity": "d.test", "tags": dict(("k%d" % i, "v") for i in range(51))}, err("tags")),
+    ]
+    out += hostile("mail_from", "mail_from_domain", {"identity": "mf.test", "mail_from_domain": "b.mf.test"},
+                   "b.mf.test")
+    out += hostile("mail_from", "identity", {"identity": "mf.test", "mail_from_domain": "b.mf.test"}, "mf.test")
+    out += numeric("mail_from", "dns_ttl", {"identity": "mf.test", "mail_from_domain": "b.mf.test"}, NUMERIC_INT)
+    arn = "arn:aws:sns:us-east-1:123456789012:fp1"
+    out += hostile("identity_notifications", "bounce.topic", {"identity": "mf.test", "bounce": {"topic": arn}},
+                   arn, option="bounce.topic", values=HOSTILE[:7])
+    out += hostile("identity_notifications", "identity", {"identity": "mf.test"}, "mf.test")
+    out += hostile("email_identity_info", "identity", {"identity": "a.test"}, "a.test")
+    out += hostile("email_identity_info", "identities.0", {"identities": ["a.test"]}, "a.test", option="identities")
+    rec = dict(rfc, records=[{"name": "x", "type": "TXT", "values": ["v"]}])
+    out += hostile("dns_records", "records.0.name", rec, "x", option="name")
+    out += numeric("dns_records", "records.0.ttl", rec, NUMERIC_INT, option="ttl")
+    out += hostile("dns_records", "zone", rec, z)
+    out += hostile("dns_records", "key_name", rec, ctx["key_name"], values=HOSTILE[:7])
+    out += numeric("dns_records", "dns_timeout", rec, NUMERIC_FLOAT + [("zero", 0)])
+    none_rec = {"provider": "none", "zone": z, "records": [{"name": "x", "type": "CNAME", "values": ["y.test"]}]}
+    out += hostile("dns_records", "records.0.name", none_rec, "x", option="name", values=HOSTILE[:3])
+    out += hostile("dns_records", "records.0.values.0", none_rec, "y.test", option="values", values=HOSTILE[:3])
+    out += [
+        ("dns_records", "provider none: ttl -1", "number",
+         dict(none_rec, records=[dict(none_rec["records"][0], ttl=-1)]), err("ttl")),
+        ("dns_records", "provider none: ttl 2^31", "number",
+         dict(none_rec, records=[dict(none_rec["records"][0], ttl=2 ** 31)]), err("ttl")),
+        ("dns_records", "underscore owner name", "domain form", txt("_mta-sts", ["v=STSv1; id=1"]),
+         ok(lambda r: r["changed"] is True)),
+    ]
+    out += hostile("spf", "domain", dict(rfc, domain=z), z)
+    out += hostile("spf", "mechanisms.0", dict(rfc, domain=z, mechanisms=["include:x.test"]), "include:x.test",
+                   option="mechanisms", values=HOSTILE[:6])
+    out += numeric("spf", "ttl", dict(rfc, domain=z), NUMERIC_INT)
+    out += hostile("dmarc", "domain", dict(rfc, domain=z, policy="none"), z)
+    out += hostile("dmarc", "rua.0", dict(rfc, domain=z, policy="none", rua=["mailto:a@%s" % z]), "mailto:a@" + z,
+                   option="rua", values=HOSTILE[:6])
+    out += numeric("dmarc", "ttl", dict(rfc, domain=z, policy="none"), NUMERIC_INT)
+    out += numeric("dmarc", "pct", dict(rfc, domain=z, policy="none"), NUMERIC_INT)
+    out += hostile("email_auth_check", "domain", {"domain": z, "nameservers": [ctx["server"]]}, z)
+    out += hostile("email_auth_check", "resolvers.0", {"domain": z, "resolvers": [ctx["server"]]},
+                   "ns.test", option="resolvers", values=HOSTILE_TEXT)
+    out += hostile("email_auth_check", "dkim_selector", {"domain": z, "nameservers": [ctx["server"]],
+                                                         "dkim_selector": "s1"}, "s1")
+    out += hostile("email_auth_check", "mail_from", {"domain": z, "nameservers": [ctx["server"]],
+                                                     "mail_from": "b." + z}, "b." + z)
+    out += numeric("email_auth_check", "dns_timeout", {"domain": z, "nameservers": [ctx["server"]]},
+                   NUMERIC_FLOAT + [("zero", 0)])
+    out += [
+        ("email_auth_check", "resolver name with a 64-octet label", "oversize",
+         {"domain": z, "resolvers": [LONG_LABEL + ".test"]}, err("resolvers")),
+        ("email_auth_check", "resolver name not ASCII", "unicode",
+         {"domain": z, "resolvers": ["ns\u202e.test"]}, err("resolvers")),
+    ]
+    wbase = {"records": [{"name": "x." + z, "type": "TXT", "values": ["v"]}], "nameservers": [ctx["server"]],
+             "timeout": 3}
+    out += hostile("wait_for_dns", "records.0.name", wbase, "x." + z, option="name")
+    out += hostile("wait_for_dns", "zone", dict(wbase, zone=z), z)
+    out += numeric("wait_for_dns", "interval", wbase, NUMERIC_FLOAT)
+    out += numeric("wait_for_dns", "timeout", wbase, NUMERIC_INT)
+    out += [
+        ("wait_for_dns", "no zone, 64-octet label", "oversize",
+         dict(wbase, records=[{"name": LONG_LABEL + ".test", "type": "TXT", "values": ["v"]}]), err("name")),
+        ("wait_for_dns", "no zone, a..test", "domain form",
+         dict(wbase, records=[{"name": "a..test", "type": "TXT", "values": ["v"]}]), err("name")),
+        ("wait_for_dns", "no zone, U+202E", "bidi",
+         dict(wbase, records=[{"name": "a\u202e.test", "type": "TXT", "values": ["v"]}]), err("name")),
+        ("wait_for_dns", "resolver name 64-octet label", "oversize",
+         dict(wbase, nameservers=[LONG_LABEL + ".test"]), err("nameservers")),
+    ]
+    out += hostile("account_suppression", "audit_log", {"suppressed_reasons": ["COMPLAINT"],
+                                                         "audit_log": ctx["audit"]}, ctx["audit"],
+                   values=HOSTILE_TEXT)
+    out += [
+        ("account_suppression", "audit log a symlink", "file",
+         {"suppressed_reasons": ["COMPLAINT"], "audit_log": ctx["symlink"]}, err("audit_log")),
+        ("account_suppression", "audit log /dev/full", "file",
+         {"suppressed_reasons": ["COMPLAINT"], "audit_log": "/dev/full"}, err("audit_log")),
+    ]
+    delist = {"email": "a@" + mx, "state": "absent", "reason_for_removal": "TICKET-1", "audit_log": ctx["audit"],
+              "resolvers": [ctx["server"]]}
+    out += hostile("suppressed_destination", "email", {"email": "a@" + mx, "reason": "BOUNCE"}, "a@" + mx)
+    out += hostile("suppressed_destination", "reason_for_removal", delist, "TICKET-1", values=HOSTILE_TEXT[:5])
+    out += hostile("suppressed_destination", "resolvers.0", delist, "ns.test", option="resolvers",
+                   values=HOSTILE_TEXT)
+    out += numeric("suppressed_destination", "dns_timeout", delist, NUMERIC_FLOAT + [("zero", 0)])
+    out += [
+        ("suppressed_destination", "zero-width reason_for_removal", "bidi",
+         dict(delist, reason_for_removal="\u200b\u200b"), err("reason_for_removal")),
+        ("suppressed_destination", "whitespace reason_for_removal", "empty",
+         dict(delist, reason_for_removal=" \t "), err("reason_for_removal")),
+        ("suppressed_destination", "IDNA2008 domain (ß kept)", "domain form",
+         {"email": "user@straße.test", "reason": "BOUNCE", "audit_log": ctx["audit"]},
+         ok(lambda r: r["email"] == "user@xn--strae-oqa.test")),
+        ("suppressed_destination", "resolver name 64-octet label", "oversize",
+         dict(delist, resolvers=[LONG_LABEL + ".test"]), err("resolvers")),
+        ("suppressed_destination", "resolver name not ASCII", "unicode",
+         dict(delist, resolvers=["nüs.test" + "\u202e"]), err("resolvers")),
+        ("suppressed_destination", "audit log a symlink", "file",
+         {"email": "a@" + mx, "reason": "BOUNCE", "audit_log": ctx["symlink"]}, err("audit_log")),
+        ("suppressed_destination", "audit log /dev/full", "file",
+         {"email": "a@" + mx, "reason": "BOUNCE", "audit_log": "/dev/full"}, err("audit_log")),
+    ]
+    bulk = {"addresses": ["a@" + mx], "reason": "BOUNCE", "audit_log": ctx["audit"]}
+    out += hostile("suppressed_destinations", "addresses.0", bulk, "a@" + mx, option="addresses")
+    out += numeric("suppressed_destinations", "concurrency", bulk, NUMERIC_INT)
+    out += [
+        ("suppressed_destinations", "src not addresses (lines not echoed)", "file",
+         dict(bulk, addresses=[], src=ctx["passwd"]), err("src")),
+        ("suppressed_destinations", "src a directory", "file", dict(bulk, addresses=[], src=ctx["tmp"]), err("src")),
+        ("suppressed_destinations", "audit log /dev/full", "file", dict(bulk, audit_log="/dev/full"),
+         err("audit_log")),
+        ("suppressed_destinations", "zero-width reason_for_removal", "bidi",
+         {"addresses": ["a@" + mx], "state": "absent", "reason_for_removal": "\u200b", "audit_log": ctx["audit"]},
+         err("reason_for_removal")),
+    ]
+    out += hostile("suppressed_destination_info", "email", {"email": "a@" + mx}, "a@" + mx)
+    out += hostile("suppressed_destination_info", "start_date", {"start_date": "-7d"}, "-7d", values=HOSTILE[:7])
+    out += hostile("suppressed_destination_info", "export", {"export": ctx["export"]}, ctx["export"],
+                   values=HOSTILE_TEXT)
+    out += numeric("suppressed_destination_info", "limit", {}, NUMERIC_INT)
+    out += numeric("suppressed_destination_info", "top_domains", {}, NUMERIC_INT)
+    out += [
+        ("suppressed_destination_info", "start_date -1000000000d", "date", {"start_date": "-1000000000d"},
+         err("start_date")),
+        ("suppressed_destination_info", "start_date year 1 +01:00", "date",
+         {"start_date": "0001-01-01T00:00:00+01:00"}, err("start_date")),
+        ("suppressed_destination_info", "end_date +99999999w", "date", {"end_date": "+99999999w"}, err("end_date")),
+        ("suppressed_destination_info", "end_date 9999-12-31T23:00-05:00", "date",
+         {"end_date": "9999-12-31T23:00:00-05:00"}, err("end_date")),
+        ("suppressed_destination_info", "export a symlink", "file", {"export": ctx["symlink"]}, err("export")),
+    ]
+    out += hostile("feedback_pipeline", "name", {"name": "p"}, "fp1")
+    out += hostile("feedback_pipeline", "topic_name", {"name": "p", "topic_name": "t"}, "fp1")
+    out += hostile("feedback_pipeline", "queue_name", {"name": "p", "queue_name": "q"}, "fp1")
+    out += numeric("feedback_pipeline", "visibility_timeout", {"name": "p"}, NUMERIC_INT)
+    out += numeric("feedback_pipeline", "max_receive_count", {"name": "p"}, NUMERIC_INT)
+    # CloudWatch alarm names may hold any printable character: shell metacharacters are valid there
+    out += hostile("reputation_alarms", "name_prefix", {}, "ses-rep", values=HOSTILE[:7])
+    out += hostile("reputation_alarms", "alarm_actions.0", {"alarm_actions": [arn]}, arn, option="alarm_actions",
+                   values=HOSTILE[:7])
+    for opt in ("bounce_rate_warning", "complaint_rate_critical"):
+        out += numeric("reputation_alarms", opt, {}, NUMERIC_FLOAT)
+    for opt in ("period", "evaluation_periods", "datapoints_to_alarm"):
+        out += numeric("reputation_alarms", opt, {}, NUMERIC_INT)
+    for opt in ("statistics_hours", "cloudwatch_lookback_hours", "bounce_rate_warning"):
+        out += numeric("reputation_info", opt, {}, NUMERIC_FLOAT)
+    out += numeric("reputation_info", "cloudwatch_period", {}, NUMERIC_INT)
+    out += hostile("configuration_set", "name", {"name": cs}, cs)
+    out += hostile("configuration_set", "tags.k", {"name": cs, "tags": {"k": "v"}}, "v", option="tags",
+                   values=HOSTILE[:7])
+    out += hostile("configuration_set", "tags", {"name": cs, "tags": {}}, "key", option="tags", values=HOSTILE[:7],
+                   tag_key=True)
+    out += [
+        ("configuration_set", "reserved tag key", "wrong type", {"name": cs, "tags": {"aws:x": "1"}}, err("tags")),
+        ("configuration_set", "tag value 257 chars", "oversize", {"name": cs, "tags": {"k": "v" * 257}}, err("tags")),
+        ("configuration_set", "tag key 129 chars", "oversize", {"name": cs, "tags": {"k" * 129: "v"}}, err("tags")),
+        ("configuration_set", "name of 64 characters", "oversize", {"name": "c" * 64},
+         ok(lambda r: r["changed"] is True)),
+    ]
+    dest = {"configuration_set": cs, "name": "d1", "matching_event_types": ["BOUNCE"], "sns_topic_arn": arn}
+    cw = {"configuration_set": cs, "name": "d1", "matching_event_types": ["BOUNCE"],
+          "cloudwatch_dimensions": [{"name": "campaign", "default_value": "none"}]}
+    out += hostile("configuration_set_event_destination", "configuration_set", dest, cs)
+    out += hostile("configuration_set_event_destination", "name", dest, "d1")
+    out += hostile("configuration_set_event_destination", "sns_topic_arn", dest, arn, values=HOSTILE[:7])
+    out += hostile("configuration_set_event_destination", "cloudwatch_dimensions.0.name", cw, "campaign",
+                   option="cloudwatch_dimensions", values=HOSTILE[:7])
+    out += hostile("configuration_set_event_destination", "cloudwatch_dimensions.0.default_value", cw, "none",
+                   option="cloudwatch_dimensions", values=HOSTILE[:6])
+    out += [
+        ("configuration_set_event_destination", "dimension name starting with ':'", "wrong type",
+         _set(cw, "cloudwatch_dimensions.0.name", ":x"), err("cloudwatch_dimensions")),
+        ("configuration_set_event_destination", "dimension name 257 chars", "oversize",
+         _set(cw, "cloudwatch_dimensions.0.name", "d" * 257), err("cloudwatch_dimensions")),
+    ]
+    pol = {"provider": "none", "zone": "fleet-bad.test", "domains": ["a.fleet-bad.test"]}
+    out += numeric("domain_policy", "dns_ttl", pol, NUMERIC_INT)
+    out += numeric("domain_policy", "workers", pol, NUMERIC_INT)
+    out += hostile("domain_policy", "domains.0", pol, "a.fleet-bad.test", option="domains")
+    out += hostile("domain_policy", "configuration_set", dict(pol, configuration_set=cs), cs)
+    out += hostile("domain_policy", "mail_from_subdomain", dict(pol, mail_from_subdomain="bounce"), "bounce")
+    out += hostile("domain_policy", "domains.0.name", dict(pol, domains=[{"name": "a.fleet-bad.test"}]),
+                   "a.fleet-bad.test", option="domains")
+    bp = {"paths": [ctx["garbage"]], "store_path": ctx["store"], "quarantine_path": ctx["quarantine"]}
+    out += numeric("bounce_processor", "soft_bounce_window_days", bp, NUMERIC_FLOAT)
+    out += numeric("bounce_processor", "retry_factor", bp, NUMERIC_FLOAT)
+    out += numeric("bounce_processor", "retry_jitter", bp, NUMERIC_FLOAT)
+    for opt in ("visibility_timeout", "retry_base_seconds", "retry_cap_seconds", "max_seconds"):
+        out += numeric("bounce_processor", opt, bp, NUMERIC_INT)
+    out += hostile("bounce_processor", "queue_url", {"queue_url": "https://sqs.us-east-1.amazonaws.com/1/q"},
+                   "https://sqs.us-east-1.amazonaws.com/1/q", values=HOSTILE_TEXT)
+    out += hostile("bounce_processor", "store_path", bp, ctx["store"], values=HOSTILE_TEXT)
+    out += hostile("bounce_processor", "store_table", dict(bp, store="dynamodb", store_table="t"), "bounces",
+                   values=HOSTILE)
+    out += [
+        ("bounce_processor", "queue_url empty", "empty", {"queue_url": ""}, err("queue_url")),
+        ("bounce_processor", "queue_url not a URL", "wrong type", {"queue_url": "my-queue"}, err("queue_url")),
+        ("bounce_processor", "read-only store in paths mode", "file", dict(bp, store_path=ctx["ro_store"]),
+         err("store_path")),
+        ("bounce_processor", "store path a symlink", "file", dict(bp, store_path=ctx["symlink"]), err("store_path")),
+        ("bounce_processor", "summary path a symlink", "file", dict(bp, summary_path=ctx["symlink"]),
+         err("summary_path")),
+        ("bounce_processor", "quarantine path a symlink", "file", dict(bp, quarantine_path=ctx["symlink"]),
+         err("quarantine_path")),
+    ]
     return out
 
 
-@pytest.fixture(scope="module")
-def corpus_run(sandbox_server, bind, tmp_path_factory):
-    """Run the whole corpus once (one ansible-playbook), shared by the per-module tests."""
-    from tests.sandbox.control import Sandbox  # noqa: F401 - the session's sandbox_server is one
-    from tests.fixtures.ansible_runner import run_playbook
+class CountingDns:
+    """A DNS 'server' that never answers and counts every UDP datagram and TCP connection it gets."""
 
-    sandbox_server.reset()
+    def __init__(self):
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.port = self.udp.getsockname()[1]
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind(("127.0.0.1", self.port))
+        self.tcp.listen(16)
+        self.udp.settimeout(0.2)
+        self.tcp.settimeout(0.2)
+        self.count = 0
+        self.held = []
+        self.running = True
+        self.threads = [threading.Thread(target=self._udp, daemon=True), threading.Thread(target=self._tcp, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def _udp(self):
+        while self.running:
+            try:
+                self.udp.recv(4096)
+                self.count += 1
+            except OSError:
+                continue
+
+    def _tcp(self):
+        while self.running:
+            try:
+                conn, _ = self.tcp.accept()
+                self.held.append(conn)  # held open, never answered
+                self.count += 1
+            except OSError:
+                continue
+
+    @property
+    def server(self):
+        return "127.0.0.1:%d" % self.port
+
+    def close(self):
+        self.running = False
+        for t in self.threads:
+            t.join(1)
+        for conn in self.held:
+            conn.close()
+        self.udp.close()
+        self.tcp.close()
+
+
+@pytest.fixture(scope="module")
+def counting_dns():
+    server = CountingDns()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def ctx(bind, tmp_path_factory, counting_dns):
     tmp = tmp_path_factory.mktemp("corpus")
-    zone = "corpus.test"
-    if zone not in bind.zones:
-        bind.add_zone(zone)
-    mx = "corpus-mx.test"
-    if mx not in bind.zones:
-        bind.add_zone(mx)
+    for zone in ("corpus.test", "corpus-mx.test"):
+        if zone not in bind.zones:
+            bind.add_zone(zone)
     garbage = tmp / "garbage.json"
     garbage.write_text('{"notificationType": "Bounce", "bounce": 5}\nnot json\n[1,2]\n')
-    ctx = {"zone": zone, "mx": mx, "server": bind.server, "key_name": bind.key_name, "key_secret": bind.key_secret,
-           "audit": str(tmp / "audit.jsonl"), "export": str(tmp / "export.csv"), "garbage": str(garbage),
-           "store": str(tmp / "store.sqlite"), "quarantine": str(tmp / "quarantine.jsonl")}
-    # the identity the mail_from / notification cases point at
-    sandbox_server.boto3_client("sesv2").create_email_identity(EmailIdentity="mf.test")
-    table = cases(ctx)
-    tasks = [tolerant("%s | %s" % (module, label), module, args) for module, label, _, args, _ in table]
-    mark = sandbox_server.mark()
-    res = run_playbook(play(*tasks), env=dict(sandbox_server.env(), **FAST), timeout=1800)
-    writes = [r["operation"] for r in sandbox_server.mutating_calls(since=mark)]
-    return table, res, writes
+    victim = tmp / "victim.txt"
+    victim.write_text("not yours\n")
+    (tmp / "link").symlink_to(victim)
+    passwd = tmp / "passwd"
+    passwd.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    ro_dir = tmp / "ro"
+    ro_dir.mkdir()
+    ro_store = ro_dir / "store.sqlite"
+    mounted = _read_only_mount(ro_dir)
+    if not mounted:
+        # not root: permissions make it read-only (root would ignore them, hence the read-only mount)
+        ro_store.write_bytes(b"")
+        ro_store.chmod(0o444)
+        ro_dir.chmod(0o555)
+    yield {"zone": "corpus.test", "mx": "corpus-mx.test", "server": bind.server, "key_name": bind.key_name,
+            "key_secret": bind.key_secret, "audit": str(tmp / "audit.jsonl"), "export": str(tmp / "export.csv"),
+            "garbage": str(garbage), "store": str(tmp / "store.sqlite"), "quarantine": str(tmp / "quarantine.jsonl"),
+            "symlink": str(tmp / "link"), "victim": str(victim), "passwd": str(passwd), "tmp": str(tmp),
+            "ro_store": str(ro_store), "dns": counting_dns.server}
+    if mounted:
+        subprocess.run(["umount", "-l", str(ro_dir)], check=False)
+
+
+def _read_only_mount(directory):
+    """A read-only tmpfs at ``directory`` holding an empty store.sqlite (root only); True when mounted."""
+    if os.geteuid() != 0:
+        return False
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(directory)],
+                      capture_output=True).returncode:
+        return False
+    (directory / "store.sqlite").write_bytes(b"")
+    if subprocess.run(["mount", "-o", "remount,ro", str(directory)], capture_output=True).returncode:
+        subprocess.run(["umount", "-l", str(directory)], check=False)
+        return False
+    return True
+
+
+def _to_counter(value, ctx):
+    """The case's args with the real BIND replaced by the counting server (for cases that must be refused)."""
+    if isinstance(value, dict):
+        return {k: _to_counter(v, ctx) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_counter(v, ctx) for v in value]
+    return ctx["dns"] if value == ctx["server"] else value
 
 
 MODULES = ["email_identity", "mail_from", "identity_notifications", "email_identity_info", "dns_records", "spf",
-           "dmarc", "domain_policy", "email_auth_check", "wait_for_dns", "account_suppression", "suppressed_destination",
-           "suppressed_destination_info", "feedback_pipeline", "reputation_info", "reputation_alarms", "posture_info",
-           "bounce_processor"]
+           "dmarc", "email_auth_check", "wait_for_dns", "account_suppression", "suppressed_destination",
+           "suppressed_destinations", "suppressed_destination_info", "feedback_pipeline", "reputation_info",
+           "reputation_alarms", "configuration_set", "configuration_set_event_destination", "domain_policy",
+           "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info"]
 
 
 @pytest.mark.bind
 @pytest.mark.parametrize("module", MODULES)
-def test_bad_inputs(module, corpus_run, figures):
-    table, res, _ = corpus_run
-    assert TRACEBACK not in res.output
-    rows = [row for row in table if row[0] == module]
+def test_bad_inputs(module, ctx, sandbox, module_main, counting_dns, figures):
+    # the identity the mail_from / notification cases point at
+    sandbox.boto3_client("sesv2").create_email_identity(EmailIdentity="mf.test")
+    rows = [row for row in cases(ctx) if row[0] == module]
     assert rows, module
-    tally = {"tried": 0, "handled": 0, "errors": 0, "accepted": 0, "by_category": {}, "unhandled": []}
-    for _, label, category, _, (kind, check) in rows:
-        name = "%s | %s" % (module, label)
-        entries = [r for r in res.results if r["task"] == name]
-        assert len(entries) == 1, name
-        status, result = entries[0]["status"], entries[0]["result"]
-        msg = result.get("msg", "")
+    tally = {"tried": 0, "handled": 0, "errors": 0, "accepted": 0, "by_category": {}, "unhandled": [],
+             "tracebacks": 0, "calls_after_refusal": 0}
+    for _, label, category, args, (kind, check) in rows:
+        if kind != "ok":
+            args = _to_counter(args, ctx)
+        mark, packets = sandbox.mark(), counting_dns.count
+        res = module_main(module, args)
+        result = res.result
+        msg = str(result.get("msg", ""))
+        escaped = bool(result.get("traceback_escaped")) or TRACEBACK in str(result) or "MODULE FAILURE" in msg
+        tally["tracebacks"] += int(escaped)
+        calls = [r["operation"] for r in sandbox.requests(since=mark)] if kind != "ok" else []
+        dns_packets = counting_dns.count - packets
         if kind == "core":
-            good = status == "failed" and check in msg and TRACEBACK not in str(result)
+            good = result.get("failed") and check in msg and not escaped
             tally["core_message_without_option"] = tally.get("core_message_without_option", 0) + 1
         elif kind == "error":
-            good = status == "failed" and check in msg and TRACEBACK not in str(result) and \
-                "MODULE FAILURE" not in msg
+            good = bool(result.get("failed")) and check in msg and not escaped and not calls and not dns_packets
         else:
-            good = status == "ok" and (check is None or bool(check(result)))
+            good = not result.get("failed") and not escaped and (check is None or bool(check(result)))
+        if kind != "ok" and (calls or dns_packets):
+            tally["calls_after_refusal"] += 1
         tally["tried"] += 1
-        tally["handled"] += int(good)
+        tally["handled"] += int(bool(good))
         tally["accepted" if kind == "ok" else "errors"] += 1
         cat = tally["by_category"].setdefault(category, [0, 0])
         cat[0] += 1
-        cat[1] += int(good)
+        cat[1] += int(bool(good))
         if not good:
-            tally["unhandled"].append({"case": label, "status": status, "msg": msg[:300]})
+            tally["unhandled"].append({"case": label, "failed": bool(result.get("failed")), "msg": msg[:300],
+                                       "api_calls": calls[:5], "dns_packets": dns_packets,
+                                       "exception": str(result.get("exception", ""))[-400:]})
     figures.setdefault("bad_inputs_modules", {})[module] = tally
-    assert not tally["unhandled"], tally["unhandled"]
+    assert not tally["unhandled"], "\n".join(repr(u) for u in tally["unhandled"])
+
+
+def test_src_lines_are_not_echoed(ctx, module_main):
+    """A src that is not addresses (here a passwd file) is refused by line number, never by its content."""
+    res = module_main("suppressed_destinations", {"src": ctx["passwd"], "reason": "BOUNCE", "audit_log": ctx["audit"]})
+    assert res.result["failed"] and "src" in res.result["msg"]
+    assert "root" not in res.result["msg"] and "/bin/bash" not in res.result["msg"]
+
+
+@pytest.mark.bind
+def test_controller_path(ctx, sandbox):
+    """The same refusals through ansible-playbook: one play, a few cases, failed with the option named."""
+    from tests.fixtures.ansible_runner import run_playbook
+
+    picked = [("configuration_set", {"name": "cs2\n"}, "name"),
+              ("suppressed_destination", {"email": "jörg@corpus-mx.test", "reason": "BOUNCE"}, "email"),
+              ("domain_policy", {"provider": "none", "zone": "fleet-bad.test", "domains": ["a.fleet-bad.test"],
+                                 "dns_ttl": -1}, "dns_ttl")]
+    tasks = [tolerant("%s | %s" % (m, o), m, a) for m, a, o in picked]
+    mark = sandbox.mark()
+    res = run_playbook(play(*tasks), env=dict(sandbox.env(), ANSIBLE_PIPELINING="1"), timeout=600)
+    assert TRACEBACK not in res.output
+    for module, _, option in picked:
+        entry = [r for r in res.results if r["task"] == "%s | %s" % (module, option)]
+        assert len(entry) == 1 and entry[0]["status"] == "failed", entry
+        assert option in entry[0]["result"]["msg"], entry[0]["result"]["msg"]
+    assert sandbox.requests(since=mark) == []

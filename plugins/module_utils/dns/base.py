@@ -14,6 +14,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import (
 # the record model and the TXT encoder live in rdata.py (pure); these names are used here and re-exported
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import (
     RECORD_TYPES, Record, fqdn, normalize_value)
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 DNS_PIP_HINT = "pip install dnspython (see requirements.txt) on the host that runs the module"
 
@@ -24,9 +25,11 @@ def absolute_name(name, zone, option="name"):
     zone = fqdn(zone)
     if name is None:
         raise InputError(option, "a record name is required")
-    raw = str(name).strip()
+    raw = str(name)
     if raw in ("", "@"):
         return zone
+    # CR/LF, spaces or hidden characters in a name would inject lines into a zone file (provider none)
+    raw = validate.dns_name(raw, option)
     absolute = raw.endswith(".")
     name = fqdn(raw)
     if name == zone or name.endswith("." + zone):
@@ -54,6 +57,21 @@ def _checked_name(name, raw, option):
     if any(len(label.encode("utf-8")) > 63 for label in labels) or len(name) > 253:
         raise InputError(option, "%r is too long (labels at most 63 octets, names at most 253)" % raw)
     return name
+
+
+def checked_value(rtype, value, option):
+    """A value the user gives, before it is normalised: only spaces separate the fields of non-TXT values, so a
+    CR/LF (a new zone-file line), a NUL or a hidden character is refused, and host names are checked as names.
+    (TXT strings may hold anything: they are quoted and escaped in the zone file.)"""
+    if rtype == "TXT" or value is None:
+        return value
+    text = validate.text(str(value), option, max_len=4096)
+    fields = text.split()
+    hosts = {"CNAME": fields[-1:], "NS": fields[-1:], "PTR": fields[-1:], "MX": fields[1:2], "SRV": fields[3:4]}
+    for host in hosts.get(rtype, []):
+        if host != ".":
+            validate.dns_name(host, option, relative=False)
+    return text
 
 
 # ----------------------------------------------------------------------------------------- changes
@@ -151,19 +169,15 @@ def desired_from_params(records, zone, option="records"):
         state = rec.get("state") or "present"
         if state not in ("present", "absent"):
             raise InputError(where + ".state", "%r is not one of present, absent" % state)
-        values = [normalize_value(rtype, v, where + ".values") for v in (raw or [])]
+        values = [normalize_value(rtype, checked_value(rtype, v, where + ".values"), where + ".values")
+                  for v in (raw or [])]
         if state == "present" and not values:
             raise InputError(where + ".values", "at least one value is required with state=present")
         if rtype == "CNAME" and len(set(values)) > 1:
             raise InputError(where + ".values", "a CNAME has exactly one value, got %d" % len(set(values)))
         ttl = rec.get("ttl")
         if ttl is not None:
-            try:
-                ttl = int(ttl)
-            except (TypeError, ValueError):
-                raise InputError(where + ".ttl", "%r is not a number of seconds" % (ttl,))
-            if not 0 <= ttl <= 2147483647:
-                raise InputError(where + ".ttl", "%r is out of range 0..2147483647" % ttl)
+            ttl = validate.ttl(ttl, where + ".ttl")
         if (name, rtype) in seen:
             raise InputError(where, "%s %s is already given as %s; give each name and type once"
                              % (name, rtype, seen[(name, rtype)]))

@@ -14,6 +14,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.dns import none
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import rfc2136 as _rfc2136
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import route53 as _route53
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 REGISTRY = {m.PROVIDER.name: m.PROVIDER for m in (_route53, _rfc2136, _none)}
 
@@ -48,26 +49,50 @@ def get_provider(params, module=None, zone=None, clients=None):
     if name not in REGISTRY:
         raise InputError("provider", "%r is not one of %s" % (name, ", ".join(sorted(REGISTRY))))
     zone = normalize_domain(zone or params.get("zone"), "zone")
+    check_provider_options(params)
     if clients is None and module is not None:
         clients = module.client
     return REGISTRY[name](zone, params, clients)
 
 
-def find_zone(params, module, name):
+def check_provider_options(params):
+    """The provider options every DNS-writing module shares, checked before any query or update."""
+    if params.get("server"):
+        validate.server(params["server"], "server")
+    if params.get("port") is not None:
+        validate.count(params["port"], "port", maximum=65535)
+    if params.get("key_name"):
+        validate.dns_name(params["key_name"], "key_name", relative=False)
+    if params.get("dns_timeout") is not None:
+        validate.number(params["dns_timeout"], "dns_timeout", minimum=0, maximum=3600, min_exclusive=True)
+    for option in ("dns_wait_timeout", "wait_timeout"):  # wait_timeout: the deprecated name (params built by hand)
+        if params.get(option) is not None:
+            validate.duration(params[option], option, maximum=86400, integer=True)
+    if params.get("hosted_zone_id"):
+        validate.text(params["hosted_zone_id"], "hosted_zone_id", max_len=64)
+    for option in ("resolvers", "nameservers"):
+        for server in params.get(option) or []:
+            validate.server(server, option)
+
+
+def find_zone(params, module, name, clients=None):
     """The zone that holds ``name`` at the provider, walking up to the parent zone, and the provider reached
     once on the way (a typo'd domain or an unreachable server fails here, before anything is written).
-    Returns (zone, params to build the provider with)."""
+    Returns (zone, params to build the provider with). ``clients`` as in :func:`get_provider`."""
+    if clients is None and module is not None:
+        clients = module.client
     provider_name = params.get("provider")
     name = normalize_domain(name, "zone")
+    check_provider_options(params)
     params = dict(params)
     if provider_name == "route53":
         if params.get("hosted_zone_id"):
             return name, params
-        zone, zone_id = _route53.enclosing_zone(module.client("route53"), name, params.get("private_zone"))
+        zone, zone_id = _route53.enclosing_zone(clients("route53"), name, params.get("private_zone"))
         params["hosted_zone_id"] = zone_id
         return zone, params
     if provider_name == "rfc2136" or (provider_name == "none" and params.get("server")):
-        return _rfc2136.Rfc2136Provider(name, params, module).enclosing_zone(name), params
+        return _rfc2136.Rfc2136Provider(name, params, clients).enclosing_zone(name), params
     return name, params  # provider none without a server: nothing to ask
 
 

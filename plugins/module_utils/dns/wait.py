@@ -8,7 +8,8 @@ from __future__ import annotations
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import normalize_value
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import checked_value, normalize_value
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import (
     Resolver, query_server, server_text, split_server)
 
@@ -99,8 +100,14 @@ def records_from_params(records, zone=None, option="records"):
         rtype = str(rec.get("type") or "").upper()
         if rtype not in RECORD_TYPES:
             raise InputError(where + ".type", "%r is not one of %s" % (rec.get("type"), ", ".join(RECORD_TYPES)))
-        name = absolute_name(rec["name"], zone, where + ".name") if zone else rec["name"].rstrip(".").lower()
-        values = [normalize_value(rtype, v, where + ".values") for v in rec.get("values") or []]
+        if zone:
+            name = absolute_name(rec["name"], zone, where + ".name")
+        else:
+            # without a zone the name is absolute: the same checks (labels of 1-63 octets, no empty label,
+            # no control or bidi characters) that dnspython would otherwise raise deep inside a query
+            name = validate.dns_name(str(rec["name"]), where + ".name", relative=False).rstrip(".")
+        values = [normalize_value(rtype, checked_value(rtype, v, where + ".values"), where + ".values")
+                  for v in rec.get("values") or []]
         out.append({"name": name, "type": rtype, "values": values, "state": rec.get("state") or "present"})
     return out
 

@@ -142,7 +142,7 @@ def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAUL
     if dkim.get("current_key_length") == "RSA_1024_BIT":
         pending = dkim.get("next_key_length") == "RSA_2048_BIT"
         out.append(finding("dkim_key_1024", "medium", "ses", "DKIM signs with a 1024-bit key",
-                           "CurrentSigningKeyLength RSA_1024_BIT%s" % (
+                           "CurrentSigningKeyLength RSA_1024_BIT" + (
                                ", NextSigningKeyLength RSA_2048_BIT (SES rotates at its next key change)"
                                if pending else ""),
                            "set the next key length to RSA_2048_BIT (domain_policy dkim.key_length)"

@@ -20,7 +20,8 @@ DKIM_CNAME_DOMAIN = "dkim." + SES_INCLUDE_DOMAIN
 MAIL_FROM_MX_PREFERENCE = 10
 MAIL_FROM_MX_HOST = "feedback-smtp.%s." + SES_INCLUDE_DOMAIN
 # SES configuration set names (CreateConfigurationSet: letters, digits, '_' and '-', at most 64)
-CONFIG_SET_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# (match it in full: fullmatch, never match with ^...$, which lets "cs\n" through)
+CONFIG_SET_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def dkim_target(token):

@@ -10,10 +10,7 @@ import os
 import sqlite3
 import time
 
-try:
-    from urllib.parse import quote
-except ImportError:  # pragma: no cover - Python 2 is not supported by the collection
-    quote = None
+from urllib.parse import quote
 
 from ansible_collections.deliverability.ses.plugins.module_utils.store.base import BounceStore, _check_writable
 

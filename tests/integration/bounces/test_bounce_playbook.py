@@ -170,6 +170,8 @@ def test_kill_9_mid_batch_then_rerun_loses_nothing_counts_nothing_twice_reports_
     with sqlite3.connect(tmp_path / "bounces.sqlite") as db:
         handled_before = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     assert 2 <= handled_before < 8, handled_before  # killed in the middle of the batch
+    print("kill -9 of %d processes (playbook, worker, module) after %d of 8 events were recorded"
+          % (1 + len(tree), handled_before))
     assert not (tmp_path / "reports" / "list-hygiene.md").exists()  # the killed run wrote no report
     assert _depth(sandbox, feedback.queue_url) == 8  # nothing deleted: the batch is in flight
     time.sleep(2.5)  # the role's visibility timeout (2 s here) brings the batch back

@@ -150,7 +150,11 @@ def test_dmarc_bad_input_names_option(module_main, rfc2136):
     assert res.rc != 0 and res.result["msg"].startswith("pct:"), res.result
     res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], policy="quarantine", pct=25))
     assert res.rc != 0 and res.result["msg"].startswith("pct:") and "RFC 9989" in res.result["msg"], res.result
-    res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], rua=["x"]))
+    # no record yet and no policy: policy is required (a valid rua, so that only policy is at fault; an invalid
+    # one is refused first, before the record is read)
+    res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], rua=["mailto:d@" + rfc2136["zone"]]))
     assert res.rc != 0 and res.result["msg"].startswith("policy:"), res.result
+    res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], rua=["x"]))
+    assert res.rc != 0 and res.result["msg"].startswith("rua:"), res.result
     res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], policy="none", rua=["not-an-address"]))
     assert res.rc != 0 and res.result["msg"].startswith("rua:"), res.result

@@ -35,3 +35,12 @@ def test_every_playbook_has_a_least_privilege_policy():
         policy = json.loads(path.read_text())
         actions = [a for st in policy["Statement"] for a in st["Action"]]
         assert actions and all("*" not in a for a in actions), (path.name, actions)  # least privilege: no wildcards
+
+
+def test_path_dependent_calls_are_in_the_policy():
+    """process_bounces writes to the suppression list and the dead-letter queue only on some paths the documents do
+    not walk; the generated policy still allows them."""
+    policy = policy_for("process_bounces", ["sqs:ReceiveMessage"])
+    assert allowed(policy, "ses:PutSuppressedDestination") and allowed(policy, "sqs:SendMessage")
+    documented = json.loads((ROOT / "docs" / "iam" / "process_bounces.json").read_text())
+    assert allowed(documented, "ses:PutSuppressedDestination") and allowed(documented, "sqs:SendMessage")

@@ -36,7 +36,20 @@ def test_unknown_reason_in_file(tmp_path):
     src.write_text('{"email_address": "a@example.com", "reason": "SPAM"}\n')
     with pytest.raises(InputError) as err:
         bulk.collect([], str(src), "present", "BOUNCE")
-    assert err.value.option == "src" and "SPAM" in err.value.msg
+    # the file's content is never echoed (it may be anything), only where the problem is
+    assert err.value.option == "src" and "line 1" in err.value.msg and "SPAM" not in err.value.msg
+
+
+def test_src_that_is_not_addresses_is_refused_by_line_number(tmp_path):
+    src = tmp_path / "passwd"
+    src.write_text("root:x:0:0:root:/root:/bin/bash\n# comment\n\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
+    with pytest.raises(InputError) as err:
+        bulk.collect([], str(src), "present", "BOUNCE")
+    assert err.value.option == "src" and "line 1" in err.value.msg and "line 4" in err.value.msg
+    assert "root" not in err.value.msg and "nologin" not in err.value.msg
+    src.write_bytes(b"a@example.com\n\xff\xfe\n")
+    with pytest.raises(InputError, match="not UTF-8 text \\(line 2\\)"):
+        bulk.collect([], str(src), "present", "BOUNCE")
 
 
 def test_concurrency_bounds():

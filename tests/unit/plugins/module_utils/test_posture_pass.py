@@ -21,10 +21,10 @@ def test_a_name_that_timed_out_is_asked_once():
             return ["v=spf1 -all"]
 
     cached = FailureCache(Resolver())
-    for dummy in range(3):
+    for attempt in range(3):
         with pytest.raises(DnsError):
             cached("down.test.", "TXT")
-        assert cached("up.test", "TXT") == ["v=spf1 -all"]
+        assert cached("up.test", "TXT") == ["v=spf1 -all"], attempt
     assert calls.count(("down.test.", "TXT")) == 1
     assert calls.count(("up.test", "TXT")) == 3  # answers are the resolver's own cache's business
 

@@ -85,10 +85,10 @@ def test_daily_breakdown_for_charts():
 def test_no_rate_data_is_unknown_not_ok_even_with_a_healthy_account():
     thresholds = {"bounce": {"warning": 0.025, "critical": 0.05}, "complaint": {"warning": 0.0005, "critical": 0.001}}
     healthy = {"enforcement_status": "HEALTHY", "sending_enabled": True}
-    checks, overall, reasons = rep.assess(None, None, healthy, thresholds)
+    overall, reasons = rep.assess(None, None, healthy, thresholds)[1:]
     assert overall == "unknown" and "no bounce or complaint rate data" in reasons[-1]
-    checks, overall, dummy = rep.assess({"bounce_rate": 0.01, "complaint_rate": 0.0}, None, healthy, thresholds)
+    overall = rep.assess({"bounce_rate": 0.01, "complaint_rate": 0.0}, None, healthy, thresholds)[1]
     assert overall == "ok"
     # a known bad level still wins over missing data
-    checks, overall, dummy = rep.assess({"bounce_rate": 0.09, "complaint_rate": None}, None, healthy, thresholds)
+    overall = rep.assess({"bounce_rate": 0.09, "complaint_rate": None}, None, healthy, thresholds)[1]
     assert overall == "critical"

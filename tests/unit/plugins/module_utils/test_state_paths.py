@@ -13,11 +13,12 @@ def test_container_detection():
     assert not in_container({}, exists=lambda p: False)
 
 
+def no(path):
+    return False
+
+
 def test_warning_only_for_home_paths_in_a_container():
     env = {"container": "podman"}
-
-    def no(path):
-        return False
     text = ephemeral_state_warning("~/.ansible/x.sqlite", "store_path", "the bounce history", env, home="/runner")
     assert text and "store_path=~/.ansible/x.sqlite" in text and "persistent volume" in text
     assert ephemeral_state_warning("/runner/.ansible/a.jsonl", "audit_log", "x", env, home="/runner")

@@ -105,7 +105,9 @@ def test_csv_export_round_trips_unusual_addresses():
     entries = [{"email_address": a, "reason": "BOUNCE", "last_update_time": "2026-11-01T00:00:00Z"} for a in UNUSUAL]
     text = sup.render_export(entries, "csv")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    assert [r["email_address"] for r in rows] == UNUSUAL
+    # a spreadsheet shows =cmd@... as text, not a formula (OWASP CSV injection): the cell carries a leading '
+    assert [r["email_address"] for r in rows] == ["'" + a if a[0] in "=+-@" else a for a in UNUSUAL]
+    assert "'=cmd@example.com" in text
     assert text.splitlines()[0] == "email_address,reason,last_update_time"
     # and the module's own file reader reads it back
     assert [pair[0] for pair in sup.parse_addresses(text)] == UNUSUAL

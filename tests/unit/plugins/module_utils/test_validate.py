@@ -101,9 +101,12 @@ def test_paths_and_urls():
 
 
 def test_dimensions_and_alarm_prefix():
-    assert v.dimension_name("ses:configuration-set", "opt")
-    for bad in [":x", " ", "grüße", "d\n", "d" * 256]:
+    assert v.dimension_name("campaign_id-2", "opt") and v.dimension_name("d" * 256, "opt")
+    assert v.dimension_value("a.b@c_d-e", "opt")
+    for bad in [":x", " ", "grüße", "d\n", "d" * 257, "ses:configuration-set"]:
         refused(v.dimension_name, bad, "opt")
+    for bad in ["a b", "a\n", "v" * 257, "a;b"]:
+        refused(v.dimension_value, bad, "opt")
     refused(v.alarm_name_prefix, "p" * 10000, "opt", longest_suffix=30)
     assert v.alarm_name_prefix("ses-", "opt", longest_suffix=30) == "ses-"
 
