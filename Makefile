@@ -55,7 +55,7 @@ demo: venv
 
 # The sandbox alone, in the foreground.
 sandbox: venv
-	$(PY) -m tests.sandbox --port $(SANDBOX_PORT)
+	$(PY) -m tests.sandbox --port $(SANDBOX_PORT) --dns-port $$(( $(SANDBOX_PORT) + 1 ))
 
 bench: venv
 	$(PY) benchmarks/run.py

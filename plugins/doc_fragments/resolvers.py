@@ -18,6 +18,8 @@ options:
         are resolved once.
       - By default the system resolver; a module that writes DNS with C(provider=rfc2136) or C(provider=none) and
         a C(server) reads through that server instead.
+      - M(deliverability.ses.spf), M(deliverability.ses.dmarc) and M(deliverability.ses.domain_policy) take the
+        environment variable E(DELIVERABILITY_SES_NAMESERVERS) (comma-separated) when this is not given.
     type: list
     elements: str
     aliases: [nameservers]

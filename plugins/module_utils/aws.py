@@ -148,14 +148,19 @@ def _nul_in(value, name):
     return None
 
 
-class _Module(AnsibleModule):
-    def _log_invocation(self):
-        # ansible-core logs the arguments to syslog, which fails on a NUL character with a message that names
-        # no option: refuse it here first, naming the option
-        bad = _nul_option(self.params)
-        if bad:
-            self.fail_json(msg="%s: contains a NUL character (U+0000), which no option accepts" % bad)
-        super()._log_invocation()
+def _new_module(**kwargs):
+    """An AnsibleModule that refuses a NUL in any option naming it: ansible-core logs the arguments to syslog,
+    which fails on a NUL with a message that names no option. (AnsibleModule is looked up at call time, so
+    tests that replace it still see every module's argument spec.)"""
+
+    class _Module(AnsibleModule):
+        def _log_invocation(self):
+            bad = _nul_option(self.params)
+            if bad:
+                self.fail_json(msg="%s: contains a NUL character (U+0000), which no option accepts" % bad)
+            super()._log_invocation()
+
+    return _Module(**kwargs)
 
 
 class SesModule:
@@ -164,7 +169,7 @@ class SesModule:
     def __init__(self, argument_spec, needs_boto3=True, **kwargs):
         spec = dict(AWS_ARGUMENT_SPEC)
         spec.update(argument_spec)
-        self.module = _Module(argument_spec=spec, **kwargs)
+        self.module = _new_module(argument_spec=spec, **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._clients = {}

@@ -31,12 +31,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
 from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils import sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import base as dnsbase
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import NAMESERVERS_ENV, get_provider, lookup_resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
@@ -89,7 +91,7 @@ ARGUMENT_SPEC = dict(
         require_evidence=dict(type="bool", default=True),
         external_destinations=dict(type="str", choices=["check", "ignore"], default="check"),
     )),
-    resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+    resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
     dns_ttl=dict(type="int", default=1800),
     workers=dict(type="int", default=8),
     fail_on_error=dict(type="bool", default=True),

@@ -338,8 +338,10 @@ zone_lines:
   elements: str
 """
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, NAMESERVERS_ENV
 from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
     EVIDENCE_SPEC, GATE_SPEC, evidence_gate, record_decision)
 from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import ensure_dmarc
@@ -373,7 +375,7 @@ def main():
         )),
         external_destinations=dict(type="str", choices=["check", "publish", "ignore"], default="check"),
         report_zones=dict(type="list", elements="str"),
-        resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+        resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
         ttl=dict(type="int"),
         require_evidence=dict(type="bool", default=True),
         audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),

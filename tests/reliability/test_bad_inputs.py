@@ -16,6 +16,7 @@ The tally per module goes to the ``bad_inputs_modules`` section of the reliabili
 from __future__ import annotations
 
 import copy
+import json
 import os
 import socket
 import subprocess
@@ -582,6 +583,8 @@ def cases(ctx):
     out += hostile("bounce_processor", "store_table", dict(bp, store="dynamodb", store_table="t"), "bounces",
                    values=HOSTILE)
     out += [
+        ("bounce_processor", "soft bounce dated year 9999", "date",
+         dict(bp, paths=[ctx["year9999"]]), ok(lambda r: len(r["retry_schedule"]) == 1)),
         ("bounce_processor", "queue_url empty", "empty", {"queue_url": ""}, err("queue_url")),
         ("bounce_processor", "queue_url not a URL", "wrong type", {"queue_url": "my-queue"}, err("queue_url")),
         ("bounce_processor", "read-only store in paths mode", "file", dict(bp, store_path=ctx["ro_store"]),
@@ -661,6 +664,14 @@ def ctx(bind, tmp_path_factory, counting_dns):
             bind.add_zone(zone)
     garbage = tmp / "garbage.json"
     garbage.write_text('{"notificationType": "Bounce", "bounce": 5}\nnot json\n[1,2]\n')
+    year9999 = tmp / "year9999.json"
+    year9999.write_text(json.dumps({
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": "Transient", "bounceSubType": "General", "feedbackId": "f-9999",
+                   "bouncedRecipients": [{"emailAddress": "soft@corpus-mx.test"}],
+                   "timestamp": "9999-12-31T23:59:59.000Z"},
+        "mail": {"timestamp": "9999-12-31T23:59:00.000Z", "messageId": "m-9999",
+                 "destination": ["soft@corpus-mx.test"]}}))
     victim = tmp / "victim.txt"
     victim.write_text("not yours\n")
     (tmp / "link").symlink_to(victim)
@@ -679,7 +690,7 @@ def ctx(bind, tmp_path_factory, counting_dns):
             "key_secret": bind.key_secret, "audit": str(tmp / "audit.jsonl"), "export": str(tmp / "export.csv"),
             "garbage": str(garbage), "store": str(tmp / "store.sqlite"), "quarantine": str(tmp / "quarantine.jsonl"),
             "symlink": str(tmp / "link"), "victim": str(victim), "passwd": str(passwd), "tmp": str(tmp),
-            "ro_store": str(ro_store), "dns": counting_dns.server}
+            "ro_store": str(ro_store), "dns": counting_dns.server, "year9999": str(year9999)}
     if mounted:
         subprocess.run(["umount", "-l", str(ro_dir)], check=False)
 

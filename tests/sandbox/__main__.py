@@ -28,6 +28,10 @@ def main(argv=None):
     parser.add_argument("--dkim-failure-seconds", type=float, default=72 * 3600.0,
                         help="how long DKIM and MAIL FROM stay PENDING before FAILED (SES: 72 hours)")
     parser.add_argument("--request-log", help="also append every request to this JSON Lines file")
+    parser.add_argument("--dns-port", type=int, default=0,
+                        help="also answer DNS (UDP and TCP, 127.0.0.1) from the sandbox's Route 53 zones on this port, "
+                             "with an amazonses.com zone holding SES's SPF as the Internet does, so SPF lookup "
+                             "counting of include:amazonses.com works offline (0: no DNS)")
     parser.add_argument("--quiet", action="store_true", help="do not print one line per HTTP request")
     args = parser.parse_args(argv)
 
@@ -41,6 +45,8 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     print("SES sandbox listening on http://%s:%d  (AWS_ENDPOINT_URL=http://%s:%d, any credentials, "
           "region us-east-1; control API under /_sandbox/)" % (args.host, port, args.host, port), flush=True)
+    if args.dns_port:
+        _serve_dns("http://127.0.0.1:%d" % port, args.dns_port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -48,6 +54,24 @@ def main(argv=None):
     finally:
         server.server_close()
     return 0
+
+
+def _serve_dns(endpoint, dns_port):
+    """DNS for the Route 53 zones (tests/fixtures/route53_dns.py), with SES's own SPF record at amazonses.com.
+
+    The zone is put straight into moto's backend, not through the API: it is the sandbox's stand-in for the
+    Internet, not a call any playbook made (the request log, which the docs tests attribute to playbooks, does
+    not show it)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.route53.models import route53_backends
+    from tests.fixtures.bind import AMAZONSES_SPF
+    from tests.fixtures.route53_dns import Route53Dns
+    backend = route53_backends[DEFAULT_ACCOUNT_ID]["global"]
+    zone = backend.create_hosted_zone("amazonses.com.", private_zone=False, caller_reference="sandbox-ses-spf")
+    backend.change_resource_record_sets(zone.id, [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": "amazonses.com.", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"%s"' % AMAZONSES_SPF}]}}])
+    server = Route53Dns(endpoint, port=dns_port).start()
+    print("DNS for the sandbox's Route 53 zones on %s (amazonses.com serves SES's SPF)" % server.server, flush=True)
 
 
 if __name__ == "__main__":

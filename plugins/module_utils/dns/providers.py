@@ -96,6 +96,11 @@ def find_zone(params, module, name, clients=None):
     return name, params  # provider none without a server: nothing to ask
 
 
+# where SPF includes and report authorisations are looked up when no nameservers option is given (spf, dmarc,
+# domain_policy): an offline sandbox or a split-horizon resolver is named once for every task
+NAMESERVERS_ENV = "DELIVERABILITY_SES_NAMESERVERS"
+
+
 def lookup_resolver(params):
     """The resolver for lookups beyond the managed rrsets (SPF includes, report authorisations):
     ``resolvers`` when given, else the rfc2136/none ``server``, else the system resolver."""

@@ -158,3 +158,17 @@ def test_dmarc_bad_input_names_option(module_main, rfc2136):
     assert res.rc != 0 and res.result["msg"].startswith("rua:"), res.result
     res = module_main("dmarc", dict(rfc2136, domain=rfc2136["zone"], policy="none", rua=["not-an-address"]))
     assert res.rc != 0 and res.result["msg"].startswith("rua:"), res.result
+
+
+def test_dmarc_says_changed_when_a_later_step_fails(module_main, bind, zone, rfc2136):
+    """The record is written, then publishing an outside destination's authorisation fails (its zone is not
+    served here): the failure still says changed and lists the write."""
+    import os
+    outside = "elsewhere-%d.test" % os.getpid()
+    args = dict(rfc2136, domain=zone, policy="none", rua=["d@" + outside], external_destinations="publish",
+                report_zones=[outside])
+    res = module_main("dmarc", args)
+    assert res.rc == 1 and "traceback_escaped" not in res.result, res.result
+    assert res.result["changed"] is True and res.result["changes"][0]["name"] == "_dmarc." + zone, res.result
+    assert _txt(bind, "_dmarc." + zone) == ["v=DMARC1; p=none; rua=mailto:d@" + outside]
+

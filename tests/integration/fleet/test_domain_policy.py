@@ -185,3 +185,51 @@ def test_enforce_policy_playbook_audit_then_enforce_under_throttling(ansible_pla
     assert sandbox.mutating_calls(since=mark) == []
     throttled = [r for r in sandbox.requests(mark) if r["fault"] == "throttle"]
     assert throttled and out["api_calls"]["GetEmailIdentity"] == 3  # retries are not extra calls of the module
+
+
+def _writes_by_operation(writes):
+    out = {}
+    for w in writes:
+        out[w["operation"]] = out.get(w["operation"], 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("fail_on_error", [False, True])
+def test_missing_zone_fails_alone_and_every_write_is_listed(module_main, sandbox, bind, fail_on_error):
+    """One domain whose zone has no Route 53 hosted zone, among several: the others are done, it fails alone with
+    its reason, and the result lists every write that happened - compared with the sandbox's request log."""
+    r53 = sandbox.boto3_client("route53")
+    zone = "mz%d-%d.test" % (os.getpid(), next(_counter))
+    zone_id = r53.create_hosted_zone(Name=zone, CallerReference=zone)["HostedZone"]["Id"].split("/")[-1]
+    good = ["g%d.%s" % (i, zone) for i in range(4)]
+    nozone = "nozone-%d-%d.test" % (os.getpid(), next(_counter))
+    missing = "x." + nozone
+    domains = good[:2] + [{"name": missing, "zone": nozone}] + good[2:]
+    args = {"provider": "route53", "zone": zone, "domains": domains, "mail_from_subdomain": "bounce",
+            "nameservers": [bind.server], "workers": 4, "fail_on_error": fail_on_error}
+    mark = sandbox.mark()
+    res = module_main("domain_policy", args)
+    out = res.result
+    assert "traceback_escaped" not in out, out
+    if fail_on_error:
+        assert res.rc == 1 and out["msg"].startswith("1 of 5 domains failed: %s: " % missing), out
+    else:
+        assert res.rc == 0 and out["changed"] is True, out
+    by = _by_domain(out)
+    assert by[missing]["failed"] is True and "no single Route 53 hosted zone named %s" % nozone in by[missing]["msg"]
+    assert "actions" not in by[missing]
+    assert out["summary"] == {"total": 5, "changed": 4, "failed": 1, "ok": 4} and out["failed_domains"] == [missing]
+    for d in good:
+        assert by[d]["failed"] is False and by[d]["changed"] is True, by[d]
+    names = {(rr["Name"].rstrip("."), rr["Type"]) for rr in
+             r53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
+    assert all(("_dmarc." + d, "TXT") in names and ("bounce." + d, "MX") in names for d in good), names
+    # every write that happened is in the result: the request log and the result agree call for call
+    logged = sandbox.mutating_calls(since=mark)
+    assert _writes_by_operation(out["writes"]) == _writes_by_operation(logged), (out["writes"], logged)
+    ses_logged = sorted((r["operation"], d) for r in logged for d in good + [missing] if d in str(r["params"])
+                        and r["service"] == "sesv2")
+    assert sorted((w["operation"], w["domain"]) for w in out["writes"] if "domain" in w) == ses_logged
+    assert not [r for r in logged if missing in str(r["params"])]
+    dns_listed = sorted(d for w in out["writes"] if "zone" in w for d in w["domains"])
+    assert dns_listed == sorted(good)

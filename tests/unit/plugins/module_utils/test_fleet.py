@@ -112,3 +112,25 @@ def test_batches_never_split_a_domain():
     groups = list(fleet.batches(items, size=100))
     assert [len(g) for g in groups] == [14, 14, 2]
     assert all(sum(len(c) for dummy, c in g) <= 100 for g in groups)
+
+
+@pytest.mark.parametrize("value, expected", [("false", False), ("no", False), ("0", False), (False, False),
+                                             ("true", True), ("yes", True), ("1", True), (True, True)])
+def test_overrides_are_typed_like_the_modules_options(value, expected):
+    """A string must not turn a guard off: "false" is False, exactly as for the module's own option."""
+    specs, failures = fleet.domain_specs(params([{"name": "a.example.com", "dmarc": {"policy": "none",
+                                                                                    "allow_downgrade": value}}]))
+    assert failures == [] and specs[0].dmarc["allow_downgrade"] is expected
+    assert specs[0].dmarc["policy"] == "none" and specs[0].dmarc["enabled"] is True  # merged key by key
+
+
+def test_a_bad_override_names_its_field():
+    specs, failures = fleet.domain_specs(params(["a.example.com", "b.example.com", "c.example.com",
+                                                {"name": "d.example.com", "dmarc": {"allow_downgrade": "maybe"}},
+                                                {"name": "e.example.com", "spf": {"force": "sure"}},
+                                                {"name": "f.example.com", "dmarc": {"stages": [{"pct": "x"}]}}]))
+    msgs = {f["domain"]: f["msg"] for f in failures}
+    assert [s.name for s in specs] == ["a.example.com", "b.example.com", "c.example.com"]
+    assert msgs["d.example.com"].startswith("domains[3].dmarc.allow_downgrade:"), msgs
+    assert msgs["e.example.com"].startswith("domains[4].spf.force:"), msgs
+    assert msgs["f.example.com"].startswith("domains[5].dmarc.stages."), msgs
