@@ -423,6 +423,8 @@ def check_mail_from_domain(mail_from_domain, identity_name, option="mail_from_do
 
 # ---------------------------------------------------------------------------------------------- notifications
 NOTIFICATION_KINDS = ("Bounce", "Complaint", "Delivery")
+
+
 def validate_notifications(params):
     for kind in NOTIFICATION_KINDS:
         want = params.get(kind.lower()) or {}

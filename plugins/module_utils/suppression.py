@@ -28,7 +28,6 @@ PAGE_SIZE = 1000  # the API's maximum
 EARLIEST = dt.datetime(2019, 11, 25, tzinfo=dt.timezone.utc)
 
 
-
 def utc_now():
     return dt.datetime.now(dt.timezone.utc)
 
