@@ -13,6 +13,7 @@ goes through here; providers read the zones they write themselves.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import traceback
 
@@ -117,7 +118,10 @@ class Resolver:
 
     def __init__(self, nameservers=None, timeout=5.0, option="resolvers", attempt_timeout=None):
         require_dnspython()
-        self.servers = [split_server(s, option=option) for s in (nameservers or [])]
+        # DELIVERABILITY_SES_NAMESERVERS (host[:port], comma-separated): where lookups go when a task names no
+        # resolvers - split-horizon DNS, or the sandbox's DNS server (README) - instead of the system resolver
+        env = [s.strip() for s in os.environ.get("DELIVERABILITY_SES_NAMESERVERS", "").split(",") if s.strip()]
+        self.servers = [split_server(s, option=option) for s in (nameservers or env)]
         self.nameservers = [server_text(*s) for s in self.servers]
         if self.servers:
             self.resolver = dns.resolver.Resolver(configure=False)

@@ -62,10 +62,20 @@ def readme_blocks():
 
 
 def _free_port():
+    """A free port whose next one is free too (`make sandbox` answers DNS on SANDBOX_PORT + 1, UDP and TCP)."""
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            with socket.socket() as t, socket.socket(type=socket.SOCK_DGRAM) as u:
+                t.bind(("127.0.0.1", port + 1))
+                u.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two consecutive free ports")
 
 
 def _scratch(tmp_path):
