@@ -10,6 +10,8 @@ import html
 import io
 import json
 
+from ansible_collections.deliverability.ses.plugins.module_utils.files import csv_cell
+
 DOMAIN_COLUMNS = ("domain", "record", "stage", "next_stage", "gate", "pass_rate", "messages", "days", "reporters",
                   "dkim_aligned_rate", "spf_aligned_rate", "failing_sources", "reasons", "notes")
 SOURCE_COLUMNS = ("domain", "source_ip", "source_host", "messages", "failed", "share", "dkim_domains", "spf_domains",
@@ -36,7 +38,8 @@ def to_csv(entries):
     w = csv.DictWriter(buf, fieldnames=DOMAIN_COLUMNS, lineterminator="\n")
     w.writeheader()
     for e in entries:
-        w.writerow(domain_row(e))
+        # reporter names and hosts come from untrusted reports: formula-leading cells are neutralised (OWASP)
+        w.writerow({k: csv_cell(v) for k, v in domain_row(e).items()})
     return buf.getvalue()
 
 
@@ -47,11 +50,12 @@ def sources_csv(entries):
     for e in entries:
         d = e["decision"]
         for s in (d.get("window_evidence") or d).get("failing_sources", []):
-            w.writerow({"domain": e["domain"], "source_ip": s["source_ip"], "source_host": s.get("source_host", ""),
-                        "messages": s["messages"], "failed": s["failed"], "share": s["share"],
-                        "dkim_domains": " ".join(s.get("dkim_domains", [])),
-                        "spf_domains": " ".join(s.get("spf_domains", [])),
-                        "reporters": " ".join(s.get("reporters", [])), "fix": s["fix"]})
+            row = {"domain": e["domain"], "source_ip": s["source_ip"], "source_host": s.get("source_host", ""),
+                   "messages": s["messages"], "failed": s["failed"], "share": s["share"],
+                   "dkim_domains": " ".join(s.get("dkim_domains", [])),
+                   "spf_domains": " ".join(s.get("spf_domains", [])),
+                   "reporters": " ".join(s.get("reporters", [])), "fix": s["fix"]}
+            w.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
 
 

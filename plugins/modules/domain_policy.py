@@ -87,8 +87,8 @@ options:
   spf:
     description:
       - The SPF record of each domain. Mechanisms are merged into an existing record; nothing else of it is
-        touched. The same rules as M(deliverability.ses.spf) (one planner); more than 10 DNS lookups or 2 void
-        lookups, an include of a name without SPF or with two, an include loop, or an include whose lookup
+        touched. The same rules as M(deliverability.ses.spf) apply (one planner). More than 10 DNS lookups or 2
+        void lookups, an include of a name without SPF or with two, an include loop, or an include whose lookup
         fails (REFUSED, SERVFAIL, timeout) makes the domain fail with nothing written, unless O(spf.force).
     type: dict
     default: {}
