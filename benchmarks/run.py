@@ -141,8 +141,8 @@ def dns_vars(bind, zone):
     return {"zone": zone, "server": bind.server, "key_name": bind.key_name, "key_secret": bind.key_secret}
 
 
-NAIVE_RECORDS = ("{% set out = [] %}{% for r in item.0.dns_records + item.1.dns_records %}"
-                 "{% set _ = out.append({'name': r.name, 'type': r.type, 'values': r.value}) %}{% endfor %}{{ out }}")
+# the identity modules return records in the shape dns_records takes: no reshaping
+NAIVE_RECORDS = "{{ item.0.dns_records + item.1.dns_records }}"
 
 
 def naive_playbook(tmp):

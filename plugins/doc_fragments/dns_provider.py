@@ -64,16 +64,20 @@ options:
       - With V(route53), only consider private (V(true)) or public (V(false)) hosted zones when finding
         O(zone) by name.
     type: bool
-  wait:
+  dns_wait:
     description:
       - With V(route53), wait until Route 53 reports each change C(INSYNC) (GetChange with back-off).
+      - The alias C(wait) is deprecated (it is the SES verification wait in the identity modules).
     type: bool
     default: true
-  wait_timeout:
+    aliases: [wait]
+  dns_wait_timeout:
     description:
       - Seconds to wait for C(INSYNC) before failing (the change stays submitted).
+      - The alias C(wait_timeout) is deprecated.
     type: int
     default: 300
+    aliases: [wait_timeout]
 notes:
   - "These options can be set once per play for every module that publishes records through the action group
     C(group/deliverability.ses.dns) in C(module_defaults) (not C(group/deliverability.ses.ses), whose defaults

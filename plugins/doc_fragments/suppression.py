@@ -40,10 +40,12 @@ options:
     default: false
   resolvers:
     description:
-      - DNS servers that the delisting check asks, each C(host), C(host:port) or C([ipv6]:port).
+      - DNS servers that the delisting check asks, each C(host), C(host:port), an IPv6 address or
+        C([ipv6]:port).
       - When not set, the resolvers of the host that runs the module (C(/etc/resolv.conf)).
     type: list
     elements: str
+    aliases: [nameservers]
   dns_timeout:
     description:
       - Seconds the DNS check may spend on one domain before it gives up. A check that times out

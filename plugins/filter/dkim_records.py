@@ -43,7 +43,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The CNAME records, one per token.
+  description:
+    - The CNAME records, one per token, in exactly the shape O(deliverability.ses.dns_records#module:records)
+      takes, so they can be published as they are.
+    - Each has C(name) (C(<token>._domainkey.<domain>) without trailing dot), C(type) (always C(CNAME)),
+      C(values) (one target, C(<token>.dkim.amazonses.com)) and C(ttl).
   type: list
   elements: dict
   contains:
@@ -53,14 +57,6 @@ _value:
     type:
       description: Always C(CNAME).
       type: str
-    value:
-      description: One target, C(<token>.dkim.amazonses.com).
-      type: list
-      elements: str
-    rdata:
-      description: The target in zone-file form, with a trailing dot.
-      type: list
-      elements: str
     ttl:
       description: The TTL.
       type: int

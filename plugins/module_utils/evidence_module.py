@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import evidence
 from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import (
     DynamoDbEvidenceStore, EvidenceStoreError, SqliteEvidenceStore)

@@ -91,7 +91,7 @@ ARGUMENT_SPEC = dict(
         require_evidence=dict(type="bool", default=True),
         external_destinations=dict(type="str", choices=["check", "ignore"], default="check"),
     )),
-    nameservers=dict(type="list", elements="str", fallback=(env_fallback, [NAMESERVERS_ENV])),
+    resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
     dns_ttl=dict(type="int", default=1800),
     workers=dict(type="int", default=8),
     fail_on_error=dict(type="bool", default=True),
@@ -421,24 +421,15 @@ class Fleet:
                 raise InputError("zone", "no single Route 53 hosted zone named %s in this account%s"
                                  % (zone, " (several have that name: set hosted_zone_id)" if zone in zone_ids else ""))
             params["hosted_zone_id"] = zone_ids[zone]
-        return get_provider(params, self._dns_module(), zone=zone)
+        return get_provider(params, zone=zone, clients=self._dns_client)
 
-    def _dns_module(self):
-        counter = self.counter
-        module = self.module
-
-        class Clients:
-            """Gives providers the module's clients, counted like the SES one."""
-            params = module.params
-
-            @staticmethod
-            def client(service, max_pool_connections=10):
-                client = module.client(service, max_pool_connections=max_pool_connections)
-                if not getattr(client, "_fleet_counted", False):
-                    counter.attach(client)
-                    client._fleet_counted = True  # pylint: disable=protected-access
-                return client
-        return Clients
+    def _dns_client(self, service, max_pool_connections=10):
+        """The providers' client factory: the module's clients, counted like the SES one."""
+        client = self.module.client(service, max_pool_connections=max_pool_connections)
+        if not getattr(client, "_fleet_counted", False):
+            self.counter.attach(client)
+            client._fleet_counted = True  # pylint: disable=protected-access
+        return client
 
     # -- stage 1: SES, per domain
     def ses_domain(self, spec, exists):
@@ -586,7 +577,7 @@ class Fleet:
         zone_ids = None
         if self.params["provider"] == "route53" and not self.params.get("hosted_zone_id") and zones:
             from ansible_collections.deliverability.ses.plugins.module_utils.dns.route53 import hosted_zone_ids
-            r53 = self._dns_module().client("route53")
+            r53 = self._dns_client("route53")
             zone_ids = hosted_zone_ids(r53, self.params.get("private_zone"))
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             # zone reads first in the queue: the domain jobs wait for them, never the other way round

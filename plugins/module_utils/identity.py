@@ -14,7 +14,7 @@ import copy
 import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import presentation, txt_split, txt_text
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import record_dict
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf as spf_rules
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
@@ -29,19 +29,13 @@ _PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----(.*?)-----END \1-----", re.S)
 
 
 # ---------------------------------------------------------------------------------------------- records
-def record(name, rtype, value, ttl=DEFAULT_TTL):
-    """One record set in the dns_records shape: ``value`` has one entry per record (a TXT entry is the
-    whole logical text), ``rdata`` the same in zone-file form, and a TXT also has ``strings``, the
-    <= 255-byte character-strings of its (one) record. Encoding is :mod:`dns.rdata`'s, the only one.
+def record(name, rtype, values, ttl=DEFAULT_TTL, exclusive=None):
+    """One record set in exactly the shape ``dns_records`` takes in ``records``: ``{name, type, values, ttl}``
+    (plus ``exclusive`` when the rrset must hold only these values). ``values`` has one entry per record; a
+    TXT entry is the whole logical text (``dns_records`` and every provider split it into 255-byte strings
+    with :mod:`dns.rdata`, the one encoder), so ``records: "{{ result.dns_records }}"`` publishes it as is.
     """
-    value = list(value)
-    out = {"name": name, "type": rtype, "value": value, "rdata": [presentation(rtype, v) for v in value],
-           "ttl": int(ttl)}
-    if rtype == "TXT":
-        if len(value) != 1:
-            raise ValueError("the TXT records rendered here hold exactly one record")
-        out["strings"] = [txt_text(s) for s in txt_split(value[0])]
-    return out
+    return record_dict(name, rtype, values, ttl, exclusive=exclusive)
 
 
 def dkim_records(tokens, domain, ttl=DEFAULT_TTL):
@@ -58,17 +52,20 @@ def dkim_records(tokens, domain, ttl=DEFAULT_TTL):
 
 
 def byodkim_record(selector, domain, public_key, ttl=DEFAULT_TTL):
-    """The BYODKIM selector TXT: one record; ``strings`` has its <= 255-byte character-strings."""
+    """The BYODKIM selector TXT: one record (about 410 characters for a 2048-bit key: two strings on the wire)."""
     selector = validate_selector(selector, "selector")
     value = "v=DKIM1; k=rsa; p=%s" % public_key
     return record("%s._domainkey.%s" % (selector, _domain(domain)), "TXT", [value], ttl)
 
 
 def mail_from_records(mail_from_domain, region, ttl=DEFAULT_TTL):
-    """MX to SES's feedback endpoint of the region and the SPF TXT the MAIL FROM subdomain needs."""
+    """MX to SES's feedback endpoint of the region and the SPF TXT the MAIL FROM subdomain needs.
+
+    The MX is ``exclusive``: SES checks that the MAIL FROM domain's MX points at it, and another MX there
+    would send bounces elsewhere."""
     domain = _domain(mail_from_domain)
     return [
-        record(domain, "MX", [ses_rules.mail_from_mx(region)], ttl),
+        record(domain, "MX", [ses_rules.mail_from_mx(region)], ttl, exclusive=True),
         record(domain, "TXT", [SPF_VALUE], ttl),
     ]
 

@@ -31,14 +31,14 @@ def _terminal(ident):
     return ident.get("verification_status") in ("SUCCESS", "FAILED")
 
 
-def wait_verified(client, name, records, timeout, nameservers=None):
+def wait_verified(client, name, records, timeout, resolvers=None):
     """Poll until verified; on FAILED or timeout raise with the last status and the records DNS lacks."""
     ident = sesv2.poll(lambda: sesv2.get_identity_visible(client, name), _terminal, timeout)[0]
     if _verified(ident):
         return ident
     if ident.get("identity_type") == "DOMAIN":
         status = "DKIM status is %s" % (ident.get("dkim") or {}).get("status")
-        missing = record_check.missing_records(records, nameservers)
+        missing = record_check.missing_records(records, resolvers)
         if missing:
             detail = "records not visible in DNS yet: %s" % record_check.describe(missing)
         elif records:
@@ -60,8 +60,8 @@ def check_common(p):
         validate.ttl(p["dns_ttl"], "dns_ttl")
     if p.get("wait_timeout") is not None:
         validate.duration(p["wait_timeout"], "wait_timeout", maximum=86400, integer=True)
-    for server in p.get("nameservers") or []:
-        validate.server(server, "nameservers")
+    for server in p.get("resolvers") or []:
+        validate.server(server, "resolvers")
 
 
 def run_email_identity(module, partial):
@@ -122,7 +122,7 @@ def run_email_identity(module, partial):
     result.update(identity=ident, dns_records=records)
     partial.update(result)  # a failed wait still reports what was changed and the records to publish
     if p["wait"] and state == "present" and not module.check_mode and not _verified(ident):
-        result["identity"] = wait_verified(client, name, records, p["wait_timeout"], p.get("nameservers"))
+        result["identity"] = wait_verified(client, name, records, p["wait_timeout"], p.get("resolvers"))
     return result
 
 
@@ -181,7 +181,7 @@ def run_mail_from(module, partial):
                            p["wait_timeout"])[0]
         status = (ident.get("mail_from") or {}).get("status")
         if status != "SUCCESS":
-            missing = record_check.missing_records(records[:1], p.get("nameservers"))
+            missing = record_check.missing_records(records[:1], p.get("resolvers"))
             detail = ("MX not visible in DNS yet: %s" % record_check.describe(missing) if missing
                       else "the MX resolves here, SES has not seen it yet")
             raise DeliverabilityError("wait: %s: MAIL FROM status of %s is %s %s; %s"

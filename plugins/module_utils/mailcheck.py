@@ -4,30 +4,18 @@
 """Is this address worth sending to again? Syntax (RFC 5321/5322/6531) and "does the domain accept mail".
 
 Used as the guard in front of every delisting. The syntax check is pure; the DNS check asks the
-resolvers the operator names (dnspython), never the network layer of the controller by surprise.
+resolvers the operator names (through ``dns.resolve``), never the network layer of the controller by surprise.
 """
 
 from __future__ import annotations
 
 import re
-import socket
-import traceback
 
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, DnsCheckError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import resolve
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import (
+    DeliverabilityError, DnsCheckError, DnsError, InputError)
 from ansible_collections.deliverability.ses.plugins.module_utils.names import split_email
-from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
-try:
-    import dns.exception
-    import dns.name
-    import dns.nameserver
-    import dns.rdatatype
-    import dns.resolver
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - exercised only without dnspython
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 # RFC 5322 atext. SES takes only 7-bit ASCII local parts (names.split_email refuses the rest first).
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]"
@@ -53,61 +41,27 @@ def validate_email(value, option="email"):
 
 
 def parse_resolvers(values, option="resolvers"):
-    """["192.0.2.53", "127.0.0.1:5353", "[2001:db8::53]:53", "ns.example.net"] -> [(address, port)]."""
-    out = []
-    for value in values or []:
-        text = validate.text(value, option, max_len=300)
-        host, port = text, 53
-        found = re.fullmatch(r"\[([^\]]+)\](?::(\d{1,5}))?", text)
-        if found:
-            host, port = found.group(1), int(found.group(2) or 53)
-        elif text.count(":") == 1:
-            host, port_text = text.split(":")
-            if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5:
-                raise InputError(option, "%r: the port after ':' must be a number" % text)
-            port = int(port_text)
-        if not host or not 0 < port < 65536:
-            raise InputError(option, "%r is not host, host:port or [ipv6]:port" % text)
-        try:
-            infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM, 0, socket.AI_NUMERICHOST)
-        except (socket.gaierror, UnicodeError, ValueError):
-            # a name, not an address: check it as a host name first (over-long or non-ASCII labels make
-            # getaddrinfo raise UnicodeError, not gaierror), then resolve it
-            try:
-                ascii_host = validate.dns_name(host, option, relative=False).rstrip(".")
-                infos = socket.getaddrinfo(ascii_host, port, 0, socket.SOCK_DGRAM)
-            except (socket.gaierror, UnicodeError, ValueError) as exc:
-                raise InputError(option, "cannot resolve the resolver name %r (%s)" % (host, exc))
-        out.append((infos[0][4][0], port))
-    return out
+    """["192.0.2.53", "127.0.0.1:5353", "[2001:db8::53]:53", "::1", "ns.example.net"] -> [(address, port)]."""
+    return [resolve.split_server(value, option=option) for value in values or []]
 
 
-def make_resolver(resolvers=None, timeout=5.0):
-    if not HAS_DNSPYTHON:
+def make_resolver(resolvers=None, timeout=5.0, option="resolvers"):
+    """The check's resolver (:class:`dns.resolve.Resolver`, the collection's one DNS reader); each try of
+    one server gets at most 2 s so a dead server does not use up the whole ``timeout``."""
+    if not resolve.HAS_DNSPYTHON:
         raise DeliverabilityError("the DNS check needs dnspython: pip install dnspython (or set force=true)",
-                                  exception=DNSPYTHON_IMPORT_ERROR)
-    if resolvers:
-        res = dns.resolver.Resolver(configure=False)
-        res.nameservers = [dns.nameserver.Do53Nameserver(addr, port) for addr, port in resolvers]
-    else:
-        res = dns.resolver.Resolver()
-    res.lifetime = timeout
-    res.timeout = min(timeout, 2.0)
-    return res
+                                  exception=resolve.DNSPYTHON_IMPORT_ERROR)
+    return resolve.Resolver(resolvers, timeout=timeout, option=option, attempt_timeout=min(timeout, 2.0))
 
 
 def _answers(resolver, name, rtype):
     """(values, nxdomain) for one query; raises DnsCheckError when there is no definite answer."""
     try:
-        ans = resolver.resolve(name, rtype, search=False)
-        return [rd.to_text() for rd in ans], False
-    except dns.resolver.NXDOMAIN:
-        return [], True
-    except dns.resolver.NoAnswer:
-        return [], False
-    except (dns.resolver.NoNameservers, dns.exception.Timeout) as exc:
-        raise DnsCheckError("DNS lookup of %s %s gave no definite answer (%s: %s)"
-                            % (name, rtype, type(exc).__name__, exc), dns_error=type(exc).__name__)
+        rcode, values = resolver.query(name, rtype)
+    except DnsError as exc:
+        raise DnsCheckError("DNS lookup of %s %s gave no definite answer (%s)" % (name, rtype, exc.msg),
+                            dns_error=exc.rcode)
+    return values, rcode == "NXDOMAIN"
 
 
 def domain_accepts_mail(domain, resolver):

@@ -20,7 +20,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, evidence_module, posture_report, sesv2
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, DeliverabilityError, InputError, call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
@@ -143,7 +144,7 @@ class PosturePass:
         ses = concurrency.LimitedClient(
             self.module.client("sesv2", max_pool_connections=self.workers + 2, max_attempts=1), self.limiters)
         region = ses.meta.region_name
-        resolver = FailureCache(Resolver(self.params.get("nameservers"),
+        resolver = FailureCache(Resolver(self.params.get("resolvers") or self.params.get("nameservers"),
                                          timeout=float(self.params.get("dns_timeout") or 5.0)))
         try:
             account = account_status(ses)

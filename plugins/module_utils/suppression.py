@@ -341,7 +341,7 @@ def delisting_guard(email, check_dns, resolver, cache=None):
 DELIST_SPEC = dict(
     reason_for_removal=dict(type="str"),
     force=dict(type="bool", default=False),
-    resolvers=dict(type="list", elements="str"),
+    resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
     dns_timeout=dict(type="float", default=5.0),
 )
 

@@ -169,14 +169,6 @@ options:
         published (O(external_destinations=publish)).
     type: list
     elements: str
-  nameservers:
-    description:
-      - Nameservers (C(host) or C(host:port)) for checking authorisation records in zones not managed here.
-        By default O(server) for V(rfc2136) / V(none), otherwise the system resolver.
-        The environment variable E(DELIVERABILITY_SES_NAMESERVERS) (comma-separated) is used when this is not
-        given.
-    type: list
-    elements: str
   ttl:
     description:
       - TTL of the TXT rrsets. By default the existing TTL, or 300 for a new rrset.
@@ -186,6 +178,7 @@ extends_documentation_fragment:
   - deliverability.ses.dmarc_evidence
   - deliverability.ses.dmarc_evidence.gate
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 attributes:
   check_mode:
     support: full
@@ -382,7 +375,7 @@ def main():
         )),
         external_destinations=dict(type="str", choices=["check", "publish", "ignore"], default="check"),
         report_zones=dict(type="list", elements="str"),
-        nameservers=dict(type="list", elements="str", fallback=(env_fallback, [NAMESERVERS_ENV])),
+        resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
         ttl=dict(type="int"),
         require_evidence=dict(type="bool", default=True),
         audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),

@@ -33,10 +33,6 @@ options:
         M(deliverability.ses.dmarc). Domains missing here are looked up in DNS.
     type: dict
     default: {}
-  nameservers:
-    description: Nameservers (C(host) or C(host:port)) for looking records up; by default the system resolver.
-    type: list
-    elements: str
   dns_timeout:
     description: Seconds to wait for a DNS answer.
     type: float
@@ -50,6 +46,7 @@ extends_documentation_fragment:
   - deliverability.ses.dmarc_evidence
   - deliverability.ses.dmarc_evidence.gate
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 attributes:
   check_mode:
     support: full
@@ -146,7 +143,7 @@ def main():
     spec = dict(
         domains=dict(type="list", elements="str", required=True),
         records=dict(type="dict", default={}),
-        nameservers=dict(type="list", elements="str"),
+        resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
         dns_timeout=dict(type="float", default=5),
         report_dir=dict(type="path"),
     )
@@ -169,7 +166,7 @@ def main():
         resolver = None
         if any(d not in records for d in domains):
             from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
-            resolver = Resolver(p["nameservers"], timeout=p["dns_timeout"])
+            resolver = Resolver(p["resolvers"], timeout=p["dns_timeout"])
         store, error = open_store(module, read_only=True, missing_ok=True)
         entries = []
         try:

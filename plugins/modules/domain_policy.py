@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.dns_provider
+  - deliverability.ses.resolvers
   - deliverability.ses.dmarc_evidence
   - deliverability.ses.dmarc_evidence.gate
 options:
@@ -232,19 +233,11 @@ options:
       external_destinations:
         description:
           - V(check) looks up the C(<domain>._report._dmarc.<destination>) authorisation of every O(dmarc.rua) /
-            O(dmarc.ruf) destination outside the domain (through O(nameservers)) and warns about missing ones;
+            O(dmarc.ruf) destination outside the domain (through O(resolvers)) and warns about missing ones;
             V(ignore) does not.
         type: str
         choices: [check, ignore]
         default: check
-  nameservers:
-    description:
-      - Nameservers (C(host) or C(host:port)) for the lookups beyond the managed zones (SPF includes, report
-        authorisations). By default O(server) for V(rfc2136) / V(none), otherwise the system resolver.
-        The environment variable E(DELIVERABILITY_SES_NAMESERVERS) (comma-separated) is used when this is not
-        given.
-    type: list
-    elements: str
   dns_ttl:
     description:
       - The TTL of records this module creates. Existing records keep their TTL.

@@ -10,7 +10,7 @@ module: email_auth_check
 short_description: Check a domain's SPF, DKIM, MAIL FROM and DMARC records as receivers see them
 version_added: 0.1.0
 description:
-  - Looks the records up with dnspython through O(nameservers) (or the system resolver) and returns one entry per
+  - Looks the records up with dnspython through O(resolvers) (or the system resolver) and returns one entry per
     check with status V(pass), V(warn) or V(fail) and a reason a person can act on.
   - SPF of O(domain) is present, single, parses, needs at most 10 DNS lookups (counted recursively) and
     authorises SES (C(include:amazonses.com)).
@@ -27,11 +27,6 @@ options:
       - The sending domain.
     type: str
     required: true
-  nameservers:
-    description:
-      - Nameservers to ask, as C(host) or C(host:port). By default the system resolver.
-    type: list
-    elements: str
   dkim_tokens:
     description:
       - The Easy DKIM tokens of the SES identity (RV(deliverability.ses.email_identity_info#module:identities[].dkim)).
@@ -85,6 +80,7 @@ options:
     default: 5.0
 extends_documentation_fragment:
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 attributes:
   check_mode:
     support: full
@@ -109,7 +105,7 @@ EXAMPLES = r"""
 - name: Report without failing
   deliverability.ses.email_auth_check:
     domain: example.com
-    nameservers: ["192.0.2.53:5353"]
+    resolvers: ["192.0.2.53:5353"]
     fail_on: never
 """
 
@@ -162,7 +158,7 @@ def main():
     module = SesModule(
         argument_spec=dict(
             domain=dict(type="str", required=True),
-            nameservers=dict(type="list", elements="str"),
+            resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
             dkim_tokens=dict(type="list", elements="str", default=[], no_log=False),
             dkim_domain=dict(type="str", default=DKIM_CNAME_DOMAIN),
             dkim_selector=dict(type="str"),
@@ -182,8 +178,8 @@ def main():
         p = module.params
         domain = normalize_domain(p["domain"], "domain")
         mail_from = normalize_domain(p["mail_from"], "mail_from") if p["mail_from"] else None
-        for server in p["nameservers"] or []:
-            validate.server(server, "nameservers")
+        for server in p["resolvers"] or []:
+            validate.server(server, "resolvers")
         validate.number(p["dns_timeout"], "dns_timeout", minimum=0, maximum=3600, min_exclusive=True)
         if p["dkim_selector"]:
             validate.selector(p["dkim_selector"], "dkim_selector")
@@ -194,7 +190,7 @@ def main():
             validate.text(p["dkim_public_key"], "dkim_public_key", max_len=8192)
         if p["ses_region"]:
             validate.text(p["ses_region"], "ses_region", max_len=32)
-        resolve = Resolver(p["nameservers"], timeout=p["dns_timeout"]).lookup
+        resolve = Resolver(p["resolvers"], timeout=p["dns_timeout"]).lookup
         checks = check.check_spf(resolve, domain, require_ses=p["require_ses_spf"])
         checks += check.check_dkim_tokens(resolve, domain, p["dkim_tokens"], p["dkim_domain"].lower().rstrip("."))
         if p["dkim_selector"]:

@@ -99,12 +99,6 @@ options:
       - Seconds to wait with O(wait=true).
     type: int
     default: 300
-  nameservers:
-    description:
-      - DNS servers (C(host) or C(host:port)) used only to name the records still missing when a wait
-        times out. Default is the system resolver.
-    type: list
-    elements: str
   dns_ttl:
     description:
       - TTL given with the records in RV(dns_records).
@@ -112,6 +106,7 @@ options:
     default: 1800
 extends_documentation_fragment:
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 attributes:
   check_mode:
     support: full
@@ -134,10 +129,11 @@ EXAMPLES = r"""
       team: mail
   register: ident
 
-- name: Show the records to publish, in zone-file form
-  ansible.builtin.debug:
-    msg: "{{ item.name }}. {{ item.ttl }} IN {{ item.type }} {{ item.rdata | join(' ') }}"
-  loop: "{{ ident.dns_records }}"
+- name: Publish them as they are (any provider; V(none) only renders the zone-file lines)
+  deliverability.ses.dns_records:
+    provider: route53
+    zone: example.com
+    records: "{{ ident.dns_records }}"
 
 - name: Switch to BYODKIM with a 2048-bit key and wait until SES sees the TXT
   deliverability.ses.email_identity:
@@ -193,13 +189,19 @@ identity:
       type: dict
 dns_records:
   description:
-    - The DNS records the identity needs. Easy DKIM gives three CNAMEs; BYODKIM one TXT record whose text
-      (over 255 bytes for a 2048-bit key) is also given split into character-strings of at most 255 bytes.
-    - C(value) and C(rdata) have one entry per record, so either can be passed as the C(values) of
-      M(deliverability.ses.dns_records).
+    - The DNS records the identity needs (Easy DKIM gives three CNAMEs; BYODKIM one TXT record), in exactly the
+      shape O(deliverability.ses.dns_records#module:records) takes, so passing C(ident.dns_records) as
+      O(deliverability.ses.dns_records#module:records) publishes them as they are.
+    - Each has C(name), C(type), C(ttl) and C(values), one entry per record (CNAME targets, or the whole text of
+      the TXT record, which every DNS module splits into strings of at most 255 bytes itself).
   returned: always
   type: list
   elements: dict
+  sample:
+    - name: abcdef0123._domainkey.example.com
+      type: CNAME
+      values: [abcdef0123.dkim.amazonses.com]
+      ttl: 1800
   contains:
     name:
       description: Owner name, without trailing dot.
@@ -208,26 +210,6 @@ dns_records:
     type:
       description: CNAME or TXT.
       type: str
-    value:
-      description:
-        - One entry per record; CNAME targets, or the whole text of the TXT record.
-      type: list
-      elements: str
-      sample: [abcdef0123.dkim.amazonses.com]
-    rdata:
-      description:
-        - The same in zone-file presentation, one string per record, as Route 53 C(ResourceRecords),
-          C(nsupdate) and zone files take it (CNAME targets with a trailing dot; TXT strings quoted).
-      type: list
-      elements: str
-      sample: [abcdef0123.dkim.amazonses.com.]
-    strings:
-      description:
-        - TXT only. The character-strings (each at most 255 bytes) of the one TXT record, to be published
-          together in that record, never as separate records.
-      type: list
-      elements: str
-      returned: for TXT records
     ttl:
       description: TTL from O(dns_ttl).
       type: int
@@ -259,7 +241,7 @@ ARGUMENT_SPEC = dict(
     purge_tags=dict(type="bool", default=True),
     wait=dict(type="bool", default=False),
     wait_timeout=dict(type="int", default=300),
-    nameservers=dict(type="list", elements="str"),
+    resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
     dns_ttl=dict(type="int", default=1800),
 )
 

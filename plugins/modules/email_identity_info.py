@@ -151,7 +151,8 @@ identities:
     dns_records:
       description:
         - The records the identity needs (Easy DKIM CNAMEs, MAIL FROM MX and SPF TXT) in the shape
-          M(deliverability.ses.email_identity) returns. A BYODKIM TXT is not included (SES does not return the key).
+          M(deliverability.ses.email_identity) returns, which is what O(deliverability.ses.dns_records#module:records)
+          takes. A BYODKIM TXT is not included (SES does not return the key).
       type: list
       elements: dict
     notifications:

@@ -49,12 +49,6 @@ options:
       - Seconds to wait with O(wait=true).
     type: int
     default: 300
-  nameservers:
-    description:
-      - DNS servers (C(host) or C(host:port)) used only to say whether the MX is visible when a wait
-        times out. Default is the system resolver.
-    type: list
-    elements: str
   dns_ttl:
     description:
       - TTL given with the records in RV(dns_records).
@@ -62,6 +56,7 @@ options:
     default: 1800
 extends_documentation_fragment:
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 attributes:
   check_mode:
     support: full
@@ -94,22 +89,22 @@ EXAMPLES = r"""
 RETURN = r"""
 dns_records:
   description:
-    - The records the MAIL FROM domain needs; empty with O(state=absent). C(value) and C(rdata) (zone-file
-      form) have one entry per record; the TXT also has C(strings), its character-strings of at most 255 bytes.
+    - The records the MAIL FROM domain needs (empty with O(state=absent)), in exactly the shape
+      O(deliverability.ses.dns_records#module:records) takes. The MX is C(exclusive) (SES's feedback host must
+      be the only MX of the MAIL FROM domain). Publish the TXT through M(deliverability.ses.spf) when the name
+      may already have an SPF record, so the two are merged instead of doubled.
   returned: always
   type: list
   elements: dict
   sample:
     - name: bounce.example.com
       type: MX
-      value: ["10 feedback-smtp.us-east-1.amazonses.com"]
-      rdata: ["10 feedback-smtp.us-east-1.amazonses.com."]
+      values: ["10 feedback-smtp.us-east-1.amazonses.com"]
       ttl: 1800
+      exclusive: true
     - name: bounce.example.com
       type: TXT
-      value: ["v=spf1 include:amazonses.com ~all"]
-      rdata: ['"v=spf1 include:amazonses.com ~all"']
-      strings: ["v=spf1 include:amazonses.com ~all"]
+      values: ["v=spf1 include:amazonses.com ~all"]
       ttl: 1800
 status:
   description: MAIL FROM status (PENDING, SUCCESS, FAILED, TEMPORARY_FAILURE), null without a MAIL FROM domain.
@@ -145,7 +140,7 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=300),
-            nameservers=dict(type="list", elements="str"),
+            resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
             dns_ttl=dict(type="int", default=1800),
         ),
         required_if=[("state", "present", ("mail_from_domain",))],

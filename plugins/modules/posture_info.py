@@ -39,13 +39,6 @@ options:
     type: list
     elements: str
     default: []
-  nameservers:
-    description:
-      - DNS servers (C(host) or C(host:port)) to read the records through, as receivers would. The system resolver
-        when empty.
-    type: list
-    elements: str
-    default: []
   dns_timeout:
     description: Seconds per DNS query.
     type: float
@@ -105,6 +98,7 @@ options:
     type: str
 extends_documentation_fragment:
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 notes:
   - Supports check mode (nothing is written at all) and is otherwise read-only towards AWS and DNS.
   - The reads are one C(GetAccount), one paginated C(ListEmailIdentities) when O(domains) is not given, one
@@ -116,7 +110,7 @@ author:
 EXAMPLES = r"""
 - name: Posture of every domain identity, with the HTML report and the trend
   deliverability.ses.posture_info:
-    nameservers: [9.9.9.9]
+    resolvers: [9.9.9.9]
     parked_domains: [example.net]
     html_path: /var/lib/ses-posture/posture.html
     csv_path: /var/lib/ses-posture/posture.csv
@@ -194,7 +188,7 @@ def main():
         argument_spec=dict(
             domains=dict(type="list", elements="str"),
             parked_domains=dict(type="list", elements="str", default=[]),
-            nameservers=dict(type="list", elements="str", default=[]),
+            resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
             dns_timeout=dict(type="float", default=5.0),
             workers=dict(type="int", default=16),
             max_key_age_days=dict(type="int", default=365, no_log=False),

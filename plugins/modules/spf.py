@@ -49,15 +49,6 @@ options:
       - Publish even when the record would need more than 10 DNS lookups (or 2 void lookups).
     type: bool
     default: false
-  nameservers:
-    description:
-      - Nameservers (C(host) or C(host:port)) for the lookups of included domains. By default O(server)
-        for V(rfc2136) / V(none), otherwise the system resolver. A lookup that cannot be made (or an include
-        that does not exist) refuses the change unless O(force=true), so these must answer for the includes.
-        The environment variable E(DELIVERABILITY_SES_NAMESERVERS) (comma-separated) is used when this is not
-        given.
-    type: list
-    elements: str
   ttl:
     description:
       - TTL of the TXT rrset. By default the existing TTL, or 300 for a new rrset.
@@ -65,6 +56,7 @@ options:
 extends_documentation_fragment:
   - deliverability.ses.dns_provider
   - deliverability.ses.aws
+  - deliverability.ses.resolvers
 attributes:
   check_mode:
     support: full
@@ -157,7 +149,7 @@ def main():
         remove=dict(type="list", elements="str", default=[]),
         all_qualifier=dict(type="str", choices=["-", "~", "?", "+"]),
         force=dict(type="bool", default=False),
-        nameservers=dict(type="list", elements="str", fallback=(env_fallback, [NAMESERVERS_ENV])),
+        resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
         ttl=dict(type="int"),
     )
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)

@@ -263,8 +263,8 @@ def cases(ctx):
         # email_auth_check
         ("email_auth_check", "empty domain", "empty", {"domain": ""}, err("domain")),
         ("email_auth_check", "domain 309 chars", "oversize", {"domain": LONG_DOMAIN}, err("domain")),
-        ("email_auth_check", "nameserver port 99999", "out of range", {"domain": z, "nameservers": ["127.0.0.1:99999"]},
-         err("nameservers")),
+        ("email_auth_check", "resolver port 99999", "out of range", {"domain": z, "resolvers": ["127.0.0.1:99999"]},
+         err("resolvers")),
         ("email_auth_check", "required_policy unknown", "wrong type", {"domain": z, "required_policy": "x"},
          err("required_policy")),
         ("email_auth_check", "uppercase trailing dot", "domain form",
@@ -378,8 +378,8 @@ def cases(ctx):
                    option="selector")
     out += numeric("email_identity", "dns_ttl", {"identity": "d.test"}, NUMERIC_INT)
     out += numeric("email_identity", "wait_timeout", {"identity": "d.test"}, NUMERIC_INT)
-    out += hostile("email_identity", "nameservers.0", {"identity": "d.test", "nameservers": ["ns.test"]},
-                   "ns.test", option="nameservers", values=HOSTILE_TEXT)
+    out += hostile("email_identity", "resolvers.0", {"identity": "d.test", "resolvers": ["ns.test"]},
+                   "ns.test", option="resolvers", values=HOSTILE_TEXT)
     out += [
         ("email_identity", "IDNA2008 domain (ß kept)", "domain form", {"identity": "straße.test"},
          ok(_ident("xn--strae-oqa.test"))),
@@ -427,8 +427,8 @@ def cases(ctx):
     out += numeric("dmarc", "ttl", dict(rfc, domain=z, policy="none"), NUMERIC_INT)
     out += numeric("dmarc", "pct", dict(rfc, domain=z, policy="none"), NUMERIC_INT)
     out += hostile("email_auth_check", "domain", {"domain": z, "nameservers": [ctx["server"]]}, z)
-    out += hostile("email_auth_check", "nameservers.0", {"domain": z, "nameservers": [ctx["server"]]},
-                   "ns.test", option="nameservers", values=HOSTILE_TEXT)
+    out += hostile("email_auth_check", "resolvers.0", {"domain": z, "resolvers": [ctx["server"]]},
+                   "ns.test", option="resolvers", values=HOSTILE_TEXT)
     out += hostile("email_auth_check", "dkim_selector", {"domain": z, "nameservers": [ctx["server"]],
                                                          "dkim_selector": "s1"}, "s1")
     out += hostile("email_auth_check", "mail_from", {"domain": z, "nameservers": [ctx["server"]],
@@ -437,9 +437,9 @@ def cases(ctx):
                    NUMERIC_FLOAT + [("zero", 0)])
     out += [
         ("email_auth_check", "resolver name with a 64-octet label", "oversize",
-         {"domain": z, "nameservers": [LONG_LABEL + ".test"]}, err("nameservers")),
+         {"domain": z, "resolvers": [LONG_LABEL + ".test"]}, err("resolvers")),
         ("email_auth_check", "resolver name not ASCII", "unicode",
-         {"domain": z, "nameservers": ["ns\u202e.test"]}, err("nameservers")),
+         {"domain": z, "resolvers": ["ns\u202e.test"]}, err("resolvers")),
     ]
     wbase = {"records": [{"name": "x." + z, "type": "TXT", "values": ["v"]}], "nameservers": [ctx["server"]],
              "timeout": 3}

@@ -105,6 +105,8 @@ class Change:
 class Provider:
     """A DNS backend. Subclasses set ``name`` and implement ``read`` and ``apply``; nothing else.
 
+    Built from the DNS options (``params``) and a client factory (``clients``), never from the module.
+
     ``read(keys)`` returns ``{(name, type): Record}`` for the rrsets that exist (canonical values);
     ``apply(changes)`` writes a list of :class:`Change` so that a concurrent change is not clobbered
     (the ``before`` of each change is a precondition) or raises :class:`DnsError`.
@@ -113,10 +115,12 @@ class Provider:
     name = None
     writes = True
 
-    def __init__(self, zone, params, module=None):
+    def __init__(self, zone, params, clients=None):
+        """``clients(service)`` returns a boto3 client for an AWS service (only providers that call AWS use
+        it); providers never see the module, so the fleet and plain scripts build them the same way."""
         self.zone = fqdn(zone)
         self.params = params
-        self.module = module
+        self.clients = clients
 
     def read(self, keys):
         raise NotImplementedError

@@ -17,12 +17,12 @@ class NoneProvider(Provider):
     name = "none"
     writes = False
 
-    def __init__(self, zone, params, module=None):
-        super().__init__(zone, params, module)
+    def __init__(self, zone, params, clients=None):
+        super().__init__(zone, params, clients)
         self.reader = None
         if params.get("server"):
             from ansible_collections.deliverability.ses.plugins.module_utils.dns.rfc2136 import Rfc2136Provider
-            self.reader = Rfc2136Provider(zone, params, module)
+            self.reader = Rfc2136Provider(zone, params, clients)
 
     def read(self, keys):
         return self.reader.read(keys) if self.reader else {}

@@ -29,18 +29,30 @@ DNS_PROVIDER_ARGUMENT_SPEC = dict(
     dns_timeout=dict(type="float", default=10.0),
     hosted_zone_id=dict(type="str"),
     private_zone=dict(type="bool"),
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=300),
+    # Route 53 change propagation (INSYNC); named apart from the SES verification waits (wait / wait_timeout
+    # of email_identity and mail_from), which these names used to share
+    dns_wait=dict(type="bool", default=True, aliases=["wait"],
+                  deprecated_aliases=[dict(name="wait", version="2.0.0", collection_name="deliverability.ses")]),
+    dns_wait_timeout=dict(type="int", default=300, aliases=["wait_timeout"],
+                          deprecated_aliases=[dict(name="wait_timeout", version="2.0.0",
+                                                   collection_name="deliverability.ses")]),
 )
 
 
-def get_provider(params, module=None, zone=None):
+def get_provider(params, module=None, zone=None, clients=None):
+    """The provider named by ``params["provider"]`` for ``zone``.
+
+    ``clients(service)`` returns a boto3 client (Route 53 needs one); without it the module's ``client``
+    is used, so ``get_provider(params, module)`` keeps working.
+    """
     name = params.get("provider")
     if name not in REGISTRY:
         raise InputError("provider", "%r is not one of %s" % (name, ", ".join(sorted(REGISTRY))))
     zone = normalize_domain(zone or params.get("zone"), "zone")
     check_provider_options(params)
-    return REGISTRY[name](zone, params, module)
+    if clients is None and module is not None:
+        clients = module.client
+    return REGISTRY[name](zone, params, clients)
 
 
 def check_provider_options(params):
@@ -53,18 +65,22 @@ def check_provider_options(params):
         validate.dns_name(params["key_name"], "key_name", relative=False)
     if params.get("dns_timeout") is not None:
         validate.number(params["dns_timeout"], "dns_timeout", minimum=0, maximum=3600, min_exclusive=True)
-    if params.get("wait_timeout") is not None:
-        validate.duration(params["wait_timeout"], "wait_timeout", maximum=86400, integer=True)
+    for option in ("dns_wait_timeout", "wait_timeout"):  # wait_timeout: the deprecated name (params built by hand)
+        if params.get(option) is not None:
+            validate.duration(params[option], option, maximum=86400, integer=True)
     if params.get("hosted_zone_id"):
         validate.text(params["hosted_zone_id"], "hosted_zone_id", max_len=64)
-    for server in params.get("nameservers") or []:
-        validate.server(server, "nameservers")
+    for option in ("resolvers", "nameservers"):
+        for server in params.get(option) or []:
+            validate.server(server, option)
 
 
-def find_zone(params, module, name):
+def find_zone(params, module, name, clients=None):
     """The zone that holds ``name`` at the provider, walking up to the parent zone, and the provider reached
     once on the way (a typo'd domain or an unreachable server fails here, before anything is written).
-    Returns (zone, params to build the provider with)."""
+    Returns (zone, params to build the provider with). ``clients`` as in :func:`get_provider`."""
+    if clients is None and module is not None:
+        clients = module.client
     provider_name = params.get("provider")
     name = normalize_domain(name, "zone")
     check_provider_options(params)
@@ -72,11 +88,11 @@ def find_zone(params, module, name):
     if provider_name == "route53":
         if params.get("hosted_zone_id"):
             return name, params
-        zone, zone_id = _route53.enclosing_zone(module.client("route53"), name, params.get("private_zone"))
+        zone, zone_id = _route53.enclosing_zone(clients("route53"), name, params.get("private_zone"))
         params["hosted_zone_id"] = zone_id
         return zone, params
     if provider_name == "rfc2136" or (provider_name == "none" and params.get("server")):
-        return _rfc2136.Rfc2136Provider(name, params, module).enclosing_zone(name), params
+        return _rfc2136.Rfc2136Provider(name, params, clients).enclosing_zone(name), params
     return name, params  # provider none without a server: nothing to ask
 
 
@@ -87,9 +103,9 @@ NAMESERVERS_ENV = "DELIVERABILITY_SES_NAMESERVERS"
 
 def lookup_resolver(params):
     """The resolver for lookups beyond the managed rrsets (SPF includes, report authorisations):
-    ``nameservers`` when given, else the rfc2136/none ``server``, else the system resolver."""
+    ``resolvers`` when given, else the rfc2136/none ``server``, else the system resolver."""
     from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
-    servers = params.get("nameservers")
+    servers = params.get("resolvers") or params.get("nameservers")
     if not servers and params.get("provider") in ("rfc2136", "none") and params.get("server"):
         server = params["server"]
         if params.get("port") and server.count(":") == 0:

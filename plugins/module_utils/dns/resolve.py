@@ -1,17 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: deliverability.ses contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading DNS as the world sees it: a resolver over given nameservers (host or host:port) or the
-system's, and direct non-recursive queries to one authoritative server. Values come back canonical
-(the same form as :mod:`dns.base`): TXT strings joined, names lower-case without the trailing dot."""
+"""Reading DNS as the world sees it; the collection's only DNS reader.
+
+A resolver over given servers (``host``, ``host:port``, ``[v6]:port``, a bare IPv6 address) or the
+system's, and direct non-recursive queries to one authoritative server. Values come back canonical (the
+form of :mod:`dns.rdata`): TXT strings joined, names lower-case without the trailing dot. Every module
+that reads DNS (``record_check``, ``mailcheck``, ``dns.wait``, the SPF / DMARC lookups, ``email_auth_check``)
+goes through here; providers read the zones they write themselves.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import os
-
 import socket
 import traceback
 
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DNS_PIP_HINT, DnsError, fqdn
@@ -20,7 +26,6 @@ from ansible_collections.deliverability.ses.plugins.module_utils import validate
 try:
     import dns.exception
     import dns.flags
-    import dns.inet
     import dns.message
     import dns.name
     import dns.nameserver
@@ -40,34 +45,53 @@ def require_dnspython():
         raise DnsError("import dnspython", "ImportError", "the dnspython library is missing: " + DNS_PIP_HINT)
 
 
-def split_server(value, default_port=53, option="nameservers"):
-    """``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address -> (address, port); names resolved."""
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(option, "an empty nameserver")
-    value = validate.text(value.strip(), option, max_len=300)
-    if value.startswith("["):
-        host, dummy, rest = value[1:].partition("]")
-        port = rest.lstrip(":") or default_port
-    elif value.count(":") == 1:
-        host, dummy, port = value.partition(":")
+def split_server(value, default_port=53, option="resolvers"):
+    """``host``, ``host:port``, ``[v6]:port``, ``[v6]`` or a bare IPv6 address -> (address, port).
+
+    Host names are resolved once, here. An ``(address, port)`` pair is returned as it is.
+    """
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return str(value[0]), int(value[1])
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InputError(option, "an empty server address")
+    text = validate.text(value if isinstance(value, str) else str(value), option, max_len=300).strip()
+    port = default_port
+    if text.startswith("["):
+        host, dummy, rest = text[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            raise InputError(option, "%r is not host, host:port, [ipv6]:port or an IPv6 address" % text)
+        port = rest[1:] or default_port
+    elif text.count(":") == 1:
+        host, dummy, port = text.partition(":")
+        if not (port.isascii() and port.isdigit()) or len(port) > 5:
+            raise InputError(option, "%r: the port after ':' must be a number" % text)
     else:
-        host, port = value, default_port
+        host = text  # a name, an IPv4 address, or a bare IPv6 address (two or more colons)
     try:
-        if isinstance(port, str) and not (port.isascii() and port.isdigit() and len(port) <= 5):
-            raise ValueError
         port = int(port)
         if not 0 < port < 65536:
-            raise ValueError
+            raise ValueError(port)
+    except (TypeError, ValueError):
+        raise InputError(option, "%r: the port must be a number 1..65535" % text)
+    if not host:
+        raise InputError(option, "%r has no host" % text)
+    try:
+        return str(ipaddress.ip_address(host)), port
     except ValueError:
-        raise InputError(option, "%r: the port must be a number 1..65535" % value)
-    if not dns.inet.is_address(host):
-        # a name: checked first (over-long or non-ASCII labels make getaddrinfo raise UnicodeError)
-        host = validate.dns_name(host, option, relative=False).rstrip(".")
-        try:
-            host = socket.getaddrinfo(host, port, proto=socket.IPPROTO_UDP)[0][4][0]
-        except (socket.gaierror, IndexError, UnicodeError, ValueError) as exc:
-            raise InputError(option, "%r: cannot resolve the nameserver's address (%s)" % (value, exc))
+        pass
+    # a name: checked as a host name first (over-long or non-ASCII labels make getaddrinfo raise
+    # UnicodeError, not gaierror), then resolved
+    ascii_host = validate.dns_name(host, option, relative=False).rstrip(".")
+    try:
+        host = socket.getaddrinfo(ascii_host, port, 0, socket.SOCK_DGRAM)[0][4][0]
+    except (socket.gaierror, IndexError, UnicodeError, ValueError) as exc:
+        raise InputError(option, "cannot resolve the server name %r (%s)" % (host, exc))
     return host, port
+
+
+def server_text(address, port):
+    """``addr:port`` or ``[v6]:port``: the form :func:`split_server` reads back."""
+    return "[%s]:%d" % (address, port) if ":" in address else "%s:%d" % (address, port)
 
 
 def values_of(rrset):
@@ -77,57 +101,65 @@ def values_of(rrset):
         if rtype == "TXT":
             out.append(txt_from_strings(rd.strings))
         elif rtype in ("CNAME", "NS", "PTR"):
-            out.append(fqdn(rd.target.to_text()))
+            out.append(fqdn(rd.target.to_text()) or ".")
         elif rtype == "MX":
-            out.append("%d %s" % (rd.preference, fqdn(rd.exchange.to_text())))
+            out.append("%d %s" % (rd.preference, fqdn(rd.exchange.to_text()) or "."))  # "0 ." is a null MX
         else:
             out.append(rd.to_text())
     return sorted(out)
 
 
 class Resolver:
-    """Recursive-style lookups through given nameservers (or the system resolver), with a cache."""
+    """Recursive lookups through given servers (or the system resolver), with a cache.
 
-    def __init__(self, nameservers=None, timeout=5.0, option="nameservers"):
+    ``timeout`` bounds one lookup in all; ``attempt_timeout`` one try of one server (default the same),
+    so a lower value moves on to the next server sooner.
+    """
+
+    def __init__(self, nameservers=None, timeout=5.0, option="resolvers", attempt_timeout=None):
         require_dnspython()
         # DELIVERABILITY_SES_NAMESERVERS (host[:port], comma-separated): where lookups go when a task names no
-        # nameservers - split-horizon DNS, or the sandbox's DNS server (README) - instead of the system resolver
+        # resolvers - split-horizon DNS, or the sandbox's DNS server (README) - instead of the system resolver
         env = [s.strip() for s in os.environ.get("DELIVERABILITY_SES_NAMESERVERS", "").split(",") if s.strip()]
-        self.nameservers = list(nameservers or env)
-        if self.nameservers:
+        self.servers = [split_server(s, option=option) for s in (nameservers or env)]
+        self.nameservers = [server_text(*s) for s in self.servers]
+        if self.servers:
             self.resolver = dns.resolver.Resolver(configure=False)
-            self.resolver.nameservers = [dns.nameserver.Do53Nameserver(*split_server(s, option=option))
-                                         for s in self.nameservers]
+            self.resolver.nameservers = [dns.nameserver.Do53Nameserver(addr, port) for addr, port in self.servers]
         else:
             try:
                 self.resolver = dns.resolver.Resolver()
             except dns.resolver.NoResolverConfiguration as exc:
-                raise DnsError("resolver", type(exc).__name__, "no system resolver: give nameservers")
+                raise DnsError("resolver", type(exc).__name__, "no system resolver: give %s" % option)
         self.resolver.lifetime = timeout
-        self.resolver.timeout = timeout
+        self.resolver.timeout = attempt_timeout or timeout
         self.cache = {}
         self.queries = 0
 
-    def lookup(self, name, rtype):
-        """Canonical values, [] for NXDOMAIN / no data; DnsError for anything else."""
+    def query(self, name, rtype):
+        """(``NOERROR`` or ``NXDOMAIN``, canonical values); DnsError when there is no definite answer
+        (SERVFAIL, REFUSED, timeout): that is neither "exists" nor "does not exist"."""
         key = (fqdn(name), rtype)
         if key in self.cache:
             return self.cache[key]
         self.queries += 1
+        where = ", ".join(self.nameservers) or "system resolver"
         try:
-            answer = self.resolver.resolve(key[0] + ".", rtype, raise_on_no_answer=False)
-            values = values_of(answer.rrset) if answer.rrset is not None else []
+            answer = self.resolver.resolve(key[0] + ".", rtype, raise_on_no_answer=False, search=False)
             # a CNAME chain answer for another type: only the final rrset counts
+            found = ("NOERROR", values_of(answer.rrset) if answer.rrset is not None else [])
         except dns.resolver.NXDOMAIN:
-            values = []
+            found = ("NXDOMAIN", [])
         except dns.resolver.NoNameservers as exc:
-            raise DnsError("lookup %s %s" % (key[0], rtype), _rcode_of(exc), str(exc),
-                           ", ".join(self.nameservers) or "system resolver")
+            raise DnsError("lookup %s %s" % (key[0], rtype), _rcode_of(exc), str(exc), where)
         except (dns.exception.DNSException, OSError) as exc:
-            raise DnsError("lookup %s %s" % (key[0], rtype), type(exc).__name__, str(exc) or repr(exc),
-                           ", ".join(self.nameservers) or "system resolver")
-        self.cache[key] = values
-        return values
+            raise DnsError("lookup %s %s" % (key[0], rtype), type(exc).__name__, str(exc) or repr(exc), where)
+        self.cache[key] = found
+        return found
+
+    def lookup(self, name, rtype):
+        """Canonical values, [] for NXDOMAIN / no data; DnsError for anything else."""
+        return self.query(name, rtype)[1]
 
     __call__ = lookup
 

@@ -59,8 +59,8 @@ def rdata_values(rdtype_text, rrset):
 class Rfc2136Provider(Provider):
     name = "rfc2136"
 
-    def __init__(self, zone, params, module=None):
-        super().__init__(zone, params, module)
+    def __init__(self, zone, params, clients=None):
+        super().__init__(zone, params, clients)
         require_dnspython()
         if not params.get("server"):
             raise InputError("server", "is required with provider=rfc2136")

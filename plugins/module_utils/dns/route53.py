@@ -11,6 +11,7 @@ import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import HAS_BOTO3, PIP_HINT, call, paginate
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_unquote
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DnsError, Provider, Record, fqdn, normalize_value)
 
@@ -23,16 +24,27 @@ def decode_name(name):
     return fqdn(re.sub(r"\\(\d{3})", lambda m: chr(int(m.group(1), 8)), name))
 
 
+def _option(params, name, old_name, default):
+    """A Route 53 wait option by its name, or by the name it had before (scripts and fleet specs that build
+    params by hand); modules map the old name through a deprecated alias already."""
+    value = params.get(name)
+    if value is None:
+        value = params.get(old_name)
+    return default if value is None else value
+
+
 class Route53Provider(Provider):
     name = "route53"
 
-    def __init__(self, zone, params, module=None):
-        super().__init__(zone, params, module)
+    def __init__(self, zone, params, clients=None):
+        super().__init__(zone, params, clients)
         if not HAS_BOTO3:
             raise DnsError("import boto3", "ImportError", "boto3 is required for provider=route53: " + PIP_HINT)
-        self.client = module.client("route53")
-        self.wait = params.get("wait", True)
-        self.wait_timeout = float(params.get("wait_timeout") or 300)
+        if clients is None:
+            raise InputError("provider", "route53 needs AWS clients (a client factory) to be given")
+        self.client = clients("route53")
+        self.wait = _option(params, "dns_wait", "wait", True)
+        self.wait_timeout = float(_option(params, "dns_wait_timeout", "wait_timeout", None) or 300)
         self.zone_id = params.get("hosted_zone_id") or self.find_zone()
         self.last_change = None
 
@@ -67,7 +79,8 @@ class Route53Provider(Provider):
                 rtype = rrset["Type"]
                 raw = [r["Value"] for r in rrset.get("ResourceRecords", [])]
                 try:
-                    values = [normalize_value(rtype, v) for v in raw]
+                    # Route 53 writes TXT escapes in octal (\ooo), not RFC 1035's decimal
+                    values = [txt_unquote(v, octal=True) if rtype == "TXT" else normalize_value(rtype, v) for v in raw]
                 except InputError:
                     values = raw
                 out[(rname, rtype)] = Record(rname, rtype, values, rrset.get("TTL"), raw=raw)
@@ -100,7 +113,7 @@ class Route53Provider(Provider):
     @staticmethod
     def _rrset(record):
         return {"Name": record.name + ".", "Type": record.type, "TTL": record.ttl,
-                "ResourceRecords": [{"Value": v} for v in record.presentations()]}
+                "ResourceRecords": [{"Value": v} for v in record.presentations(octal=True)]}
 
     def apply(self, changes):
         """DELETE exactly what was read + CREATE the new rrset, so a concurrent change fails the batch."""

@@ -11,7 +11,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import D
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import checked_value, normalize_value
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import (
-    Resolver, query_server, split_server)
+    Resolver, query_server, server_text, split_server)
 
 
 def authoritative_servers(zone, resolver, port=53):
@@ -26,8 +26,7 @@ def authoritative_servers(zone, resolver, port=53):
         if not addrs:
             raise DeliverabilityError("the nameserver %s of %s has no address: give nameservers" % (host, zone))
         for addr in addrs:
-            servers.append({"server": "[%s]:%d" % (addr, port) if ":" in addr else "%s:%d" % (addr, port),
-                            "host": host})
+            servers.append({"server": server_text(addr, port), "host": host})
     return servers
 
 
@@ -115,8 +114,8 @@ def records_from_params(records, zone=None, option="records"):
 
 def servers_from_params(params):
     if params.get("nameservers"):
-        return [{"server": "%s:%d" % split_server(s) if ":" not in split_server(s)[0] else "[%s]:%d" % split_server(s),
-                 "host": None} for s in params["nameservers"]]
+        return [{"server": server_text(*split_server(s, option="nameservers")), "host": None}
+                for s in params["nameservers"]]
     if not params.get("zone"):
         raise InputError("zone", "is required to find the authoritative nameservers when nameservers is not given")
     return authoritative_servers(params["zone"], Resolver(params.get("resolvers"), option="resolvers"),

@@ -238,7 +238,7 @@ class DynamoDbEvidenceStore(EvidenceStore):
         self.calls = 0
 
     def _call(self, operation, **params):
-        from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError
+        from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
         self.calls += 1
         try:
             return self._call_fn(self.client, operation, TableName=self.table, **params)
@@ -248,7 +248,8 @@ class DynamoDbEvidenceStore(EvidenceStore):
             raise EvidenceStoreError("evidence table %s: %s" % (self.table, exc.msg))
 
     def ensure_table(self, create=False):
-        from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, call
+        from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+        from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
         try:
             call(self.client, "DescribeTable", TableName=self.table)
             return True
@@ -271,7 +272,7 @@ class DynamoDbEvidenceStore(EvidenceStore):
         return self._get("R#%s#%s" % (org, report_id)) is not None
 
     def add_report(self, meta, rows):
-        from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError
+        from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
         self._writable()
         packed = json.dumps([[r[f] for f in ROW_FIELDS[1:]] for r in rows], separators=(",", ":"))
         if len(packed) > self.MAX_ITEM:
@@ -305,7 +306,7 @@ class DynamoDbEvidenceStore(EvidenceStore):
                 "reports": int(item.get("reports", {}).get("N", "0"))}
 
     def mark_source(self, fingerprint, name, status, reason=None, reports=0):
-        from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError
+        from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
         self._writable()
         item = {"pk": {"S": "S#" + fingerprint}, "sk": {"S": "-"}, "name": {"S": name[:500]}, "status": {"S": status},
                 "reports": {"N": str(reports)}}

@@ -222,13 +222,10 @@ def test_route53_many_records_batches_and_paginated_listing(sandbox, r53_zone):
     from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import desired_from_params, run_changes
     from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
 
-    class Module:
-        def client(self, service):
-            return sandbox.boto3_client(service)
-
     name, zone_id = r53_zone
     desired = desired_from_params([{"name": "n%03d" % i, "type": "TXT", "values": ["v%d" % i]} for i in range(320)], name)
-    provider = get_provider({"provider": "route53", "zone": name, "wait": True}, Module())
+    # built from a client factory: no module object
+    provider = get_provider({"provider": "route53", "zone": name, "dns_wait": True}, clients=sandbox.boto3_client)
     mark = sandbox.mark()
     assert run_changes(provider, desired)["changed"] is True
     ops = [r["operation"] for r in sandbox.requests(mark)]
@@ -272,3 +269,35 @@ def test_read_zone_keeps_values_as_held_so_updates_match(bind, zone, rfc2136, sa
         provider.apply(plan(more, snapshot))  # raises on NXRRSET / InvalidChangeBatch if raw were lost
         assert sorted(provider.read([("k._domainkey." + provider.zone, "TXT")])[
             ("k._domainkey." + provider.zone, "TXT")].values) == sorted([value, "x"])
+
+
+NON_ASCII = 'v=test1; note="café ☕ \\ done"; ' + "é" * 200  # 400+ bytes: strings cut between characters
+
+
+def test_non_ascii_txt_round_trips_through_route53_and_bind(module_main, sandbox, r53_zone, bind, zone, rfc2136):
+    """A TXT over 255 bytes with non-ASCII text: written with the one encoder, read back exactly, second run
+    changes nothing, through Route 53 (octal escapes) and RFC 2136 / BIND (RFC 1035 decimal escapes)."""
+    import dns.rdata as dns_rdata
+    name, zone_id = r53_zone
+    args = {"provider": "route53", "zone": name, "records": [{"name": "u", "type": "TXT", "values": [NON_ASCII]}]}
+    res = module_main("dns_records", args)
+    assert res.rc == 0 and res.result["changed"] is True, res.result
+    value = r53_rrsets(sandbox, zone_id)[("u." + name, "TXT")][0]
+    assert value.isascii() and "\\303\\251" in value  # é as Route 53 octal escapes
+    strings = [s.strip('"') for s in value.split('" "')]
+    assert len(strings) == 2
+    again = module_main("dns_records", args)
+    assert again.result["changed"] is False, again.result
+    assert again.result["records"][0]["values"] == [NON_ASCII]
+
+    args = dict(rfc2136, records=[{"name": "u", "type": "TXT", "values": [NON_ASCII]}])  # a fresh BIND zone
+    res = module_main("dns_records", args)
+    assert res.rc == 0 and res.result["changed"] is True, res.result
+    got = bind.query("u." + zone, "TXT")
+    assert len(got) == 1
+    parsed = dns_rdata.from_text("IN", "TXT", got[0])
+    assert all(len(s) <= 255 for s in parsed.strings) and len(parsed.strings) == 2
+    for s in parsed.strings:
+        s.decode("utf-8")  # no UTF-8 character cut in two
+    assert b"".join(parsed.strings).decode("utf-8") == NON_ASCII
+    assert module_main("dns_records", args).result["changed"] is False

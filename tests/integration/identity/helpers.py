@@ -1,6 +1,7 @@
 """Publishing an identity's returned dns_records in the sandbox's Route 53 or the BIND fixture (no DNS modules).
 
-Both take the records' ``rdata`` as they are: that is the point of returning it.
+The records are in the shape dns_records takes (``values``: logical values); the zone-file form another
+tool needs comes from the collection's one encoder, ``dns.rdata.presentation``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,12 @@ import dns.query
 import dns.tsigkeyring
 import dns.update
 
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import presentation
+
+
+def zone_file_values(rec):
+    return [presentation(rec["type"], v) for v in rec["values"]]
+
 
 def publish_route53(sandbox, zone, records):
     r53 = sandbox.boto3_client("route53")
@@ -18,7 +25,7 @@ def publish_route53(sandbox, zone, records):
     zone_id = zones[0]["Id"] if zones else r53.create_hosted_zone(Name=zone, CallerReference=zone)["HostedZone"]["Id"]
     changes = [{"Action": "UPSERT", "ResourceRecordSet": {
         "Name": rec["name"], "Type": rec["type"], "TTL": rec["ttl"],
-        "ResourceRecords": [{"Value": v} for v in rec["rdata"]]}} for rec in records]
+        "ResourceRecords": [{"Value": v} for v in zone_file_values(rec)]}} for rec in records]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
 
 
@@ -30,7 +37,7 @@ def publish_bind(bind, zone, records, delete=False):
         if delete:
             upd.delete(rel, rec["type"])
             continue
-        for value in rec["rdata"]:
+        for value in zone_file_values(rec):
             upd.add(rel, rec["ttl"], rec["type"], value)
     resp = dns.query.tcp(upd, "127.0.0.1", port=bind.port, timeout=5)
     assert resp.rcode() == 0, resp

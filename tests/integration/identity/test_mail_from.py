@@ -39,11 +39,9 @@ def test_set_rerun_check_diff_and_records(sandbox, ansible_module, identity):
     assert res.result["mail_from"] == {"domain": "bounce.example.com", "status": "PENDING",
                                        "behavior_on_mx_failure": "REJECT_MESSAGE"}
     assert res.result["dns_records"] == [
-        {"name": "bounce.example.com", "type": "MX", "value": ["10 feedback-smtp.us-east-1.amazonses.com"],
-         "rdata": ["10 feedback-smtp.us-east-1.amazonses.com."], "ttl": 1800},
-        {"name": "bounce.example.com", "type": "TXT", "value": ["v=spf1 include:amazonses.com ~all"],
-         "rdata": ['"v=spf1 include:amazonses.com ~all"'], "strings": ["v=spf1 include:amazonses.com ~all"],
-         "ttl": 1800}]
+        {"name": "bounce.example.com", "type": "MX", "values": ["10 feedback-smtp.us-east-1.amazonses.com"],
+         "ttl": 1800, "exclusive": True},
+        {"name": "bounce.example.com", "type": "TXT", "values": ["v=spf1 include:amazonses.com ~all"], "ttl": 1800}]
     mark = sandbox.mark()
     again = ansible_module(M, args)
     assert again.result["changed"] is False and ops(sandbox, mark) == []

@@ -15,8 +15,7 @@ def test_tokens_and_domain_match_the_module_renderer():
     tokens = ["aaa", "bbb", "ccc"]
     assert dkim_records(tokens, "Example.com.") == identity.dkim_records(tokens, "example.com")
     assert dkim_records(tokens, "example.com", ttl=60)[2] == {
-        "name": "ccc._domainkey.example.com", "type": "CNAME", "value": ["ccc.dkim.amazonses.com"],
-        "rdata": ["ccc.dkim.amazonses.com."], "ttl": 60}
+        "name": "ccc._domainkey.example.com", "type": "CNAME", "values": ["ccc.dkim.amazonses.com"], "ttl": 60}
 
 
 def test_identity_dict_input():

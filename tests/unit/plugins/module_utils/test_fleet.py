@@ -118,8 +118,8 @@ def test_batches_never_split_a_domain():
                                              ("true", True), ("yes", True), ("1", True), (True, True)])
 def test_overrides_are_typed_like_the_modules_options(value, expected):
     """A string must not turn a guard off: "false" is False, exactly as for the module's own option."""
-    specs, failures = fleet.domain_specs(params([{"name": "a.example.com", "dmarc": {"policy": "none",
-                                                                                    "allow_downgrade": value}}]))
+    domain = {"name": "a.example.com", "dmarc": {"policy": "none", "allow_downgrade": value}}
+    specs, failures = fleet.domain_specs(params([domain]))
     assert failures == [] and specs[0].dmarc["allow_downgrade"] is expected
     assert specs[0].dmarc["policy"] == "none" and specs[0].dmarc["enabled"] is True  # merged key by key
 

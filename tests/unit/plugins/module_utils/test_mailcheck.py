@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import dns.resolver
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils import mailcheck
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DnsError, InputError
 
 
 @pytest.mark.parametrize("given, expected", [
@@ -49,37 +48,28 @@ def test_parse_resolvers():
         assert err.value.option == "resolvers"
 
 
-class FakeRdata:
-    def __init__(self, text):
-        self.text = text
-
-    def to_text(self):
-        return self.text
-
-
 class FakeResolver:
-    """answers: {(name, rtype): [values] | "NXDOMAIN" | "TIMEOUT"}; missing means NoAnswer."""
+    """The dns.resolve.Resolver interface; answers: {(name, rtype): [canonical values] | "NXDOMAIN" | "TIMEOUT"};
+    missing means no data (NOERROR, empty)."""
 
     def __init__(self, answers):
         self.answers = answers
         self.asked = []
 
-    def resolve(self, name, rtype, search=False):
+    def query(self, name, rtype):
         self.asked.append((name, rtype))
         got = self.answers.get((name, rtype))
         if got == "NXDOMAIN":
-            raise dns.resolver.NXDOMAIN()
+            return "NXDOMAIN", []
         if got == "TIMEOUT":
-            raise dns.exception.Timeout()
-        if not got:
-            raise dns.resolver.NoAnswer()
-        return [FakeRdata(v) for v in got]
+            raise DnsError("lookup %s %s" % (name, rtype), "LifetimeTimeout", "timed out", "192.0.2.53:53")
+        return "NOERROR", list(got or [])
 
 
 def test_mx_accepts():
-    r = FakeResolver({("x.test", "MX"): ["10 mx.x.test."]})
+    r = FakeResolver({("x.test", "MX"): ["10 mx.x.test"]})
     out = mailcheck.domain_accepts_mail("x.test", r)
-    assert out["accepts_mail"] is True and out["mx"] == ["10 mx.x.test."]
+    assert out["accepts_mail"] is True and out["mx"] == ["10 mx.x.test"]
     assert r.asked == [("x.test", "MX")]
 
 
@@ -112,7 +102,7 @@ def test_timeout_is_neither_yes_nor_no():
 def test_guard_messages_and_cache():
     from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup
     from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError
-    r = FakeResolver({("ok.test", "MX"): ["10 mx.ok.test."], ("slow.test", "MX"): "TIMEOUT"})
+    r = FakeResolver({("ok.test", "MX"): ["10 mx.ok.test"], ("slow.test", "MX"): "TIMEOUT"})
     cache = {}
     assert sup.delisting_guard("a@ok.test", True, r, cache)["accepts_mail"] is True
     assert sup.delisting_guard("b@ok.test", True, r, cache)["accepts_mail"] is True

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ansible_collections.deliverability.ses.plugins.module_utils import notifications as notes_module
 from ansible_collections.deliverability.ses.plugins.module_utils.notifications import (
     channel_of, classify, refine, smtp_status)
 
@@ -307,20 +308,46 @@ def _check(got):
     json.dumps(got)  # results are plain data Ansible can return
 
 
+def _strict(raw):
+    """Classify through the inner ``_classify`` (which has no catch-all), so an exception fails the test;
+    then check that the public ``classify`` gives the same answer, i.e. its catch-all never had to fire."""
+    got = notes_module._classify(raw)
+    _check(got)
+    assert not (got.get("error") or "").startswith("unparsable:")
+    assert classify(raw) == got
+    return got
+
+
 @settings(max_examples=400, deadline=None)
 @given(notifications())
 def test_classifier_never_raises_on_near_valid_input(raw):
-    _check(classify(raw))
+    _strict(raw)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(JSON, st.binary(max_size=64), st.text(max_size=64)))
 def test_classifier_never_raises_on_anything(raw):
-    _check(classify(raw))
+    _strict(raw)
 
 
 def test_classifier_survives_deep_nesting_and_odd_objects():
     deep = "[" * 100000 + "]" * 100000
-    _check(classify(deep))
-    _check(classify(object()))
-    _check(classify({"Type": "Notification", "MessageId": "x", "Message": deep}))
+    _strict(deep)
+    _strict(object())
+    _strict({"Type": "Notification", "MessageId": "x", "Message": deep})
+
+
+def test_the_property_checks_can_fail(monkeypatch):
+    """If _classify raised on every input, the three tests above would fail (classify's catch-all hid it)."""
+    def broken(raw):
+        raise KeyError("boom")
+    monkeypatch.setattr(notes_module, "_classify", broken)
+    assert classify({"notificationType": "Delivery"})["error"].startswith("unparsable: KeyError")
+    with pytest.raises(KeyError):
+        _strict({"notificationType": "Delivery"})
+
+    def caught(raw):
+        return {"valid": False, "error": "unparsable: X: y", "recipients": []}
+    monkeypatch.setattr(notes_module, "_classify", caught)
+    with pytest.raises(AssertionError):
+        _strict({"notificationType": "Delivery"})

@@ -104,8 +104,8 @@ def test_roundtrip_any_octets(data):
 
 
 def test_encoder_is_the_only_one():
-    import ansible_collections.deliverability.ses.plugins.module_utils.dns.base as base
-    import ansible_collections.deliverability.ses.plugins.module_utils.identity as identity
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns import base
+    from ansible_collections.deliverability.ses.plugins.module_utils import identity
     for mod in (base, identity):
         for dup in ("txt_quote", "txt_split", "txt_unquote", "split_txt", "rdata"):
             assert not callable(getattr(mod, dup, None)) or getattr(mod, dup) is getattr(rdata, dup, None), \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import route53, wait
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DnsError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DnsError, InputError
 
 
 class Clock:
@@ -72,3 +72,57 @@ def test_missing_dnspython_names_the_pip_command(monkeypatch):
         with pytest.raises(DnsError) as err:
             mod.require_dnspython()
         assert "pip install dnspython" in err.value.msg and err.value.rcode == "ImportError"
+
+
+class FakeRoute53:
+    """A boto3-like Route 53 client: one hosted zone, records the calls made."""
+
+    def __init__(self):
+        self.calls = []
+
+    def list_hosted_zones_by_name(self, **kw):
+        self.calls.append(("ListHostedZonesByName", kw))
+        return {"HostedZones": [{"Name": "example.com.", "Id": "/hostedzone/Z1", "Config": {"PrivateZone": False}}]}
+
+
+def test_providers_are_built_from_a_client_factory_not_a_module():
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider
+    fake = FakeRoute53()
+    asked = []
+
+    def clients(service, **kw):
+        asked.append(service)
+        return fake
+
+    prov = get_provider({"provider": "route53", "zone": "Example.com.", "dns_wait": False, "dns_wait_timeout": 9},
+                        clients=clients)
+    assert asked == ["route53"] and prov.client is fake and prov.zone_id == "Z1"
+    assert prov.wait is False and prov.wait_timeout == 9.0
+    assert not hasattr(prov, "module")
+    # the old option names still work for params built by hand
+    prov = get_provider({"provider": "route53", "zone": "example.com", "wait": False, "wait_timeout": 7},
+                        clients=clients)
+    assert prov.wait is False and prov.wait_timeout == 7.0
+
+    class Module:  # the transition form: get_provider(params, module) uses module.client
+        client = staticmethod(clients)
+    assert get_provider({"provider": "route53", "zone": "example.com"}, Module()).client is fake
+    with pytest.raises(InputError) as err:
+        get_provider({"provider": "route53", "zone": "example.com"})
+    assert err.value.option == "provider"
+
+
+def test_dns_wait_options_are_distinct_from_ses_waits():
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
+    assert "wait" not in DNS_PROVIDER_ARGUMENT_SPEC and "wait_timeout" not in DNS_PROVIDER_ARGUMENT_SPEC
+    for name, old in (("dns_wait", "wait"), ("dns_wait_timeout", "wait_timeout")):
+        spec = DNS_PROVIDER_ARGUMENT_SPEC[name]
+        assert spec["aliases"] == [old]
+        assert spec["deprecated_aliases"] == [{"name": old, "version": "2.0.0", "collection_name": "deliverability.ses"}]
+
+
+def test_route53_writes_txt_escapes_in_octal_and_reads_them_back():
+    from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import Record, txt_unquote
+    rrset = route53.Route53Provider._rrset(Record("x.example.com", "TXT", ["café"], 300))
+    assert rrset["ResourceRecords"] == [{"Value": '"caf\\303\\251"'}]
+    assert txt_unquote(rrset["ResourceRecords"][0]["Value"], octal=True) == "café"
