@@ -60,12 +60,24 @@ def free_bytes(directory):
     return st.f_bavail * st.f_frsize
 
 
-def check_writable(path, option, need=MIN_FREE_BYTES, mode=PRIVATE, allow_device=False):
+def check_writable(path, option, need=MIN_FREE_BYTES, mode=PRIVATE, allow_device=False, create_parents=True):
     """Fail now, before any side effect, if ``path`` cannot be written: parent missing and not creatable,
     not writable, a symlink, not a regular file, or less than ``need`` bytes free. Creates nothing but the
-    parent directories (0700). Returns the absolute path."""
+    parent directories (0700), and not even those with ``create_parents=False`` (check mode: the nearest
+    existing ancestor must then be a writable directory). Returns the absolute path."""
     full = expand(path)
     parent = os.path.dirname(full)
+    if not create_parents and not os.path.isdir(parent):
+        ancestor = parent
+        while ancestor and not os.path.exists(ancestor):
+            up = os.path.dirname(ancestor)
+            if up == ancestor:
+                break
+            ancestor = up
+        if not os.path.isdir(ancestor) or not os.access(ancestor, os.W_OK | os.X_OK):
+            raise FileError(option, "cannot create the directory %s (%s is not a writable directory)"
+                            % (parent, ancestor), full)
+        parent = ancestor
     try:
         os.makedirs(parent, mode=0o700, exist_ok=True)
     except OSError as exc:

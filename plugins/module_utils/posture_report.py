@@ -15,10 +15,11 @@ import html
 import io
 import json
 
+from ansible_collections.deliverability.ses.plugins.module_utils.files import csv_cell
+
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#e0a800", "low": "#2b6cb0", "info": "#6c757d"}
 CSV_FIELDS = ("domain", "kind", "severity", "id", "area", "title", "detail", "fix")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def trend_row(out, results):
@@ -34,13 +35,6 @@ def to_json(out, results):
     doc = dict(out)
     doc["domains"] = results
     return json.dumps(doc, indent=1, sort_keys=True, default=str) + "\n"
-
-
-def safe_cell(value):
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def csv_rows(results, account_findings=()):
@@ -59,7 +53,7 @@ def to_csv(results, account_findings=()):
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in csv_rows(results, account_findings):
-        writer.writerow({k: safe_cell(row.get(k)) for k in CSV_FIELDS})
+        writer.writerow({k: csv_cell(row.get(k)) for k in CSV_FIELDS})
     return buf.getvalue()
 
 

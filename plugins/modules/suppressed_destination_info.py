@@ -14,7 +14,8 @@ description:
     RV(found=false).
   - Without it, lists the account-level suppression list, filtered by O(reasons), O(start_date) and
     O(end_date), following every page (there is no 1,000-entry cap), and returns a summary by reason and
-    by domain. O(export) writes the listing to a CSV or JSON Lines file.
+    by domain. O(export) writes the listing to a CSV or JSON Lines file (not in check mode: check mode writes
+    no file and returns what the export would hold).
 options:
   email:
     description:
@@ -162,10 +163,10 @@ pages:
   returned: without O(email)
   type: int
 export:
-  description: The export file written.
+  description: The export file written (C(written=false) in check mode, where no file is written).
   returned: with O(export)
   type: dict
-  sample: {path: /tmp/bounces-last-week.csv, format: csv, count: 2500}
+  sample: {path: /tmp/bounces-last-week.csv, format: csv, count: 2500, written: true}
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
@@ -209,7 +210,7 @@ def main():
         if p["export"]:
             # a path with control characters, a symlink or a full disk fails now, not after the listing
             validate.path(p["export"], "export")
-            files.check_writable(p["export"], "export")
+            files.check_writable(p["export"], "export", create_parents=not module.check_mode)
         stats = {}
         items = list(sup.iter_suppressed(module.client("sesv2"), reasons, start, end, p["limit"], stats=stats))
         out = dict(changed=False,
@@ -221,8 +222,13 @@ def main():
             out["suppressed_destinations"] = items
         if p["export"]:
             fmt = sup.export_format(p["export"], p["export_format"])
-            path = sup.write_export(p["export"], sup.render_export(items, fmt))
-            out["export"] = {"path": path, "format": fmt, "count": len(items)}
+            if module.check_mode:
+                # check mode writes no file anywhere: say what the export would hold
+                out["export"] = {"path": files.expand(p["export"]), "format": fmt, "count": len(items),
+                                 "written": False}
+            else:
+                path = sup.write_export(p["export"], sup.render_export(items, fmt))
+                out["export"] = {"path": path, "format": fmt, "count": len(items), "written": True}
         return out
 
     run_module(module, body)

@@ -32,6 +32,12 @@ def test_suppression_check_report_and_delist(sandbox, ansible_playbook, tmp_path
     res = ansible_playbook(str(PLAYBOOKS / "suppression_report.yml"), check=True,
                            extra_vars={"reasons": "BOUNCE", "since": "-30d", "export": str(export)})
     assert res.rc == 0, res
+    # check mode writes no file anywhere, the export included (nor its directory)
+    assert not export.exists()
+    assert res.task("Show the summary")["msg"][4].endswith("(check mode: not written)")
+    res = ansible_playbook(str(PLAYBOOKS / "suppression_report.yml"),
+                           extra_vars={"reasons": "BOUNCE", "since": "-30d", "export": str(export)})
+    assert res.rc == 0, res
     rows = list(csv.DictReader(export.open()))
     assert [r["email_address"] for r in rows] == ["gone@customer.test"], rows
     summary = res.task("Show the summary")["msg"]

@@ -41,7 +41,7 @@ def test_list_2500_with_filters_limit_summary_and_export(sandbox, module_play, t
              {"reasons": ["COMPLAINT"], "export": str(jsonl_path), "entries": False}),
         task("limited", "suppressed_destination_info", {"limit": 1200}),
         task("limit past the end", "suppressed_destination_info", {"reasons": ["COMPLAINT"], "limit": N // 5}),
-    ), check=True)
+    ))  # not check mode: check mode writes no export (test_check_mode_export_writes_no_file_nor_directory)
     assert res.rc == 0, res
     assert sandbox.mutating_calls(since=mark) == []
 
@@ -56,7 +56,7 @@ def test_list_2500_with_filters_limit_summary_and_export(sandbox, module_play, t
     with csv_path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == N and {r["email_address"] for r in rows} == set(got)
-    assert every["export"] == {"path": str(csv_path), "format": "csv", "count": N}
+    assert every["export"] == {"path": str(csv_path), "format": "csv", "count": N, "written": True}
 
     last_day = res.task("bounces last day")
     assert last_day["summary"]["total"] == len(recent_bounces) and "suppressed_destinations" not in last_day
@@ -91,3 +91,15 @@ def test_one_address_with_message_and_feedback_ids(sandbox, module_main):
         "message_id": "m-1", "feedback_id": "f-1"}
     other = module_main("suppressed_destination_info", {"email": "bounced@example.test"})
     assert other.result["found"] is False  # the local part is compared as given
+
+
+def test_check_mode_export_writes_no_file_nor_directory(sandbox, module_main, tmp_path):
+    sandbox.boto3_client("sesv2").put_suppressed_destination(EmailAddress="gone@customer.test", Reason="BOUNCE")
+    target = tmp_path / "new-dir" / "list.csv"
+    res = module_main("suppressed_destination_info", {"export": str(target)}, check=True)
+    assert res.rc == 0, res
+    assert res.result["export"] == {"path": str(target), "format": "csv", "count": 1, "written": False}
+    assert not target.parent.exists()
+    res = module_main("suppressed_destination_info", {"export": str(target)})
+    assert res.rc == 0 and res.result["export"]["written"] is True, res
+    assert "gone@customer.test" in target.read_text()
