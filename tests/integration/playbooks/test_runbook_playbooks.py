@@ -77,10 +77,15 @@ def test_reputation_report_exits_non_zero_when_critical(sandbox, ansible_playboo
     for to in ["a@good.test", "b@good.test", "c@good.test", "x@bad.test"]:
         ses.send_email(FromEmailAddress="sender@rep.test", Destination={"ToAddresses": [to]},
                        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}})
-    report = tmp_path / "reputation.html"
+    report = tmp_path / "out" / "reputation.html"
+    mark = sandbox.mark()
     res = ansible_playbook(str(PLAYBOOKS / "reputation_report.yml"), check=True,
                            extra_vars={"report_path": str(report)})
+    assert res.rc == 2 and "CRITICAL" in res.stdout, res
+    assert not report.parent.exists()  # check mode writes no file (nor its directory)
+    res = ansible_playbook(str(PLAYBOOKS / "reputation_report.yml"), extra_vars={"report_path": str(report)})
     assert res.rc == 2, res
+    assert sandbox.mutating_calls(since=mark) == []
     assert "CRITICAL" in res.stdout and "bounce rate 25.00 %" in res.stdout, res.stdout[-3000:]
     html = report.read_text()
     assert "<circle" in html
