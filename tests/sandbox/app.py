@@ -342,6 +342,8 @@ class SandboxApp:
                 sb.reset()
                 moto_api_backend.reset()
             self.faults.set([])
+            # a reset account starts with no fault history: a test must not read an earlier test's counters
+            self.faults.injected = {}
             self.rate_limits.set([])
             with self.log_lock:
                 self.log.clear()
