@@ -14,7 +14,7 @@ description:
     RV(found=false).
   - Without it, lists the account-level suppression list, filtered by O(reasons), O(start_date) and
     O(end_date), following every page (there is no 1,000-entry cap), and returns a summary by reason and
-    by domain. O(export) writes the listing to a CSV or JSON Lines file (not in check mode: check mode writes
+    by domain. O(export) writes the listing to a CSV or JSON Lines file (not in check mode, which writes
     no file and returns what the export would hold).
 options:
   email:
