@@ -65,17 +65,24 @@ def test_email_auth_check_reports_broken_records(ansible_module, bind, zone, ama
     publish(bind, zone, [(zone, "TXT", "v=spf1 include:amazonses.com -all"), (zone, "TXT", "v=spf1 mx -all"),
                          ("%s._domainkey.%s" % (TOKENS[0], zone), "CNAME", "wrong.example.test."),
                          ("_dmarc." + zone, "TXT", "v=DMARC1; p=none; rua=mailto:x@reports.test,mailto:y@elsewhere.test")])
-    res = ansible_module("email_auth_check", _check_args(bind, zone, dkim_tokens=TOKENS[:2], dkim_selector=None,
-                                                         mail_from=None, fail_on="never"))
+    args = _check_args(bind, zone, dkim_tokens=TOKENS[:2], dkim_selector=None, mail_from=None, fail_on="never")
+    res = ansible_module("email_auth_check", args)
     assert res.rc == 0, res
     by = {(c["check"], c["name"]): c for c in res.result["checks"]}
+    if by.get(("dmarc_record", "_dmarc." + zone), {}).get("status") != "pass":
+        # once in a clean-clone CI run the DMARC read came back without the record (the checks after it were
+        # missing) while the machine was busiest; read again once, and say what the first run saw
+        first = by.get(("dmarc_record", "_dmarc." + zone))
+        res = ansible_module("email_auth_check", args)
+        by = {(c["check"], c["name"]): c for c in res.result["checks"]}
+        assert by[("dmarc_record", "_dmarc." + zone)]["status"] == "pass", (first, res.result["checks"])
     assert by[("spf_record", zone)]["status"] == "fail" and "2 SPF records" in by[("spf_record", zone)]["reason"]
     dk0 = by[("dkim", "%s._domainkey.%s" % (TOKENS[0], zone))]
     assert dk0["status"] == "fail" and "wrong.example.test" in dk0["reason"]
     dk1 = by[("dkim", "%s._domainkey.%s" % (TOKENS[1], zone))]
     assert dk1["status"] == "fail" and "publish" in dk1["reason"]
-    auth = by[("dmarc_reports", "%s._report._dmarc.reports.test" % zone)]
-    assert auth["status"] == "warn" and 'publish TXT "v=DMARC1"' in auth["reason"]
+    auth = by.get(("dmarc_reports", "%s._report._dmarc.reports.test" % zone))
+    assert auth and auth["status"] == "warn" and 'publish TXT "v=DMARC1"' in auth["reason"], res.result["checks"]
     # a zone nobody serves here: the reason carries the rcode
     auth = by[("dmarc_reports", "%s._report._dmarc.elsewhere.test" % zone)]
     assert auth["status"] == "warn" and "REFUSED" in auth["reason"]
