@@ -43,11 +43,10 @@ from ansible_collections.deliverability.ses.plugins.module_utils.names import no
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
-from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import to_desired
+from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import DMARC_RECORD_SPEC, to_desired
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
-POLICIES = ["none", "quarantine", "reject"]
 # the module's own options that a ``domains`` entry may override; per-domain values are validated and typed
 # with this same spec (defaults stripped), so "false" / "no" / "0" mean False there exactly as here
 ARGUMENT_SPEC = dict(
@@ -68,26 +67,7 @@ ARGUMENT_SPEC = dict(
     )),
     dmarc=dict(type="dict", default={}, options=dict(
         enabled=dict(type="bool", default=True),
-        policy=dict(type="str", choices=POLICIES),
-        subdomain_policy=dict(type="str", choices=POLICIES),
-        nonexistent_policy=dict(type="str", choices=POLICIES),
-        psd=dict(type="str", choices=["y", "n", "u"]),
-        test_mode=dict(type="bool"),
-        pct=dict(type="int"),
-        legacy_tags=dict(type="bool", default=False),
-        migrate_legacy=dict(type="bool", default=False),
-        rua=dict(type="list", elements="str"),
-        ruf=dict(type="list", elements="str"),
-        adkim=dict(type="str", choices=["r", "s"]),
-        aspf=dict(type="str", choices=["r", "s"]),
-        fo=dict(type="str"),
-        allow_downgrade=dict(type="bool", default=False),
-        advance=dict(type="bool", default=False),
-        stages=dict(type="list", elements="dict", options=dict(
-            policy=dict(type="str", required=True, choices=POLICIES),
-            test_mode=dict(type="bool", default=False),
-            pct=dict(type="int"),
-        )),
+        **DMARC_RECORD_SPEC,
         require_evidence=dict(type="bool", default=True),
         external_destinations=dict(type="str", choices=["check", "ignore"], default="check"),
     )),

@@ -12,9 +12,37 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import D
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Desired, normalize_value, run_changes
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc as dmarc_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
+
+
+POLICIES = list(dmarc_rules.POLICIES)
+# The DMARC record options, one spec for the dmarc module and domain_policy's per-domain dmarc entries, so
+# both type and validate them alike (a string "false" is False in either).
+DMARC_RECORD_SPEC = dict(
+    policy=dict(type="str", choices=POLICIES),
+    subdomain_policy=dict(type="str", choices=POLICIES),
+    nonexistent_policy=dict(type="str", choices=POLICIES),
+    psd=dict(type="str", choices=["y", "n", "u"]),
+    test_mode=dict(type="bool"),
+    pct=dict(type="int"),
+    legacy_tags=dict(type="bool", default=False),
+    migrate_legacy=dict(type="bool", default=False),
+    rua=dict(type="list", elements="str"),
+    ruf=dict(type="list", elements="str"),
+    adkim=dict(type="str", choices=["r", "s"]),
+    aspf=dict(type="str", choices=["r", "s"]),
+    fo=dict(type="str"),
+    allow_downgrade=dict(type="bool", default=False),
+    advance=dict(type="bool", default=False),
+    stages=dict(type="list", elements="dict", options=dict(
+        policy=dict(type="str", required=True, choices=POLICIES),
+        test_mode=dict(type="bool", default=False),
+        pct=dict(type="int"),
+    )),
+)
 
 
 def merge_results(results):

@@ -344,35 +344,13 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import Inpu
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, NAMESERVERS_ENV
 from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
     EVIDENCE_SPEC, GATE_SPEC, evidence_gate, record_decision)
-from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import ensure_dmarc
-
-POLICIES = ["none", "quarantine", "reject"]
+from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import DMARC_RECORD_SPEC, ensure_dmarc
 
 
 def main():
     spec = dict(DNS_PROVIDER_ARGUMENT_SPEC)
     spec.update(
         domain=dict(type="str", required=True),
-        policy=dict(type="str", choices=POLICIES),
-        subdomain_policy=dict(type="str", choices=POLICIES),
-        nonexistent_policy=dict(type="str", choices=POLICIES),
-        psd=dict(type="str", choices=["y", "n", "u"]),
-        test_mode=dict(type="bool"),
-        pct=dict(type="int"),
-        legacy_tags=dict(type="bool", default=False),
-        migrate_legacy=dict(type="bool", default=False),
-        rua=dict(type="list", elements="str"),
-        ruf=dict(type="list", elements="str"),
-        adkim=dict(type="str", choices=["r", "s"]),
-        aspf=dict(type="str", choices=["r", "s"]),
-        fo=dict(type="str"),
-        allow_downgrade=dict(type="bool", default=False),
-        advance=dict(type="bool", default=False),
-        stages=dict(type="list", elements="dict", options=dict(
-            policy=dict(type="str", required=True, choices=POLICIES),
-            test_mode=dict(type="bool", default=False),
-            pct=dict(type="int"),
-        )),
         external_destinations=dict(type="str", choices=["check", "publish", "ignore"], default="check"),
         report_zones=dict(type="list", elements="str"),
         resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
@@ -380,6 +358,7 @@ def main():
         require_evidence=dict(type="bool", default=True),
         audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),
     )
+    spec.update(DMARC_RECORD_SPEC)
     spec.update(EVIDENCE_SPEC)
     spec.update(GATE_SPEC)
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)
