@@ -29,11 +29,11 @@ from tests.fixtures.ansible_runner import collections_path  # noqa: E402
 
 sys.path.insert(0, str(collections_path()))
 
-from ansible_collections.deliverability.ses.plugins.module_utils import bounces  # noqa: E402
-from ansible_collections.deliverability.ses.plugins.module_utils.notifications import classify  # noqa: E402
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces  # noqa: E402
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import classify  # noqa: E402
 from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore  # noqa: E402
 
-CORPUS = ROOT / "tests" / "unit" / "plugins" / "module_utils" / "notifications"
+CORPUS = ROOT / "tests" / "unit" / "plugins" / "module_utils" / "formats" / "notifications"
 
 
 def wrap(doc, n):

@@ -49,7 +49,7 @@ _value:
   type: dict
 """
 
-from ansible_collections.deliverability.ses.plugins.module_utils.notifications import classify
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import classify
 
 
 def classify_notification(value):

@@ -65,8 +65,8 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
-from ansible_collections.deliverability.ses.plugins.module_utils.identity import DEFAULT_TTL
-from ansible_collections.deliverability.ses.plugins.module_utils.identity import dkim_records as render
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.identity import DEFAULT_TTL
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.identity import dkim_records as render
 
 
 def dkim_records(value, domain=None, ttl=DEFAULT_TTL):

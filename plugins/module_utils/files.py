@@ -19,13 +19,13 @@ Raises :class:`FileError` (a DeliverabilityError naming the option) - never a ba
 
 from __future__ import annotations
 
-import csv
 import errno
-import io
 import os
 import stat
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
+# CSV cells are rendered by formats/cells.py; re-exported because every CSV the collection writes goes through here.
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.cells import FORMULA_LEADS, csv_cell, render_csv  # noqa: F401
 
 PRIVATE = 0o600
 # Free space a run needs before it starts changing things: a few audit lines, a summary, SQLite's journal.
@@ -217,34 +217,3 @@ def prepare_private_file(path, option, mode=PRIVATE):
     fd = open_private(path, option, flags=os.O_WRONLY | os.O_CREAT, mode=mode)
     os.close(fd)
     return expand(path)
-
-
-# ------------------------------------------------------------------------------------------------ CSV
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A value as a CSV cell: None -> "", numbers as they are, text starting with a formula character
-    prefixed with ``'`` (OWASP CSV Injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return value
-    text = str(value)
-    if text.startswith(FORMULA_LEADS):
-        return "'" + text
-    return text
-
-
-def render_csv(header, rows, lineterminator="\r\n"):
-    """CSV text (RFC 4180 quoting by the csv module) of ``rows`` (sequences or dicts keyed by ``header``)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator=lineterminator, quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([csv_cell(h) for h in header])
-    for row in rows:
-        if isinstance(row, dict):
-            row = [row.get(h) for h in header]
-        writer.writerow([csv_cell(v) for v in row])
-    return buf.getvalue()

@@ -319,7 +319,8 @@ import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
-from ansible_collections.deliverability.ses.plugins.module_utils import bounces, files, state_paths, validate
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils import files, state_paths, validate
 
 REPORT_FILES = (("list-hygiene.md", "md"), ("list-hygiene.csv", "csv"))
 

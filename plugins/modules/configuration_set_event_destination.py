@@ -125,7 +125,7 @@ action:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, call, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils import configuration_sets as cs
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import configuration_sets as cs
 
 
 def main():

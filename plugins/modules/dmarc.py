@@ -342,9 +342,9 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, NAMESERVERS_ENV
-from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import (
     EVIDENCE_SPEC, GATE_SPEC, evidence_gate, record_decision)
-from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import DMARC_RECORD_SPEC, ensure_dmarc
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.spf_dmarc import DMARC_RECORD_SPEC, ensure_dmarc
 
 
 def main():

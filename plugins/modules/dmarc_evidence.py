@@ -97,8 +97,8 @@ files:
 import os
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError, SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils import dmarc_render
-from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_render
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import (
     EVIDENCE_SPEC, GATE_SPEC, decide, gate_thresholds, open_store, store_location_warning)
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, evidence

@@ -159,8 +159,9 @@ import os
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     AwsError, DeliverabilityError, InputError, SesModule, call, run_module)
-from ansible_collections.deliverability.ses.plugins.module_utils import dmarc_ingest, dmarc_report
-from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import (
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_ingest
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import (
     EVIDENCE_SPEC, default_quarantine_dir, open_store, store_location_warning)
 
 MAX_LISTED = 500

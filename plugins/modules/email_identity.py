@@ -222,7 +222,7 @@ actions:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.identity_module import run_email_identity
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.identity import run_email_identity
 
 ARGUMENT_SPEC = dict(
     identity=dict(type="str", required=True),

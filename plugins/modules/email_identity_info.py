@@ -170,7 +170,7 @@ identities:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.identity_module import run_identity_info
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.identity import run_identity_info
 
 
 def main():

@@ -118,7 +118,8 @@ import json
 import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, call, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils import pipeline, validate
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import pipeline
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 
 def main():

@@ -99,7 +99,7 @@ actions:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.identity_module import run_identity_notifications
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.identity import run_identity_notifications
 
 
 def kind_spec():

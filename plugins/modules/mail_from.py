@@ -127,7 +127,7 @@ actions:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.identity_module import run_mail_from
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.identity import run_mail_from
 
 
 def main():

@@ -179,8 +179,8 @@ stats:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import DEFAULT_EVIDENCE_PATH
-from ansible_collections.deliverability.ses.plugins.module_utils.posture import run_posture
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import DEFAULT_EVIDENCE_PATH
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.posture import run_posture
 
 
 def main():

@@ -116,7 +116,8 @@ diff:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils import reputation, validate
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import reputation
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 
 def main():

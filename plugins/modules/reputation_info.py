@@ -120,7 +120,7 @@ cloudwatch:
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     AwsError, DeliverabilityError, InputError, SesModule, run_module)
-from ansible_collections.deliverability.ses.plugins.module_utils import reputation
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import reputation
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 

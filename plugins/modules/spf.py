@@ -137,7 +137,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, NAMESERVERS_ENV
-from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import ensure_spf
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.spf_dmarc import ensure_spf
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.spf import DEFAULT_MECHANISMS
 
 

@@ -170,9 +170,9 @@ export:
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.mailcheck import validate_email
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.mailcheck import validate_email
 from ansible_collections.deliverability.ses.plugins.module_utils import files, validate
-from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import suppression as sup
 
 
 def main():

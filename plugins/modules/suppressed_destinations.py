@@ -119,8 +119,8 @@ audit_records:
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.audit import AUDIT_LOG_SPEC, open_audit_log
-from ansible_collections.deliverability.ses.plugins.module_utils import bulk_suppression as bulk
-from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bulk_suppression as bulk
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import suppression as sup
 
 
 def main():

@@ -1,4 +1,4 @@
-"""Bad-input corpus for the notification parser (in-process: plugins/module_utils/notifications.py).
+"""Bad-input corpus for the notification parser (in-process: plugins/module_utils/formats/notifications.py).
 
 Each case is a notification (or something pretending to be one) and what correct handling is: ``invalid``
 (valid=false with a specific error), or ``valid`` with the recipients it must find. The parser's last-resort
@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils.notifications import classify
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import classify
 
 from .conftest import record
 

@@ -399,7 +399,7 @@ def ses_plan(spec, ident):
 
     ``before`` / ``after`` are the identity settings and the MAIL FROM as the single-resource modules show them.
     """
-    from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
+    from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity as logic
     current = logic.settings_from_identity(ident)
     dkim = {k: v for k, v in (spec.get("dkim") or {}).items() if v is not None}
     wanted = {"state": "present", "dkim": dkim, "configuration_set": spec.get("configuration_set")}

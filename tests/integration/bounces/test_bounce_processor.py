@@ -225,7 +225,7 @@ def test_check_mode_receives_nothing_and_reads_the_depth(sandbox, feedback, modu
 
 def test_notification_files(sandbox, module_main, tmp_path):
     from pathlib import Path
-    corpus = Path(__file__).parents[2] / "unit" / "plugins" / "module_utils" / "notifications"
+    corpus = Path(__file__).parents[2] / "unit" / "plugins" / "module_utils" / "formats" / "notifications"
     files = [str(corpus / n) for n in ("doc_bounce_with_dsn.json", "sns_complaint.json", "event_delivery_delay.json",
                                        "malformed_truncated.json", "bounce_transient_mailboxfull.json")]
     res = module_main("bounce_processor", {"paths": files, "store_path": str(tmp_path / "h.sqlite"),
@@ -291,7 +291,7 @@ def test_raw_message_delivery_subscription(sandbox, feedback, module_main, tmp_p
 
 def test_classify_notification_filter_in_a_playbook(ansible_playbook):
     from pathlib import Path
-    corpus = Path(__file__).parents[2] / "unit" / "plugins" / "module_utils" / "notifications"
+    corpus = Path(__file__).parents[2] / "unit" / "plugins" / "module_utils" / "formats" / "notifications"
     play = {"hosts": "localhost", "gather_facts": False, "tasks": [
         {"name": "classify", "ansible.builtin.set_fact": {
             "note": "{{ lookup('ansible.builtin.file', '%s') | deliverability.ses.classify_notification }}"
@@ -463,7 +463,7 @@ def test_every_path_is_checked_before_the_first_side_effect(sandbox, feedback, m
 
 
 def test_sns_subscription_confirmation_is_kept_and_reported(sandbox, feedback, module_main, tmp_path):
-    corpus = Path(__file__).parents[2] / "unit" / "plugins" / "module_utils" / "notifications"
+    corpus = Path(__file__).parents[2] / "unit" / "plugins" / "module_utils" / "formats" / "notifications"
     body = (corpus / "sns_subscription_confirmation.json").read_text()
     feedback.raw(body)
     url = json.loads(body)["SubscribeURL"]
@@ -483,7 +483,7 @@ def test_a_write_that_fails_after_the_side_effects_still_reports_them(sandbox, f
     """The paths passed their checks, then the disk refuses the report: the run fails, and its result still says
     which messages were deleted and which addresses suppressed; the next run's report has them (from the store)."""
     import importlib
-    mod = importlib.import_module("ansible_collections.deliverability.ses.plugins.module_utils.bounces")
+    mod = importlib.import_module("ansible_collections.deliverability.ses.plugins.module_utils.runners.bounces")
     feedback.ses.put_account_suppression_attributes(SuppressedReasons=[])
     feedback.identity_topics(kinds=("Bounce",))
     sandbox.post("recipients", RULES)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ansible_collections.deliverability.ses.plugins.filter.classify_notification import FilterModule
 
-CORPUS = Path(__file__).parents[1] / "module_utils" / "notifications"
+CORPUS = Path(__file__).parents[1] / "module_utils" / "formats" / "notifications"
 
 
 def test_filter_is_registered_and_classifies():

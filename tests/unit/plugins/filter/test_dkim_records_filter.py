@@ -6,7 +6,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.deliverability.ses.plugins.filter.dkim_records import FilterModule
-from ansible_collections.deliverability.ses.plugins.module_utils import identity
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity
 
 dkim_records = FilterModule().filters()["dkim_records"]
 

@@ -105,7 +105,7 @@ def test_roundtrip_any_octets(data):
 
 def test_encoder_is_the_only_one():
     from ansible_collections.deliverability.ses.plugins.module_utils.dns import base
-    from ansible_collections.deliverability.ses.plugins.module_utils import identity
+    from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity
     for mod in (base, identity):
         for dup in ("txt_quote", "txt_split", "txt_unquote", "split_txt", "rdata"):
             assert not callable(getattr(mod, dup, None)) or getattr(mod, dup) is getattr(rdata, dup, None), \

@@ -11,7 +11,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import mailcheck, record_check
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import mailcheck, record_check
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import (
     Resolver, server_text, split_server)
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.wait import servers_from_params

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DnsError
-from ansible_collections.deliverability.ses.plugins.module_utils.posture import FailureCache, read_history
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.posture import FailureCache, read_history
 
 
 def test_a_name_that_timed_out_is_asked_once():

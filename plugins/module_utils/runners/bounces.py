@@ -47,7 +47,7 @@ import time
 from ansible_collections.deliverability.ses.plugins.module_utils import files
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
-from ansible_collections.deliverability.ses.plugins.module_utils.notifications import CLASSES, channel_of, classify
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of, classify
 
 REASON_OF = {"hard": "BOUNCE", "complaint": "COMPLAINT", "soft": "BOUNCE"}
 # SES refuses these for good: retrying the message would be refused again until it lands in the DLQ

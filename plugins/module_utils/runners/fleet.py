@@ -34,8 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
-from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
-from ansible_collections.deliverability.ses.plugins.module_utils import sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity as logic
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import base as dnsbase
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import NAMESERVERS_ENV, get_provider, lookup_resolver
@@ -43,7 +43,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.names import no
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
-from ansible_collections.deliverability.ses.plugins.module_utils.spf_dmarc import DMARC_RECORD_SPEC, to_desired
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.spf_dmarc import DMARC_RECORD_SPEC, to_desired
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
@@ -498,11 +498,11 @@ class Fleet:
         gate = self.gate
         if gate is None and spec.dmarc.get("advance") and spec.dmarc.get("require_evidence", True):
             # the evidence gate of the dmarc module, the same function and thresholds (policy/evidence.py)
-            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import evidence_gate
+            from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import evidence_gate
             gate = evidence_gate(self.module, spec.name, warn=self._warn(spec.name))
         planned = planner.plan_records(spec.as_dict(), current, self.resolve, self.region, gate=gate)
         if (planned["dmarc"] or {}).get("gate"):
-            from ansible_collections.deliverability.ses.plugins.module_utils.evidence_module import audit_decision
+            from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import audit_decision
             decision = planned["dmarc"]["gate"]
             if not decision["open"]:
                 self._warn(spec.name)(decision["summary"])

@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 
-from ansible_collections.deliverability.ses.plugins.module_utils import dmarc_report
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
 from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import aggregate, published_policy
 
 REPORT_SUFFIXES = (".xml", ".gz", ".zip", ".eml", ".mbox", ".msg", "")

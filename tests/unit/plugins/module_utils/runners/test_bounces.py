@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError
 from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
 
-from .fakes import FakeSes, FakeSqs
+from ..fakes import FakeSes, FakeSqs
 
-CORPUS = Path(__file__).parent / "notifications"
+CORPUS = Path(__file__).parents[1] / "formats" / "notifications"
 NOW = 1_800_000_000.0  # 2027-01-15
 
 
@@ -46,7 +46,7 @@ def processor(store, ses=None, check_mode=False, **policy):
 
 
 def classify(raw):
-    from ansible_collections.deliverability.ses.plugins.module_utils.notifications import classify as c
+    from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import classify as c
     return c(raw)
 
 
@@ -393,7 +393,7 @@ def test_reports_from_the_store(store, tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from .test_notifications import notifications  # noqa: E402
+from ..formats.test_notifications import notifications  # noqa: E402
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ansible_collections.deliverability.ses.plugins.module_utils import posture_report as pr
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import posture_report as pr
 
 HOSTILE = '=HYPERLINK("http://evil.example","x")'
 

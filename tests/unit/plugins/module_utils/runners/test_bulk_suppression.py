@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import bulk_suppression as bulk
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bulk_suppression as bulk
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
 
 

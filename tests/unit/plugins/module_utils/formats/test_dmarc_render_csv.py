@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from ansible_collections.deliverability.ses.plugins.module_utils import dmarc_render
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_render
 
 
 def _entry():

@@ -19,13 +19,16 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, evidence_module, posture_report, sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import posture_report
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_evidence as evidence_module
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
-from ansible_collections.deliverability.ses.plugins.module_utils.reputation import account_status
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.reputation import account_status
 
 HISTORY_LIMIT = 1000  # runs kept in the trend store (older lines are dropped when it is rewritten)
 HISTORY_MAX_BYTES = 8 * 1024 * 1024

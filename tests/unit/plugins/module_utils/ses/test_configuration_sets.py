@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import configuration_sets as cs
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import configuration_sets as cs
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
 
 API = {"ConfigurationSetName": "tx", "DeliveryOptions": {"TlsPolicy": "REQUIRE", "SendingPoolName": "pool"},

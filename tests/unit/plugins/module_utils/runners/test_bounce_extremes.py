@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
 
 
 def test_huge_retry_factor_is_capped_not_overflowed():

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.audit import UnauditedChange
-from ansible_collections.deliverability.ses.plugins.module_utils.mailcheck import validate_email
-from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.mailcheck import validate_email
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import suppression as sup
 
 MAX_CONCURRENCY = 16
 SHOW_INVALID = 10

@@ -7,7 +7,9 @@ import zipfile
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import dmarc_ingest, dmarc_report
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_ingest
+
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
 from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import SqliteEvidenceStore
 from tests.fixtures import dmarc_reports as gen
 

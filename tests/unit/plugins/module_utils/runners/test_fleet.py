@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import fleet
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import fleet
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Record, plan
 

@@ -16,7 +16,8 @@ import os
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
-from ansible_collections.deliverability.ses.plugins.module_utils import files, mailcheck, validate
+from ansible_collections.deliverability.ses.plugins.module_utils import files, validate
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import mailcheck
 
 REASONS = ("BOUNCE", "COMPLAINT")
 MISSING_CODES = ("NotFoundException",)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import mailcheck
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import mailcheck
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DnsError, InputError
 
 
@@ -100,7 +100,7 @@ def test_timeout_is_neither_yes_nor_no():
 
 
 def test_guard_messages_and_cache():
-    from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup
+    from ansible_collections.deliverability.ses.plugins.module_utils.ses import suppression as sup
     from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError
     r = FakeResolver({("ok.test", "MX"): ["10 mx.ok.test"], ("slow.test", "MX"): "TIMEOUT"})
     cache = {}

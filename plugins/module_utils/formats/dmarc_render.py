@@ -10,7 +10,7 @@ import html
 import io
 import json
 
-from ansible_collections.deliverability.ses.plugins.module_utils.files import csv_cell
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.cells import csv_cell
 
 DOMAIN_COLUMNS = ("domain", "record", "stage", "next_stage", "gate", "pass_rate", "messages", "days", "reporters",
                   "dkim_aligned_rate", "spf_aligned_rate", "failing_sources", "reasons", "notes")

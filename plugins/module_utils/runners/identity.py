@@ -9,8 +9,9 @@ orchestrate them, return the result dict and raise DeliverabilityError subclasse
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
-from ansible_collections.deliverability.ses.plugins.module_utils import record_check, sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity as logic
+from ansible_collections.deliverability.ses.plugins.module_utils.dns import record_check
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, retry_until
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_identity

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import suppression as sup
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import suppression as sup
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError, InputError
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, 0, tzinfo=dt.timezone.utc)

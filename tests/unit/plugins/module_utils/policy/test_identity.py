@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ansible_collections.deliverability.ses.plugins.module_utils import identity as logic
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError
 
 

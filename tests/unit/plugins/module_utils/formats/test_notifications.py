@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.deliverability.ses.plugins.module_utils import notifications as notes_module
-from ansible_collections.deliverability.ses.plugins.module_utils.notifications import (
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import notifications as notes_module
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import (
     channel_of, classify, refine, smtp_status)
 
 CORPUS = Path(__file__).parent / "notifications"

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils import reputation as rep
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import reputation as rep
 
 T = rep.THRESHOLDS
 

@@ -15,7 +15,7 @@ import html
 import io
 import json
 
-from ansible_collections.deliverability.ses.plugins.module_utils.files import csv_cell
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.cells import csv_cell
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#e0a800", "low": "#2b6cb0", "info": "#6c757d"}

@@ -1,0 +1,63 @@
+"""A file's folder says its kind (docs/CONTRIBUTING.md "Layout"): each folder's rule, checked.
+
+- the root of module_utils holds only the ground (errors, names, validate) and the one-of-each mechanisms
+  (aws client, files, audit log, concurrency, state paths): a new file belongs in a folder;
+- policy/ (rules) and formats/ (parsing, rendering) reach no I/O code of the collection: only each other,
+  the ground and the record model (test_import_purity.py proves they reach no network library either).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[4]
+MODULE_UTILS = ROOT / "plugins" / "module_utils"
+PREFIX = "ansible_collections.deliverability.ses.plugins.module_utils."
+
+ROOT_FILES = {"errors", "names", "validate", "aws", "files", "audit", "concurrency", "state_paths"}
+FOLDERS = {"policy", "formats", "runners", "ses", "dns", "store"}
+PURE_FOLDERS = ("policy", "formats")
+PURE_MAY_IMPORT = ("errors", "names", "validate", "dns.rdata", "policy", "formats")
+
+
+def collection_imports(path):
+    """Every collection module a file imports, as a dotted name under module_utils (submodules included)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PREFIX):
+            inner = node.module[len(PREFIX):]
+            out.add(inner)
+            for alias in node.names:
+                if MODULE_UTILS.joinpath(*inner.split("."), alias.name + ".py").exists():
+                    out.add(inner + "." + alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module == PREFIX[:-1]:
+            out.update(alias.name for alias in node.names)
+    return out
+
+
+def test_root_holds_only_the_ground_and_the_shared_mechanisms():
+    assert {p.stem for p in MODULE_UTILS.glob("*.py")} == ROOT_FILES
+    assert {p.name for p in MODULE_UTILS.iterdir() if p.is_dir() and p.name != "__pycache__"} == FOLDERS
+
+
+def _pure_files():
+    return sorted(p for folder in PURE_FOLDERS for p in (MODULE_UTILS / folder).glob("*.py"))
+
+
+def _bad_imports(path):
+    return sorted(name for name in collection_imports(path)
+                  if not any(name == ok or name.startswith(ok + ".") for ok in PURE_MAY_IMPORT))
+
+
+@pytest.mark.parametrize("path", _pure_files(), ids=lambda p: "%s/%s" % (p.parent.name, p.name))
+def test_pure_folders_reach_no_io_code(path):
+    assert _bad_imports(path) == []
+
+
+def test_the_import_rule_can_fail(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from %sfiles import write_atomic\nfrom %s import aws\n" % (PREFIX, PREFIX[:-1]))
+    assert _bad_imports(bad) == ["aws", "files"]
