@@ -24,8 +24,6 @@ import os
 import stat
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
-# CSV cells are rendered by formats/cells.py; re-exported because every CSV the collection writes goes through here.
-from ansible_collections.deliverability.ses.plugins.module_utils.formats.cells import FORMULA_LEADS, csv_cell, render_csv  # noqa: F401
 
 PRIVATE = 0o600
 # Free space a run needs before it starts changing things: a few audit lines, a summary, SQLite's journal.

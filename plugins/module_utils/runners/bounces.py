@@ -44,6 +44,7 @@ import json
 import os
 import time
 
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import cells
 from ansible_collections.deliverability.ses.plugins.module_utils import files
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
@@ -810,7 +811,7 @@ def report_rows(report):
 def render_report(report, fmt):
     if fmt == "csv":
         # no literal None; a cell a spreadsheet would run as a formula gets a leading quote
-        return files.render_csv(CSV_FIELDS, report_rows(report), lineterminator="\n")
+        return cells.render_csv(CSV_FIELDS, report_rows(report), lineterminator="\n")
     if fmt == "md":
         return render_markdown(report)
     return json.dumps(report, indent=2, sort_keys=True) + "\n"

@@ -16,6 +16,7 @@ import os
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import cells
 from ansible_collections.deliverability.ses.plugins.module_utils import files, validate
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import mailcheck
 
@@ -213,7 +214,7 @@ def render_export(entries, fmt):
     if fmt == "jsonl":
         return "".join(json.dumps({k: e.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n" for e in entries)
     # cells that start with = + - @ TAB CR get a leading ' (OWASP CSV injection); parse_addresses takes it off
-    return files.render_csv(EXPORT_FIELDS, ([e.get(k) or "" for k in EXPORT_FIELDS] for e in entries))
+    return cells.render_csv(EXPORT_FIELDS, ([e.get(k) or "" for k in EXPORT_FIELDS] for e in entries))
 
 
 def write_export(path, text):
@@ -248,7 +249,7 @@ def read_addresses(path, option="src", with_lines=False):
 
 def _unneutralise(cell):
     """Undo the export's formula guard: "'=x@y" -> "=x@y"."""
-    if len(cell) > 1 and cell[0] == "'" and cell[1] in files.FORMULA_LEADS:
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in cells.FORMULA_LEADS:
         return cell[1:]
     return cell
 

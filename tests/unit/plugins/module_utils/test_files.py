@@ -9,6 +9,7 @@ import stat
 
 import pytest
 
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import cells
 from ansible_collections.deliverability.ses.plugins.module_utils import files
 
 
@@ -75,7 +76,7 @@ def test_errors_name_the_option_not_oserror(tmp_path):
 def test_csv_quotes_and_neutralises_formulas():
     rows = [["a,b@b.test", "BOUNCE"], ["=1+2@x.test", "+cmd"], ["-x@y.test", "@SUM(A1)"], ["\tx", "\rx"],
             ['"q"@x.test', 5], [None, True]]
-    text = files.render_csv(["email", "reason"], rows)
+    text = cells.render_csv(["email", "reason"], rows)
     back = list(csv.reader(io.StringIO(text)))
     assert back[0] == ["email", "reason"]
     assert back[1] == ["a,b@b.test", "BOUNCE"]
