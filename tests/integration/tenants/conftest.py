@@ -1,0 +1,57 @@
+"""Helpers for the tenant tests: a verified sending identity, the AWS CLI against the sandbox, audit lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def arn(kind, name, region=REGION):
+    return "arn:aws:ses:%s:%s:%s/%s" % (region, ACCOUNT, kind, name)
+
+
+@pytest.fixture
+def aws_cli(sandbox):
+    """aws sesv2 ... against the sandbox, JSON out (the CLI v1 wants AWS_DEFAULT_REGION too)."""
+    def run(*args):
+        env = dict(os.environ, **sandbox.env())
+        env["AWS_DEFAULT_REGION"] = env.get("AWS_REGION", REGION)
+        out = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "sesv2", *args, "--output", "json"], env=env,
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout or "{}")
+    return run
+
+
+@pytest.fixture
+def sender(sandbox):
+    """verified(identity): an email address identity SES lets send (domain identities need DNS)."""
+    ses = sandbox.boto3_client("sesv2")
+
+    def make(address):
+        ses.create_email_identity(EmailIdentity=address)
+        sandbox.post("verify-email", {"identity": address})
+        return address
+    return make
+
+
+def send(ses, source, to, tenant=None):
+    params = dict(FromEmailAddress=source, Destination={"ToAddresses": [to]},
+                  Content={"Simple": {"Subject": {"Data": "hello"}, "Body": {"Text": {"Data": "hello"}}}})
+    if tenant:
+        params["TenantName"] = tenant
+    return ses.send_email(**params)
+
+
+def audit_lines(path):
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
