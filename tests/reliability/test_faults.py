@@ -47,6 +47,9 @@ def aws_table(sfx, ctx):
         ("suppressed_destination_info", {}),
         ("reputation_info", {}),
         ("reputation_alarms", {"alarm_actions": [ctx["topic"]]}),
+        ("tenant", {"name": "faults-%s" % sfx, "reputation_policy": "strict", "tags": {"team": "mail"}}),
+        ("tenant_resources", {"tenant": "faults-%s" % sfx, "identities": [domain]}),
+        ("tenant_info", {}),
     ]
 
 
@@ -174,6 +177,9 @@ def _persistent_table(ctx):
          "PutAccountSuppressionAttributes", 0, lambda r: not r.get("changed"), lambda r: r["changed"] is True),
         ("suppressed_destination", {"email": "p@bad.example.com", "reason": "BOUNCE", "audit_log": ctx["audit"]},
          "PutSuppressedDestination", 0, lambda r: not r.get("changed"), lambda r: r["changed"] is True),
+        ("tenant", {"name": "persist", "reputation_policy": "strict"}, "UpdateReputationEntityPolicy", 0,
+         lambda r: r.get("changed") is True and r.get("changes") == ["created"],
+         lambda r: r["changes"] == ["reputation_policy"]),
     ]
 
 

@@ -84,6 +84,7 @@ def run_tenant(module, partial):
     if current is None:
         current = api.create_tenant(client, name, tags, sup)
         done.append("created")
+        partial["changed"] = True  # from here a failure still reports what was applied
     arn = current["arn"]
     if "tags" in changes:
         if to_set:
@@ -94,9 +95,11 @@ def run_tenant(module, partial):
     if "suppression" in changes:
         api.put_suppression(client, name, sup)
         done.append("suppression")
+    partial["changed"] = bool(done)
     if need_policy or (want_policy and "created" in changes):
         api.set_policy(client, arn, want_policy)
         done.append("reputation_policy")
+        partial["changed"] = True
     if need_status:
         api.set_customer_status(client, arn, status)
         done.append("sending_status")
