@@ -96,8 +96,8 @@ def split_resource_arn(value, option, region, account):
 
 def kind_of_type(resource_type):
     """The module's kind for an SES ResourceType (EMAIL_IDENTITY -> identities)."""
-    for kind, (_, rtype) in KINDS.items():
-        if rtype == resource_type:
+    for kind, pair in KINDS.items():
+        if pair[1] == resource_type:
             return kind
     return None
 

@@ -186,10 +186,15 @@ def run_tenant_resources(module, partial):
         rules.split_resource_arn(value, "resource_arns", region, account)
     by_arn = dict((rules.resource_arn(kind, rname, region, account), (kind, rname, option))
                   for kind, rname, option in wanted)
-    if api.get_tenant(client, name) is None:
+    if api.get_tenant(client, name) is not None:
+        current = api.list_tenant_resources(client, name)
+    elif module.check_mode:
+        # an earlier task of the same check run would have created it: plan against an empty tenant
+        module.module.warn("SES has no tenant %r in %s yet; planned as if it were created empty" % (name, region))
+        current = []
+    else:
         raise InputError("tenant", "SES has no tenant %r in %s; create it first (deliverability.ses.tenant)"
                          % (name, region))
-    current = api.list_tenant_resources(client, name)
     attach, detach = rules.resources_plan([r["arn"] for r in current], by_arn, p["exclusive"], p["state"])
     for arn in attach:
         kind, rname, option = by_arn[arn]

@@ -178,3 +178,10 @@ def test_bad_input_refused_naming_the_option(sandbox, module_main, sender):
         assert sandbox.mutating_calls(since=mark) == [], (module, args)
     # nothing was associated
     assert ses.list_tenant_resources(TenantName="client-d")["TenantResources"] == []
+    # in check mode a tenant that an earlier task would create is planned as empty, with a warning
+    mark = sandbox.mark()
+    planned = module_main("tenant_resources", {"tenant": "client-new", "identities": ["news@d.test"]}, check=True)
+    assert planned.rc == 0, planned.output
+    assert planned.result["attached"] == ["arn:aws:ses:us-east-1:123456789012:identity/news@d.test"]
+    assert any("client-new" in w for w in planned.result.get("warnings", []))
+    assert sandbox.mutating_calls(since=mark) == []
