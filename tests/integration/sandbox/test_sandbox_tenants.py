@@ -100,6 +100,12 @@ def test_reputation_policy_pauses_one_tenant(sandbox, policy, paused):
     # the other tenant keeps sending
     assert send(ses, "news@good-client.test", "ok@fine.test", tenant="good")["MessageId"]
     assert _entity(ses, tenants["good"])["SendingStatusAggregate"] == "ENABLED"
+    # the listings filter on the status
+    disabled = ses.list_reputation_entities(Filter={"SENDING_STATUS": "DISABLED"})["ReputationEntities"]
+    assert [e["ReputationEntityReference"] for e in disabled] == ([tenants["bad"]] if paused else [])
+    listed = ses.list_tenants(Filter={"SENDING_STATUS": "DISABLED"})["Tenants"]
+    assert [t["TenantName"] for t in listed] == (["bad"] if paused else [])
+    assert len(ses.list_reputation_entities()["ReputationEntities"]) == 2
 
 
 def test_strict_acts_on_low_impact_standard_does_not(sandbox):

@@ -46,6 +46,13 @@ def test_tenant_lifecycle_policy_suppression_and_pause(sandbox, module_main, aws
     assert ses.get_reputation_entity(ReputationEntityType="RESOURCE", ReputationEntityReference=got["TenantArn"])[
         "ReputationEntity"]["ReputationManagementPolicy"].endswith("/none")
 
+    # suppression back to the account's list, both reasons (PutTenantSuppressionAttributes)
+    res = module_main("tenant", {"name": "client-acme", "suppression_scope": "ACCOUNT",
+                                 "suppressed_reasons": ["COMPLAINT", "BOUNCE"]})
+    assert res.result["changes"] == ["suppression"]
+    assert aws_cli("get-tenant", "--tenant-name", "client-acme")["Tenant"]["SuppressionAttributes"] == {
+        "SuppressedReasons": ["BOUNCE", "COMPLAINT"], "SuppressionScope": "ACCOUNT"}
+
     # pause: needs a reason, audited; check mode writes nothing, not even the audit line
     refused = module_main("tenant", {"name": "client-acme", "sending_status": "disabled", "audit_log": str(log)})
     assert refused.rc != 0 and "reason" in refused.result["msg"]
