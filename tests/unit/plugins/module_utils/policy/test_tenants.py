@@ -68,8 +68,8 @@ def test_suppression_only_what_is_given_counts():
     have = {"SuppressedReasons": ["COMPLAINT", "BOUNCE"], "SuppressionScope": "ACCOUNT"}
     assert rules.suppression_want(have, None, None) is None
     assert rules.suppression_want(have, ["BOUNCE", "COMPLAINT"], "ACCOUNT") is None
-    assert rules.suppression_want(have, None, "TENANT") == {"SuppressedReasons": ["BOUNCE", "COMPLAINT"],
-                                                           "SuppressionScope": "TENANT"}
+    want = rules.suppression_want(have, None, "TENANT")
+    assert want == {"SuppressedReasons": ["BOUNCE", "COMPLAINT"], "SuppressionScope": "TENANT"}
     assert rules.suppression_want(have, [], None) == {"SuppressedReasons": [], "SuppressionScope": "ACCOUNT"}
 
 
