@@ -38,7 +38,11 @@ def _send_email(region, p):
         tenant = tenants.before_send(region, p["TenantName"], ident, p.get("ConfigurationSetName")
                                      or (ident.configuration_set if ident else None))
         counts = dict(region.counts)
-    message_id = region.send(source, recipients, subject, p.get("ConfigurationSetName"), tags, headers)
+    if tenant is not None and tenant.suppression["SuppressionScope"] == "TENANT":
+        with tenants.suppression_list(region, tenant, reasons=True):
+            message_id = region.send(source, recipients, subject, p.get("ConfigurationSetName"), tags, headers)
+    else:
+        message_id = region.send(source, recipients, subject, p.get("ConfigurationSetName"), tags, headers)
     if tenant is not None:
         tenants.after_send(tenant, counts, region.counts)
     raw = (content.get("Raw") or {}).get("Data")
@@ -165,6 +169,9 @@ HANDLERS = {
 
 
 HANDLERS.update(tenants.HANDLERS)
+for _op in ("PutSuppressedDestination", "GetSuppressedDestination", "DeleteSuppressedDestination",
+            "ListSuppressedDestinations"):
+    HANDLERS[_op] = tenants.with_tenant_list(HANDLERS[_op])
 
 
 def handle(region, operation: str, params: dict) -> dict:

@@ -13,6 +13,7 @@ finding, ``standard`` on a HIGH one, ``none`` never.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import secrets
@@ -51,6 +52,7 @@ class Tenant:
         self.customer = {"Status": "ENABLED", "Cause": None, "LastUpdatedTimestamp": self.created}
         self.aws = {"Status": "ENABLED", "Cause": None, "LastUpdatedTimestamp": self.created}
         self.counts = {"attempts": 0, "bounces": 0, "complaints": 0}
+        self.suppressed: dict[str, dict] = {}  # the tenant's own suppression list (scope TENANT)
         self.impact = "LOW"
         self.finding = None  # None, "LOW" or "HIGH"
 
@@ -305,6 +307,32 @@ def delete_template(region, p):
     if state(region).templates.pop(p.get("TemplateName"), None) is None:
         raise not_found("Template <%s> does not exist." % p.get("TemplateName"))
     return {}
+
+
+# ------------------------------------------------------------------ the tenant's own suppression list
+@contextlib.contextmanager
+def suppression_list(region, t, reasons=False):
+    """Inside, the region's suppression list is the tenant's (and, with ``reasons``, the tenant's suppressed
+    reasons replace the account's): the suppression operations with TenantName, and sending for a tenant whose
+    scope is TENANT ("use the tenant's own suppression list"). Called under the sandbox lock."""
+    saved = region.suppressed, region.account_reasons
+    region.suppressed = t.suppressed
+    if reasons:
+        region.account_reasons = list(t.suppression["SuppressedReasons"])
+    try:
+        yield
+    finally:
+        region.suppressed, region.account_reasons = saved
+
+
+def with_tenant_list(handler):
+    """A suppression-list handler that works on the tenant's list when the request names a tenant."""
+    def run(region, p):
+        if p.get("TenantName") is None:
+            return handler(region, p)
+        with suppression_list(region, tenant(region, p)):
+            return handler(region, p)
+    return run
 
 
 # ------------------------------------------------------------------ sending

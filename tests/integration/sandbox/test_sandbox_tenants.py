@@ -147,3 +147,31 @@ def test_send_for_a_tenant_needs_its_identity_and_an_enabled_status(sandbox):
     assert _code(send, ses=ses, source="news@x.test", to="a@fine.test", tenant="x") == "SendingPausedException"
     # without TenantName the account still sends from the identity
     assert send(ses, "news@x.test", "a@fine.test")["MessageId"]
+
+
+def test_tenant_scope_suppression_list(sandbox):
+    """Scope TENANT: the tenant's hard bounces go to its own list (read with TenantName), not the account's; a
+    tenant with scope ACCOUNT keeps using the account's list."""
+    ses = sandbox.boto3_client("sesv2")
+    sandbox.post("recipients", {"rules": [{"match": "*@gone.test", "behaviour": "hard_bounce"}]})
+    for name, scope in (("own", "TENANT"), ("shared", "ACCOUNT")):
+        source = "news@%s.test" % name
+        ses.create_email_identity(EmailIdentity=source)
+        sandbox.post("verify-email", {"identity": source})
+        ses.create_tenant(TenantName=name, SuppressionAttributes={"SuppressedReasons": ["BOUNCE", "COMPLAINT"],
+                                                                  "SuppressionScope": scope})
+        ses.create_tenant_resource_association(TenantName=name, ResourceArn=arn("identity", source))
+        send(ses, source, "%s-reader@gone.test" % name, tenant=name)
+    account = [d["EmailAddress"] for d in ses.list_suppressed_destinations()["SuppressedDestinationSummaries"]]
+    own = [d["EmailAddress"] for d in ses.list_suppressed_destinations(TenantName="own")[
+        "SuppressedDestinationSummaries"]]
+    assert account == ["shared-reader@gone.test"] and own == ["own-reader@gone.test"]
+    assert ses.get_suppressed_destination(EmailAddress="own-reader@gone.test", TenantName="own")[
+        "SuppressedDestination"]["Reason"] == "BOUNCE"
+    assert _code(ses.get_suppressed_destination, EmailAddress="own-reader@gone.test") == "NotFoundException"
+    ses.delete_suppressed_destination(EmailAddress="own-reader@gone.test", TenantName="own")
+    assert ses.list_suppressed_destinations(TenantName="own")["SuppressedDestinationSummaries"] == []
+    # the same address mailed outside the tenant bounces into the account's list
+    send(ses, "news@own.test", "own-reader@gone.test")
+    account = [d["EmailAddress"] for d in ses.list_suppressed_destinations()["SuppressedDestinationSummaries"]]
+    assert sorted(account) == ["own-reader@gone.test", "shared-reader@gone.test"]
