@@ -282,7 +282,7 @@ def test_dns_server_that_times_out_or_is_stopped(sandbox, bind, mail_zones, blac
 @pytest.mark.bind
 def test_bounce_processor_redelivery_loses_nothing_and_suppresses_once(sandbox, module_main, tmp_path,
                                                                        figures):
-    from tests.integration.bounces.conftest import Feedback
+    from tests.fixtures.feedback import Feedback
     fb = Feedback(sandbox)
     fb.ses.put_account_suppression_attributes(SuppressedReasons=[])  # the processor must suppress itself
     fb.identity_topics(kinds=("Bounce", "Complaint"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.tenants.conftest import ACCOUNT, arn, send
+from tests.fixtures.tenants import ACCOUNT, arn, send
 
 STRICT = "arn:aws:ses:us-east-1:aws:reputation-policy/strict"
 

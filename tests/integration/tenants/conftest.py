@@ -9,13 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.tenants import ACCOUNT, REGION, arn, audit_lines, send, verify_domain  # noqa: F401 - shared
+
 ROOT = Path(__file__).resolve().parents[3]
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-
-
-def arn(kind, name, region=REGION):
-    return "arn:aws:ses:%s:%s:%s/%s" % (region, ACCOUNT, kind, name)
 
 
 @pytest.fixture
@@ -41,20 +37,6 @@ def sender(sandbox):
         sandbox.post("verify-email", {"identity": address})
         return address
     return make
-
-
-def send(ses, source, to, tenant=None):
-    params = dict(FromEmailAddress=source, Destination={"ToAddresses": [to]},
-                  Content={"Simple": {"Subject": {"Data": "hello"}, "Body": {"Text": {"Data": "hello"}}}})
-    if tenant:
-        params["TenantName"] = tenant
-    return ses.send_email(**params)
-
-
-def audit_lines(path):
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def verify_domain(sandbox, domain):
