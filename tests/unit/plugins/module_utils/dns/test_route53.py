@@ -72,7 +72,7 @@ def test_a_public_and_a_private_zone_of_one_name(r53):
     client, stub = r53
     both = {"HostedZones": [zone("example.com.", "ZPUB"), zone("example.com.", "ZPRIV", private=True)],
             "IsTruncated": False, "MaxItems": "100"}
-    for _ in range(3):
+    for dummy in range(3):
         stub.add_response("list_hosted_zones_by_name", both, {"DNSName": "example.com.", "MaxItems": "100"})
     assert provider(client, hosted_zone_id=None, private_zone=True).zone_id == "ZPRIV"
     assert provider(client, hosted_zone_id=None, private_zone=False).zone_id == "ZPUB"
@@ -129,9 +129,9 @@ def test_read_lists_from_each_name_and_stops_at_the_next_name(r53):
 def test_read_decodes_octal_txt_split_strings_and_escaped_names(r53):
     client, stub = r53
     long_dkim = "v=DKIM1; k=rsa; p=" + "A" * 300
+    split = '"%s" "%s"' % (long_dkim[:255], long_dkim[255:])  # one value, two strings of at most 255
     stub.add_response("list_resource_record_sets", listing([
-        rrset("\\052.example.com.", "TXT", ['"caf\\303\\251 \\"quoted\\""', '"%s" "%s"' % (long_dkim[:255],
-                                                                                       long_dkim[255:])]),
+        rrset("\\052.example.com.", "TXT", ['"caf\\303\\251 \\"quoted\\""', split]),
     ]), {"HostedZoneId": ZONE_ID, "MaxItems": "300", "StartRecordName": "*.example.com."})
     got = provider(client).read([("*.example.com", "TXT")])
     assert sorted(got[("*.example.com", "TXT")].values) == sorted(['café "quoted"', long_dkim])
