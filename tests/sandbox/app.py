@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import ses_v1_api, sesv2_api
+from . import route53_rules, ses_v1_api, sesv2_api
 from .ses_core import LOCK, Sandbox, SesError
 from .wire import parse_timestamp as parse_time
 from .wire import (fault_response, identify, is_mutating, parse_rest_json, raw_path, rate_limit_response,
@@ -137,6 +137,7 @@ class RateLimits:
 
 class SandboxApp:
     def __init__(self, config=None, request_log_path=None):
+        route53_rules.install()
         self.moto = DomainDispatcherApplication(create_backend_app)
         self.sandbox = Sandbox(config)
         self.faults = Faults()

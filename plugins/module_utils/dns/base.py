@@ -214,10 +214,19 @@ def plan(desired, current, default_ttl=300):
     return changes
 
 
-def run_changes(provider, desired, check_mode=False, default_ttl=300, partial=None):
-    """Read, plan and (unless check mode) apply; returns the result fields every DNS module shares."""
+def run_changes(provider, desired, check_mode=False, default_ttl=300, partial=None, current=None):
+    """Read, plan and (unless check mode) apply; returns the result fields every DNS module shares.
+
+    ``current`` ({key: Record or None}) is what the caller already read and planned from: those rrsets are not
+    read again, so the change is applied against the read it was planned from, and the providers' preconditions
+    (Route 53's exact DELETE, RFC 2136 prerequisites) refuse it when the rrset changed in between, instead of a
+    second read silently dropping the value that appeared."""
     keys = [(d.name, d.type) for d in desired]
-    current = provider.read(keys)
+    known = dict(current or {})
+    missing = [k for k in keys if k not in known]
+    current = {k: v for k, v in known.items() if v is not None}
+    if missing:
+        current.update(provider.read(missing))
     changes = plan(desired, current, default_ttl)
     if changes and not check_mode and provider.writes:
         try:

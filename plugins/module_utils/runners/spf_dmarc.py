@@ -123,15 +123,17 @@ def ensure_spf(params, module, check_mode, partial, warn):
     except spf.SpfError as exc:
         raise InputError("remove", str(exc))
     resolver = lookup_resolver(params)  # built before any read or write: a bad nameserver fails first
-    current = provider.read([(domain, "TXT")]).get((domain, "TXT"))
+    read = {(domain, "TXT"): provider.read([(domain, "TXT")]).get((domain, "TXT"))}
+    current = read[(domain, "TXT")]
     planned = planner.spf_plan(domain, list(current.values) if current else [], adds, params["remove"] or [],
                                params["all_qualifier"], force=params["force"], resolve=resolver.lookup)
     for msg in planned["warnings"]:
         warn(msg)
     if planned["refusal"]:
         raise_refusal(planned["refusal"])
+    # applied against the read it was planned from (not a second read: a value added meanwhile would be dropped)
     result = run_changes(provider, to_desired(planned["records"], params.get("ttl")), check_mode=check_mode,
-                         partial=partial)
+                         partial=partial, current=read)
     result.update(record=planned["record"], previous=planned["previous"], lookups=planned["lookups"])
     return result
 
@@ -143,7 +145,8 @@ def ensure_dmarc(params, module, check_mode, partial, warn, gate=None):
     zones = [normalize_domain(z, "report_zones") for z in params.get("report_zones") or []]
     check_dmarc_options(domain, params)
     provider = get_provider(params, module, zone=params.get("zone") or domain)
-    current_rrset = provider.read([(name, "TXT")]).get((name, "TXT"))
+    read = {(name, "TXT"): provider.read([(name, "TXT")]).get((name, "TXT"))}
+    current_rrset = read[(name, "TXT")]
     # every lookup is made while planning, before the first write: a failing one cannot hide a write
     planned = planner.dmarc_plan(domain, list(current_rrset.values) if current_rrset else [], params,
                                  resolve=lazy_lookup(params), report_zones=zones, gate=gate)
@@ -152,7 +155,8 @@ def ensure_dmarc(params, module, check_mode, partial, warn, gate=None):
     if planned["refusal"]:
         raise_refusal(planned["refusal"])
     own = [r for r in planned["records"] if not r.get("zone")]
-    results = [run_changes(provider, to_desired(own, params.get("ttl")), check_mode=check_mode, partial=partial)]
+    results = [run_changes(provider, to_desired(own, params.get("ttl")), check_mode=check_mode, partial=partial,
+                           current=read)]
     published = {}
     for rec in planned["records"]:
         if rec.get("zone"):
