@@ -320,7 +320,7 @@ import time
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
-from ansible_collections.deliverability.ses.plugins.module_utils import files, state_paths, validate
+from ansible_collections.deliverability.ses.plugins.module_utils import state_paths, validate
 
 REPORT_FILES = (("list-hygiene.md", "md"), ("list-hygiene.csv", "csv"))
 
@@ -346,8 +346,6 @@ def open_store(module):
                                                   "de-duplication of redelivered notifications)")
     if warning:
         module.module.warn(warning)
-    if not module.check_mode:
-        files.prepare_private_file(path, "store_path")  # 0600, not through a symlink; SQLite opens it by name
     try:
         return SqliteStore(path, read_only=module.check_mode), False
     except (sqlite3.Error, OSError) as exc:

@@ -6,13 +6,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 
-from urllib.parse import quote
-
 from ansible_collections.deliverability.ses.plugins.module_utils.store.base import BounceStore, _check_writable
+from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite_file import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -35,12 +33,6 @@ ADDRESS_FIELDS = ("email", "soft_count", "next_retry", "last_delivery", "suppres
                   "suppressed_via", "refused")
 
 
-def uri_of(path):
-    """A read-only SQLite URI for ``path``: percent-encoded, so '?', '#' or '%' in a file name stay part of the
-    name instead of starting URI parameters (an unescaped '?' made check mode open, and create, another file)."""
-    return "file:%s?mode=ro" % quote(os.path.abspath(path))
-
-
 def _migrate(db):
     for table, columns in ADDED.items():
         have = set(row[1] for row in db.execute("PRAGMA table_info(%s)" % table))
@@ -50,16 +42,11 @@ def _migrate(db):
 
 
 class SqliteStore(BounceStore):
-    def __init__(self, path, read_only=False):
+    def __init__(self, path, read_only=False, option="store_path"):
         self.path = path
         self.read_only = read_only
-        if read_only and (path is None or not os.path.exists(path)):
-            # check mode must not create the file; an empty store answers the same
-            self.db = sqlite3.connect(":memory:")
-            self.db.executescript(SCHEMA)
-            _migrate(self.db)
-        elif read_only:
-            self.db = sqlite3.connect(uri_of(path), uri=True)
+        self.db, existed = open_db(path, read_only, SCHEMA, _migrate, option)
+        if read_only and existed:
             self._old = set(row[1] for row in self.db.execute("PRAGMA table_info(addresses)"))
             if "refused" not in self._old or "detail" not in set(
                     row[1] for row in self.db.execute("PRAGMA table_info(events)")):
@@ -70,15 +57,6 @@ class SqliteStore(BounceStore):
                 self.db = mem
                 self.db.executescript(SCHEMA)
                 _migrate(self.db)
-        else:
-            parent = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(parent):
-                os.makedirs(parent)
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-            _migrate(self.db)
 
     @classmethod
     def empty(cls):
