@@ -46,7 +46,7 @@ def main(argv=None):
     print("SES sandbox listening on http://%s:%d  (AWS_ENDPOINT_URL=http://%s:%d, any credentials, "
           "region us-east-1; control API under /_sandbox/)" % (args.host, port, args.host, port), flush=True)
     if args.dns_port:
-        _serve_dns("http://127.0.0.1:%d" % port, args.dns_port)
+        _serve_dns(app, "http://127.0.0.1:%d" % port, args.dns_port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -56,22 +56,27 @@ def main(argv=None):
     return 0
 
 
-def _serve_dns(endpoint, dns_port):
+def _serve_dns(app, endpoint, dns_port):
     """DNS for the Route 53 zones (tests/fixtures/route53_dns.py), with SES's own SPF record at amazonses.com.
 
     The zone is put straight into moto's backend, not through the API: it is the sandbox's stand-in for the
     Internet, not a call any playbook made (the request log, which the docs tests attribute to playbooks, does
-    not show it)."""
+    not show it). It is the sandbox's built-in state, so ``/_sandbox/reset`` puts it back."""
+    from tests.fixtures.route53_dns import Route53Dns
+    app.builtins.append(_amazonses_zone)
+    _amazonses_zone()
+    server = Route53Dns(endpoint, port=dns_port).start()
+    print("DNS for the sandbox's Route 53 zones on %s (amazonses.com serves SES's SPF)" % server.server, flush=True)
+
+
+def _amazonses_zone():
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.route53.models import route53_backends
     from tests.fixtures.bind import AMAZONSES_SPF
-    from tests.fixtures.route53_dns import Route53Dns
     backend = route53_backends[DEFAULT_ACCOUNT_ID]["global"]
     zone = backend.create_hosted_zone("amazonses.com.", private_zone=False, caller_reference="sandbox-ses-spf")
     backend.change_resource_record_sets(zone.id, [{"Action": "UPSERT", "ResourceRecordSet": {
         "Name": "amazonses.com.", "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": '"%s"' % AMAZONSES_SPF}]}}])
-    server = Route53Dns(endpoint, port=dns_port).start()
-    print("DNS for the sandbox's Route 53 zones on %s (amazonses.com serves SES's SPF)" % server.server, flush=True)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,7 @@ class SandboxApp:
         self.log_lock = threading.Lock()
         self.dynamodb_lock = threading.Lock()
         self.seq = 0
+        self.builtins = []  # callables that put the sandbox's built-in state back (after start and every reset)
         self.log_file = open(request_log_path, "a", encoding="utf-8") if request_log_path else None
         router("sesv2")  # build the route table before the first request
 
@@ -342,6 +343,8 @@ class SandboxApp:
             with LOCK:
                 sb.reset()
                 moto_api_backend.reset()
+                for rebuild in self.builtins:
+                    rebuild()
             self.faults.set([])
             # a reset account starts with no fault history: a test must not read an earlier test's counters
             self.faults.injected = {}

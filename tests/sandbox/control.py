@@ -26,8 +26,9 @@ def free_port() -> int:
 class Sandbox:
     """A sandbox server process; use as a context manager or call start()/stop()."""
 
-    def __init__(self, port=None, dns_servers=(), request_log=None, python=sys.executable):
+    def __init__(self, port=None, dns_servers=(), request_log=None, python=sys.executable, dns_port=None):
         self.port = port or free_port()
+        self.dns_port = dns_port  # also answer DNS from its Route 53 zones there, as `make sandbox` does
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self.dns_servers = list(dns_servers)
         self.request_log = request_log
@@ -40,6 +41,8 @@ class Sandbox:
             cmd += ["--dns-server", server]
         if self.request_log:
             cmd += ["--request-log", str(self.request_log)]
+        if self.dns_port:
+            cmd += ["--dns-port", str(self.dns_port)]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         # a file, not a pipe: nobody reads a pipe while tests run, and a full pipe would stall the server
         self.output = tempfile.TemporaryFile(mode="w+")

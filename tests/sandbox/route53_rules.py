@@ -8,6 +8,9 @@ ChangeResourceRecordSets:
   the current values" - moto deleted whatever had the name, so a change planned from an old read silently dropped
   a value added since (the lost-update the collection's plan-from-one-read rule relies on Route 53 to refuse);
 - changes apply in order, so DELETE then CREATE of one name in one batch is the way to replace it.
+
+And a new hosted zone's SOA record holds the SOA's text, as Route 53 lists it (moto stored a stringified dict,
+which no DNS answer could carry).
 """
 
 from __future__ import annotations
@@ -88,3 +91,14 @@ def install():
 
     Route53Backend.change_resource_record_sets = change_resource_record_sets
     _INSTALLED.append(original)
+
+    original_create = Route53Backend.create_hosted_zone
+
+    def create_hosted_zone(self, *args, **kwargs):
+        zone = original_create(self, *args, **kwargs)
+        for rs in zone.rrsets:
+            if rs.type == "SOA":
+                rs.records = [r["Value"] if isinstance(r, dict) else r for r in rs.records]
+        return zone
+
+    Route53Backend.create_hosted_zone = create_hosted_zone
