@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import io
 import re
 import zipfile
@@ -48,6 +49,9 @@ except ImportError as _exc:  # reported by the module with the pip command
     DEFUSEDXML_IMPORT_ERROR = _exc
 
 NS_9990 = "urn:ietf:params:xml:ns:dmarc-2.0"
+# bumped whenever the reader accepts something it refused before: sources quarantined by an older reader are
+# read again (the version is stored with each source's fingerprint)
+PARSER_VERSION = "2"
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 64 * 1024
@@ -183,17 +187,25 @@ def open_reports(data, name, limits):
     Raises ReportError when the container itself cannot be read. A stream raises ReportError when read if it
     breaks a limit or is truncated.
     """
+    for member, stream, _mail in open_reports_with_mail(data, name, limits):
+        yield member, stream
+
+
+def open_reports_with_mail(data, name, limits, mail=None):
+    """As :func:`open_reports`, with a third item: :func:`mail_auth` of the message that carried the report
+    (None for a file that is not a mail)."""
     if not data:
         raise ReportError("empty", "the file is empty")
     if len(data) > limits.max_input:
         raise ReportError("too_large", "%d bytes is more than max_input %d" % (len(data), limits.max_input))
     kind = sniff(data[:4096], name)
     if kind == "xml":
-        yield name, io.BytesIO(data)
+        yield name, io.BytesIO(data), mail
     elif kind == "gzip":
-        yield name, gunzip(io.BytesIO(data), limits, "the gzip file")
+        yield name, gunzip(io.BytesIO(data), limits, "the gzip file"), mail
     elif kind == "zip":
-        yield from _zip_reports(data, name, limits)
+        for member, stream in _zip_reports(data, name, limits):
+            yield member, stream, mail
     elif kind == "mime":
         yield from _mime_reports(data, name, limits)
     elif kind == "mbox":
@@ -248,6 +260,7 @@ def _mime_reports(data, name, limits):
         message = email.message_from_bytes(data, policy=email.policy.compat32)
     except Exception as exc:  # noqa: BLE001 - the email package raises many kinds on garbage
         raise ReportError("bad_mime", "not a readable MIME message: %s" % exc)
+    auth = mail_auth(message)
     found = 0
     for part in message.walk():
         if part.is_multipart():
@@ -266,10 +279,56 @@ def _mime_reports(data, name, limits):
         found += 1
         if found > limits.max_members:
             raise ReportError("too_many", "more than %d attachments (limit max_members)" % limits.max_members)
-        yield from open_reports(payload, "%s/%s" % (name, filename or "attachment%d" % found), limits)
+        yield from open_reports_with_mail(payload, "%s/%s" % (name, filename or "attachment%d" % found), limits,
+                                          mail=auth)
     if not found:
         raise ReportError("no_report", "the message has no XML, gzip or zip attachment (subject %r)"
                           % str(message.get("Subject", ""))[:80])
+
+
+SES_AUTHSERV = "amazonses.com"
+_AR_RESULT = re.compile(r"(?:^|;)\s*(spf|dkim|dmarc)\s*=\s*([A-Za-z]+)([^;]*)")
+_AR_PROP = re.compile(r"(header\.[a-z]+|smtp\.[a-z]+)\s*=\s*([^\s;()]+)")
+
+
+def _domain_of(value):
+    value = (value or "").strip().strip("<>\"").lower().rstrip(".")
+    return value.rsplit("@", 1)[-1]
+
+
+def mail_auth(message):
+    """How the mail that carried a report authenticated, from the ``Authentication-Results`` header SES
+    receiving adds on top of the stored message (RFC 8601), and SES's spam / virus verdict headers.
+
+    Only the topmost ``Authentication-Results`` is read, and only when its authserv-id is SES's
+    (``amazonses.com``): a sender can put any header it likes below the ones the receiving server adds.
+    Returns ``{authserv, spf, dkim: [{result, domain}], dmarc, dmarc_from, from_domain, spam, virus}``;
+    ``authserv`` None (nothing proved) when SES's header is missing.
+    """
+    out = {"authserv": None, "spf": None, "dkim": [], "dmarc": None, "dmarc_from": None,
+           "from_domain": _domain_of(email.utils.parseaddr(str(message.get("From", "")))[1]),
+           "spam": (str(message.get("X-SES-Spam-Verdict", "")).strip().upper() or None),
+           "virus": (str(message.get("X-SES-Virus-Verdict", "")).strip().upper() or None)}
+    headers = message.get_all("Authentication-Results") or []
+    if not headers:
+        return out
+    text = re.sub(r"\([^()]*\)", " ", " ".join(str(headers[0]).split()))  # comments out, one line
+    authserv, _sep, rest = text.partition(";")
+    if authserv.strip().split()[:1] != [SES_AUTHSERV]:
+        return out
+    out["authserv"] = SES_AUTHSERV
+    for method, result, props in _AR_RESULT.findall(";" + rest):
+        result = result.lower()
+        properties = dict((k.lower(), v) for k, v in _AR_PROP.findall(props))
+        if method == "spf":
+            out["spf"] = result
+        elif method == "dkim":
+            out["dkim"].append({"result": result,
+                                "domain": _domain_of(properties.get("header.d") or properties.get("header.i"))})
+        elif method == "dmarc":
+            out["dmarc"] = result
+            out["dmarc_from"] = _domain_of(properties.get("header.from"))
+    return out
 
 
 def _split_mbox(data):
@@ -281,11 +340,22 @@ def _split_mbox(data):
 
 
 # ----------------------------------------------------------------------------------------- XML
-def _int(value, what):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ReportError("schema", "%s is not a whole number: %r" % (what, value))
+MAX_COUNT = 2 ** 32 - 1  # xs:unsignedInt, the schemas' type of <count>
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: a date a calendar (and datetime) can hold
+MAX_REPORT_MESSAGES = 2 ** 40  # the sum of one report's counts: far above any receiver's day, far below 2^63-1
+_DIGITS = re.compile(r"[+]?[0-9]{1,25}")
+
+
+def _int(value, what, maximum=MAX_COUNT):
+    """A whole number within 0..``maximum`` (schema bounds): anything else makes the report unreadable with
+    its reason, never an overflow further down (SQLite integers end at 2^63-1, datetime at year 9999)."""
+    text = str(value if value is not None else "").strip()
+    if not _DIGITS.fullmatch(text):
+        raise ReportError("schema", "%s is not a whole number >= 0: %r" % (what, text[:40]))
+    number = int(text)
+    if number > maximum:
+        raise ReportError("bounds", "%s %s is out of bounds (at most %d)" % (what, text[:40], maximum))
+    return number
 
 
 _CTRL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -481,7 +551,7 @@ class _Target:
             elif parent == "report_metadata" and name == "error" and text:
                 self.report["errors"].append(text[:200])
             elif parent == "date_range" and name in ("begin", "end"):
-                self.report["date_" + name] = _int(text, "date_range/" + name)
+                self.report["date_" + name] = _int(text, "date_range/" + name, MAX_EPOCH)
         elif parent == "policy_published" and len(stack) == 2:
             self.report["policy"][name] = text
 
@@ -491,8 +561,6 @@ class _Target:
         if not rec["source_ip"]:
             raise ReportError("schema", "a record without <source_ip>")
         rec["count"] = _int(rec["count"], "record count")
-        if rec["count"] < 0:
-            raise ReportError("schema", "a negative record count")
         rec["disposition"] = rec["disposition"] or "none"
         if rec["disposition"] not in ("none", "quarantine", "reject"):
             rec["disposition"] = "none" if rec["disposition"] == "pass" else rec["disposition"][:20]
@@ -507,6 +575,9 @@ class _Target:
         report = self.report
         report["record_count"] += 1
         report["messages"] += rec["count"]
+        if report["messages"] > MAX_REPORT_MESSAGES:
+            raise ReportError("bounds", "the counts sum past %d messages in one report (sum bound)"
+                              % MAX_REPORT_MESSAGES)
         if report["record_count"] > self.limits.max_records:
             raise ReportError("too_large", "more than %d records (limit max_records)" % self.limits.max_records)
         self.delivered += 1

@@ -32,6 +32,8 @@ GATE_SPEC = dict(gate=dict(type="dict", default={}, options=dict(
     min_reporters=dict(type="int", default=evidence.DEFAULTS["min_reporters"]),
     min_pass_rate=dict(type="float", default=evidence.DEFAULTS["min_pass_rate"], no_log=False),
     max_source_fail_share=dict(type="float", default=evidence.DEFAULTS["max_source_fail_share"]),
+    count_unauthenticated=dict(type="bool", default=False),
+    trusted_reporters=dict(type="list", elements="str", default=[]),
 )))
 
 HOME_WARNING = ("the DMARC evidence store is the default %s, under the home directory: in an execution environment "
@@ -74,6 +76,8 @@ def open_store(module, read_only, missing_ok=True):
                                  % p["evidence_table"])
             return store, None
         path = p["evidence_path"]
+        if not (path or "").strip():
+            raise InputError("evidence_path", "is empty: give the file of the SQLite evidence store")
         if read_only and missing_ok and not os.path.exists(path):
             return None, "the evidence store %s does not exist (no report was ever ingested there)" % path
         return SqliteEvidenceStore(path, read_only=read_only), None
