@@ -34,7 +34,7 @@ options:
     type: dict
     default: {}
   dns_timeout:
-    description: Seconds to wait for a DNS answer.
+    description: Seconds to wait for a DNS answer (more than 0, at most 300; not nan).
     type: float
     default: 5
   report_dir:
@@ -101,6 +101,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.formats import 
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import (
     EVIDENCE_SPEC, GATE_SPEC, decide, gate_thresholds, open_store, store_location_warning)
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, evidence
 
 FILES = {"html": "dmarc-rollout.html", "json": "dmarc-rollout.json", "csv": "dmarc-rollout.csv",
@@ -159,6 +160,8 @@ def main():
         records = {}
         for key, value in (p["records"] or {}).items():
             records[normalize_domain(key, "records")] = value
+        # nan passes type=float and every comparison: a nan timeout would wait forever
+        validate.number(p["dns_timeout"], "dns_timeout", minimum=0, min_exclusive=True, maximum=300)
         thresholds = gate_thresholds(p)
         warning = store_location_warning(p)
         if warning:

@@ -125,3 +125,30 @@ def test_store_transaction_is_closed_on_every_path(tmp_path):
         assert "2^63-1" in str(exc)
     assert not s.db.in_transaction and not s.has_report("o", "r2")
     assert s.db.execute("SELECT typeof(messages) FROM evidence").fetchall() == [("integer",)]
+
+
+def test_full_evidence_store_is_one_clear_error(module_main, tmp_path, monkeypatch):
+    """A store that takes no more writes (SQLite: "database or disk is full") fails the task once, naming
+    evidence_path, with every source's outcome in the result; nothing is remembered, so the next run retries."""
+    import sqlite3 as sq
+
+    folder = tmp_path / "r"
+    folder.mkdir()
+    for n in range(3):
+        (folder / ("r%d.xml" % n)).write_bytes(_report("full-%d" % n))
+    store = tmp_path / "evidence.sqlite"
+
+    def full(self, work, what):
+        raise store_mod.EvidenceStoreError("cannot write to the evidence store %s (%s): %s"
+                                           % (self.path, what, sq.OperationalError("database or disk is full")))
+
+    monkeypatch.setattr(store_mod.SqliteEvidenceStore, "_transaction", full)
+    res = module_main("dmarc_reports", {"paths": [str(folder)], "evidence_path": str(store),
+                                        "quarantine_dir": str(tmp_path / "q")})
+    assert res.rc != 0 and res.result["msg"].startswith("evidence_path: 3 source(s)"), res.result
+    assert "database or disk is full" in res.result["msg"] and "Traceback" not in str(res.result)
+    assert res.result["totals"]["store_failed"] == 3 and res.result["totals"]["reports_new"] == 0
+    monkeypatch.undo()
+    db = sq.connect(str(store))
+    assert db.execute("SELECT COUNT(*) FROM reports").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM sources").fetchone()[0] == 0
