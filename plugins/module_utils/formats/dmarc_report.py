@@ -31,6 +31,7 @@ import email
 import email.policy
 import email.utils
 import io
+import ipaddress
 import re
 import zipfile
 import zlib
@@ -48,10 +49,13 @@ except ImportError as _exc:  # reported by the module with the pip command
     HAS_DEFUSEDXML = False
     DEFUSEDXML_IMPORT_ERROR = _exc
 
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+
 NS_9990 = "urn:ietf:params:xml:ns:dmarc-2.0"
 # bumped whenever the reader accepts something it refused before: sources quarantined by an older reader are
 # read again (the version is stored with each source's fingerprint)
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 64 * 1024
@@ -480,14 +484,20 @@ class _Target:
         self.rec = None
         self.dkim = None
         self.root_seen = False
+        self.feedback_seen = False
+        self.outer = []  # elements around <feedback> (a stray wrapper some reporters send)
 
     def start(self, tag, attrib):
         name = tag.rsplit("}", 1)[-1]
         if not self.stack:
             self.root_seen = True
-            if name != "feedback":
-                raise ReportError("schema", "the root element is <%s>, not <feedback> (not a DMARC aggregate "
-                                  "report)" % name)
+            if name != "feedback" or self.feedback_seen:
+                # not (yet) the report: a wrapper; a <feedback> inside it is read, the rest ignored
+                self.outer.append(name)
+                return
+            self.feedback_seen = True
+            if self.outer:
+                self.report["repairs"].append("<feedback> read inside a stray <%s> element" % self.outer[0])
             # raw expat names are "namespace}local" (ElementTree's own handlers, bypassed, would add the "{")
             self.report["schema"] = "rfc9990" if tag.lstrip("{").startswith(NS_9990 + "}") else None
         elif name == "record" and len(self.stack) == 1:
@@ -503,6 +513,9 @@ class _Target:
         self.text.append(text)
 
     def end(self, tag):
+        if not self.stack:
+            self.outer.pop()
+            return
         name = self.stack.pop()
         text = "".join(self.text).strip()
         self.text = []
@@ -512,7 +525,7 @@ class _Target:
         if rec is not None:
             if parent == "row":
                 if name == "source_ip":
-                    rec["source_ip"] = text
+                    rec["source_ip"] = canonical_ip(text)
                 elif name == "count":
                     rec["count"] = text
                 elif name in _SOURCE_HOST_TAGS and not rec["source_host"]:
@@ -594,7 +607,7 @@ class _Target:
 def _parse(stream, limits, on_record, notes, replay=0):
     recorder = _Recorder(stream, keep=not notes)
     report = {"schema": None, "org_name": None, "email": None, "report_id": None, "date_begin": None,
-              "date_end": None, "policy": {}, "records": [], "record_count": 0, "messages": 0, "repairs": notes,
+              "date_end": None, "policy": {}, "records": [], "record_count": 0, "messages": 0, "repairs": list(notes),
               "errors": []}
     target = _Target(report, limits, on_record, replay)
     try:
@@ -632,14 +645,45 @@ def _parse(stream, limits, on_record, notes, replay=0):
     root_seen = target.root_seen
     if not root_seen:
         raise ReportError("empty", "no XML element in the report")
-    for field in ("org_name", "report_id"):
-        if not report[field]:
-            raise ReportError("schema", "report_metadata/%s is missing" % field)
+    if not target.feedback_seen:
+        raise ReportError("schema", "no <feedback> element (the root is <%s>): not a DMARC aggregate report"
+                          % (target.outer[0] if target.outer else "?"))
+    if not (report["org_name"] or "").strip():
+        # schema-valid but empty: the domain of <email> names the reporter (as parsedmarc does), noted
+        fallback = (report["email"] or "").strip().rsplit("@", 1)[-1].strip(" <>.").lower() if "@" in (
+            report["email"] or "") else ""
+        if not fallback:
+            raise ReportError("schema", "report_metadata/org_name is missing and <email> has no domain")
+        report["org_name"] = fallback
+        report["repairs"].append("empty org_name: the domain of <email> (%s) used" % fallback)
+    if not report["report_id"]:
+        raise ReportError("schema", "report_metadata/report_id is missing")
     if not report["policy"].get("domain"):
         raise ReportError("schema", "policy_published/domain is missing")
     if report["date_begin"] is None:
         raise ReportError("schema", "report_metadata/date_range is missing")
     if report["schema"] is None:
-        report["schema"] = "rfc7489" if report.get("version") else "draft"
-    report["domain"] = report["policy"]["domain"].lower().rstrip(".")
+        version = (report.get("version") or "").strip()
+        # RFC 9990 says <version>2.0</version>; some reporters leave out its namespace
+        report["schema"] = "rfc9990" if version.startswith("2") else ("rfc7489" if version else "draft")
+    report["domain"] = canonical_domain(report["policy"]["domain"])
     return report
+
+
+def canonical_domain(value):
+    """One key per domain: lower case, no trailing dot, IDN as punycode (straße.de and xn--strae-oqa.de alike).
+    A name that is not a valid domain is kept lower-cased (what the report said)."""
+    text = (value or "").strip()
+    try:
+        return normalize_domain(text, "policy_published/domain")
+    except InputError:
+        return text.lower().rstrip(".")
+
+
+def canonical_ip(value):
+    """IPv4 / IPv6 in one form (``2001:DB8:0::1`` -> ``2001:db8::1``); anything else as written."""
+    text = (value or "").strip()
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text

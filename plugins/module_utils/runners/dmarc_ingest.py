@@ -201,7 +201,8 @@ class Ingester:
         meta = {"org": key_org, "report_id": report["report_id"], "domain": report["domain"], "day": day,
                 "date_begin": report["date_begin"], "date_end": report["date_end"], "schema": report["schema"],
                 "source": member, "messages": report["messages"], "records": report["record_count"],
-                "digest": digest, "reporter": reporter, "trust": trust}
+                "digest": digest, "reporter": reporter, "trust": trust,
+                "notes": "; ".join(report["repairs"] + ([note] if note else []))[:1000]}
         existing = self._seen_now.get(identity)
         if existing is None:
             existing = self.store.report_digest(*identity)

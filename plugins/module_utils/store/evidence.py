@@ -135,7 +135,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS reports (
     org TEXT NOT NULL, report_id TEXT NOT NULL, domain TEXT NOT NULL, day TEXT NOT NULL, date_begin INTEGER,
     date_end INTEGER, schema TEXT, source TEXT, messages INTEGER NOT NULL, records INTEGER NOT NULL,
-    ingested REAL NOT NULL, digest TEXT NOT NULL DEFAULT '', PRIMARY KEY (org, report_id));
+    ingested REAL NOT NULL, digest TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
+    trust TEXT NOT NULL DEFAULT '', PRIMARY KEY (org, report_id));
 CREATE TABLE IF NOT EXISTS sources (
     fingerprint TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, reason TEXT, reports INTEGER, seen REAL NOT NULL,
     parser TEXT NOT NULL DEFAULT '');
@@ -152,8 +153,9 @@ def _columns(db, table):
 def _migrate(db):
     """Stores written by earlier versions: add the columns they lack (existing rows keep what they had;
     evidence rows without provenance get trust ``unknown``)."""
-    if "digest" not in _columns(db, "reports"):
-        db.execute("ALTER TABLE reports ADD COLUMN digest TEXT NOT NULL DEFAULT ''")
+    for column in ("digest", "notes", "trust"):
+        if column not in _columns(db, "reports"):
+            db.execute("ALTER TABLE reports ADD COLUMN %s TEXT NOT NULL DEFAULT ''" % column)
     if "parser" not in _columns(db, "sources"):
         db.execute("ALTER TABLE sources ADD COLUMN parser TEXT NOT NULL DEFAULT ''")
     columns = _columns(db, "evidence")
@@ -236,10 +238,10 @@ class SqliteEvidenceStore(EvidenceStore):
         def work():
             cur = self.db.execute(
                 "INSERT OR IGNORE INTO reports (org, report_id, domain, day, date_begin, date_end, schema, source, "
-                "messages, records, ingested, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "messages, records, ingested, digest, notes, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (meta["org"], meta["report_id"], meta["domain"], meta["day"], meta.get("date_begin"),
                  meta.get("date_end"), meta.get("schema"), meta.get("source"), meta["messages"], meta["records"],
-                 time.time(), meta.get("digest") or ""))
+                 time.time(), meta.get("digest") or "", meta.get("notes") or "", meta.get("trust") or ""))
             if cur.rowcount != 1:
                 return False
             self.db.executemany(
