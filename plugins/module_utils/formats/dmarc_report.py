@@ -365,6 +365,7 @@ def _int(value, what, maximum=MAX_COUNT):
 _CTRL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+_BRACKETED_EMAIL = re.compile(rb"<email>\s*<([^<>\s@]+@[^<>\s]+)>\s*</email>")
 
 
 def _repair(raw):
@@ -384,6 +385,9 @@ def _repair(raw):
     if _CTRL.search(text):
         text = _CTRL.sub(b"", text)
         notes.append("control characters removed")
+    if _BRACKETED_EMAIL.search(text):
+        text = _BRACKETED_EMAIL.sub(rb"<email>\1</email>", text)  # <email><a@b></email>: seen from one reporter
+        notes.append("angle brackets around the <email> address removed")
     if _BARE_AMP.search(text):
         text = _BARE_AMP.sub(b"&amp;", text)
         notes.append("bare & escaped")
