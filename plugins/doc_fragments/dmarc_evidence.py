@@ -41,6 +41,14 @@ options:
     # The thresholds of the evidence gate (policy/evidence.py owns the rule).
     GATE = r"""
 options:
+  evidence_pending:
+    description:
+      - Check mode only (ignored otherwise). The rows a check-mode M(deliverability.ses.dmarc_reports) run would
+        have recorded (its RV(deliverability.ses.dmarc_reports#module:evidence_pending) result); the gate counts
+        them as if they were in the store, so C(--check) predicts what the real run will do. Nothing is written.
+    type: list
+    elements: dict
+    default: []
   gate:
     description:
       - Thresholds of the evidence gate. A stage moves only when, over the O(gate.window_days) days before

@@ -167,6 +167,14 @@ sources:
     quarantined_to:
       description: Where the copy went.
       type: str
+evidence_pending:
+  description:
+    - Check mode only. The evidence rows the new reports would add (domain, day, reporter, trust, source,
+      counts), for O(deliverability.ses.dmarc#module:evidence_pending) so that the gate in check mode predicts
+      the real run. At most 50,000 rows (a warning says when more were cut).
+  returned: check mode
+  type: list
+  elements: dict
 sources_truncated:
   description: Whether RV(sources) was cut at 500 entries.
   returned: always

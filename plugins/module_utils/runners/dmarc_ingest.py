@@ -380,6 +380,11 @@ def run(module, partial):
                        sources_truncated=len(ingester.outcomes) > MAX_LISTED, store=store.location or "(none)")
         store.close()
     totals = ingester.totals
+    if module.check_mode:
+        partial["evidence_pending"], cut = pending_evidence(ingester.new_reports)
+        if cut:
+            module.module.warn("evidence_pending holds the first %d rows of %d: the gate's prediction in check mode "
+                               "leaves out the rest" % (MAX_PENDING_ROWS, cut))
     changed = bool(totals["reports_new"] or totals["reports_conflict"] or any(o.get("kept") for o in ingester.outcomes))
     partial["changed"] = changed
     if totals[STORE_FAILED]:
@@ -388,6 +393,26 @@ def run(module, partial):
             "evidence_path: %d source(s) were read but could not be recorded in the evidence store %s (they are read "
             "again next run; every other source was handled): %s" % (len(failed), partial["store"], failed[0]["reason"]))
     return dict(partial)
+
+
+MAX_PENDING_ROWS = 50000
+
+
+def pending_evidence(new_reports):
+    """The rows the new reports would add, summed as the store sums them (check mode: for the gate to count)."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import _KEY_FIELDS, _SUM_FIELDS
+    merged = {}
+    for meta, rows in new_reports:
+        for r in rows:
+            key = (meta["domain"],) + tuple(r[f] for f in _KEY_FIELDS)
+            row = merged.get(key)
+            if row is None:
+                merged[key] = dict(r, domain=meta["domain"])
+            else:
+                for f in _SUM_FIELDS:
+                    row[f] += r[f]
+    rows = [merged[k] for k in sorted(merged)]
+    return rows[:MAX_PENDING_ROWS], (len(rows) if len(rows) > MAX_PENDING_ROWS else 0)
 
 
 def s3_sources(client, bucket, prefix, quarantine_prefix, limits, call):
