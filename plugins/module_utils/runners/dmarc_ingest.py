@@ -28,12 +28,13 @@ import datetime as dt
 import hashlib
 import json
 import os
+import sqlite3
 
 from ansible_collections.deliverability.ses.plugins.module_utils import files
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
 from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import (
-    ROW_FIELDS, EvidenceStoreError, aggregate, published_policy)
+    EvidenceStoreError, published_policy)
 
 REPORT_SUFFIXES = (".xml", ".gz", ".zip", ".eml", ".mbox", ".msg", "")
 
@@ -177,15 +178,43 @@ class Ingester:
         return outcome
 
     def _one(self, member, stream, mail):
-        acc = {}
+        sums = Sums()
+        try:
+            return self._one_summed(member, stream, mail, sums)
+        finally:
+            sums.close()
+
+    def _one_summed(self, member, stream, mail, sums):
+        # streaming aggregation: each record is summed into its row as it is read and then dropped; what is
+        # kept is one key and six sums per distinct (source, host, DKIM domain, SPF domain), and past
+        # Sums.SPILL_AT distinct keys those go to a temporary SQLite database on disk (memory stays flat)
+        acc = sums.acc
+        names = {}  # one string object per distinct host / domain (the reader makes a new one per record)
 
         def on_record(rec):
-            key = (rec["source_ip"], rec["source_host"], rec["dkim_domain"], rec["spf_domain"], rec["dkim"], rec["spf"],
-                   rec["disposition"])
-            if key in acc:
-                acc[key]["count"] += rec["count"]
-            else:
-                acc[key] = dict(rec)
+            host, dkim_domain, spf_domain = rec["source_host"], rec["dkim_domain"], rec["spf_domain"]
+            key = (rec["source_ip"], names.setdefault(host, host), names.setdefault(dkim_domain, dkim_domain),
+                   names.setdefault(spf_domain, spf_domain))
+            row = acc.get(key)
+            if row is None:
+                if len(acc) >= sums.spill_at:
+                    sums.spill()
+                row = acc[key] = [0, 0, 0, 0, 0, 0]
+            n = rec["count"]
+            dkim_ok = rec["dkim"] == "pass"
+            spf_ok = rec["spf"] == "pass"
+            row[0] += n
+            if dkim_ok or spf_ok:
+                row[1] += n
+                if dkim_ok:
+                    row[2] += n
+                if spf_ok:
+                    row[3] += n
+            disposition = rec["disposition"]
+            if disposition == "quarantine":
+                row[4] += n
+            elif disposition == "reject":
+                row[5] += n
 
         report = dmarc_report.parse_xml(stream, self.limits, on_record=on_record)
         if self.domains is not None and report["domain"] not in self.domains:
@@ -193,8 +222,16 @@ class Ingester:
         org = report["org_name"].strip()
         reporter, trust, note = self.trust(report, mail)
         day = day_of(report["date_begin"])
-        rows = aggregate(acc.values(), day, org, published_policy(report["policy"]), reporter=reporter, trust=trust)
-        digest = report_digest(report, rows)
+        policy = published_policy(report["policy"])
+
+        def rows():
+            # one row dict at a time: the store consumes them as they are made (memory: the sums above only)
+            for k, v in sums.items():
+                yield {"day": day, "org": org, "policy": policy, "source_ip": k[0], "source_host": k[1] or "",
+                       "dkim_domain": k[2] or "", "spf_domain": k[3] or "", "messages": v[0], "dmarc_pass": v[1],
+                       "dkim_aligned": v[2], "spf_aligned": v[3], "quarantined": v[4], "rejected": v[5],
+                       "reporter": reporter, "trust": trust}
+        digest = report_digest(report, sums.items())
         # a report whose mail proved nothing cannot take the identity of one that did (nor pre-empt its id)
         key_org = org if trust != "unauthenticated" else "unauthenticated:" + org
         identity = (key_org, report["report_id"])
@@ -217,7 +254,7 @@ class Ingester:
             return "duplicate"
         added = True
         if not self.check_mode:
-            added = self.store.add_report(meta, rows)
+            added = self.store.add_report(meta, rows())
         self._seen_now[identity] = digest
         if not added:
             self.totals["reports_duplicate"] += 1
@@ -225,8 +262,48 @@ class Ingester:
         self.totals["reports_new"] += 1
         self.totals["records"] += report["record_count"]
         self.totals["messages"] += report["messages"]
-        self.new_reports.append((meta, rows))
+        if self.check_mode:  # kept for the gate's prediction (evidence_pending); a real run keeps nothing
+            self.new_reports.append((meta, list(rows())))
         return "new"
+
+
+class Sums:
+    """The per-row sums of one report: a dict while small; past ``spill_at`` distinct rows the dict is moved
+    into a temporary SQLite database (``sqlite3.connect("")``: a private file SQLite deletes on close, with a
+    2 MB page cache) and cleared, so a 300,000-source report does not need 300,000 Python objects at once."""
+
+    SPILL_AT = 20000
+
+    def __init__(self, spill_at=None):
+        self.acc = {}
+        self.db = None
+        self.spill_at = spill_at or self.SPILL_AT
+
+    def spill(self):
+        if not self.acc:
+            return
+        if self.db is None:
+            self.db = sqlite3.connect("")
+            self.db.execute("PRAGMA cache_size=-2048")
+            self.db.execute("CREATE TABLE s (ip TEXT, host TEXT, dk TEXT, spf TEXT, a INTEGER, b INTEGER, c INTEGER, "
+                            "d INTEGER, e INTEGER, f INTEGER, PRIMARY KEY (ip, host, dk, spf))")
+        self.db.executemany(
+            "INSERT INTO s VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (ip, host, dk, spf) DO UPDATE SET "
+            "a = a + excluded.a, b = b + excluded.b, c = c + excluded.c, d = d + excluded.d, e = e + excluded.e, "
+            "f = f + excluded.f", (k + tuple(v) for k, v in self.acc.items()))
+        self.acc.clear()
+
+    def items(self):
+        """(key, sums) of every row; may be called more than once."""
+        if self.db is None:
+            return self.acc.items()
+        self.spill()
+        return ((tuple(r[:4]), list(r[4:])) for r in self.db.execute("SELECT * FROM s"))
+
+    def close(self):
+        if self.db is not None:
+            self.db.close()
+            self.db = None
 
 
 def report_email_domain(report):
@@ -235,11 +312,19 @@ def report_email_domain(report):
     return email_addr.rsplit("@", 1)[-1].strip(" >.") if "@" in email_addr else ""
 
 
-def report_digest(report, rows):
-    """What a report says, as a digest: the same (reporter, report id) with another digest is a conflict."""
-    body = json.dumps([report["domain"], report["date_begin"], report["date_end"], sorted(report["policy"].items()),
-                       sorted([r[f] for f in ROW_FIELDS[:13]] for r in rows)], separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(body.encode("utf-8")).hexdigest()
+def report_digest(report, sums):
+    """What a report says, as a digest: the same (reporter, report id) with another digest is a conflict.
+    ``sums``: iterable of ((source_ip, host, dkim domain, spf domain), [six sums]). Order-independent (a sum of per-row
+    hashes), so it is computed in one pass without sorting or copying the rows."""
+    head = json.dumps([report["domain"], report["date_begin"], report["date_end"], sorted(report["policy"].items())],
+                      separators=(",", ":"), default=str).encode("utf-8")
+    total = 0
+    count = 0
+    for key, values in sums:
+        count += 1
+        row = ("%s|%s|%s|%s|%s" % (key + (",".join(map(str, values)),))).encode("utf-8")
+        total = (total + int.from_bytes(hashlib.sha256(row).digest()[:16], "big")) % (1 << 128)
+    return "sha256:" + hashlib.sha256(head + b"#" + str(count).encode() + b"#" + str(total).encode()).hexdigest()
 
 
 def local_sources(paths, limits):

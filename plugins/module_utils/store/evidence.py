@@ -252,7 +252,7 @@ class SqliteEvidenceStore(EvidenceStore):
                 "dkim_aligned = dkim_aligned + excluded.dkim_aligned, spf_aligned = spf_aligned + excluded.spf_aligned, "
                 "quarantined = quarantined + excluded.quarantined, rejected = rejected + excluded.rejected"
                 % (", ".join(ROW_FIELDS), ", ".join("?" * len(ROW_FIELDS))),
-                [(meta["domain"],) + tuple(r[f] for f in ROW_FIELDS) for r in rows])
+                ((meta["domain"],) + tuple(r[f] for f in ROW_FIELDS) for r in rows))
             # a sum SQLite could not keep as an integer (it turns into a REAL past 2^63-1): refuse the report
             bad = self.db.execute("SELECT 1 FROM evidence WHERE domain = ? AND day = ? AND typeof(messages) != "
                                   "'integer' LIMIT 1", (meta["domain"], meta["day"])).fetchone()

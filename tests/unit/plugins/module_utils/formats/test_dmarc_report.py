@@ -216,3 +216,21 @@ def test_zip_level_failures_are_counted_unreadable(tmp_path):
     ing2.ingest("n.xml", xml.replace(b"<org_name>google.com</org_name>", b"<org_name></org_name>"))
     notes = store.db.execute("SELECT org, notes, trust FROM reports WHERE report_id = 'noted'").fetchall()
     assert notes == [("google.com", "empty org_name: the domain of <email> (google.com) used", "operator")], notes
+
+
+def test_spilled_sums_record_the_same_rows_and_digest(tmp_path, monkeypatch):
+    """Past Sums.SPILL_AT distinct rows the per-report sums move to a temporary SQLite database: the rows and
+    the report's digest are the same as when they stay in memory."""
+    recs = [gen.record("192.0.2.%d" % (i % 40), 1 + i % 7, "example.test", "example.test", "pass" if i % 3 else "fail",
+                       "amazonses.com", "pass", disposition=("none", "quarantine", "reject")[i % 3]) for i in range(200)]
+    xml = gen.report_xml("google.com", "noreply@google.com", "spill", "example.test", DAY, DAY + 86399, recs)
+    seen = []
+    for spill_at in (10 ** 6, 7):
+        monkeypatch.setattr(dmarc_ingest.Sums, "SPILL_AT", spill_at)
+        store = SqliteEvidenceStore(str(tmp_path / ("s%d.sqlite" % spill_at)))
+        assert dmarc_ingest.Ingester(store, L).ingest("s.xml", xml)["new"] == 1
+        rows = sorted(store.db.execute("SELECT * FROM evidence").fetchall())
+        digest = store.report_digest("google.com", "spill")
+        seen.append((rows, digest))
+    assert seen[0] == seen[1] and len(seen[0][0]) == 40
+    assert sum(r[8] for r in seen[0][0]) == sum(r["count"] for r in recs)
