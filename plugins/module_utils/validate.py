@@ -14,6 +14,7 @@ Pure: no boto3, no dnspython, no sockets, no files.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
 import re
 import unicodedata
@@ -355,25 +356,50 @@ def timestamp(value, option, earliest=MIN_DATE, latest=MAX_DATE):
     return float(value)
 
 
+def server_address(value, option, default_port=53):
+    """The one grammar of a DNS server, for every option that names one (``server``, ``resolvers``, ``nameservers``,
+    ``DELIVERABILITY_SES_NAMESERVERS``): ``host``, ``host:port``, ``[v6]:port``, ``[v6]`` or a bare IPv6 address,
+    surrounding spaces ignored (comma-separated lists are often written with a space); an IPv6 address may carry
+    a zone index (``fe80::1%eth0``, a link-local resolver). Syntax only, nothing is resolved here.
+
+    Returns ``(host, port)``: host an IP address in canonical form or an ASCII host name."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise InputError(option, "must be a server address (host, host:port or [ipv6]:port), got %s"
+                         % type(value).__name__)
+    raw = text(value.strip(" "), option, max_len=300, what="a server address")
+    port = None
+    if raw.startswith("["):
+        host, dummy, rest = raw[1:].partition("]")
+        if (rest and not rest.startswith(":")) or ":" not in host:
+            raise InputError(option, "%r is not host, host:port or [ipv6]:port" % raw)
+        port = rest[1:] if rest else None
+    elif raw.count(":") == 1:
+        host, dummy, port = raw.partition(":")
+    else:
+        host = raw  # a name, an IPv4 address, or a bare IPv6 address (two or more colons)
+    if port is not None:
+        if not (port.isascii() and port.isdigit() and len(port) <= 5 and 0 < int(port) < 65536):
+            raise InputError(option, "%r: the port must be a number 1..65535" % raw)
+        port = int(port)
+    if not host:
+        raise InputError(option, "%r has no host" % raw)
+    try:
+        host = str(ipaddress.ip_address(host))
+    except ValueError:
+        if ":" in host:
+            raise InputError(option, "%r is not an IPv6 address" % raw)
+        host = dns_name(host, option, relative=False).rstrip(".")
+    return host, default_port if port is None else port
+
+
+def server_text(host, port):
+    """``host:port`` or ``[v6]:port``: the form :func:`server_address` reads back (messages print it too)."""
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
 def server(value, option, default_port=53):
-    """A DNS server as ``host``, ``host:port``, ``[v6]:port`` or a bare IPv6 address: syntax only (nothing is
-    resolved here). Returns the value unchanged."""
-    text(value, option, max_len=300)
-    host, port = value, None
-    if value.startswith("["):
-        host, dummy, rest = value[1:].partition("]")
-        if rest and not rest.startswith(":"):
-            raise InputError(option, "%r is not host, host:port or [ipv6]:port" % value)
-        port = rest[1:] or None
-    elif value.count(":") == 1:
-        host, dummy, port = value.partition(":")
-    if port is not None and not (port.isascii() and port.isdigit() and 0 < int(port[:6]) < 65536):
-        raise InputError(option, "%r: the port must be a number 1..65535" % value)
-    if ":" in host:
-        if not re.fullmatch(r"[0-9A-Fa-f:.]+", host):
-            raise InputError(option, "%r is not an IPv6 address" % value)
-        return value
-    dns_name(host, option, relative=False)
+    """A DNS server in the grammar of :func:`server_address`; returns the value unchanged."""
+    server_address(value, option, default_port)
     return value
 
 

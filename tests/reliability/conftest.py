@@ -19,6 +19,7 @@ import dns.rcode
 import dns.tsigkeyring
 import dns.update
 import pytest
+from tests.fixtures.names import unique
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES_FILE = Path(os.environ.get("RELIABILITY_FIGURES", ROOT / "tests" / "output" / "reliability" / "figures.json"))
@@ -83,13 +84,12 @@ def update(bind, zone, records, replace=True):
     assert resp.rcode() == dns.rcode.NOERROR, dns.rcode.to_text(resp.rcode())
 
 
-_zones = iter(range(1, 10 ** 6))
 
 
 @pytest.fixture
 def zone(bind):
     """A fresh, empty zone on the session's BIND."""
-    name = "rel%d-%d.test" % (os.getpid(), next(_zones))
+    name = unique("rel")
     bind.add_zone(name)
     return name
 

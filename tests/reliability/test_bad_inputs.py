@@ -617,6 +617,35 @@ def cases(ctx):
         ("bounce_processor", "quarantine path a symlink", "file", dict(bp, quarantine_path=ctx["symlink"]),
          err("quarantine_path")),
     ]
+    out += tenant_cases()
+    return out
+
+
+def tenant_cases():
+    other_region = "arn:aws:ses:eu-west-1:123456789012:identity/t.test"
+    out = hostile("tenant", "name", {"name": "client-a"}, "client-a")
+    out += hostile("tenant", "tags.k", {"name": "client-a", "tags": {"k": "v"}}, "v", option="tags", values=HOSTILE[:7])
+    out += hostile("tenant_info", "name", {"name": "client-a"}, "client-a")
+    out += hostile("tenant_resources", "tenant", {"tenant": "client-a"}, "client-a")
+    out += hostile("tenant_resources", "templates.0", {"tenant": "client-a", "templates": ["t"]}, "welcome",
+                   option="templates")
+    out += [
+        ("tenant", "unknown policy name", "wrong type", {"name": "client-a", "reputation_policy": "lenient"},
+         err("reputation_policy")),
+        ("tenant", "65-character name", "oversize", {"name": "c" * 65}, err("name")),
+        ("tenant", "pause without a reason", "empty", {"name": "client-a", "sending_status": "disabled"},
+         err("reason")),
+        ("tenant", "pause with a blank reason", "empty",
+         {"name": "client-a", "sending_status": "disabled", "reason": " \u200b "}, err("reason")),
+        ("tenant_resources", "identity not a domain", "wrong type", {"tenant": "client-a", "identities": ["a..b"]},
+         err("identities")),
+        ("tenant_resources", "ARN of another region", "wrong type",
+         {"tenant": "client-a", "resource_arns": [other_region]}, err("resource_arns")),
+        ("tenant_resources", "ARN of another service", "wrong type",
+         {"tenant": "client-a", "resource_arns": ["arn:aws:sns:us-east-1:123456789012:topic"]}, err("resource_arns")),
+        ("tenant_resources", "bad configuration set name", "wrong type",
+         {"tenant": "client-a", "configuration_sets": ["bad name"]}, err("configuration_sets")),
+    ]
     return out
 
 
@@ -744,7 +773,8 @@ MODULES = ["email_identity", "mail_from", "identity_notifications", "email_ident
            "dmarc", "email_auth_check", "wait_for_dns", "account_suppression", "suppressed_destination",
            "suppressed_destinations", "suppressed_destination_info", "feedback_pipeline", "reputation_info",
            "reputation_alarms", "configuration_set", "configuration_set_event_destination", "domain_policy",
-           "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info"]
+           "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant", "tenant_resources",
+           "tenant_info"]
 
 
 @pytest.mark.bind

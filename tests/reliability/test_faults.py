@@ -47,6 +47,9 @@ def aws_table(sfx, ctx):
         ("suppressed_destination_info", {}),
         ("reputation_info", {}),
         ("reputation_alarms", {"alarm_actions": [ctx["topic"]]}),
+        ("tenant", {"name": "faults-%s" % sfx, "reputation_policy": "strict", "tags": {"team": "mail"}}),
+        ("tenant_resources", {"tenant": "faults-%s" % sfx, "identities": [domain]}),
+        ("tenant_info", {}),
     ]
 
 
@@ -174,6 +177,9 @@ def _persistent_table(ctx):
          "PutAccountSuppressionAttributes", 0, lambda r: not r.get("changed"), lambda r: r["changed"] is True),
         ("suppressed_destination", {"email": "p@bad.example.com", "reason": "BOUNCE", "audit_log": ctx["audit"]},
          "PutSuppressedDestination", 0, lambda r: not r.get("changed"), lambda r: r["changed"] is True),
+        ("tenant", {"name": "persist", "reputation_policy": "strict"}, "UpdateReputationEntityPolicy", 0,
+         lambda r: r.get("changed") is True and r.get("changes") == ["created"],
+         lambda r: r["changes"] == ["reputation_policy"]),
     ]
 
 
@@ -276,7 +282,7 @@ def test_dns_server_that_times_out_or_is_stopped(sandbox, bind, mail_zones, blac
 @pytest.mark.bind
 def test_bounce_processor_redelivery_loses_nothing_and_suppresses_once(sandbox, module_main, tmp_path,
                                                                        figures):
-    from tests.integration.bounces.conftest import Feedback
+    from tests.fixtures.feedback import Feedback
     fb = Feedback(sandbox)
     fb.ses.put_account_suppression_attributes(SuppressedReasons=[])  # the processor must suppress itself
     fb.identity_topics(kinds=("Bounce", "Complaint"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import tenants
 from .ses_core import SesError, bad_request, not_found
 
 
@@ -11,6 +12,8 @@ def _tags_resource(region, arn: str):
         return region.get(name)
     if kind == "configuration-set":
         return region.config_set(name)
+    if kind == "tenant":
+        return tenants.tenant(region, {"TenantName": name.split("/")[0]})
     raise not_found("Resource <%s> does not exist." % arn)
 
 
@@ -28,7 +31,20 @@ def _send_email(region, p):
     tags = {t["Name"]: t["Value"] for t in p.get("EmailTags") or []}
     headers = [{"name": "From", "value": source}, {"name": "To", "value": ", ".join(recipients)},
                {"name": "Subject", "value": subject}]
-    message_id = region.send(source, recipients, subject, p.get("ConfigurationSetName"), tags, headers)
+    tenant = None
+    if p.get("TenantName") is not None:
+        # sending for a tenant: it must exist, be allowed to send and own the identity and set (tenants.py)
+        ident = region.sending_identity(source)
+        tenant = tenants.before_send(region, p["TenantName"], ident, p.get("ConfigurationSetName")
+                                     or (ident.configuration_set if ident else None))
+        counts = dict(region.counts)
+    if tenant is not None and tenant.suppression["SuppressionScope"] == "TENANT":
+        with tenants.suppression_list(region, tenant, reasons=True):
+            message_id = region.send(source, recipients, subject, p.get("ConfigurationSetName"), tags, headers)
+    else:
+        message_id = region.send(source, recipients, subject, p.get("ConfigurationSetName"), tags, headers)
+    if tenant is not None:
+        tenants.after_send(tenant, counts, region.counts)
     raw = (content.get("Raw") or {}).get("Data")
     if raw:
         # a recipient that SES receiving covers in this account (an active receipt rule): the message comes back
@@ -150,6 +166,12 @@ HANDLERS = {
     "ListTagsForResource": lambda r, p: {"Tags": [{"Key": k, "Value": v} for k, v in
                                                   sorted(_tags_resource(r, p["ResourceArn"]).tags.items())]},
 }
+
+
+HANDLERS.update(tenants.HANDLERS)
+for _op in ("PutSuppressedDestination", "GetSuppressedDestination", "DeleteSuppressedDestination",
+            "ListSuppressedDestinations"):
+    HANDLERS[_op] = tenants.with_tenant_list(HANDLERS[_op])
 
 
 def handle(region, operation: str, params: dict) -> dict:

@@ -46,52 +46,23 @@ def require_dnspython():
 
 
 def split_server(value, default_port=53, option="resolvers"):
-    """``host``, ``host:port``, ``[v6]:port``, ``[v6]`` or a bare IPv6 address -> (address, port).
-
-    Host names are resolved once, here. An ``(address, port)`` pair is returned as it is.
-    """
+    """A server in the one grammar (:func:`validate.server_address`) -> (address, port), host names resolved once,
+    here. An ``(address, port)`` pair is returned as it is."""
     if isinstance(value, (tuple, list)) and len(value) == 2:
         return str(value[0]), int(value[1])
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise InputError(option, "an empty server address")
-    text = validate.text(value if isinstance(value, str) else str(value), option, max_len=300).strip()
-    port = default_port
-    if text.startswith("["):
-        host, dummy, rest = text[1:].partition("]")
-        if rest and not rest.startswith(":"):
-            raise InputError(option, "%r is not host, host:port, [ipv6]:port or an IPv6 address" % text)
-        port = rest[1:] or default_port
-    elif text.count(":") == 1:
-        host, dummy, port = text.partition(":")
-        if not (port.isascii() and port.isdigit()) or len(port) > 5:
-            raise InputError(option, "%r: the port after ':' must be a number" % text)
-    else:
-        host = text  # a name, an IPv4 address, or a bare IPv6 address (two or more colons)
-    try:
-        port = int(port)
-        if not 0 < port < 65536:
-            raise ValueError(port)
-    except (TypeError, ValueError):
-        raise InputError(option, "%r: the port must be a number 1..65535" % text)
-    if not host:
-        raise InputError(option, "%r has no host" % text)
+    host, port = validate.server_address(value, option, default_port)
     try:
         return str(ipaddress.ip_address(host)), port
     except ValueError:
         pass
-    # a name: checked as a host name first (over-long or non-ASCII labels make getaddrinfo raise
-    # UnicodeError, not gaierror), then resolved
-    ascii_host = validate.dns_name(host, option, relative=False).rstrip(".")
     try:
-        host = socket.getaddrinfo(ascii_host, port, 0, socket.SOCK_DGRAM)[0][4][0]
+        host = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)[0][4][0]
     except (socket.gaierror, IndexError, UnicodeError, ValueError) as exc:
         raise InputError(option, "cannot resolve the server name %r (%s)" % (host, exc))
     return host, port
 
 
-def server_text(address, port):
-    """``addr:port`` or ``[v6]:port``: the form :func:`split_server` reads back."""
-    return "[%s]:%d" % (address, port) if ":" in address else "%s:%d" % (address, port)
+server_text = validate.server_text
 
 
 def values_of(rrset):

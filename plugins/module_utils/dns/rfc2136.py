@@ -11,7 +11,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import I
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
     DNS_PIP_HINT, DnsError, Provider, Record, fqdn, normalize_value)
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import split_server
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import server_text, split_server
 
 try:
     import dns.exception
@@ -81,7 +81,7 @@ class Rfc2136Provider(Provider):
             except Exception as exc:  # noqa: BLE001 - binascii errors for a bad secret
                 raise InputError("key_secret", "is not a base64 TSIG secret (%s)" % type(exc).__name__)
             self.keyalgorithm = dns.name.from_text(algorithm)
-        self.server_text = "%s:%d" % (self.host, self.port)
+        self.server_text = server_text(self.host, self.port)
 
     def _send(self, operation, message):
         try:

@@ -202,3 +202,37 @@ def test_kill_9_mid_batch_then_rerun_loses_nothing_counts_nothing_twice_reports_
     assert "| events (one per SES message, recipient and kind) | 8 |" in md
     assert "| addresses suppressed | 6 |" in md and "| redelivered copies (counted once) | %d |" % handled_before in md
     assert all(e in md for e in HARD + SOFT)
+
+
+def test_a_failed_drain_fails_the_run_and_says_why(sandbox, feedback, ansible_playbook, tmp_path):
+    """A scheduled job must not stay green while no bounce is handled (issue 27): the module's failure reaches
+    ansible-playbook's exit code with its message; the DynamoDB store the EE docs show works from a fresh HOME."""
+    feedback.identity_topics(kinds=("Bounce",))
+    sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"}]})
+    feedback.send("f1@bad.test")
+    playbook = str(ROOT / "playbooks" / "process_bounces.yml")
+    base = {"queue_url": feedback.queue_url, "report_dir": str(tmp_path / "reports"), "wait_time_seconds": 0,
+            "store_path": str(tmp_path / "bounces.sqlite")}
+
+    sandbox.post("faults", {"rules": [{"operation": "ReceiveMessage", "kind": "error"}]})
+    faulted = ansible_playbook(playbook, extra_vars=base)
+    sandbox.delete("faults")
+    assert faulted.rc == 2, faulted
+    assert "ReceiveMessage" in faulted.output and "InternalFailure" in faulted.output
+
+    home = tmp_path / "home"
+    home.mkdir()
+    dynamo = dict(base, bounce_processing_store="dynamodb", bounce_processing_store_table="ses-bounces")
+    missing = ansible_playbook(playbook, extra_vars=dynamo, env={"HOME": str(home)})
+    assert missing.rc == 2, missing
+    assert "store_create_table" in missing.output
+    ddb = sandbox.boto3_client("dynamodb")
+    assert ddb.list_tables()["TableNames"] == []
+
+    created = ansible_playbook(playbook, extra_vars=dict(dynamo, bounce_processing_store_create_table=True),
+                               env={"HOME": str(home)})
+    assert created.rc == 0, created
+    assert ddb.list_tables()["TableNames"] == ["ses-bounces"]
+    assert _outcome(created)["suppressed"] == ["f1@bad.test"]
+    rc, out, err = aws_cli(sandbox, "sesv2", "get-suppressed-destination", "--email-address", "f1@bad.test")
+    assert rc == 0 and out["SuppressedDestination"]["Reason"] == "BOUNCE", err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.dns.conftest import publish
+from tests.fixtures.dns_zones import publish
 
 pytestmark = pytest.mark.bind
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.integration.dns.conftest import r53_rrsets
+from tests.fixtures.dns_zones import r53_rrsets
 
 pytestmark = pytest.mark.bind
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.dns.conftest import publish, r53_rrsets
+from tests.fixtures.dns_zones import publish, r53_rrsets
+from tests.fixtures.names import unique
 
 pytestmark = pytest.mark.bind
 
@@ -163,8 +164,7 @@ def test_dmarc_bad_input_names_option(module_main, rfc2136):
 def test_dmarc_says_changed_when_a_later_step_fails(module_main, bind, zone, rfc2136):
     """The record is written, then publishing an outside destination's authorisation fails (its zone is not
     served here): the failure still says changed and lists the write."""
-    import os
-    outside = "elsewhere-%d.test" % os.getpid()
+    outside = unique("elsewhere-")
     args = dict(rfc2136, domain=zone, policy="none", rua=["d@" + outside], external_destinations="publish",
                 report_zones=[outside])
     res = module_main("dmarc", args)

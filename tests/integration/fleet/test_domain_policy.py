@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 
 import pytest
 
-from tests.integration.dns.conftest import publish
+from tests.fixtures.dns_zones import publish
+from tests.fixtures.names import unique
 
 pytestmark = pytest.mark.bind
 
-_counter = itertools.count(1)
 READS = ("Get", "List", "Describe", "Test")
 
 
 @pytest.fixture
 def fleet_zone(bind):
-    name = "fl%d-%d.test" % (os.getpid(), next(_counter))
+    name = unique("fl")
     bind.add_zone(name)
     return name
 
@@ -105,8 +103,9 @@ def test_enforce_then_idempotent_then_audit_drift(ansible_playbook, sandbox, bin
 
 def test_one_broken_domain_fails_alone(ansible_playbook, sandbox, bind, fleet_zone):
     good = ["ok%d.%s" % (i, fleet_zone) for i in range(3)]
-    outside = "elsewhere.nozone-%d.test" % os.getpid()  # its zone is not served by the BIND
-    domains = good[:1] + ["not a domain!", {"name": outside, "zone": "nozone-%d.test" % os.getpid()}] + good[1:]
+    nozone = unique("nozone-")
+    outside = "elsewhere." + nozone  # its zone is not served by the BIND
+    domains = good[:1] + ["not a domain!", {"name": outside, "zone": nozone}] + good[1:]
     res = ansible_playbook(_play(_args(bind, fleet_zone, domains)))
     out = res.task("Policy")
     assert "2 of 5 domains failed" in out["msg"] and out["summary"]["failed"] == 2, out
@@ -199,10 +198,10 @@ def test_missing_zone_fails_alone_and_every_write_is_listed(module_main, sandbox
     """One domain whose zone has no Route 53 hosted zone, among several: the others are done, it fails alone with
     its reason, and the result lists every write that happened - compared with the sandbox's request log."""
     r53 = sandbox.boto3_client("route53")
-    zone = "mz%d-%d.test" % (os.getpid(), next(_counter))
+    zone = unique("mz")
     zone_id = r53.create_hosted_zone(Name=zone, CallerReference=zone)["HostedZone"]["Id"].split("/")[-1]
     good = ["g%d.%s" % (i, zone) for i in range(4)]
-    nozone = "nozone-%d-%d.test" % (os.getpid(), next(_counter))
+    nozone = unique("nozone-")
     missing = "x." + nozone
     domains = good[:2] + [{"name": missing, "zone": nozone}] + good[2:]
     args = {"provider": "route53", "zone": zone, "domains": domains, "mail_from_subdomain": "bounce",

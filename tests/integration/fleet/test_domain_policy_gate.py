@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 
 import pytest
 
 from tests.fixtures import dmarc_reports as gen
-from tests.integration.dns.conftest import publish
+from tests.fixtures.dns_zones import publish
+from tests.fixtures.names import unique
 
 pytestmark = pytest.mark.bind
 
@@ -19,7 +19,7 @@ def _txt(bind, name):
 
 
 def test_fleet_advances_only_the_domain_with_evidence(module_main, sandbox, bind, tmp_path):
-    zone = "gate%d.test" % os.getpid()
+    zone = unique("gate-")
     bind.add_zone(zone)
     ready, blind = "ready." + zone, "blind." + zone
     publish(bind, zone, [("_dmarc." + ready, "TXT", "v=DMARC1; p=none"), ("_dmarc." + blind, "TXT", "v=DMARC1; p=none")])

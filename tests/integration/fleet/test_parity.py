@@ -8,17 +8,15 @@ In-process (module_main): the modules' logic is the point here, not the controll
 
 from __future__ import annotations
 
-import itertools
-import os
-
 import pytest
 
-from tests.integration.dns.conftest import publish
+from tests.fixtures.dns_zones import publish
+from tests.fixtures.names import unique
 
 pytestmark = pytest.mark.bind
 
-_counter = itertools.count(1)
 REPORTS = "reports.test"  # a zone of the session's BIND, outside every case's domain
+UNRESOLVABLE = unique("spf.elsewhere-")  # served by no server here: its lookup cannot be made
 
 
 def spf_case(cid, mechanisms, refused=None, warned=None, record=None, force=False, setup=()):
@@ -52,8 +50,8 @@ CASES = [
     spf_case("spf-self", ["include:{d}"], refused="include loop at {d}"),
     spf_case("spf-loop", ["include:loopa.{z}"], refused="include loop at loopa.{z}"),
     spf_case("spf-two", ["include:two.{z}"], refused="two.{z} has 2 SPF records"),
-    spf_case("spf-refused", ["include:spf.elsewhere-%d.test" % os.getpid()],
-             refused="spf.elsewhere-%d.test TXT: the lookup could not be made" % os.getpid()),
+    spf_case("spf-refused", ["include:" + UNRESOLVABLE],
+             refused=UNRESOLVABLE + " TXT: the lookup could not be made"),
     spf_case("spf-void", ["a:v1.{z}", "a:v2.{z}", "a:v3.{z}"], refused="3 void lookups (limit 2)"),
     spf_case("spf-merge", ["include:amazonses.com"], setup=[("{d}", "TXT", "v=spf1 ip4:198.51.100.0/24 -all"),
                                                             ("{d}", "TXT", "site-verification=1")],
@@ -106,7 +104,7 @@ def _spf_of(bind, name):
 
 @pytest.fixture
 def parity_zone(bind):
-    zone = "par%d-%d.test" % (os.getpid(), next(_counter))
+    zone = unique("par")
     bind.add_zone(zone)
     publish(bind, zone, [(_fill(n, "", zone), t, _fill(v, "", zone)) for n, t, v in ZONE_DATA])
     return zone

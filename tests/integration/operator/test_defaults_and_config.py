@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 
 from tests.integration.operator.helpers import create_zone, rrsets
+from tests.fixtures.names import unique
 
-_n = itertools.count(1)
 
 
 def test_aws_config_reaches_the_client_and_bad_keys_name_the_option(module_main, sandbox):
@@ -32,7 +30,7 @@ def test_aws_config_reaches_the_client_and_bad_keys_name_the_option(module_main,
 
 
 def test_dns_group_defaults_reach_dns_modules_and_not_ses_modules(ansible_playbook, sandbox, bind):
-    zone = "grp%d-%d.test" % (os.getpid(), next(_n))
+    zone = unique("grp")
     zone_id = create_zone(sandbox, zone)
     play = {"hosts": "localhost", "gather_facts": False,
             "module_defaults": {"group/deliverability.ses.ses": {"region": "us-east-1"},

@@ -9,23 +9,21 @@
 
 from __future__ import annotations
 
-import itertools
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.integration.operator.helpers import aws, create_zone, identity_exists, rrsets
+from tests.fixtures.names import unique
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = str(ROOT / "playbooks" / "onboard_domain.yml")
-_n = itertools.count(1)
 
 
 @pytest.fixture
 def domain(sandbox):
-    name = "off%d-%d.test" % (os.getpid(), next(_n))
+    name = unique("off")
     return name, create_zone(sandbox, name)
 
 
@@ -142,7 +140,7 @@ def test_byodkim_from_a_key_file(ansible_playbook, sandbox, tmp_path):
     from tests.integration.identity.helpers import rsa_key
     key = tmp_path / "key.pem"
     key.write_text(rsa_key(2048)[0])
-    name = "byo%d-%d.test" % (os.getpid(), next(_n))
+    name = unique("byo")
     res = ansible_playbook(PLAYBOOK, extra_vars={
         "domain": name, "provider": "none", "domain_dkim_mode": "byodkim", "domain_dkim_selector": "s2026",
         "domain_dkim_private_key_file": str(key), **RESOLVERS})

@@ -4,20 +4,18 @@ The module's logic runs in-process (module_main); state is read back with the AW
 
 from __future__ import annotations
 
-import itertools
-import os
 
 import pytest
 
 from tests.integration.operator.helpers import create_zone, dig, rrsets
+from tests.fixtures.names import unique
 
 pytestmark = pytest.mark.bind
-_n = itertools.count(1)
 
 
 @pytest.fixture
 def r53(sandbox):
-    name = "op%d-%d.test" % (os.getpid(), next(_n))
+    name = unique("op")
     return name, create_zone(sandbox, name)
 
 
@@ -56,7 +54,7 @@ def test_find_zone_typo_fails_before_any_write(module_main, sandbox, r53):
 
 
 def test_find_zone_walks_up_rfc2136(module_main, bind):
-    zone = "op%d-%d.test" % (os.getpid(), next(_n))
+    zone = unique("op")
     bind.add_zone(zone)
     args = {"provider": "rfc2136", "server": bind.server, "key_name": bind.key_name, "key_secret": bind.key_secret}
     res = module_main("dns_records", dict(args, zone="news." + zone, find_zone=True, records=[

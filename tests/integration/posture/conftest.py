@@ -3,20 +3,17 @@ include:amazonses.com resolves as on the internet."""
 
 from __future__ import annotations
 
-import itertools
-import os
 
 import pytest
 
-from tests.integration.dns.conftest import amazonses  # noqa: F401 - a fixture, used by name
 from tests.integration.posture.seed import seed
+from tests.fixtures.names import unique
 
-_counter = itertools.count()
 
 
 @pytest.fixture
 def fleet(sandbox, bind, amazonses):  # noqa: F811 - the imported fixture
-    zone = "pz%d-%d.test" % (os.getpid(), next(_counter))
+    zone = unique("pz")
     bind.add_zone(zone)
     names, parked = seed(sandbox, bind, zone)
     return zone, names, parked
