@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures import dmarc_reports as gen
-from tests.integration.dns.conftest import publish, rfc2136, zone  # noqa: F401 - fixtures
+from tests.fixtures.dns_zones import publish
 
 pytestmark = pytest.mark.bind
 ROOT = Path(__file__).resolve().parents[3]
