@@ -41,6 +41,14 @@ options:
     # The thresholds of the evidence gate (policy/evidence.py owns the rule).
     GATE = r"""
 options:
+  evidence_pending:
+    description:
+      - Check mode only (ignored otherwise). The rows a check-mode M(deliverability.ses.dmarc_reports) run would
+        have recorded (its RV(deliverability.ses.dmarc_reports#module:evidence_pending) result); the gate counts
+        them as if they were in the store, so C(--check) predicts what the real run will do. Nothing is written.
+    type: list
+    elements: dict
+    default: []
   gate:
     description:
       - Thresholds of the evidence gate. A stage moves only when, over the O(gate.window_days) days before
@@ -49,7 +57,7 @@ options:
     default: {}
     suboptions:
       window_days:
-        description: Days of evidence looked at, ending yesterday (UTC).
+        description: Days of evidence looked at, ending yesterday (UTC); at most 3660.
         type: int
         default: 30
       min_days:
@@ -61,17 +69,35 @@ options:
         type: int
         default: 1000
       min_reporters:
-        description: Distinct reporting organisations.
+        description: Distinct reporters (the domain a report's mail proved, else the domain of its C(email)).
         type: int
         default: 2
       min_pass_rate:
-        description: Percentage of the volume that passed DMARC.
+        description:
+          - Percentage of the volume that passed DMARC, overall and for each reporter on its own (another
+            reporter's volume never dilutes one reporter's failures).
         type: float
         default: 99.0
       max_source_fail_share:
         description:
-          - The largest percentage of the volume that one failing source (IP) may account for. One
-            unaligned legitimate sender (a CRM, a helpdesk, a second ESP) is what a stricter policy breaks.
+          - The largest percentage of the volume that one failing source (IP) may account for, overall and
+            within each reporter's volume. One unaligned legitimate sender (a CRM, a helpdesk, a second ESP) is
+            what a stricter policy breaks.
         type: float
         default: 0.5
+      count_unauthenticated:
+        description:
+          - Also count reports whose mail did not pass DMARC for the reporter's own domain when SES received it,
+            and rows recorded before provenance was kept. Anyone can mail a report to a public C(rua) address;
+            leave this off unless you know where those reports came from (docs/runbooks/dmarc-rollout.md).
+            Local files given to M(deliverability.ses.dmarc_reports) are operator-supplied and always count.
+        type: bool
+        default: false
+      trusted_reporters:
+        description:
+          - Reporter domains whose reports count even when their mail proved nothing (a receiver that does not
+            sign its report mail). A subdomain of a listed domain matches.
+        type: list
+        elements: str
+        default: []
 """

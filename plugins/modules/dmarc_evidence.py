@@ -34,7 +34,7 @@ options:
     type: dict
     default: {}
   dns_timeout:
-    description: Seconds to wait for a DNS answer.
+    description: Seconds to wait for a DNS answer (more than 0, at most 300; not nan).
     type: float
     default: 5
   report_dir:
@@ -99,8 +99,9 @@ import os
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, InputError, SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_render
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import (
-    EVIDENCE_SPEC, GATE_SPEC, decide, gate_thresholds, open_store, store_location_warning)
+    EVIDENCE_SPEC, GATE_SPEC, decide, gate_thresholds, open_store_or_empty, pending_rows, store_location_warning)
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, evidence
 
 FILES = {"html": "dmarc-rollout.html", "json": "dmarc-rollout.json", "csv": "dmarc-rollout.csv",
@@ -159,6 +160,8 @@ def main():
         records = {}
         for key, value in (p["records"] or {}).items():
             records[normalize_domain(key, "records")] = value
+        # nan passes type=float and every comparison: a nan timeout would wait forever
+        validate.number(p["dns_timeout"], "dns_timeout", minimum=0, min_exclusive=True, maximum=300)
         thresholds = gate_thresholds(p)
         warning = store_location_warning(p)
         if warning:
@@ -167,7 +170,8 @@ def main():
         if any(d not in records for d in domains):
             from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
             resolver = Resolver(p["resolvers"], timeout=p["dns_timeout"])
-        store, error = open_store(module, read_only=True, missing_ok=True)
+        pending = pending_rows(p, module.check_mode)
+        store, error = open_store_or_empty(module, pending)
         entries = []
         try:
             for domain in domains:
@@ -178,7 +182,8 @@ def main():
                 if tags and dmarc.strength(dmarc.stage_tags(nxt)) <= dmarc.strength(tags):
                     next_text = None  # the last stage: nothing to ask
                 decision = decide(store, error, domain, thresholds, current=stage, target=next_text,
-                                  published=(tags.get("p", "none"), tags.get("t", "n")) if tags else None)
+                                  published=(tags.get("p", "none"), tags.get("t", "n")) if tags else None,
+                                  pending=pending)
                 if problem:
                     decision["notes"].insert(0, problem)
                 if tags is None:

@@ -78,6 +78,12 @@ options:
     description: Stop after this many sources in one run (the rest are read by the next run).
     type: int
     default: 100000
+  retry_quarantined:
+    description:
+      - Read quarantined (and partly read) sources again. Without it they are read again only when the
+        reader that refused them was older than this one (its version is stored with each source).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - deliverability.ses.dmarc_evidence
   - deliverability.ses.aws
@@ -91,6 +97,17 @@ attributes:
 notes:
   - A report covering more than one day is counted on the day it begins (UTC).
   - The reverse DNS / base domain of a source is recorded only when the report carries it; nothing is looked up.
+  - Every report is recorded with its provenance. An S3 object (a mail SES receiving stored) is
+    C(authenticated) when the C(Authentication-Results) header SES added says the mail passed DMARC for the
+    domain of the report's C(email) (the reporter's domain), else C(unauthenticated); a local file is
+    C(operator) (you put it there). The gate counts C(unauthenticated) reports only when told to (see
+    docs/runbooks/dmarc-rollout.md, the threat model).
+  - A count past the schema's C(unsignedInt), counts summing past 2^40 in one report, or a date past the year
+    9999 make that report unreadable (quarantined with the reason); a failure to record one report is that
+    report's outcome (status C(store_failed), read again next run) and the task fails at the end, after every
+    other source was handled.
+  - A report whose (reporter, report id) is already recorded with different content is kept as a conflict
+    (RV(totals.reports_conflict)) and counted nowhere.
 author:
   - Deliverability maintainers (@deliverability)
 """
@@ -114,7 +131,9 @@ totals:
   description:
     - Counts of the run. C(sources) read; per outcome C(ingested), C(partial), C(quarantined), C(seen) (handled
       by an earlier run), C(skipped) (other domains); C(reports_new), C(reports_duplicate),
-      C(reports_unreadable), C(reports_other_domain), C(records) and C(messages) of the new reports.
+      C(reports_unreadable) (zip, gzip and MIME failures included), C(reports_conflict), C(reports_store_failed),
+      C(reports_other_domain), C(retried) (quarantined sources read again), C(store_failed), C(records) and
+      C(messages) of the new reports.
   returned: always
   type: dict
 sources:
@@ -127,7 +146,7 @@ sources:
       description: The path, or C(s3://bucket/key).
       type: str
     status:
-      description: C(ingested), C(partial), C(quarantined), C(seen) or C(skipped).
+      description: C(ingested), C(partial), C(quarantined), C(seen), C(skipped) or C(store_failed).
       type: str
     reports:
       description: Reports read from it.
@@ -138,6 +157,9 @@ sources:
     duplicates:
       description: Reports already in the store.
       type: int
+    conflicts:
+      description: Reports whose (reporter, report id) is recorded with other content (kept apart, not counted).
+      type: int
     errors:
       description: Per unreadable report, C(member), C(kind) (bomb, forbidden, truncated, schema, xml, empty...) and C(reason).
       type: list
@@ -145,6 +167,14 @@ sources:
     quarantined_to:
       description: Where the copy went.
       type: str
+evidence_pending:
+  description:
+    - Check mode only. The evidence rows the new reports would add (domain, day, reporter, trust, source,
+      counts), for O(deliverability.ses.dmarc#module:evidence_pending) so that the gate in check mode predicts
+      the real run. At most 50,000 rows (a warning says when more were cut).
+  returned: check mode
+  type: list
+  elements: dict
 sources_truncated:
   description: Whether RV(sources) was cut at 500 entries.
   returned: always
@@ -155,54 +185,9 @@ store:
   type: str
 """
 
-import os
-
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    AwsError, DeliverabilityError, InputError, SesModule, call, run_module)
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_ingest
-from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
-from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import (
-    EVIDENCE_SPEC, default_quarantine_dir, open_store, store_location_warning)
-
-MAX_LISTED = 500
-
-
-def _s3_sources(client, bucket, prefix, quarantine_prefix, limits):
-    token = None
-    while True:
-        params = {"Bucket": bucket, "Prefix": prefix}
-        if token:
-            params["ContinuationToken"] = token
-        page = call(client, "ListObjectsV2", **params)
-        for obj in page.get("Contents", []):
-            key = obj["Key"]
-            if quarantine_prefix and key.startswith(quarantine_prefix):
-                continue
-            if key.endswith("/") or key.endswith("AMAZON_SES_SETUP_NOTIFICATION"):
-                continue  # folder markers and the receipt rule's own set-up message
-            name = "s3://%s/%s" % (bucket, key)
-            fingerprint = "s3:%s/%s@%s" % (bucket, key, obj.get("ETag", "").strip('"'))
-            if obj.get("Size", 0) > limits.max_input:
-                yield name, fingerprint, key, dmarc_report.ReportError(
-                    "too_large", "%d bytes is more than max_source_bytes %d" % (obj["Size"], limits.max_input))
-                continue
-            yield name, fingerprint, key, None
-        if not page.get("IsTruncated"):
-            return
-        token = page.get("NextContinuationToken")
-
-
-def _s3_quarantine(client, bucket, quarantine_prefix):
-    def keep(name, data, reason, fingerprint):
-        key = name.split("/", 3)[3] if name.startswith("s3://") else name
-        target = "%s%s" % (quarantine_prefix, key.replace("/", "_"))
-        call(client, "CopyObject", Bucket=bucket, Key=target, CopySource={"Bucket": bucket, "Key": key})
-        import json
-        call(client, "PutObject", Bucket=bucket, Key=target + ".reason.json",
-             Body=json.dumps({"source": name, "reason": reason, "fingerprint": fingerprint}).encode("utf-8"),
-             ContentType="application/json")
-        return "s3://%s/%s" % (bucket, target)
-    return keep
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import EVIDENCE_SPEC
 
 
 def main():
@@ -218,80 +203,12 @@ def main():
         max_ratio=dict(type="int", default=200),
         max_records=dict(type="int", default=200000),
         max_sources=dict(type="int", default=100000),
+        retry_quarantined=dict(type="bool", default=False),
     )
     spec.update(EVIDENCE_SPEC)
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True,
                        required_one_of=[("paths", "s3_bucket")])
-
-    def body(partial):
-        p = module.params
-        if not dmarc_report.HAS_DEFUSEDXML:
-            raise DeliverabilityError("defusedxml is required to read DMARC reports safely: pip install "
-                                      "defusedxml==0.7.1 (%s)" % dmarc_report.DEFUSEDXML_IMPORT_ERROR)
-        for option in ("max_report_bytes", "max_source_bytes", "max_ratio", "max_records", "max_sources"):
-            if p[option] < 1:
-                raise InputError(option, "must be at least 1, got %d" % p[option])
-        if p["s3_bucket"] is not None and not p["s3_bucket"].strip():
-            raise InputError("s3_bucket", "is empty")
-        for path in p["paths"] or []:
-            if not os.path.exists(path):
-                raise InputError("paths", "%s does not exist (relative paths resolve against %s)" % (path, os.getcwd()))
-        limits = dmarc_report.Limits(max_bytes=p["max_report_bytes"], max_ratio=p["max_ratio"],
-                                     max_input=p["max_source_bytes"], max_records=p["max_records"])
-        warning = store_location_warning(p)
-        if warning:
-            module.module.warn(warning)
-        store, error = open_store(module, read_only=module.check_mode, missing_ok=module.check_mode)
-        if store is None:
-            # check mode before the first real run: nothing stored yet, every report would be new
-            from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import SqliteEvidenceStore
-            store = SqliteEvidenceStore(None, read_only=True)
-        quarantine_dir = p["quarantine_dir"] or default_quarantine_dir(p)
-        ingester = dmarc_ingest.Ingester(store, limits, check_mode=module.check_mode, domains=p["domains"],
-                                         quarantine=dmarc_ingest.local_quarantine(quarantine_dir))
-        budget = p["max_sources"]
-        try:
-            for name, data in dmarc_ingest.local_sources(p["paths"] or [], limits):
-                if budget <= 0:
-                    break
-                budget -= 1
-                if isinstance(data, dmarc_report.ReportError):
-                    ingester.unreadable(name, data)
-                else:
-                    ingester.ingest(name, data)
-            if p["s3_bucket"]:
-                s3 = module.client("s3")
-                s3_ingester_quarantine = _s3_quarantine(s3, p["s3_bucket"], p["s3_quarantine_prefix"])
-                for name, fingerprint, key, problem in _s3_sources(s3, p["s3_bucket"], p["s3_prefix"],
-                                                                   p["s3_quarantine_prefix"], limits):
-                    if budget <= 0:
-                        break
-                    budget -= 1
-                    if problem is not None:
-                        ingester.unreadable(name, problem)
-                        continue
-                    if store.source_seen(fingerprint) is not None:
-                        ingester.ingest(name, b"", fingerprint=fingerprint)  # counted as seen, not read again
-                        continue
-                    try:
-                        body_bytes = call(s3, "GetObject", Bucket=p["s3_bucket"], Key=key)["Body"].read()
-                    except AwsError as exc:
-                        ingester.unreadable(name, dmarc_report.ReportError("unreadable", exc.msg))
-                        continue
-                    ingester.quarantine = s3_ingester_quarantine
-                    try:
-                        ingester.ingest(name, body_bytes, fingerprint=fingerprint)
-                    finally:
-                        ingester.quarantine = dmarc_ingest.local_quarantine(quarantine_dir)
-        finally:
-            partial.update(totals=ingester.totals, sources=ingester.outcomes[:MAX_LISTED],
-                           sources_truncated=len(ingester.outcomes) > MAX_LISTED, store=store.location or "(none)")
-            store.close()
-        totals = ingester.totals
-        changed = bool(totals["reports_new"] or any(o.get("kept") for o in ingester.outcomes))
-        return dict(partial, changed=changed)
-
-    run_module(module, body)
+    run_module(module, lambda partial: dmarc_ingest.run(module, partial))
 
 
 if __name__ == "__main__":

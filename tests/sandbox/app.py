@@ -338,8 +338,17 @@ class SandboxApp:
             raw = base64.b64decode(data["raw_base64"]) if "raw_base64" in data else data["raw"].encode("utf-8")
             with LOCK:
                 return inbound.deliver(DEFAULT_ACCOUNT_ID, region, raw, data.get("recipients"))
+        if path == "dkim-keys":
+            # the public DKIM keys of the world's domains (reporters) that receiving verifies signatures with
+            from . import inbound
+            with LOCK:
+                for entry in data.get("keys", []):
+                    inbound.DKIM_KEYS[(entry["selector"].lower(), entry["domain"].lower())] = entry["public_key"]
+                return {"keys": len(inbound.DKIM_KEYS)}
         if path == "reset":
             from moto.moto_api._internal.models import moto_api_backend
+            from . import inbound
+            inbound.DKIM_KEYS.clear()
             with LOCK:
                 sb.reset()
                 moto_api_backend.reset()

@@ -6,6 +6,12 @@ address, a domain, or a subdomain with a leading dot, or every recipient when th
 action stores the raw MIME message at ``<ObjectKeyPrefix><message id>`` in its bucket - as SES does, one object
 per message, no matter how many recipients matched. A rule with ``ScanEnabled`` is not scanned here.
 
+Before storing, SES adds its verdicts on top of the message, and so does the sandbox: an
+``Authentication-Results: amazonses.com; spf=...; dkim=... header.i=@<d>; dmarc=... header.from=<domain>``
+header (DKIM verified by ``dkim.verify`` against the keys registered with ``POST /_sandbox/dkim-keys``; DMARC
+passes when a passing signature's domain aligns, relaxed, with the From domain; SPF is ``none``: the sandbox
+has no connecting IP), and ``X-SES-Spam-Verdict`` / ``X-SES-Virus-Verdict`` (``PASS``).
+
 Mail reaches it two ways (see docs/sandbox.md): the control endpoint ``POST /_sandbox/inbound`` (a receiver
 "mailing" a report to the rua address) and v1 ``SendRawEmail`` to a recipient that a receipt rule covers.
 """
@@ -16,6 +22,30 @@ import email
 import email.utils
 import time
 import uuid
+
+
+DKIM_KEYS = {}  # (selector, domain) -> base64 public key: POST /_sandbox/dkim-keys
+
+
+def _aligned(a, b):
+    return bool(a) and bool(b) and (a == b or a.endswith("." + b) or b.endswith("." + a))
+
+
+def authenticate(raw: bytes) -> bytes:
+    """The message as SES receiving stores it: its verdict headers on top."""
+    from . import dkim
+    msg = email.message_from_bytes(raw)
+    from_domain = email.utils.parseaddr(str(msg.get("From", "")))[1].rsplit("@", 1)[-1].lower()
+    results = dkim.verify(raw, lambda selector, domain: DKIM_KEYS.get((selector.lower(), domain.lower())))
+    parts = ["spf=none (spf: the sandbox has no connecting IP)"]
+    if results:
+        parts += ["dkim=%s header.i=@%s" % (result, domain) for result, domain in results]
+    else:
+        parts.append("dkim=none")
+    dmarc = "pass" if any(r == "pass" and _aligned(d, from_domain) for r, d in results) else "fail"
+    parts.append("dmarc=%s header.from=%s" % (dmarc, from_domain or "(none)"))
+    header = "Authentication-Results: amazonses.com;\n " + ";\n ".join(parts) + ";\n"
+    return (header + "X-SES-Spam-Verdict: PASS\nX-SES-Virus-Verdict: PASS\n").encode() + raw
 
 
 def _matches(recipient: str, patterns) -> bool:
@@ -55,6 +85,7 @@ def deliver(account_id: str, region: str, raw: bytes, recipients=None):
         return {"rule_set": None, "stored": stored, "recipients": recipients}
     # unique per arrival, as SES's message ids are (the same message received twice is two objects)
     message_id = "%s-%s" % (time.strftime("%Y%m%d%H%M%S"), uuid.uuid4().hex[:20])
+    raw = authenticate(raw)
     for rule in rules:
         if str(rule.get("Enabled", "true")).lower() == "false":
             continue

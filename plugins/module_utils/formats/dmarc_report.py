@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import io
+import ipaddress
 import re
 import zipfile
 import zlib
@@ -47,7 +49,13 @@ except ImportError as _exc:  # reported by the module with the pip command
     HAS_DEFUSEDXML = False
     DEFUSEDXML_IMPORT_ERROR = _exc
 
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+
 NS_9990 = "urn:ietf:params:xml:ns:dmarc-2.0"
+# bumped whenever the reader accepts something it refused before: sources quarantined by an older reader are
+# read again (the version is stored with each source's fingerprint)
+PARSER_VERSION = "3"
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
 _CHUNK = 64 * 1024
@@ -183,17 +191,25 @@ def open_reports(data, name, limits):
     Raises ReportError when the container itself cannot be read. A stream raises ReportError when read if it
     breaks a limit or is truncated.
     """
+    for member, stream, _mail in open_reports_with_mail(data, name, limits):
+        yield member, stream
+
+
+def open_reports_with_mail(data, name, limits, mail=None):
+    """As :func:`open_reports`, with a third item: :func:`mail_auth` of the message that carried the report
+    (None for a file that is not a mail)."""
     if not data:
         raise ReportError("empty", "the file is empty")
     if len(data) > limits.max_input:
         raise ReportError("too_large", "%d bytes is more than max_input %d" % (len(data), limits.max_input))
     kind = sniff(data[:4096], name)
     if kind == "xml":
-        yield name, io.BytesIO(data)
+        yield name, io.BytesIO(data), mail
     elif kind == "gzip":
-        yield name, gunzip(io.BytesIO(data), limits, "the gzip file")
+        yield name, gunzip(io.BytesIO(data), limits, "the gzip file"), mail
     elif kind == "zip":
-        yield from _zip_reports(data, name, limits)
+        for member, stream in _zip_reports(data, name, limits):
+            yield member, stream, mail
     elif kind == "mime":
         yield from _mime_reports(data, name, limits)
     elif kind == "mbox":
@@ -248,6 +264,7 @@ def _mime_reports(data, name, limits):
         message = email.message_from_bytes(data, policy=email.policy.compat32)
     except Exception as exc:  # noqa: BLE001 - the email package raises many kinds on garbage
         raise ReportError("bad_mime", "not a readable MIME message: %s" % exc)
+    auth = mail_auth(message)
     found = 0
     for part in message.walk():
         if part.is_multipart():
@@ -266,10 +283,56 @@ def _mime_reports(data, name, limits):
         found += 1
         if found > limits.max_members:
             raise ReportError("too_many", "more than %d attachments (limit max_members)" % limits.max_members)
-        yield from open_reports(payload, "%s/%s" % (name, filename or "attachment%d" % found), limits)
+        yield from open_reports_with_mail(payload, "%s/%s" % (name, filename or "attachment%d" % found), limits,
+                                          mail=auth)
     if not found:
         raise ReportError("no_report", "the message has no XML, gzip or zip attachment (subject %r)"
                           % str(message.get("Subject", ""))[:80])
+
+
+SES_AUTHSERV = "amazonses.com"
+_AR_RESULT = re.compile(r"(?:^|;)\s*(spf|dkim|dmarc)\s*=\s*([A-Za-z]+)([^;]*)")
+_AR_PROP = re.compile(r"(header\.[a-z]+|smtp\.[a-z]+)\s*=\s*([^\s;()]+)")
+
+
+def _domain_of(value):
+    value = (value or "").strip().strip("<>\"").lower().rstrip(".")
+    return value.rsplit("@", 1)[-1]
+
+
+def mail_auth(message):
+    """How the mail that carried a report authenticated, from the ``Authentication-Results`` header SES
+    receiving adds on top of the stored message (RFC 8601), and SES's spam / virus verdict headers.
+
+    Only the topmost ``Authentication-Results`` is read, and only when its authserv-id is SES's
+    (``amazonses.com``): a sender can put any header it likes below the ones the receiving server adds.
+    Returns ``{authserv, spf, dkim: [{result, domain}], dmarc, dmarc_from, from_domain, spam, virus}``;
+    ``authserv`` None (nothing proved) when SES's header is missing.
+    """
+    out = {"authserv": None, "spf": None, "dkim": [], "dmarc": None, "dmarc_from": None,
+           "from_domain": _domain_of(email.utils.parseaddr(str(message.get("From", "")))[1]),
+           "spam": (str(message.get("X-SES-Spam-Verdict", "")).strip().upper() or None),
+           "virus": (str(message.get("X-SES-Virus-Verdict", "")).strip().upper() or None)}
+    headers = message.get_all("Authentication-Results") or []
+    if not headers:
+        return out
+    text = re.sub(r"\([^()]*\)", " ", " ".join(str(headers[0]).split()))  # comments out, one line
+    authserv, _sep, rest = text.partition(";")
+    if authserv.strip().split()[:1] != [SES_AUTHSERV]:
+        return out
+    out["authserv"] = SES_AUTHSERV
+    for method, result, props in _AR_RESULT.findall(";" + rest):
+        result = result.lower()
+        properties = dict((k.lower(), v) for k, v in _AR_PROP.findall(props))
+        if method == "spf":
+            out["spf"] = result
+        elif method == "dkim":
+            out["dkim"].append({"result": result,
+                                "domain": _domain_of(properties.get("header.d") or properties.get("header.i"))})
+        elif method == "dmarc":
+            out["dmarc"] = result
+            out["dmarc_from"] = _domain_of(properties.get("header.from"))
+    return out
 
 
 def _split_mbox(data):
@@ -281,16 +344,28 @@ def _split_mbox(data):
 
 
 # ----------------------------------------------------------------------------------------- XML
-def _int(value, what):
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ReportError("schema", "%s is not a whole number: %r" % (what, value))
+MAX_COUNT = 2 ** 32 - 1  # xs:unsignedInt, the schemas' type of <count>
+MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z: a date a calendar (and datetime) can hold
+MAX_REPORT_MESSAGES = 2 ** 40  # the sum of one report's counts: far above any receiver's day, far below 2^63-1
+_DIGITS = re.compile(r"[+]?[0-9]{1,25}")
+
+
+def _int(value, what, maximum=MAX_COUNT):
+    """A whole number within 0..``maximum`` (schema bounds): anything else makes the report unreadable with
+    its reason, never an overflow further down (SQLite integers end at 2^63-1, datetime at year 9999)."""
+    text = str(value if value is not None else "").strip()
+    if not _DIGITS.fullmatch(text):
+        raise ReportError("schema", "%s is not a whole number >= 0: %r" % (what, text[:40]))
+    number = int(text)
+    if number > maximum:
+        raise ReportError("bounds", "%s %s is out of bounds (at most %d)" % (what, text[:40], maximum))
+    return number
 
 
 _CTRL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _BARE_AMP = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
 _DECL = re.compile(rb"^\s*<\?xml[^>]*\?>")
+_BRACKETED_EMAIL = re.compile(rb"<email>\s*<([^<>\s@]+@[^<>\s]+)>\s*</email>")
 
 
 def _repair(raw):
@@ -310,6 +385,9 @@ def _repair(raw):
     if _CTRL.search(text):
         text = _CTRL.sub(b"", text)
         notes.append("control characters removed")
+    if _BRACKETED_EMAIL.search(text):
+        text = _BRACKETED_EMAIL.sub(rb"<email>\1</email>", text)  # <email><a@b></email>: seen from one reporter
+        notes.append("angle brackets around the <email> address removed")
     if _BARE_AMP.search(text):
         text = _BARE_AMP.sub(b"&amp;", text)
         notes.append("bare & escaped")
@@ -406,18 +484,29 @@ class _Target:
         self.replay = replay
         self.delivered = 0
         self.stack = []
+        # the character data of the element being read: expat appends to it directly (a C call, no Python
+        # function per text chunk - most of the reading time was spent in such calls)
         self.text = []
         self.rec = None
         self.dkim = None
         self.root_seen = False
+        self.feedback_seen = False
+        self.outer = []  # elements around <feedback> (a stray wrapper some reporters send)
+        self._names = {}  # expat tag -> local name
 
     def start(self, tag, attrib):
-        name = tag.rsplit("}", 1)[-1]
+        name = self._names.get(tag)
+        if name is None:
+            name = self._names[tag] = tag.rsplit("}", 1)[-1]
         if not self.stack:
             self.root_seen = True
-            if name != "feedback":
-                raise ReportError("schema", "the root element is <%s>, not <feedback> (not a DMARC aggregate "
-                                  "report)" % name)
+            if name != "feedback" or self.feedback_seen:
+                # not (yet) the report: a wrapper; a <feedback> inside it is read, the rest ignored
+                self.outer.append(name)
+                return
+            self.feedback_seen = True
+            if self.outer:
+                self.report["repairs"].append("<feedback> read inside a stray <%s> element" % self.outer[0])
             # raw expat names are "namespace}local" (ElementTree's own handlers, bypassed, would add the "{")
             self.report["schema"] = "rfc9990" if tag.lstrip("{").startswith(NS_9990 + "}") else None
         elif name == "record" and len(self.stack) == 1:
@@ -427,22 +516,26 @@ class _Target:
         elif name == "dkim" and self.rec is not None and self.stack[-1] == "auth_results":
             self.dkim = {"domain": "", "result": ""}
         self.stack.append(name)
-        self.text = []
+        self.text.clear()
 
     def data(self, text):
         self.text.append(text)
 
     def end(self, tag):
+        if not self.stack:
+            self.outer.pop()
+            return
         name = self.stack.pop()
-        text = "".join(self.text).strip()
-        self.text = []
+        buf = self.text
+        text = "".join(buf).strip() if buf else ""
+        buf.clear()
         stack = self.stack
         parent = stack[-1] if stack else None
         rec = self.rec
         if rec is not None:
             if parent == "row":
                 if name == "source_ip":
-                    rec["source_ip"] = text
+                    rec["source_ip"] = canonical_ip(text)
                 elif name == "count":
                     rec["count"] = text
                 elif name in _SOURCE_HOST_TAGS and not rec["source_host"]:
@@ -481,7 +574,7 @@ class _Target:
             elif parent == "report_metadata" and name == "error" and text:
                 self.report["errors"].append(text[:200])
             elif parent == "date_range" and name in ("begin", "end"):
-                self.report["date_" + name] = _int(text, "date_range/" + name)
+                self.report["date_" + name] = _int(text, "date_range/" + name, MAX_EPOCH)
         elif parent == "policy_published" and len(stack) == 2:
             self.report["policy"][name] = text
 
@@ -491,8 +584,6 @@ class _Target:
         if not rec["source_ip"]:
             raise ReportError("schema", "a record without <source_ip>")
         rec["count"] = _int(rec["count"], "record count")
-        if rec["count"] < 0:
-            raise ReportError("schema", "a negative record count")
         rec["disposition"] = rec["disposition"] or "none"
         if rec["disposition"] not in ("none", "quarantine", "reject"):
             rec["disposition"] = "none" if rec["disposition"] == "pass" else rec["disposition"][:20]
@@ -507,6 +598,9 @@ class _Target:
         report = self.report
         report["record_count"] += 1
         report["messages"] += rec["count"]
+        if report["messages"] > MAX_REPORT_MESSAGES:
+            raise ReportError("bounds", "the counts sum past %d messages in one report (sum bound)"
+                              % MAX_REPORT_MESSAGES)
         if report["record_count"] > self.limits.max_records:
             raise ReportError("too_large", "more than %d records (limit max_records)" % self.limits.max_records)
         self.delivered += 1
@@ -523,7 +617,7 @@ class _Target:
 def _parse(stream, limits, on_record, notes, replay=0):
     recorder = _Recorder(stream, keep=not notes)
     report = {"schema": None, "org_name": None, "email": None, "report_id": None, "date_begin": None,
-              "date_end": None, "policy": {}, "records": [], "record_count": 0, "messages": 0, "repairs": notes,
+              "date_end": None, "policy": {}, "records": [], "record_count": 0, "messages": 0, "repairs": list(notes),
               "errors": []}
     target = _Target(report, limits, on_record, replay)
     try:
@@ -533,7 +627,8 @@ def _parse(stream, limits, on_record, notes, replay=0):
         expat = parser.parser
         expat.StartElementHandler = target.start
         expat.EndElementHandler = target.end
-        expat.CharacterDataHandler = target.data
+        expat.CharacterDataHandler = target.text.append
+        expat.buffer_text = True  # one call per text run, not per chunk
         while True:
             chunk = recorder.stream.read(_CHUNK)
             if not chunk:
@@ -561,14 +656,50 @@ def _parse(stream, limits, on_record, notes, replay=0):
     root_seen = target.root_seen
     if not root_seen:
         raise ReportError("empty", "no XML element in the report")
-    for field in ("org_name", "report_id"):
-        if not report[field]:
-            raise ReportError("schema", "report_metadata/%s is missing" % field)
+    if not target.feedback_seen:
+        raise ReportError("schema", "no <feedback> element (the root is <%s>): not a DMARC aggregate report"
+                          % (target.outer[0] if target.outer else "?"))
+    if not (report["org_name"] or "").strip():
+        # schema-valid but empty: the domain of <email> names the reporter (as parsedmarc does), noted
+        fallback = (report["email"] or "").strip().rsplit("@", 1)[-1].strip(" <>.").lower() if "@" in (
+            report["email"] or "") else ""
+        if not fallback:
+            raise ReportError("schema", "report_metadata/org_name is missing and <email> has no domain")
+        report["org_name"] = fallback
+        report["repairs"].append("empty org_name: the domain of <email> (%s) used" % fallback)
+    if not report["report_id"]:
+        raise ReportError("schema", "report_metadata/report_id is missing")
     if not report["policy"].get("domain"):
         raise ReportError("schema", "policy_published/domain is missing")
     if report["date_begin"] is None:
         raise ReportError("schema", "report_metadata/date_range is missing")
     if report["schema"] is None:
-        report["schema"] = "rfc7489" if report.get("version") else "draft"
-    report["domain"] = report["policy"]["domain"].lower().rstrip(".")
+        version = (report.get("version") or "").strip()
+        # RFC 9990 says <version>2.0</version>; some reporters leave out its namespace
+        report["schema"] = "rfc9990" if version.startswith("2") else ("rfc7489" if version else "draft")
+    report["domain"] = canonical_domain(report["policy"]["domain"])
     return report
+
+
+_IPV4_LEADING_ZERO = re.compile(r"(?:^|\.)0[0-9]")
+
+
+def canonical_domain(value):
+    """One key per domain: lower case, no trailing dot, IDN as punycode (straße.de and xn--strae-oqa.de alike).
+    A name that is not a valid domain is kept lower-cased (what the report said)."""
+    text = (value or "").strip()
+    try:
+        return normalize_domain(text, "policy_published/domain")
+    except InputError:
+        return text.lower().rstrip(".")
+
+
+def canonical_ip(value):
+    """IPv4 / IPv6 in one form (``2001:DB8:0::1`` -> ``2001:db8::1``); anything else as written."""
+    text = (value or "").strip()
+    if ":" not in text and not _IPV4_LEADING_ZERO.search(text):
+        return text  # IPv4 has one written form (leading zeros aside): no need to parse it
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text

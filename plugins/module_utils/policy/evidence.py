@@ -14,7 +14,15 @@ The gate opens only when, over the window, all of these hold:
 * at least ``min_reporters`` reporting organisations sent reports;
 * at least ``min_pass_rate`` % of the volume passed DMARC;
 * no single failing source (IP) accounts for more than ``max_source_fail_share`` % of the volume: one
-  unaligned legitimate sender (a CRM, a second ESP) is exactly what a stricter policy would break.
+  unaligned legitimate sender (a CRM, a second ESP) is exactly what a stricter policy would break;
+* and the last two hold for **each reporter on its own** (a reporter is the domain its report mail proved, else
+  its ``<email>`` domain): volume added by one reporter never dilutes the failures another one saw.
+
+Only evidence that says where it came from counts (:func:`provenance`, the threat model in
+docs/runbooks/dmarc-rollout.md): reports whose mail SES receiving saw pass DMARC for the reporter's own domain
+(``authenticated``) and files the operator supplied (``operator``). Reports whose mail proved nothing
+(``unauthenticated``) and rows recorded before provenance was kept (``unknown``) are shown, never counted,
+unless ``count_unauthenticated`` says so or their reporter domain is in ``trusted_reporters``.
 
 Only evidence gathered under the policy published now counts (each report says which policy the receiver
 saw): what receivers did under ``p=none`` justifies the first test-mode step, not the next one as well. So the
@@ -36,9 +44,14 @@ DEFAULTS = {
     "min_reporters": 2,
     "min_pass_rate": 99.0,
     "max_source_fail_share": 0.5,
+    "count_unauthenticated": False,
+    "trusted_reporters": [],
 }
 THRESHOLD_KEYS = tuple(DEFAULTS)
+COUNTED_TRUST = ("authenticated", "operator")
+TRUST_LEVELS = ("authenticated", "operator", "unauthenticated", "unknown")
 MAX_SOURCES_LISTED = 20
+MAX_WINDOW_DAYS = 3660
 
 
 class ThresholdError(ValueError):
@@ -57,19 +70,82 @@ def thresholds(given=None):
     for key in ("window_days", "min_days"):
         if int(out[key]) < 1:
             raise ThresholdError("%s: must be at least 1, got %s" % (key, out[key]))
+        if int(out[key]) > MAX_WINDOW_DAYS:
+            raise ThresholdError("%s: %s is more than %d days (ten years of reports)" % (key, out[key],
+                                                                                        MAX_WINDOW_DAYS))
         out[key] = int(out[key])
     if out["min_days"] > out["window_days"]:
         raise ThresholdError("min_days: %d is more than window_days %d" % (out["min_days"], out["window_days"]))
     for key in ("min_messages", "min_reporters"):
         if int(out[key]) < 1:
             raise ThresholdError("%s: must be at least 1, got %s" % (key, out[key]))
+        if int(out[key]) > 2 ** 53:
+            raise ThresholdError("%s: %s is out of range (at most 2^53)" % (key, out[key]))
         out[key] = int(out[key])
     for key in ("min_pass_rate", "max_source_fail_share"):
         value = float(out[key])
-        if not 0 <= value <= 100:
+        if not 0 <= value <= 100:  # nan fails this too
             raise ThresholdError("%s: %s is not a percentage within 0..100" % (key, out[key]))
         out[key] = value
+    if not isinstance(out["count_unauthenticated"], bool):
+        raise ThresholdError("count_unauthenticated: must be true or false, got %r" % (out["count_unauthenticated"],))
+    reporters = out["trusted_reporters"]
+    if isinstance(reporters, str) or not isinstance(reporters, (list, tuple)):
+        raise ThresholdError("trusted_reporters: must be a list of reporter domains, got %r" % (reporters,))
+    from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+    from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+    try:
+        out["trusted_reporters"] = sorted(set(normalize_domain(str(d), "trusted_reporters") for d in reporters))
+    except InputError as exc:
+        msg = exc.msg if exc.msg.startswith("trusted_reporters") else "trusted_reporters: " + exc.msg
+        raise ThresholdError(msg)
     return out
+
+
+def _relaxed(a, b):
+    """Same domain, or one a subdomain of the other (relaxed alignment without a public suffix list)."""
+    return bool(a) and bool(b) and (a == b or a.endswith("." + b) or b.endswith("." + a))
+
+
+def provenance(reporter_domain, org, mail, operator=False):
+    """(reporter, trust, note) of one report: who it says it is from, and what its mail proved.
+
+    ``reporter_domain``: the domain of the report's ``<email>``; ``mail``: formats.dmarc_report.mail_auth of
+    the message that carried it (None when the source was not a mail); ``operator``: a local file.
+    """
+    reporter = (reporter_domain or "").lower().rstrip(".")
+    if not reporter and "." in (org or "") and " " not in org.strip():
+        reporter = org.strip().lower().rstrip(".")
+    if operator:
+        return reporter, "operator", "a local file: operator-supplied"
+    if mail is None:
+        return reporter, "unauthenticated", "not a mail: nothing says who sent it"
+    if not mail.get("authserv"):
+        return reporter, "unauthenticated", "no Authentication-Results from SES receiving on the mail"
+    for verdict in ("spam", "virus"):
+        if (mail.get(verdict) or "").upper() == "FAIL":
+            return reporter, "unauthenticated", "SES's %s verdict on the mail is FAIL" % verdict
+    if mail.get("dmarc") == "pass" and _relaxed(mail.get("dmarc_from"), reporter) and \
+            _relaxed(mail.get("from_domain"), reporter):
+        return reporter, "authenticated", "the mail passed DMARC for %s" % mail["dmarc_from"]
+    signed = ", ".join("%s=%s" % (d.get("domain") or "?", d.get("result")) for d in mail.get("dkim") or []) or "none"
+    return reporter, "unauthenticated", ("the mail did not pass DMARC for the reporter's domain %s (dmarc=%s "
+                                         "header.from=%s, dkim %s)" % (reporter or "(none)", mail.get("dmarc"),
+                                                                      mail.get("dmarc_from"), signed))
+
+
+def counted(row, th):
+    """Whether the gate counts this row, by its provenance."""
+    trust = row.get("trust") or "unknown"
+    if trust in COUNTED_TRUST:
+        return True
+    if th.get("count_unauthenticated"):
+        return True
+    return bool(row.get("reporter")) and any(_relaxed(row["reporter"], d) for d in th.get("trusted_reporters", []))
+
+
+def reporter_of(row):
+    return row.get("reporter") or row["org"]
 
 
 def window(today, window_days):
@@ -120,7 +196,7 @@ def summarize(rows, domain):
         d = days.setdefault(r["day"], {"day": r["day"], "messages": 0, "dmarc_pass": 0})
         d["messages"] += r["messages"]
         d["dmarc_pass"] += r["dmarc_pass"]
-        orgs[r["org"]] = orgs.get(r["org"], 0) + r["messages"]
+        orgs[reporter_of(r)] = orgs.get(reporter_of(r), 0) + r["messages"]
         s = sources.setdefault(r["source_ip"], {"source_ip": r["source_ip"], "source_host": "", "messages": 0,
                                                 "failed": 0, "dkim_aligned": 0, "spf_aligned": 0,
                                                 "dkim_domains": [], "spf_domains": [], "reporters": []})
@@ -134,8 +210,8 @@ def summarize(rows, domain):
             for key, field in (("dkim_domains", "dkim_domain"), ("spf_domains", "spf_domain")):
                 if r.get(field) and r[field] not in s[key]:
                     s[key].append(r[field])
-        if r["org"] not in s["reporters"]:
-            s["reporters"].append(r["org"])
+        if reporter_of(r) not in s["reporters"]:
+            s["reporters"].append(reporter_of(r))
     trend = []
     for day in sorted(days):
         d = days[day]
@@ -186,12 +262,27 @@ def evaluate(rows, domain, today, given_thresholds=None, store_error=None, curre
         decision["summary"] = _summary(decision)
         return decision
     rows = [r for r in rows if first <= r["day"] <= last]
+    uncounted = {}
+    for r in rows:
+        if not counted(r, th):
+            entry = uncounted.setdefault((reporter_of(r), r.get("trust") or "unknown"),
+                                         {"reporter": reporter_of(r), "org": r["org"], "trust": r.get("trust") or "unknown",
+                                          "messages": 0})
+            entry["messages"] += r["messages"]
+    decision["uncounted_reporters"] = sorted(uncounted.values(), key=lambda e: (-e["messages"], e["reporter"]))
     other_policy = 0
     # what the window shows whatever was published (for people: the trend and what to fix); the gate itself
     # only counts what was gathered under the published policy
     all_figures, all_failing, all_trend = summarize(rows, domain)
     decision["window_evidence"] = {"figures": all_figures, "failing_sources": all_failing[:MAX_SOURCES_LISTED],
                                    "trend": all_trend}
+    rows = [r for r in rows if counted(r, th)]
+    if uncounted:
+        decision["notes"].append(
+            "not counted (the report mail proved nothing about its sender; gate.count_unauthenticated or "
+            "gate.trusted_reporters admit them): %s" % "; ".join(
+                "%s (%s, %d messages)" % (e["reporter"], e["trust"], e["messages"])
+                for e in decision["uncounted_reporters"][:10]))
     if published is not None:
         kept = under(rows, published[0], published[1])
         other_policy = sum(r["messages"] for r in rows) - sum(r["messages"] for r in kept)
@@ -222,6 +313,7 @@ def evaluate(rows, domain, today, given_thresholds=None, store_error=None, curre
                                "max_source_fail_share %.2f %%: %s"
                                % (s["source_ip"], " / " + s["source_host"] if s["source_host"] else "", s["share"],
                                   s["failed"], th["max_source_fail_share"], s["fix"]))
+        decision["per_reporter"] = _per_reporter(rows, domain, th, reasons)
     if rows and figures["spf_aligned"] == 0 and figures["dmarc_pass"] > 0:
         decision["notes"].append("SPF never aligned for %s: with SES's default MAIL FROM (amazonses.com) SPF passes "
                                  "for amazonses.com, not for %s, so DKIM carries DMARC alone. A custom MAIL FROM "
@@ -229,6 +321,33 @@ def evaluate(rows, domain, today, given_thresholds=None, store_error=None, curre
     decision["open"] = not reasons
     decision["summary"] = _summary(decision)
     return decision
+
+
+def _per_reporter(rows, domain, th, reasons):
+    """Each reporter's own figures; a reporter below min_pass_rate, or seeing one failing source above
+    max_source_fail_share of its own volume, shuts the gate whatever the others report."""
+    by = {}
+    for r in rows:
+        by.setdefault(reporter_of(r), []).append(r)
+    out = []
+    for reporter in sorted(by):
+        figures, failing, _trend = summarize(by[reporter], domain)
+        if not figures["messages"]:
+            continue
+        entry = {"reporter": reporter, "messages": figures["messages"], "pass_rate": figures["pass_rate"],
+                 "trust": sorted(set(r.get("trust") or "unknown" for r in by[reporter]))}
+        if figures["pass_rate"] < th["min_pass_rate"]:
+            reasons.append("reporter %s: %.2f %% of its %d messages passed DMARC, below min_pass_rate %.2f %% "
+                           "(judged on its own: other reporters' volume does not dilute it)"
+                           % (reporter, figures["pass_rate"], figures["messages"], th["min_pass_rate"]))
+        for s in failing:
+            if s["share"] > th["max_source_fail_share"]:
+                reasons.append("reporter %s: %s fails DMARC for %.2f %% of its volume, above max_source_fail_share "
+                               "%.2f %%: %s" % (reporter, s["source_ip"], s["share"], th["max_source_fail_share"],
+                                                s["fix"]))
+                break
+        out.append(entry)
+    return out
 
 
 def _summary(decision):

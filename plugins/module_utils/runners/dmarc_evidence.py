@@ -25,13 +25,15 @@ EVIDENCE_SPEC = dict(
     evidence_create_table=dict(type="bool", default=False),
 )
 
-GATE_SPEC = dict(gate=dict(type="dict", default={}, options=dict(
+GATE_SPEC = dict(evidence_pending=dict(type="list", elements="dict", default=[]), gate=dict(type="dict", default={}, options=dict(
     window_days=dict(type="int", default=evidence.DEFAULTS["window_days"]),
     min_days=dict(type="int", default=evidence.DEFAULTS["min_days"]),
     min_messages=dict(type="int", default=evidence.DEFAULTS["min_messages"]),
     min_reporters=dict(type="int", default=evidence.DEFAULTS["min_reporters"]),
     min_pass_rate=dict(type="float", default=evidence.DEFAULTS["min_pass_rate"], no_log=False),
     max_source_fail_share=dict(type="float", default=evidence.DEFAULTS["max_source_fail_share"]),
+    count_unauthenticated=dict(type="bool", default=False),
+    trusted_reporters=dict(type="list", elements="str", default=[]),
 )))
 
 HOME_WARNING = ("the DMARC evidence store is the default %s, under the home directory: in an execution environment "
@@ -74,6 +76,8 @@ def open_store(module, read_only, missing_ok=True):
                                  % p["evidence_table"])
             return store, None
         path = p["evidence_path"]
+        if not (path or "").strip():
+            raise InputError("evidence_path", "is empty: give the file of the SQLite evidence store")
         if read_only and missing_ok and not os.path.exists(path):
             return None, "the evidence store %s does not exist (no report was ever ingested there)" % path
         return SqliteEvidenceStore(path, read_only=read_only), None
@@ -87,6 +91,17 @@ def open_store(module, read_only, missing_ok=True):
         raise
 
 
+def open_store_or_empty(module, pending):
+    """open_store read-only; in check mode with pending rows and no SQLite file yet (the first run), an empty
+    in-memory store: the pending rows are then all the evidence there is, not a reason to look no further."""
+    store, error = open_store(module, read_only=True, missing_ok=True)
+    p = module.params
+    if store is None and pending and p.get("evidence_store", "sqlite") == "sqlite" and \
+            not os.path.exists(p["evidence_path"]):
+        return SqliteEvidenceStore(None, read_only=True), None
+    return store, error
+
+
 def gate_thresholds(params):
     try:
         return evidence.thresholds(params.get("gate") or {})
@@ -94,16 +109,39 @@ def gate_thresholds(params):
         raise InputError("gate", str(exc))
 
 
-def decide(store, store_error, domain, thresholds, today=None, current=None, target=None, published=None):
-    """The gate's decision for ``domain`` from the store (read here), never raising for a store problem."""
+def pending_rows(params, check_mode):
+    """The rows a check-mode ingest would have recorded (option evidence_pending), validated; [] outside check
+    mode (the real ingest recorded them)."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import ROW_FIELDS
+    given = params.get("evidence_pending") or []
+    if not check_mode:
+        return []
+    out = []
+    for n, row in enumerate(given):
+        missing = [f for f in ("domain",) + ROW_FIELDS if f not in row]
+        if missing:
+            raise InputError("evidence_pending", "row %d lacks %s (pass the evidence_pending result of a "
+                                                 "check-mode dmarc_reports run)" % (n, ", ".join(missing)))
+        for f in ROW_FIELDS[7:13]:
+            if isinstance(row[f], bool) or not isinstance(row[f], int) or not 0 <= row[f] < 2 ** 63:
+                raise InputError("evidence_pending", "row %d: %s must be a whole number, got %r" % (n, f, row[f]))
+        out.append(dict(row))
+    return out
+
+
+def decide(store, store_error, domain, thresholds, today=None, current=None, target=None, published=None,
+           pending=None):
+    """The gate's decision for ``domain`` from the store (read here), never raising for a store problem.
+    ``pending``: rows not recorded yet (check mode: what the ingest would record), counted as if they were."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
     rows = []
+    first, last = evidence.window(today, thresholds["window_days"])
     if store is not None and not store_error:
-        first, last = evidence.window(today, thresholds["window_days"])
         try:
             rows = store.rows(domain, first, last)
         except (EvidenceStoreError, DeliverabilityError) as exc:
             store_error = str(exc)
+    rows = rows + [r for r in pending or [] if r["domain"] == domain and first <= r["day"] <= last]
     return evidence.evaluate(rows, domain, today, thresholds, store_error=store_error, current=current,
                              target=target, published=published)
 
@@ -116,15 +154,16 @@ def evidence_gate(module, domain, warn=None):
     from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
     thresholds = gate_thresholds(module.params)
     warning = store_location_warning(module.params)
+    pending = pending_rows(module.params, module.check_mode)
 
     def gate(current, stage):
         if warning:
             (warn or module.module.warn)(warning)
-        store, error = open_store(module, read_only=True, missing_ok=True)
+        store, error = open_store_or_empty(module, pending)
         try:
             return decide(store, error, normalize_domain(domain, "domain"), thresholds,
                           current=dmarc.policy_text(current), target=dmarc.policy_text(dmarc.stage_tags(stage)),
-                          published=(current.get("p", "none"), current.get("t", "n")))
+                          published=(current.get("p", "none"), current.get("t", "n")), pending=pending)
         finally:
             if store is not None:
                 store.close()

@@ -23,6 +23,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils import concurre
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import posture_report
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_evidence as evidence_module
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
@@ -62,8 +63,7 @@ class PosturePass:
         self.workers = 16 if params.get("workers") is None else params["workers"]
         if not 1 <= self.workers <= 256:
             raise InputError("workers", "must be 1..256 (got %d)" % self.workers)
-        if params.get("dns_timeout") is not None and params["dns_timeout"] <= 0:
-            raise InputError("dns_timeout", "must be above 0 seconds")
+        validate.number(params.get("dns_timeout"), "dns_timeout", minimum=0, min_exclusive=True, maximum=300)
         if (params.get("max_key_age_days") or 0) < 0:
             raise InputError("max_key_age_days", "must be 0 (off) or more days")
         self.limiters = concurrency.Limiters(max_concurrency=self.workers,

@@ -29,9 +29,12 @@ import sqlite3
 import time
 
 ROW_FIELDS = ("day", "org", "policy", "source_ip", "source_host", "dkim_domain", "spf_domain", "messages",
-              "dmarc_pass", "dkim_aligned", "spf_aligned", "quarantined", "rejected")
-_KEY_FIELDS = ROW_FIELDS[:7]
-_SUM_FIELDS = ROW_FIELDS[7:]
+              "dmarc_pass", "dkim_aligned", "spf_aligned", "quarantined", "rejected", "reporter", "trust")
+# reporter (the domain the report's mail proved, or the domain of its <email>) and trust (how the report
+# reached us: policy/evidence.TRUST_LEVELS) come last, so DynamoDB items written before them still unpack
+_KEY_FIELDS = ROW_FIELDS[:7] + ROW_FIELDS[13:]
+_SUM_FIELDS = ROW_FIELDS[7:13]
+LEGACY_TRUST = "unknown"  # rows recorded before provenance was kept: where they came from was not recorded
 
 
 def published_policy(policy):
@@ -46,12 +49,12 @@ class EvidenceStoreError(Exception):
     pass
 
 
-def aggregate(records, day, org, policy="none|"):
+def aggregate(records, day, org, policy="none|", reporter="", trust=LEGACY_TRUST):
     """Records of one report -> rows keyed by (source, dkim domain, spf domain), counts summed."""
     rows = {}
     for r in records:
         key = (day, org, policy, r["source_ip"], r.get("source_host") or "", r.get("dkim_domain") or "",
-               r.get("spf_domain") or "")
+               r.get("spf_domain") or "", reporter, trust)
         row = rows.get(key)
         if row is None:
             row = rows[key] = dict(zip(_KEY_FIELDS, key), **dict.fromkeys(_SUM_FIELDS, 0))
@@ -74,18 +77,30 @@ class EvidenceStore:
     location = None
 
     def has_report(self, org, report_id):
+        return self.report_digest(org, report_id) is not None
+
+    def report_digest(self, org, report_id):
+        """None when (org, report_id) is not recorded; else the digest of its content ("" when recorded before
+        digests were kept)."""
         raise NotImplementedError
 
     def add_report(self, meta, rows):
         """Record report ``meta`` ({org, report_id, domain, day, date_begin, date_end, schema, source, messages,
-        records}) with its ``rows`` unless (org, report_id) is there. True when this call recorded it."""
+        records, digest}) with its ``rows`` unless (org, report_id) is there. True when this call recorded it.
+        Raises EvidenceStoreError for any failure, with nothing of the report written (the transaction is
+        closed on every path)."""
+        raise NotImplementedError
+
+    def add_conflict(self, meta):
+        """Keep a report whose (org, report_id) is recorded with other content: counted nowhere, shown."""
         raise NotImplementedError
 
     def source_seen(self, fingerprint):
-        """The stored outcome of a source ({status, reason, reports}) or None."""
+        """The stored outcome of a source ({status, reason, reports, parser}) or None."""
         raise NotImplementedError
 
-    def mark_source(self, fingerprint, name, status, reason=None, reports=0):
+    def mark_source(self, fingerprint, name, status, reason=None, reports=0, parser=None):
+        """Remember a source's outcome (replacing an earlier one: a quarantined source read again)."""
         raise NotImplementedError
 
     def rows(self, domain, first_day, last_day):
@@ -107,21 +122,56 @@ class EvidenceStore:
             raise EvidenceStoreError("the evidence store is read-only (check mode)")
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS reports (
-    org TEXT NOT NULL, report_id TEXT NOT NULL, domain TEXT NOT NULL, day TEXT NOT NULL, date_begin INTEGER,
-    date_end INTEGER, schema TEXT, source TEXT, messages INTEGER NOT NULL, records INTEGER NOT NULL,
-    ingested REAL NOT NULL, PRIMARY KEY (org, report_id));
+EVIDENCE_TABLE = """
 CREATE TABLE IF NOT EXISTS evidence (
     domain TEXT NOT NULL, day TEXT NOT NULL, org TEXT NOT NULL, policy TEXT NOT NULL, source_ip TEXT NOT NULL,
     source_host TEXT NOT NULL,
     dkim_domain TEXT NOT NULL, spf_domain TEXT NOT NULL, messages INTEGER NOT NULL, dmarc_pass INTEGER NOT NULL,
     dkim_aligned INTEGER NOT NULL, spf_aligned INTEGER NOT NULL, quarantined INTEGER NOT NULL,
-    rejected INTEGER NOT NULL,
-    PRIMARY KEY (domain, day, org, policy, source_ip, source_host, dkim_domain, spf_domain));
-CREATE TABLE IF NOT EXISTS sources (
-    fingerprint TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, reason TEXT, reports INTEGER, seen REAL NOT NULL);
+    rejected INTEGER NOT NULL, reporter TEXT NOT NULL DEFAULT '', trust TEXT NOT NULL DEFAULT 'unknown',
+    PRIMARY KEY (domain, day, org, policy, source_ip, source_host, dkim_domain, spf_domain, reporter, trust));
 """
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reports (
+    org TEXT NOT NULL, report_id TEXT NOT NULL, domain TEXT NOT NULL, day TEXT NOT NULL, date_begin INTEGER,
+    date_end INTEGER, schema TEXT, source TEXT, messages INTEGER NOT NULL, records INTEGER NOT NULL,
+    ingested REAL NOT NULL, digest TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
+    trust TEXT NOT NULL DEFAULT '', PRIMARY KEY (org, report_id));
+CREATE TABLE IF NOT EXISTS sources (
+    fingerprint TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, reason TEXT, reports INTEGER, seen REAL NOT NULL,
+    parser TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS conflicts (
+    org TEXT NOT NULL, report_id TEXT NOT NULL, digest TEXT NOT NULL, domain TEXT, day TEXT, source TEXT,
+    messages INTEGER, seen REAL NOT NULL, PRIMARY KEY (org, report_id, digest));
+""" + EVIDENCE_TABLE
+
+
+def _columns(db, table):
+    return [r[1] for r in db.execute("PRAGMA table_info(%s)" % table)]
+
+
+def _migrate(db):
+    """Stores written by earlier versions: add the columns they lack (existing rows keep what they had;
+    evidence rows without provenance get trust ``unknown``)."""
+    for column in ("digest", "notes", "trust"):
+        if column not in _columns(db, "reports"):
+            db.execute("ALTER TABLE reports ADD COLUMN %s TEXT NOT NULL DEFAULT ''" % column)
+    if "parser" not in _columns(db, "sources"):
+        db.execute("ALTER TABLE sources ADD COLUMN parser TEXT NOT NULL DEFAULT ''")
+    columns = _columns(db, "evidence")
+    if columns and "trust" not in columns:
+        # the primary key grows by (reporter, trust): SQLite cannot alter a key, so the table is rebuilt
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("ALTER TABLE evidence RENAME TO evidence_v1")
+            db.execute(EVIDENCE_TABLE.strip().rstrip(";"))
+            db.execute("INSERT INTO evidence (%s) SELECT %s FROM evidence_v1" % (", ".join(("domain",) + ROW_FIELDS[:13]),
+                                                                              ", ".join(("domain",) + ROW_FIELDS[:13])))
+            db.execute("DROP TABLE evidence_v1")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
 
 class SqliteEvidenceStore(EvidenceStore):
@@ -146,59 +196,98 @@ class SqliteEvidenceStore(EvidenceStore):
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(SCHEMA)
+                _migrate(self.db)
                 self.missing = False
+            self._cols = {t: set(_columns(self.db, t)) for t in ("reports", "sources", "evidence")}
         except (sqlite3.Error, OSError) as exc:
             raise EvidenceStoreError("cannot open the evidence store %s: %s" % (path, exc))
 
-    def has_report(self, org, report_id):
-        return self.db.execute("SELECT 1 FROM reports WHERE org = ? AND report_id = ?",
-                               (org, report_id)).fetchone() is not None
+    def _col(self, table, column, default):
+        """``column``, or a constant in its place when a read-only store was written by an earlier version."""
+        return column if column in self._cols[table] else "%s AS %s" % (default, column)
 
-    def add_report(self, meta, rows):
+    def report_digest(self, org, report_id):
+        row = self.db.execute("SELECT %s FROM reports WHERE org = ? AND report_id = ?" % self._col("reports", "digest", "''"),
+                              (org, report_id)).fetchone()
+        return None if row is None else (row[0] or "")
+
+    def _transaction(self, work, what):
+        """Run ``work()`` in one BEGIN IMMEDIATE ... COMMIT; on any failure (sqlite3.Error, and the
+        OverflowError / ValueError / TypeError that a value SQLite cannot hold raises) roll back, so no
+        transaction is ever left open, and raise EvidenceStoreError naming what failed."""
         self._writable()
         try:
             self.db.execute("BEGIN IMMEDIATE")
-            cur = self.db.execute(
-                "INSERT OR IGNORE INTO reports (org, report_id, domain, day, date_begin, date_end, schema, source, "
-                "messages, records, ingested) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (meta["org"], meta["report_id"], meta["domain"], meta["day"], meta.get("date_begin"),
-                 meta.get("date_end"), meta.get("schema"), meta.get("source"), meta["messages"], meta["records"],
-                 time.time()))
-            if cur.rowcount != 1:
-                self.db.execute("ROLLBACK")
-                return False
-            self.db.executemany(
-                "INSERT INTO evidence (domain, day, org, policy, source_ip, source_host, dkim_domain, spf_domain, "
-                "messages, dmarc_pass, dkim_aligned, spf_aligned, quarantined, rejected) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (domain, day, org, policy, source_ip, source_host, dkim_domain, spf_domain) DO UPDATE SET "
-                "messages = messages + excluded.messages, dmarc_pass = dmarc_pass + excluded.dmarc_pass, "
-                "dkim_aligned = dkim_aligned + excluded.dkim_aligned, spf_aligned = spf_aligned + excluded.spf_aligned, "
-                "quarantined = quarantined + excluded.quarantined, rejected = rejected + excluded.rejected",
-                [(meta["domain"],) + tuple(r[f] for f in ROW_FIELDS) for r in rows])
-            self.db.execute("COMMIT")
-            return True
         except sqlite3.Error as exc:
+            raise EvidenceStoreError("cannot write to the evidence store %s (%s): %s" % (self.path, what, exc))
+        try:
+            result = work()
+            self.db.execute("COMMIT")
+            return result
+        except BaseException as exc:
             try:
                 self.db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            raise EvidenceStoreError("cannot write to the evidence store %s: %s" % (self.path, exc))
+            if isinstance(exc, (sqlite3.Error, OverflowError, ValueError, TypeError)):
+                raise EvidenceStoreError("cannot write to the evidence store %s (%s): %s: %s"
+                                         % (self.path, what, type(exc).__name__, exc))
+            raise
+
+    def add_report(self, meta, rows):
+        def work():
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO reports (org, report_id, domain, day, date_begin, date_end, schema, source, "
+                "messages, records, ingested, digest, notes, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (meta["org"], meta["report_id"], meta["domain"], meta["day"], meta.get("date_begin"),
+                 meta.get("date_end"), meta.get("schema"), meta.get("source"), meta["messages"], meta["records"],
+                 time.time(), meta.get("digest") or "", meta.get("notes") or "", meta.get("trust") or ""))
+            if cur.rowcount != 1:
+                return False
+            self.db.executemany(
+                "INSERT INTO evidence (domain, %s) VALUES (?, %s) "
+                "ON CONFLICT (domain, day, org, policy, source_ip, source_host, dkim_domain, spf_domain, reporter, "
+                "trust) DO UPDATE SET "
+                "messages = messages + excluded.messages, dmarc_pass = dmarc_pass + excluded.dmarc_pass, "
+                "dkim_aligned = dkim_aligned + excluded.dkim_aligned, spf_aligned = spf_aligned + excluded.spf_aligned, "
+                "quarantined = quarantined + excluded.quarantined, rejected = rejected + excluded.rejected"
+                % (", ".join(ROW_FIELDS), ", ".join("?" * len(ROW_FIELDS))),
+                ((meta["domain"],) + tuple(r[f] for f in ROW_FIELDS) for r in rows))
+            # a sum SQLite could not keep as an integer (it turns into a REAL past 2^63-1): refuse the report
+            bad = self.db.execute("SELECT 1 FROM evidence WHERE domain = ? AND day = ? AND typeof(messages) != "
+                                  "'integer' LIMIT 1", (meta["domain"], meta["day"])).fetchone()
+            if bad:
+                raise OverflowError("a daily sum for %s on %s passes 2^63-1" % (meta["domain"], meta["day"]))
+            return True
+        return self._transaction(work, "report %s of %s" % (meta["report_id"], meta["org"]))
+
+    def add_conflict(self, meta):
+        def work():
+            self.db.execute("INSERT OR IGNORE INTO conflicts (org, report_id, digest, domain, day, source, messages, "
+                            "seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (meta["org"], meta["report_id"], meta.get("digest") or "", meta.get("domain"),
+                             meta.get("day"), meta.get("source"), meta.get("messages"), time.time()))
+        return self._transaction(work, "conflicting report %s of %s" % (meta["report_id"], meta["org"]))
 
     def source_seen(self, fingerprint):
-        row = self.db.execute("SELECT status, reason, reports FROM sources WHERE fingerprint = ?",
+        row = self.db.execute("SELECT status, reason, reports, %s FROM sources WHERE fingerprint = ?"
+                              % self._col("sources", "parser", "''"),
                               (fingerprint,)).fetchone()
-        return dict(zip(("status", "reason", "reports"), row)) if row else None
+        return dict(zip(("status", "reason", "reports", "parser"), row)) if row else None
 
-    def mark_source(self, fingerprint, name, status, reason=None, reports=0):
-        self._writable()
-        self.db.execute("INSERT OR IGNORE INTO sources (fingerprint, name, status, reason, reports, seen) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (fingerprint, name, status, reason, reports, time.time()))
+    def mark_source(self, fingerprint, name, status, reason=None, reports=0, parser=None):
+        def work():
+            self.db.execute("INSERT OR REPLACE INTO sources (fingerprint, name, status, reason, reports, seen, "
+                            "parser) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (fingerprint, name, status, reason, reports, time.time(), parser or ""))
+        return self._transaction(work, "source %s" % name)
 
     def rows(self, domain, first_day, last_day):
         try:
+            columns = [self._col("evidence", f, {"reporter": "''", "trust": "'%s'" % LEGACY_TRUST}.get(f, f))
+                       for f in ROW_FIELDS]
             cur = self.db.execute("SELECT %s FROM evidence WHERE domain = ? AND day >= ? AND day <= ?"
-                                  % ", ".join(ROW_FIELDS), (domain, first_day, last_day))
+                                  % ", ".join(columns), (domain, first_day, last_day))
             return [dict(zip(ROW_FIELDS, r)) for r in cur]
         except sqlite3.Error as exc:
             raise EvidenceStoreError("cannot read the evidence store %s: %s" % (self.path, exc))
@@ -210,7 +299,9 @@ class SqliteEvidenceStore(EvidenceStore):
         one = self.db.execute
         return {"reports": one("SELECT COUNT(*) FROM reports").fetchone()[0],
                 "rows": one("SELECT COUNT(*) FROM evidence").fetchone()[0],
-                "sources": one("SELECT COUNT(*) FROM sources").fetchone()[0]}
+                "sources": one("SELECT COUNT(*) FROM sources").fetchone()[0],
+                "conflicts": one("SELECT COUNT(*) FROM conflicts").fetchone()[0] if "digest" in self._cols["reports"]
+                else 0}
 
     def close(self):
         self.db.close()
@@ -268,8 +359,19 @@ class DynamoDbEvidenceStore(EvidenceStore):
     def _get(self, pk, sk="-"):
         return self._call("GetItem", Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True).get("Item")
 
-    def has_report(self, org, report_id):
-        return self._get("R#%s#%s" % (org, report_id)) is not None
+    def report_digest(self, org, report_id):
+        item = self._get("R#%s#%s" % (org, report_id))
+        return None if item is None else item.get("digest", {}).get("S", "")
+
+    def add_conflict(self, meta):
+        from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+        self._writable()
+        item = {"pk": {"S": "C#%s#%s" % (meta["org"], meta["report_id"])}, "sk": {"S": meta.get("digest") or "-"},
+                "domain": {"S": meta.get("domain") or ""}, "source": {"S": (meta.get("source") or "")[:500]}}
+        try:
+            self._call("PutItem", Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except AwsError:
+            pass
 
     def add_report(self, meta, rows):
         from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
@@ -289,7 +391,7 @@ class DynamoDbEvidenceStore(EvidenceStore):
             except AwsError:
                 added = False
             marker = {"pk": {"S": "R#%s#%s" % (meta["org"], meta["report_id"])}, "sk": {"S": "-"},
-                      "domain": {"S": meta["domain"]}, "day": {"S": meta["day"]}}
+                      "domain": {"S": meta["domain"]}, "day": {"S": meta["day"]}, "digest": {"S": meta.get("digest") or ""}}
             try:
                 self._call("PutItem", Item=marker, ConditionExpression="attribute_not_exists(pk)")
             except AwsError:
@@ -303,19 +405,15 @@ class DynamoDbEvidenceStore(EvidenceStore):
         if not item:
             return None
         return {"status": item["status"]["S"], "reason": item.get("reason", {}).get("S"),
-                "reports": int(item.get("reports", {}).get("N", "0"))}
+                "reports": int(item.get("reports", {}).get("N", "0")), "parser": item.get("parser", {}).get("S", "")}
 
-    def mark_source(self, fingerprint, name, status, reason=None, reports=0):
-        from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+    def mark_source(self, fingerprint, name, status, reason=None, reports=0, parser=None):
         self._writable()
         item = {"pk": {"S": "S#" + fingerprint}, "sk": {"S": "-"}, "name": {"S": name[:500]}, "status": {"S": status},
-                "reports": {"N": str(reports)}}
+                "reports": {"N": str(reports)}, "parser": {"S": parser or ""}}
         if reason:
             item["reason"] = {"S": reason[:500]}
-        try:
-            self._call("PutItem", Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except AwsError:
-            pass
+        self._call("PutItem", Item=item)
 
     def rows(self, domain, first_day, last_day):
         out = []
@@ -327,7 +425,10 @@ class DynamoDbEvidenceStore(EvidenceStore):
             for item in page.get("Items", []):
                 day = item["sk"]["S"][:10]
                 for values in json.loads(item["rows"]["S"]):
-                    out.append(dict(zip(ROW_FIELDS[1:], values), day=day))
+                    row = dict(zip(ROW_FIELDS[1:], values), day=day)
+                    row.setdefault("reporter", "")
+                    row.setdefault("trust", LEGACY_TRUST)
+                    out.append(row)
             if not page.get("LastEvaluatedKey"):
                 return out
             params["ExclusiveStartKey"] = page["LastEvaluatedKey"]

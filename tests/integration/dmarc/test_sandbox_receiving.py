@@ -36,4 +36,36 @@ def test_receipt_rule_stores_raw_mime_in_s3(sandbox):
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="rua-bucket", Prefix="in/")["Contents"]]
     assert len(keys) == 2 and all(k.startswith("in/") for k in keys)
     body = s3.get_object(Bucket="rua-bucket", Key=keys[0])["Body"].read()
-    assert body == raw  # the raw MIME message, byte for byte
+    assert body.endswith(raw)  # the raw MIME message, byte for byte, under SES's verdict headers
+    assert body.startswith(b"Authentication-Results: amazonses.com;") and b"dkim=none" in body
+    assert b"dmarc=fail header.from=reporter.example" in body and b"X-SES-Spam-Verdict: PASS" in body
+
+
+def test_receiving_adds_authentication_results_as_ses_does(sandbox):
+    """DKIM-signed by the reporter's domain -> dkim=pass / dmarc=pass; the same mail altered, or signed by
+    another domain than its From -> fail; the verdicts read back from S3 and through the reader."""
+    from email import message_from_bytes
+
+    from ansible_collections.deliverability.ses.plugins.module_utils.formats.dmarc_report import mail_auth
+    from tests.sandbox import dkim
+    s3 = sandbox.boto3_client("s3")
+    s3.create_bucket(Bucket="rua-auth")
+    ses = sandbox.boto3_client("ses")
+    ses.create_receipt_rule_set(RuleSetName="rs")
+    ses.create_receipt_rule(RuleSetName="rs", Rule={"Name": "rua", "Enabled": True, "Recipients": ["rua.example.test"],
+                                                   "Actions": [{"S3Action": {"BucketName": "rua-auth"}}]})
+    ses.set_active_receipt_rule_set(RuleSetName="rs")
+    private, public = dkim.new_key()
+    sandbox.post("dkim-keys", {"keys": [{"domain": "google.com", "selector": "s1", "public_key": public}]})
+    raw = gen.mime(b"<feedback/>", "r.xml", "dmarc@rua.example.test", sender="noreply-dmarc-support@google.com")
+    signed = dkim.sign(raw, "google.com", "s1", private)
+    forged = gen.mime(b"<feedback/>", "r.xml", "dmarc@rua.example.test", sender="attacker@evil.example")
+    cases = [(signed, "pass", "pass"), (signed.replace(b"aggregate report", b"aggregate rep0rt"), "fail", "fail"),
+             (dkim.sign(forged, "google.com", "s1", private), "pass", "fail"), (forged, None, "fail")]
+    for message, dkim_result, dmarc_result in cases:
+        key = sandbox.post("inbound", {"raw_base64": base64.b64encode(message).decode()})["stored"][0]["key"]
+        stored = s3.get_object(Bucket="rua-auth", Key=key)["Body"].read()
+        auth = mail_auth(message_from_bytes(stored))
+        assert auth["authserv"] == "amazonses.com" and auth["dmarc"] == dmarc_result, (auth, stored[:400])
+        assert [d["result"] for d in auth["dkim"]] == ([dkim_result] if dkim_result else ["none"]), auth
+        assert auth["spam"] == "PASS" and auth["virus"] == "PASS"

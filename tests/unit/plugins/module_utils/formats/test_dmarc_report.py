@@ -162,3 +162,75 @@ def test_dedup_by_reporter_and_report_id_and_check_mode_writes_nothing(tmp_path)
     assert (ing.totals["reports_new"], ing.totals["reports_duplicate"]) == (2, 1)
     rows = store.rows("example.test", "2026-01-01", "2026-01-01")
     assert sum(r["messages"] for r in rows) == 2 * sum(r["count"] for r in recs)
+
+
+def test_what_the_world_sends_empty_org_wrapper_version_ipv6_idn():
+    xml, recs = _xml()
+    empty_org = xml.replace(b"<org_name>google.com</org_name>", b"<org_name/>")
+    (rep,) = _read(empty_org)
+    assert rep["org_name"] == "google.com" and any("empty org_name" in n for n in rep["repairs"])
+    missing_org = xml.replace(b"<org_name>google.com</org_name>", b"")
+    assert _read(missing_org)[0]["org_name"] == "google.com"
+    wrapped = xml.replace(b"<feedback>", b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><feedback>', 1) \
+        .replace(b"</feedback>", b"</feedback><xs:element name='x'/></xs:schema>")
+    (rep,) = _read(wrapped)
+    assert rep["report_id"] == "r1" and rep["messages"] == sum(r["count"] for r in recs)
+    assert any("stray <schema>" in n for n in rep["repairs"]), rep["repairs"]
+    with pytest.raises(dmarc_report.ReportError) as err:
+        _read(b"<xs:schema xmlns:xs='x'><other/></xs:schema>")
+    assert "no <feedback>" in err.value.message
+    v2 = xml.replace(b"<version>1.0</version>", b"<version>2.0</version>")
+    assert _read(v2)[0]["schema"] == "rfc9990"
+    v6 = xml.replace(b"<source_ip>54.240.8.10</source_ip>", b"<source_ip>2001:DB8:0:0::0:1</source_ip>")
+    assert "2001:db8::1" in [r["source_ip"] for r in _read(v6)[0]["records"]]
+    idn = xml.replace(b"<domain>example.test</domain>", "<domain>straße.de</domain>".encode(), 1)
+    puny = xml.replace(b"<domain>example.test</domain>", b"<domain>XN--STRAE-OQA.de.</domain>", 1)
+    assert _read(idn)[0]["domain"] == _read(puny)[0]["domain"] == "xn--strae-oqa.de"
+
+
+def test_quarantined_sources_are_retried_when_the_parser_changed(tmp_path, monkeypatch):
+    store = SqliteEvidenceStore(str(tmp_path / "e.sqlite"))
+    xml, dummy = _xml(rid="retry-1")
+    wrapped = xml.replace(b"<feedback>", b"<wrapper><feedback>", 1).replace(b"</feedback>", b"</feedback></wrapper>")
+    # an older reader refused it
+    store.mark_source("sha256:x", "old.xml", "quarantined", "the root element is <wrapper>", 0, parser="1")
+    ing = dmarc_ingest.Ingester(store, L)
+    out = ing.ingest("old.xml", wrapped, fingerprint="sha256:x")
+    assert out["status"] == "ingested" and out["new"] == 1 and "parser" in out["retried"]
+    assert store.source_seen("sha256:x")["parser"] == dmarc_report.PARSER_VERSION
+    # refused by this reader: not read again, unless retry_quarantined
+    bad = b"<feedback><report_metadata></report_metadata></feedback>"
+    assert dmarc_ingest.Ingester(store, L).ingest("bad.xml", bad)["status"] == "quarantined"
+    assert dmarc_ingest.Ingester(store, L).ingest("bad.xml", bad)["status"] == "seen"
+    forced = dmarc_ingest.Ingester(store, L, retry_quarantined=True)
+    assert forced.ingest("bad.xml", bad)["status"] == "quarantined" and forced.totals["retried"] == 1
+
+
+def test_zip_level_failures_are_counted_unreadable(tmp_path):
+    store = SqliteEvidenceStore(str(tmp_path / "e.sqlite"))
+    ing = dmarc_ingest.Ingester(store, L)
+    out = ing.ingest("broken.zip", b"PK\x03\x04" + b"\x00" * 40)
+    assert out["status"] == "quarantined" and ing.totals["reports_unreadable"] == 1, (out, ing.totals)
+    ing2 = dmarc_ingest.Ingester(store, L)
+    xml, dummy = _xml(rid="noted")
+    ing2.ingest("n.xml", xml.replace(b"<org_name>google.com</org_name>", b"<org_name></org_name>"))
+    notes = store.db.execute("SELECT org, notes, trust FROM reports WHERE report_id = 'noted'").fetchall()
+    assert notes == [("google.com", "empty org_name: the domain of <email> (google.com) used", "operator")], notes
+
+
+def test_spilled_sums_record_the_same_rows_and_digest(tmp_path, monkeypatch):
+    """Past Sums.SPILL_AT distinct rows the per-report sums move to a temporary SQLite database: the rows and
+    the report's digest are the same as when they stay in memory."""
+    recs = [gen.record("192.0.2.%d" % (i % 40), 1 + i % 7, "example.test", "example.test", "pass" if i % 3 else "fail",
+                       "amazonses.com", "pass", disposition=("none", "quarantine", "reject")[i % 3]) for i in range(200)]
+    xml = gen.report_xml("google.com", "noreply@google.com", "spill", "example.test", DAY, DAY + 86399, recs)
+    seen = []
+    for spill_at in (10 ** 6, 7):
+        monkeypatch.setattr(dmarc_ingest.Sums, "SPILL_AT", spill_at)
+        store = SqliteEvidenceStore(str(tmp_path / ("s%d.sqlite" % spill_at)))
+        assert dmarc_ingest.Ingester(store, L).ingest("s.xml", xml)["new"] == 1
+        rows = sorted(store.db.execute("SELECT * FROM evidence").fetchall())
+        digest = store.report_digest("google.com", "spill")
+        seen.append((rows, digest))
+    assert seen[0] == seen[1] and len(seen[0][0]) == 40
+    assert sum(r[8] for r in seen[0][0]) == sum(r["count"] for r in recs)

@@ -16,7 +16,7 @@ GOOD_MIX = (("54.240.8.10", "a.smtp-out.amazonses.com", "ses", 0.7), ("54.240.8.
             ("192.0.2.66", "", "spoofer", 0.0005))
 
 
-def rows(days=20, per_day=400, orgs=("google.com", "Yahoo"), mix=GOOD_MIX, spf_aligned=False):
+def rows(days=20, per_day=400, orgs=("google.com", "Yahoo"), mix=GOOD_MIX, spf_aligned=False, trust="operator"):
     out = []
     for d in range(1, days + 1):
         day = (TODAY - dt.timedelta(days=d)).isoformat()
@@ -25,7 +25,7 @@ def rows(days=20, per_day=400, orgs=("google.com", "Yahoo"), mix=GOOD_MIX, spf_a
                      "spf": r["spf"], "disposition": r["disposition"], "dkim_domain": r["dkim_domain"],
                      "spf_domain": r["spf_domain"]}
                     for r in gen.source_records(DOMAIN, per_day, mix=mix, spf_aligned=spf_aligned)]
-            out.extend(aggregate(recs, day, org))
+            out.extend(aggregate(recs, day, org, trust=trust))
     return out
 
 
@@ -93,3 +93,64 @@ def test_only_evidence_under_the_published_policy_counts():
     assert evidence.evaluate(q, DOMAIN, TODAY, published=("quarantine", "y"))["open"] is True
     assert evidence.evaluate([dict(r, policy="quarantine|n") for r in data], DOMAIN, TODAY,
                              published=("quarantine", "y"))["open"] is False
+
+
+FAILING_MIX = (("54.240.8.10", "a.smtp-out.amazonses.com", "ses", 0.6), ("203.0.113.7", "mta.crm.example", "crm", 0.4))
+
+
+def test_unauthenticated_reports_are_shown_not_counted_unless_admitted():
+    forged = rows(orgs=("Made Up One", "Made Up Two"), per_day=5000000, trust="unauthenticated")
+    d = evidence.evaluate(forged, DOMAIN, TODAY)
+    assert d["open"] is False and d["figures"]["messages"] == 0
+    assert any("not counted" in n and "unauthenticated" in n for n in d["notes"]), d["notes"]
+    assert {e["trust"] for e in d["uncounted_reporters"]} == {"unauthenticated"}
+    assert evidence.evaluate(forged, DOMAIN, TODAY, {"count_unauthenticated": True})["open"] is True
+    legacy = rows(trust="unknown")
+    assert evidence.evaluate(legacy, DOMAIN, TODAY)["open"] is False
+    with_domains = [dict(r, reporter={"Yahoo": "yahoo.com"}.get(r["org"], r["org"])) for r in rows(trust="unauthenticated")]
+    admitted = evidence.evaluate(with_domains, DOMAIN, TODAY, {"trusted_reporters": ["google.com", "Yahoo.com."]})
+    assert admitted["open"] is True, admitted["reasons"]
+    half = evidence.evaluate(with_domains, DOMAIN, TODAY, {"trusted_reporters": ["google.com"]})
+    assert half["open"] is False and any("fewer than min_reporters" in r for r in half["reasons"])
+
+
+def test_a_reporters_failures_are_never_outvoted_by_another_reporters_volume():
+    real = rows(orgs=("google.com",), per_day=1000, mix=FAILING_MIX, trust="authenticated")
+    huge = rows(orgs=("big.example", "other.example"), per_day=5000000, trust="authenticated")
+    d = evidence.evaluate(real + huge, DOMAIN, TODAY)
+    assert d["figures"]["pass_rate"] > 99.0  # diluted overall ...
+    assert d["open"] is False  # ... but google.com is judged on its own
+    assert any(r.startswith("reporter google.com: 60.00 %") for r in d["reasons"]), d["reasons"]
+    assert any(r.startswith("reporter google.com: 203.0.113.7 fails") for r in d["reasons"]), d["reasons"]
+    assert [e["reporter"] for e in d["per_reporter"]] == ["big.example", "google.com", "other.example"]
+
+
+def test_provenance_from_the_mail_ses_received():
+    ok = {"authserv": "amazonses.com", "dmarc": "pass", "dmarc_from": "google.com", "from_domain": "google.com",
+          "dkim": [{"result": "pass", "domain": "google.com"}], "spam": "PASS", "virus": "PASS"}
+    assert evidence.provenance("google.com", "google.com", ok)[:2] == ("google.com", "authenticated")
+    assert evidence.provenance("google.com", "x", None, operator=True)[1] == "operator"
+    assert evidence.provenance("google.com", "x", None)[1] == "unauthenticated"
+    assert evidence.provenance("google.com", "x", dict(ok, authserv=None))[1] == "unauthenticated"
+    assert evidence.provenance("google.com", "x", dict(ok, spam="FAIL"))[2].startswith("SES's spam verdict")
+    forged = dict(ok, dmarc="fail", dmarc_from="evil.example", from_domain="evil.example", dkim=[])
+    reporter, trust, note = evidence.provenance("google.com", "google.com", forged)
+    assert trust == "unauthenticated" and "dmarc=fail header.from=evil.example" in note
+    # a mail that passed DMARC for its own domain proves nothing about another reporter's name
+    own = dict(ok, dmarc_from="evil.example", from_domain="evil.example")
+    assert evidence.provenance("google.com", "google.com", own)[1] == "unauthenticated"
+    assert evidence.provenance("", "mail.example", dict(ok, dmarc_from="mail.example",
+                                                         from_domain="mail.example"))[:2] == ("mail.example",
+                                                                                              "authenticated")
+
+
+@pytest.mark.parametrize("given,name", [({"window_days": 10 ** 6}, "window_days"), ({"window_days": 10 ** 12}, "window_days"),
+                                        ({"min_messages": 10 ** 30}, "min_messages"),
+                                        ({"min_pass_rate": float("nan")}, "min_pass_rate"),
+                                        ({"trusted_reporters": "google.com"}, "trusted_reporters"),
+                                        ({"trusted_reporters": ["bad domain"]}, "trusted_reporters"),
+                                        ({"count_unauthenticated": "yes"}, "count_unauthenticated")])
+def test_thresholds_out_of_range_name_the_option(given, name):
+    with pytest.raises(evidence.ThresholdError) as err:
+        evidence.thresholds(given)
+    assert str(err.value).startswith(name + ":")
