@@ -24,9 +24,10 @@ published, ``p|t``), ``source_ip``,
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
+
+from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite_file import open_db
 
 ROW_FIELDS = ("day", "org", "policy", "source_ip", "source_host", "dkim_domain", "spf_domain", "messages",
               "dmarc_pass", "dkim_aligned", "spf_aligned", "quarantined", "rejected", "reporter", "trust")
@@ -180,24 +181,11 @@ class SqliteEvidenceStore(EvidenceStore):
         self.location = path
         self.read_only = read_only
         try:
-            if read_only and (path is None or not os.path.exists(path)):
-                self.db = sqlite3.connect(":memory:")  # check mode never creates the file
-                self.db.executescript(SCHEMA)
-                self.missing = True
-            elif read_only:
-                self.db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+            # the one SQLite opener: escaped read-only URI in check mode, 0600 and never through a symlink, WAL
+            self.db, existed = open_db(path, read_only, SCHEMA, _migrate, option="evidence_path")
+            self.missing = not existed
+            if read_only and existed:
                 self.db.execute("SELECT 1 FROM reports LIMIT 1")
-                self.missing = False
-            else:
-                parent = os.path.dirname(os.path.abspath(path))
-                if not os.path.isdir(parent):
-                    os.makedirs(parent)
-                self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")
-                self.db.executescript(SCHEMA)
-                _migrate(self.db)
-                self.missing = False
             self._cols = {t: set(_columns(self.db, t)) for t in ("reports", "sources", "evidence")}
         except (sqlite3.Error, OSError) as exc:
             raise EvidenceStoreError("cannot open the evidence store %s: %s" % (path, exc))

@@ -154,12 +154,14 @@ META = {"org": "google.com", "report_id": "r1", "domain": "example.test", "day":
         "records": 1}
 ROW = {"day": "2026-01-10", "org": "google.com", "policy": "none|", "source_ip": "192.0.2.1", "source_host": "",
        "dkim_domain": "example.test", "spf_domain": "amazonses.com", "messages": 10, "dmarc_pass": 10,
-       "dkim_aligned": 10, "spf_aligned": 10, "quarantined": 0, "rejected": 0}
-PACKED = '[["google.com","none|","192.0.2.1","","example.test","amazonses.com",10,10,10,10,0,0]]'
+       "dkim_aligned": 10, "spf_aligned": 10, "quarantined": 0, "rejected": 0, "reporter": "google.com",
+       "trust": "authenticated"}
+PACKED = '[["google.com","none|","192.0.2.1","","example.test","amazonses.com",10,10,10,10,0,0,"google.com",' \
+         '"authenticated"]]'
 REPORT_ITEM = {"pk": {"S": "D#example.test"}, "sk": {"S": "2026-01-10#google.com#r1"}, "rows": {"S": PACKED},
                "messages": {"N": "10"}, "ingested": ANY}
 MARKER = {"pk": {"S": "R#google.com#r1"}, "sk": {"S": "-"}, "domain": {"S": "example.test"},
-          "day": {"S": "2026-01-10"}}
+          "day": {"S": "2026-01-10"}, "digest": {"S": ""}}
 
 
 def stored(sk):

@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import (
     ROW_FIELDS, EvidenceStoreError, SqliteEvidenceStore, aggregate, published_policy)
 
@@ -57,7 +58,7 @@ def test_a_report_is_recorded_once_by_reporter_and_id(store, path):
     finally:
         other.close()
     assert store.has_report("google.com", "r1") and not store.has_report("google.com", "r2")
-    assert store.counts() == {"reports": 2, "rows": 4, "sources": 0}
+    assert store.counts() == {"reports": 2, "rows": 4, "sources": 0, "conflicts": 0}
     assert sum(r["messages"] for r in store.rows("example.test", "2026-01-10", "2026-01-10")) == 26
 
 
@@ -97,18 +98,20 @@ def test_a_report_that_fails_midway_leaves_nothing_and_can_be_ingested_again(sto
         store.add_report(meta(messages=20, records=2), [dict(good[0], source_ip="203.0.113.9"), broken])
     assert "cannot write to the evidence store" in str(err.value)
     assert not store.has_report("google.com", "r1")
-    assert store.counts() == {"reports": 0, "rows": 0, "sources": 0}  # not the first row either
+    assert store.counts() == {"reports": 0, "rows": 0, "sources": 0, "conflicts": 0}  # not the first row either
     assert store.add_report(meta(messages=10, records=1), good) is True
     assert store.counts()["rows"] == 1
 
 
-def test_a_source_is_remembered_once_with_its_first_outcome(store):
+def test_a_source_is_remembered_with_its_latest_outcome_and_parser(store):
+    # the latest outcome replaces the earlier one: a quarantined source read again by a newer parser is ingested
     assert store.source_seen("sha256:aa") is None
-    store.mark_source("sha256:aa", "s3://bucket/a.xml.gz", "ingested", reports=2)
-    store.mark_source("sha256:aa", "s3://bucket/a.xml.gz", "quarantined", reason="later")  # ignored
-    store.mark_source("sha256:bb", "evil.xml", "quarantined", reason="forbidden: DOCTYPE")
-    assert store.source_seen("sha256:aa") == {"status": "ingested", "reason": None, "reports": 2}
-    assert store.source_seen("sha256:bb") == {"status": "quarantined", "reason": "forbidden: DOCTYPE", "reports": 0}
+    store.mark_source("sha256:aa", "s3://bucket/a.xml.gz", "quarantined", reason="empty org_name", parser="2")
+    store.mark_source("sha256:aa", "s3://bucket/a.xml.gz", "ingested", reports=2, parser="3")
+    store.mark_source("sha256:bb", "evil.xml", "quarantined", reason="forbidden: DOCTYPE", parser="3")
+    assert store.source_seen("sha256:aa") == {"status": "ingested", "reason": None, "reports": 2, "parser": "3"}
+    assert store.source_seen("sha256:bb") == {"status": "quarantined", "reason": "forbidden: DOCTYPE", "reports": 0,
+                                              "parser": "3"}
     assert store.counts()["sources"] == 2
 
 
@@ -151,9 +154,6 @@ def test_check_mode_reads_an_existing_store_and_writes_nothing(store, path):
     assert open(path, "rb").read() == before
 
 
-@pytest.mark.xfail(strict=True, reason="store/evidence.py opens check mode with an unescaped 'file:%s?mode=ro' URI "
-                                       "(the bounce store's uri_of fix is not used there): '#' makes it create a "
-                                       "file 'e' and fail, '?' fails; reported to the coordinator")
 @pytest.mark.parametrize("name", ["e#1.sqlite", "e?mode=rwc.sqlite"])
 def test_check_mode_opens_the_named_file_even_with_uri_characters(tmp_path, name):
     path = str(tmp_path / name)
@@ -175,5 +175,20 @@ def test_a_path_that_cannot_be_a_database_is_a_clear_error(tmp_path):
     with pytest.raises(EvidenceStoreError) as err:
         SqliteEvidenceStore(str(not_a_db))
     assert str(not_a_db) in str(err.value) and "cannot open the evidence store" in str(err.value)
-    with pytest.raises(EvidenceStoreError):
+    with pytest.raises(DeliverabilityError) as err:
         SqliteEvidenceStore(str(tmp_path))  # a directory
+    assert "evidence_path" in str(err.value)
+
+
+def test_the_store_file_is_private_and_never_written_through_a_symlink(tmp_path):
+    path = tmp_path / "evidence.sqlite"
+    SqliteEvidenceStore(str(path)).close()
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    other = tmp_path / "other.sqlite"
+    other.write_text("someone else's file")
+    link = tmp_path / "link.sqlite"
+    link.symlink_to(other)
+    with pytest.raises(Exception) as refused:
+        SqliteEvidenceStore(str(link))
+    assert "symlink" in str(refused.value) or "link" in str(refused.value)
+    assert other.read_text() == "someone else's file"
