@@ -101,7 +101,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.formats import 
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import (
     EVIDENCE_SPEC, GATE_SPEC, decide, gate_thresholds, open_store_or_empty, pending_rows, store_location_warning)
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
-from ansible_collections.deliverability.ses.plugins.module_utils import validate
+from ansible_collections.deliverability.ses.plugins.module_utils import files, validate
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, evidence
 
 FILES = {"html": "dmarc-rollout.html", "json": "dmarc-rollout.json", "csv": "dmarc-rollout.csv",
@@ -125,18 +125,10 @@ def _published(domain, records, resolver):
 
 
 def _write(path, content):
-    """Write when different; True when written."""
-    data = content.encode("utf-8")
-    try:
-        with open(path, "rb") as fh:
-            if fh.read() == data:
-                return False
-    except OSError:
-        pass
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    """Write when different, through files.write_atomic (0600, never through a symlink); True when written."""
+    if files.read_text_if_exists(path) == content:
+        return False
+    files.write_atomic(path, content, "report_dir")
     return True
 
 
@@ -198,26 +190,18 @@ def main():
         first, last = evidence.window(evidence_today(), thresholds["window_days"])
         meta = {"first_day": first, "last_day": last, "window_days": thresholds["window_days"],
                 "store": store.location if store is not None else error, "thresholds": thresholds}
-        files, changed = {}, False
+        written, changed = {}, False
         if p["report_dir"]:
             contents = {"html": dmarc_render.to_html(entries, meta), "json": dmarc_render.to_json(entries, meta),
                         "csv": dmarc_render.to_csv(entries), "sources_csv": dmarc_render.sources_csv(entries)}
             for fmt, fname in FILES.items():
                 path = os.path.join(p["report_dir"], fname)
-                files[fmt] = path
+                written[fmt] = path
                 if module.check_mode:
-                    try:
-                        with open(path, "rb") as fh:
-                            changed = changed or fh.read() != contents[fmt].encode("utf-8")
-                    except OSError:
-                        changed = True
+                    changed = changed or files.read_text_if_exists(path) != contents[fmt]
                     continue
-                try:
-                    os.makedirs(p["report_dir"], exist_ok=True)
-                    changed = _write(path, contents[fmt]) or changed
-                except OSError as exc:
-                    raise InputError("report_dir", "cannot write %s: %s" % (path, exc))
-        return {"changed": changed, "domains": entries, "files": files, "window": meta}
+                changed = _write(path, contents[fmt]) or changed
+        return {"changed": changed, "domains": entries, "files": written, "window": meta}
 
     run_module(module, body)
 

@@ -19,7 +19,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, files
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import posture_report
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_evidence as evidence_module
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
@@ -191,30 +191,30 @@ class PosturePass:
 
     # -- outputs (never in check mode)
     def write_reports(self, out, results):
-        files = {}
+        written = {}
         paths = {k: self.params.get(k) for k in ("json_path", "csv_path", "html_path", "history_path")}
         if self.check_mode or not any(paths.values()):
-            return files
+            return written
         history = []
         row = posture_report.trend_row(out, results)
         if paths["history_path"]:
             history = read_history(paths["history_path"])
             history.append(row)
             history = history[-HISTORY_LIMIT:]
-            write_atomic(paths["history_path"], "".join(json.dumps(h, sort_keys=True) + "\n" for h in history))
-            files["history_path"] = paths["history_path"]
+            files.write_atomic(paths["history_path"], "".join(json.dumps(h, sort_keys=True) + "\n" for h in history), "history_path")
+            written["history_path"] = paths["history_path"]
         else:
             history = [row]
         if paths["json_path"]:
-            write_atomic(paths["json_path"], posture_report.to_json(out, results))
-            files["json_path"] = paths["json_path"]
+            files.write_atomic(paths["json_path"], posture_report.to_json(out, results), "json_path")
+            written["json_path"] = paths["json_path"]
         if paths["csv_path"]:
-            write_atomic(paths["csv_path"], posture_report.to_csv(results, out["account"]["findings"]))
-            files["csv_path"] = paths["csv_path"]
+            files.write_atomic(paths["csv_path"], posture_report.to_csv(results, out["account"]["findings"]), "csv_path")
+            written["csv_path"] = paths["csv_path"]
         if paths["html_path"]:
-            write_atomic(paths["html_path"], posture_report.to_html(out, results, history))
-            files["html_path"] = paths["html_path"]
-        return files
+            files.write_atomic(paths["html_path"], posture_report.to_html(out, results, history), "html_path")
+            written["html_path"] = paths["html_path"]
+        return written
 
 
 class FailureCache:
@@ -256,18 +256,6 @@ def read_history(path):
             if isinstance(row, dict) and "generated" in row:
                 rows.append(row)
     return rows
-
-
-def write_atomic(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(directory, exist_ok=True)
-        tmp = "%s.tmp.%d" % (path, os.getpid())
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise DeliverabilityError("cannot write %s: %s" % (path, exc))
 
 
 def run_posture(module, partial):

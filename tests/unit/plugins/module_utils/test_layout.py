@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,33 @@ def test_the_import_rule_can_fail(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from %sfiles import write_atomic\nfrom %s import aws\n" % (PREFIX, PREFIX[:-1]))
     assert _bad_imports(bad) == ["aws", "files"]
+
+
+# ------------------------------------------------------------------------- one mechanism each: files, SQLite
+PLUGINS = ROOT / "plugins"
+WRITERS = re.compile(r"""open\([^)]*["'][wax]b?\+?["']|\.write_text\(|\.write_bytes\(|os\.open\(|os\.replace\(|"""
+                     r"""os\.rename\(|shutil\.(copy|move)""")
+CONNECTS = re.compile(r"""sqlite3\.connect\((?![\"'](:memory:)?[\"']\))""")
+
+
+def _offenders(pattern, allowed):
+    return sorted("%s:%d" % (path.relative_to(ROOT), n)
+                  for path in PLUGINS.rglob("*.py") if path.relative_to(ROOT).as_posix() not in allowed
+                  for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line))
+
+
+def test_every_file_is_written_through_files_py():
+    # files.py: 0600, never through a symlink, room checked, atomic replace - a writer of its own skips all that
+    assert _offenders(WRITERS, {"plugins/module_utils/files.py"}) == []
+
+
+def test_every_store_file_is_opened_through_the_one_sqlite_opener():
+    # in-memory and SQLite's own temporary databases name no file; every named file goes through open_db
+    assert _offenders(CONNECTS, {"plugins/module_utils/store/sqlite_file.py"}) == []
+
+
+def test_the_file_rules_can_fail(tmp_path):
+    assert WRITERS.search('with open(tmp, "wb") as fh:') and WRITERS.search("os.replace(tmp, path)")
+    assert not WRITERS.search('with open(path, "rb") as fh:')
+    assert CONNECTS.search('sqlite3.connect("file:%s?mode=ro" % path, uri=True)')
+    assert not CONNECTS.search('sqlite3.connect(":memory:")') and not CONNECTS.search('sqlite3.connect("")')
