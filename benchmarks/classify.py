@@ -30,6 +30,8 @@ from tests.fixtures.ansible_runner import collections_path  # noqa: E402
 sys.path.insert(0, str(collections_path()))
 
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces  # noqa: E402
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_queue  # noqa: E402
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import bounces as bounce_policy  # noqa: E402
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import classify  # noqa: E402
 from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore  # noqa: E402
 
@@ -122,9 +124,9 @@ def bench_drain_inprocess(count):
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(os.path.join(tmp, "h.sqlite"))
         sqs, ses = FakeSqs(messages(count)), FakeSes()
-        proc = bounces.Processor(store, bounces.Policy(), sesv2=ses)
+        proc = bounces.Processor(store, bounce_policy.Policy(), sesv2=ses)
         start = time.perf_counter()
-        drain = bounces.Drain(sqs, "main", proc, max_messages=count + 10, wait_time=0)
+        drain = bounce_queue.Drain(sqs, "main", proc, max_messages=count + 10, wait_time=0)
         drain.run()
         elapsed = time.perf_counter() - start
         store.close()
@@ -147,9 +149,9 @@ def bench_drain_sandbox(count):
         mark = sb.mark()
         with tempfile.TemporaryDirectory() as tmp:
             store = SqliteStore(os.path.join(tmp, "h.sqlite"))
-            proc = bounces.Processor(store, bounces.Policy(), sesv2=sb.boto3_client("sesv2"))
+            proc = bounces.Processor(store, bounce_policy.Policy(), sesv2=sb.boto3_client("sesv2"))
             start = time.perf_counter()
-            drain = bounces.Drain(sqs, url, proc, max_messages=count + 10, wait_time=1)
+            drain = bounce_queue.Drain(sqs, url, proc, max_messages=count + 10, wait_time=1)
             drain.run()
             elapsed = time.perf_counter() - start
             store.close()

@@ -320,6 +320,9 @@ import time
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import bounce_report
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_queue
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import bounces as bounce_policy
 from ansible_collections.deliverability.ses.plugins.module_utils import state_paths, validate
 
 REPORT_FILES = (("list-hygiene.md", "md"), ("list-hygiene.csv", "csv"))
@@ -392,7 +395,7 @@ def check_paths(p):
     suppressed, a store row written); returns the report files as {path: format}."""
     out = {}
     if p["summary_path"]:
-        out[bounces.check_file_target(p["summary_path"], "summary_path")] = (bounces.format_of(
+        out[bounces.check_file_target(p["summary_path"], "summary_path")] = (bounce_report.format_of(
             p["summary_path"], p["summary_format"]), "summary_path")
     if p["report_dir"]:
         folder = bounces.check_dir_target(p["report_dir"], "report_dir")
@@ -444,21 +447,21 @@ def main():
         p = module.params
         check_inputs(p)
         report_files = check_paths(p)
-        policy = bounces.Policy(soft_threshold=p["soft_bounce_threshold"],
-                                soft_window=p["soft_bounce_window_days"] * 86400.0,
-                                retry_base=p["retry_base_seconds"], retry_factor=p["retry_factor"],
-                                retry_cap=p["retry_cap_seconds"], retry_jitter=p["retry_jitter"],
-                                suppress_simulator=p["suppress_simulator"])
+        policy = bounce_policy.Policy(soft_threshold=p["soft_bounce_threshold"],
+                                      soft_window=p["soft_bounce_window_days"] * 86400.0,
+                                      retry_base=p["retry_base_seconds"], retry_factor=p["retry_factor"],
+                                      retry_cap=p["retry_cap_seconds"], retry_jitter=p["retry_jitter"],
+                                      suppress_simulator=p["suppress_simulator"])
         store, creating = open_store(module)
         processor = bounces.Processor(store, policy, sesv2=module.client("sesv2"), check_mode=module.check_mode)
         poison, errors, queue = [], [], None
         try:
             if p["queue_url"]:
-                drain = bounces.Drain(module.client("sqs"), p["queue_url"], processor,
-                                      max_messages=p["max_messages"], max_seconds=p["max_seconds"],
-                                      wait_time=p["wait_time_seconds"], visibility_timeout=p["visibility_timeout"],
-                                      dead_letter_queue_url=p["dead_letter_queue_url"],
-                                      quarantine_path=p["quarantine_path"], check_mode=module.check_mode)
+                drain = bounce_queue.Drain(module.client("sqs"), p["queue_url"], processor,
+                                           max_messages=p["max_messages"], max_seconds=p["max_seconds"],
+                                           wait_time=p["wait_time_seconds"], visibility_timeout=p["visibility_timeout"],
+                                           dead_letter_queue_url=p["dead_letter_queue_url"],
+                                           quarantine_path=p["quarantine_path"], check_mode=module.check_mode)
                 try:
                     stats = drain.run()
                 finally:
@@ -471,9 +474,9 @@ def main():
                 if module.check_mode:
                     moved = queue["would_receive"]
             else:
-                stats, errors, poison = bounces.process_files(p["paths"], processor,
-                                                              quarantine_path=p["quarantine_path"],
-                                                              check_mode=module.check_mode)
+                stats, errors, poison = bounce_queue.process_files(p["paths"], processor,
+                                                                   quarantine_path=p["quarantine_path"],
+                                                                   check_mode=module.check_mode)
                 moved = stats["quarantined"]
             summary = processor.summary()
             changed = bool(moved or processor.writes or processor.suppression_writes or creating)
@@ -487,7 +490,7 @@ def main():
             partial.update(result)
             # the report comes from the store: what an interrupted earlier run handled is in it too
             now = time.time()
-            report = bounces.build_report(store, bounces.window_start(now, p["report_days"]), policy, now)
+            report = bounces.build_report(store, bounce_policy.window_start(now, p["report_days"]), policy, now)
         finally:
             store.close()
         result["report"] = report

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import bounce_report
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_queue
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import bounces as bounce_policy
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError
 from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
 
@@ -41,7 +44,7 @@ def store(tmp_path):
 
 
 def processor(store, ses=None, check_mode=False, **policy):
-    return bounces.Processor(store, bounces.Policy(**policy), sesv2=ses or FakeSes(), check_mode=check_mode,
+    return bounces.Processor(store, bounce_policy.Policy(**policy), sesv2=ses or FakeSes(), check_mode=check_mode,
                              now=lambda: NOW)
 
 
@@ -51,12 +54,12 @@ def classify(raw):
 
 
 def test_retry_delay_grows_caps_and_is_deterministic():
-    pol = bounces.Policy(retry_base=100, retry_factor=3, retry_cap=1000, retry_jitter=0.2)
+    pol = bounce_policy.Policy(retry_base=100, retry_factor=3, retry_cap=1000, retry_jitter=0.2)
     delays = [pol.retry_delay("a@x.test", n) for n in range(1, 6)]
     assert 80 <= delays[0] <= 100 and 240 <= delays[1] <= 300 and 720 <= delays[2] <= 900
     assert all(800 <= d <= 1000 for d in delays[3:])
     assert delays == [pol.retry_delay("A@X.test", n) for n in range(1, 6)]
-    assert bounces.Policy(retry_jitter=0).retry_delay("a@x.test", 2) == 7200
+    assert bounce_policy.Policy(retry_jitter=0).retry_delay("a@x.test", 2) == 7200
 
 
 def test_hard_bounce_skips_the_api_when_ses_listed_it_itself(store):
@@ -157,7 +160,7 @@ def test_recipients_are_independent_and_a_refusal_is_reported_not_retried(store)
     s = proc.summary()
     assert [r["email"] for r in s["refused"]] == ["bad@x.test"] and s["refused"][0]["error_code"] == "BadRequestException"
     assert store.get_address("bad@x.test")["refused"]
-    report = bounces.build_report(store, 0, bounces.Policy(), NOW)
+    report = bounces.build_report(store, 0, bounce_policy.Policy(), NOW)
     assert [r["email"] for r in report["refused"]] == ["bad@x.test"]
     assert "bad@x.test" in report["remove_from_lists"]
 
@@ -236,7 +239,7 @@ def test_a_delivery_resets_the_soft_bounce_count_in_either_order(tmp_path):
         s = proc.summary()
         # three soft bounces in the window, but only one after the delivery: no escalation
         assert s["escalated"] == [], order
-        report = bounces.build_report(store, 0, bounces.Policy(), NOW)
+        report = bounces.build_report(store, 0, bounce_policy.Policy(), NOW)
         assert [(r["email"], r["soft_bounces"]) for r in report["retry_schedule"]] == [("full@x.test", 1)]
         assert report["counts"]["delivery"] == 1 and report["counts"]["soft"] == 3
         proc.handle(classify(ok))  # a delivery redelivered is one delivery
@@ -272,16 +275,16 @@ def test_simulator_addresses_are_never_put_on_the_list(store):
     assert ses.suppressed == {} and s["suppressed"] == [] and s["remove_from_lists"] == []
     assert s["simulator"] == [{"email": "bounce@simulator.amazonses.com", "class": "hard", "sub_type": "General"}]
     assert s["counts"]["hard"] == 0 and s["new_events"] == 1
-    report = bounces.build_report(store, 0, bounces.Policy(), NOW)
+    report = bounces.build_report(store, 0, bounce_policy.Policy(), NOW)
     assert report["suppressed"] == [] and [r["email"] for r in report["simulator"]] == ["bounce@simulator.amazonses.com"]
-    md = bounces.render_report(report, "md")
+    md = bounce_report.render_report(report, "md")
     assert "| addresses suppressed | 0 |" in md and "## Suppressed (0)" in md
     assert "## Mailbox simulator: not suppressed (SES never lists these) (1)" in md
 
 
 def drain(sqs, store, ses=None, check_mode=False, **kw):
     proc = processor(store, ses, check_mode=check_mode)
-    d = bounces.Drain(sqs, "main", proc, check_mode=check_mode, wait_time=0, **kw)
+    d = bounce_queue.Drain(sqs, "main", proc, check_mode=check_mode, wait_time=0, **kw)
     d.run()
     return d, proc
 
@@ -353,7 +356,7 @@ def test_files_of_every_shape(store, tmp_path):
                                                     bounce("c@x.test", fid="3", env=False)]))
     (tmp_path / "lines.jsonl").write_text(bounce("d@x.test", fid="4") + "\nnot json\n")
     proc = processor(store)
-    stats, errors, poison = bounces.process_files(
+    stats, errors, poison = bounce_queue.process_files(
         [str(tmp_path / n) for n in ("one.json", "many.json", "lines.jsonl", "missing.json")], proc,
         quarantine_path=str(tmp_path / "q.jsonl"))
     assert proc.summary()["counts"]["hard"] == 4
@@ -367,7 +370,7 @@ def test_reports_from_the_store(store, tmp_path):
     proc.handle(classify(bounce("u@x.test", "Undetermined", "Undetermined", fid="u1", status=None)))
     proc.handle(classify(bounce("=cmd@x.test", fid="f9")))
     proc.handle(classify((CORPUS / "sns_subscription_confirmation.json").read_text()))
-    report = bounces.build_report(store, 0, bounces.Policy(), NOW)
+    report = bounces.build_report(store, 0, bounce_policy.Policy(), NOW)
     path = tmp_path / "r.csv"
     assert bounces.write_report(str(path), report, "csv") is True
     assert bounces.write_report(str(path), report, "csv") is False
@@ -377,11 +380,11 @@ def test_reports_from_the_store(store, tmp_path):
     assert [x.split(",")[:2] for x in lines[1:]] == [["'=cmd@x.test", "remove"], ["a@x.test", "remove"],
                                                      ["s@x.test", "retry_later"], ["u@x.test", "review"]]
     assert "None" not in path.read_text()
-    md = bounces.render_report(report, "md")
+    md = bounce_report.render_report(report, "md")
     assert "None" not in md and "{" not in md
     assert "| hard bounces | 2 |" in md and "| addresses suppressed | 2 |" in md and "## Suppressed (2)" in md
     assert "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription" in md
-    assert json.loads(bounces.render_report(report, "json"))["counts"]["hard"] == 2
+    assert json.loads(bounce_report.render_report(report, "json"))["counts"]["hard"] == 2
     # a symlink is never written through
     (tmp_path / "target").write_text("keep")
     (tmp_path / "link.md").symlink_to(tmp_path / "target")
