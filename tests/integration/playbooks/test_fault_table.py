@@ -133,3 +133,18 @@ def test_the_wrapper_tells_a_broken_playbook_from_could_not_look(tmp_path):
                              timeout=120)
     assert wrapped.returncode == 2, wrapped.stderr
     assert "run_unattended: failed (ansible-playbook exit 4" in wrapped.stderr
+
+
+def test_two_zones_of_one_name_name_the_roles_variable(sandbox, aws_env, tmp_path, request):
+    """Two Route 53 zones named like the domain: the refusal names domain_dns_hosted_zone_id (the role's variable),
+    not the module's hosted_zone_id, and does not blame the spelling; nothing is created."""
+    r53 = sandbox.boto3_client("route53")
+    for ref in ("a", "b"):
+        r53.create_hosted_zone(Name="twice.example.com", CallerReference=ref)
+    mark = sandbox.mark()
+    proc = _run(sandbox, aws_env, tmp_path, request, "onboard_domain.yml", {"domain": "twice.example.com"}, None)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out[-3000:]
+    assert "Set domain_dns_hosted_zone_id to the ID of the zone" in out, out[-3000:]
+    assert "spelling" not in out and "set hosted_zone_id" not in out, out[-3000:]
+    assert sandbox.mutating_calls(since=mark) == []
