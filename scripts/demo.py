@@ -137,9 +137,14 @@ def main(argv=None) -> int:
     for line in onboarding["records"]:
         print("  " + line)
     print("Pipeline            %s -> %s" % (account["topic_arn"], account["queue_url"]))
-    print("Bounces processed   %s" % json.dumps(bounces["counts"]))
+    # the processor's class "suppressed" counts mail SES did not send because the address was already suppressed;
+    # printed as "suppressed: 0" it sat beside "Addresses suppressed: gone@..." as a contradiction. Name it for what
+    # it counts, and say which of the suppressed addresses this run's bounces account for.
+    counts = {("to already-suppressed" if k == "suppressed" else k): v for k, v in bounces["counts"].items()}
+    print("Bounces processed   %s" % ", ".join("%s %s" % kv for kv in sorted(counts.items())))
     print("Remove from lists   %s" % ", ".join(bounces["remove_from_lists"]))
     print("Addresses suppressed (account list): %s" % ", ".join(suppressed))
+    print("  of which from this run's bounces: %s" % (", ".join(bounces["suppressed"]) or "none"))
     print("Bounce rate         %.2f %% (warning %.1f, critical %.1f) -> %s" % (
         reputation["bounce_rate"], reputation["thresholds"]["bounce_rate_warning"],
         reputation["thresholds"]["bounce_rate_critical"], reputation["status"]))

@@ -7,6 +7,7 @@ DOCS_CALLS_OUT set, then writes docs/iam/<playbook>.json: one statement allowing
 
     .venv/bin/python scripts/iam_policies.py            # regenerate docs/iam/*.json (runs the docs tests)
     .venv/bin/python scripts/iam_policies.py --from calls.json   # from a calls file collected earlier
+    .venv/bin/python scripts/iam_policies.py --from docs/iam      # rewrite the documented ones (tables changed)
 
 The same docs tests then check every call against these files, so a playbook that starts making a new call
 fails CI until its policy is regenerated. Actions only: scope "Resource" to your identities, zones, queues and
@@ -70,11 +71,42 @@ PATH_DEPENDENT = {
 }
 
 
+# the DynamoDB stores a user can choose instead of the local SQLite file: every operation the store's code calls
+# (tests/unit/scripts/test_iam_policies.py reads them from plugins/module_utils/store/ and fails on a missing one),
+# on the one table, named as docs/ee names it (replace the name in your copy when you choose another)
+STORES = {
+    "process_bounces": {
+        "Sid": "BounceHistoryStoreOnDynamoDB",  # -e bounce_processing_store=dynamodb (store/dynamodb.py)
+        "source": "plugins/module_utils/store/dynamodb.py",
+        "calls": ["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
+                  "dynamodb:Scan", "dynamodb:UpdateItem"],
+        "Resource": "arn:aws:dynamodb:*:*:table/ses-bounces",
+    },
+    "dmarc_rollout": {
+        "Sid": "DmarcEvidenceStoreOnDynamoDB",  # -e evidence_store=dynamodb (store/evidence.py)
+        "source": "plugins/module_utils/store/evidence.py",
+        "calls": ["dynamodb:CreateTable", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem",
+                  "dynamodb:Query", "dynamodb:Scan"],
+        "Resource": "arn:aws:dynamodb:*:*:table/dmarc-evidence",
+    },
+}
+
+
 def policy_for(name, calls):
-    actions = sorted({iam_action(c) for c in list(calls) + PATH_DEPENDENT.get(name, [])})
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "".join(part.capitalize() for part in name.split("_")),
-        "Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    store = STORES.get(name)
+    store_actions = set(store["calls"]) if store else set()
+    actions = sorted({iam_action(c) for c in list(calls) + PATH_DEPENDENT.get(name, [])} - store_actions)
+    statements = [{"Sid": "".join(part.capitalize() for part in name.split("_")),
+                   "Effect": "Allow", "Action": actions, "Resource": "*"}]
+    if store:
+        statements.append({"Sid": store["Sid"], "Effect": "Allow", "Action": sorted(store_actions),
+                           "Resource": store["Resource"]})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def calls_of(policy):
+    """The actions a documented policy allows, as a calls file entry (to regenerate without the docs run)."""
+    return [a for st in policy.get("Statement", []) for a in st.get("Action", [])]
 
 
 def collect():
@@ -93,7 +125,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", help="a calls file ({playbook: [service:Operation]})")
     args = parser.parse_args(argv)
-    calls = json.loads(Path(args.source).read_text()) if args.source else collect()
+    if args.source == "docs/iam":  # the policies as documented now (after a change to this script's tables)
+        calls = {p.stem: calls_of(load_policy(p)) for p in sorted(OUT.glob("*.json"))}
+    else:
+        calls = json.loads(Path(args.source).read_text()) if args.source else collect()
     OUT.mkdir(parents=True, exist_ok=True)
     for name, ops in sorted(calls.items()):
         (OUT / (name + ".json")).write_text(json.dumps(policy_for(name, ops), indent=2) + "\n")

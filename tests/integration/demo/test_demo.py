@@ -24,6 +24,9 @@ def test_demo(tmp_path):
     assert "mail.example.com. 1800 IN MX 10 feedback-smtp.us-east-1.amazonses.com." in out
     assert "Receiver checks     pass" in out, out
     assert re.search(r"Addresses suppressed \(account list\): .*gone@customer\.test", out)
+    # one story: the processor's own additions and SES's are told apart, no bare "suppressed: 0" beside the address
+    assert "  of which from this run's bounces: gone@customer.test" in out, out[-3000:]
+    assert '"suppressed": 0' not in out and " suppressed 0" not in out and "to already-suppressed 0" in out
     assert "Bounce rate         10.00 %" in out and "-> critical" in out
     assert "Sandbox and DNS stopped." in out
     port = int(re.search(r"Sandbox up at http://127\.0\.0\.1:(\d+)", out).group(1))

@@ -44,3 +44,38 @@ def test_path_dependent_calls_are_in_the_policy():
     assert allowed(policy, "ses:PutSuppressedDestination") and allowed(policy, "sqs:SendMessage")
     documented = json.loads((ROOT / "docs" / "iam" / "process_bounces.json").read_text())
     assert allowed(documented, "ses:PutSuppressedDestination") and allowed(documented, "sqs:SendMessage")
+
+
+def _store_operations(source):
+    """The DynamoDB operations a store module calls: call(self.client, "Operation", ...)."""
+    import re
+    text = (ROOT / source).read_text()
+    return sorted(set(re.findall(r'call\((?:[\w.]+,\s*)?"([A-Z][A-Za-z]+)"', text)))
+
+
+def test_the_dynamodb_stores_are_in_the_policies_on_their_table():
+    """Every operation the DynamoDB bounce store and evidence store call is allowed by the documented policy of the
+    playbook that uses it, on that table's ARN only - read from the store's code, so a new call fails here."""
+    from iam_policies import STORES
+    for playbook, store in STORES.items():
+        operations = _store_operations(store["source"])
+        assert "Scan" in operations and "DescribeTable" in operations, (store["source"], operations)
+        documented = json.loads((ROOT / "docs" / "iam" / (playbook + ".json")).read_text())
+        statement = [st for st in documented["Statement"] if st["Sid"] == store["Sid"]]
+        assert len(statement) == 1, (playbook, documented)
+        missing = [op for op in operations if not allowed({"Statement": statement}, "dynamodb:" + op)]
+        assert missing == [], "%s: the store calls %s, not in docs/iam/%s.json" % (playbook, missing, playbook)
+        assert statement[0]["Resource"].startswith("arn:aws:dynamodb:*:*:table/"), statement
+
+
+def test_a_policy_without_one_store_action_fails_the_check():
+    """The check above fails when one action is taken out (here: Scan, which the bounce store calls twice a run)."""
+    from iam_policies import STORES
+    store = STORES["process_bounces"]
+    full = policy_for("process_bounces", ["sqs:ReceiveMessage"])
+    cut = json.loads(json.dumps(full))
+    for st in cut["Statement"]:
+        st["Action"] = [a for a in st["Action"] if a != "dynamodb:Scan"]
+    operations = _store_operations(store["source"])
+    assert [op for op in operations if not allowed(full, "dynamodb:" + op)] == []
+    assert [op for op in operations if not allowed(cut, "dynamodb:" + op)] == ["Scan"]
