@@ -93,6 +93,31 @@ def call(client, operation, **params):
         raise translate(operation, exc)
 
 
+# Which error codes mean "there is no such thing", per service: the one table behind every "get, or None when
+# missing" (a code missing here turns an absent resource into a failure; one too many hides a real error).
+MISSING = {
+    "sesv2": ("NotFoundException",),
+    "sns": ("NotFound", "NotFoundException"),
+    "dynamodb": ("ResourceNotFoundException",),
+}
+
+
+def is_missing(exc, service="sesv2"):
+    """True when ``exc`` is the service's way of saying the resource does not exist."""
+    return isinstance(exc, AwsError) and exc.code in MISSING[service]
+
+
+def get_or_none(client, operation, service="sesv2", caller=None, **params):
+    """``operation``'s answer, or None when the service says the resource does not exist; other errors raise.
+    ``caller`` replaces :func:`call` (a processor that counts its calls passes its own)."""
+    try:
+        return (caller or call)(client, operation, **params)
+    except AwsError as exc:
+        if is_missing(exc, service):
+            return None
+        raise
+
+
 def paginate(client, operation, result_key, token_key="NextToken", request_token_key="NextToken", **params):
     """Yield every item of a paginated listing, whatever the page count."""
     while True:

@@ -43,7 +43,7 @@ import os
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils import files
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, get_or_none
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.bounce_report import render_report
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of
@@ -92,13 +92,8 @@ class Processor:
         """The reason the account's suppression list has for ``email``, or None (GetSuppressedDestination)."""
         if self.sesv2 is None:
             return None
-        try:
-            got = self._call(self.sesv2, "GetSuppressedDestination", EmailAddress=email)
-        except AwsError as exc:
-            if exc.code == "NotFoundException":
-                return None
-            raise
-        return (got.get("SuppressedDestination") or {}).get("Reason")
+        got = get_or_none(self.sesv2, "GetSuppressedDestination", caller=self._call, EmailAddress=email)
+        return None if got is None else (got.get("SuppressedDestination") or {}).get("Reason")
 
     # ------------------------------------------------------------------ one notification
     def handle(self, note):

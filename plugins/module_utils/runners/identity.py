@@ -13,7 +13,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy import i
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import record_check
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, retry_until
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import MISSING, call, is_missing, retry_until
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_identity
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
@@ -200,7 +200,7 @@ def _notifications_visible(ses_v1, name):
     def read():
         got = sesv2.get_notification_attributes(ses_v1, name)
         if got is None:
-            raise AwsError("GetIdentityNotificationAttributes", "NotFoundException", "%s is not known" % name)
+            raise AwsError("GetIdentityNotificationAttributes", MISSING["sesv2"][0], "%s is not known" % name)
         return got
     try:
         return retry_until(read, sesv2.MISSING_CODES, sesv2.EXISTS_TIMEOUT)
@@ -223,7 +223,7 @@ def _check_topics(module, actions):
         try:
             call(sns, "GetTopicAttributes", TopicArn=arn)
         except AwsError as exc:
-            if exc.code in ("NotFound", "NotFoundException"):
+            if is_missing(exc, "sns"):
                 raise InputError("%s.topic" % api["NotificationType"].lower(),
                                  "SNS topic %s does not exist" % arn)
             if exc.code not in ("AccessDenied", "AuthorizationError", "AccessDeniedException"):

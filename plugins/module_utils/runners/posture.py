@@ -25,7 +25,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.runners import 
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, is_missing
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
@@ -87,7 +87,7 @@ class PosturePass:
             info = {"name": name, "exists": True,
                     "suppressed_reasons": list(reasons) if "SuppressionOptions" in resp else None}
         except AwsError as exc:
-            if exc.code != "NotFoundException":
+            if not is_missing(exc):
                 raise
             info = {"name": name, "exists": False, "suppressed_reasons": None}
         return info

@@ -10,11 +10,10 @@ overrides the account and suppresses nothing for mail sent through this set.
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, get_or_none
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
-MISSING_CODES = ("NotFoundException",)
 EVENT_TYPES = ("SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK", "RENDERING_FAILURE",
                "DELIVERY_DELAY", "SUBSCRIPTION")
 DIMENSION_SOURCES = ("MESSAGE_TAG", "EMAIL_HEADER", "LINK_TAG")
@@ -44,13 +43,8 @@ def config_set_from_api(resp):
 
 
 def get_config_set(client, name):
-    try:
-        resp = call(client, "GetConfigurationSet", ConfigurationSetName=name)
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return None
-        raise
-    return config_set_from_api(resp)
+    resp = get_or_none(client, "GetConfigurationSet", ConfigurationSetName=name)
+    return None if resp is None else config_set_from_api(resp)
 
 
 def desired_config_set(params):
@@ -171,12 +165,9 @@ def destination_from_api(item):
 
 def get_destination(client, config_set, name):
     """(config set exists, destination or None)."""
-    try:
-        resp = call(client, "GetConfigurationSetEventDestinations", ConfigurationSetName=config_set)
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return False, None
-        raise
+    resp = get_or_none(client, "GetConfigurationSetEventDestinations", ConfigurationSetName=config_set)
+    if resp is None:
+        return False, None
     for item in resp.get("EventDestinations") or []:
         if item.get("Name") == name:
             return True, destination_from_api(item)

@@ -11,9 +11,9 @@ import re
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, paginate, retry_until
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import MISSING, call, get_or_none, paginate, retry_until
 
-MISSING_CODES = ("NotFoundException",)
+MISSING_CODES = MISSING["sesv2"]
 
 
 def _iso(value):
@@ -68,13 +68,8 @@ def _verification_info(info):
 
 def get_identity(client, name):
     """The identity, or None when SES does not know it."""
-    try:
-        resp = call(client, "GetEmailIdentity", EmailIdentity=name)
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return None
-        raise
-    return identity_from_api(name, resp)
+    resp = get_or_none(client, "GetEmailIdentity", EmailIdentity=name)
+    return None if resp is None else identity_from_api(name, resp)
 
 
 def list_identities(client, page_size=1000):
@@ -106,13 +101,7 @@ def get_identity_visible(client, name, timeout=CONSISTENCY_TIMEOUT):
 
 
 def configuration_set_exists(client, name):
-    try:
-        call(client, "GetConfigurationSet", ConfigurationSetName=name)
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return False
-        raise
-    return True
+    return get_or_none(client, "GetConfigurationSet", ConfigurationSetName=name) is not None
 
 
 def identity_arn(sts_client, region, name):

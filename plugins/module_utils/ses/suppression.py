@@ -14,14 +14,13 @@ import datetime as dt
 import json
 import os
 
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, get_or_none
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import cells
 from ansible_collections.deliverability.ses.plugins.module_utils import files, validate
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import mailcheck
 
 REASONS = ("BOUNCE", "COMPLAINT")
-MISSING_CODES = ("NotFoundException",)
 PAGE_SIZE = 1000  # the API's maximum
 
 # SES introduced the account-level suppression list on 2019-11-25 and keeps an entry for as long as it
@@ -99,12 +98,9 @@ def entry_from_api(item):
 
 def get_suppressed(client, email):
     """The entry for one address, or None when it is not on the list."""
-    try:
-        resp = call(client, "GetSuppressedDestination", EmailAddress=email)
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return None
-        raise
+    resp = get_or_none(client, "GetSuppressedDestination", EmailAddress=email)
+    if resp is None:
+        return None
     return entry_from_api(resp.get("SuppressedDestination") or {})
 
 
@@ -114,13 +110,7 @@ def put_suppressed(client, email, reason):
 
 def delete_suppressed(client, email):
     """Delete; True if it was deleted, False if SES says it was not (or no longer) on the list."""
-    try:
-        call(client, "DeleteSuppressedDestination", EmailAddress=email)
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return False
-        raise
-    return True
+    return get_or_none(client, "DeleteSuppressedDestination", EmailAddress=email) is not None
 
 
 def iter_suppressed(client, reasons=None, start=None, end=None, limit=None, page_size=PAGE_SIZE, stats=None):

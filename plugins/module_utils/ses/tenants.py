@@ -8,11 +8,9 @@ A tenant's reputation entity is the entity of type RESOURCE whose reference is t
 
 from __future__ import annotations
 
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, paginate
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, get_or_none, paginate
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import tenants as rules
 
-MISSING_CODES = ("NotFoundException",)
 PAGE_SIZE = 100
 
 
@@ -54,12 +52,8 @@ def entity_from_api(resp):
 
 def get_tenant(client, name):
     """The tenant as data, or None when SES has no tenant of that name."""
-    try:
-        return tenant_from_api(call(client, "GetTenant", TenantName=name)["Tenant"])
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return None
-        raise
+    resp = get_or_none(client, "GetTenant", TenantName=name)
+    return None if resp is None else tenant_from_api(resp["Tenant"])
 
 
 def list_tenants(client):
@@ -78,12 +72,9 @@ def list_tenant_resources(client, name):
 
 
 def get_entity(client, arn):
-    try:
-        resp = call(client, "GetReputationEntity", ReputationEntityType="RESOURCE", ReputationEntityReference=arn)
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return None
-        raise
+    resp = get_or_none(client, "GetReputationEntity", ReputationEntityType="RESOURCE", ReputationEntityReference=arn)
+    if resp is None:
+        return None
     return entity_from_api(resp.get("ReputationEntity") or {})
 
 
@@ -92,13 +83,7 @@ def resource_exists(client, kind, name):
     operation, key = {"identities": ("GetEmailIdentity", "EmailIdentity"),
                       "configuration_sets": ("GetConfigurationSet", "ConfigurationSetName"),
                       "templates": ("GetEmailTemplate", "TemplateName")}[kind]
-    try:
-        call(client, operation, **{key: name})
-    except AwsError as exc:
-        if exc.code in MISSING_CODES:
-            return False
-        raise
-    return True
+    return get_or_none(client, operation, **{key: name}) is not None
 
 
 # ------------------------------------------------------------------------------------------------ writes

@@ -20,7 +20,7 @@ import json
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, is_missing
 from ansible_collections.deliverability.ses.plugins.module_utils.store.base import BounceStore, _check_writable
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -51,7 +51,7 @@ class DynamoDbStore(BounceStore):
             self._call("DescribeTable")
             return True
         except AwsError as exc:
-            if exc.code != "ResourceNotFoundException":
+            if not is_missing(exc, "dynamodb"):
                 raise
         if not create:
             return False

@@ -328,12 +328,12 @@ class DynamoDbEvidenceStore(EvidenceStore):
 
     def ensure_table(self, create=False):
         from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
-        from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+        from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, is_missing
         try:
             call(self.client, "DescribeTable", TableName=self.table)
             return True
         except AwsError as exc:
-            if exc.code != "ResourceNotFoundException":
+            if not is_missing(exc, "dynamodb"):
                 raise EvidenceStoreError("evidence table %s: %s" % (self.table, exc.msg))
         if not create:
             return False
