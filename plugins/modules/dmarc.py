@@ -338,10 +338,9 @@ zone_lines:
   elements: str
 """
 
-from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import InputError, SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, NAMESERVERS_ENV
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, resolvers_spec
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import (
     EVIDENCE_SPEC, GATE_SPEC, evidence_gate, record_decision)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.spf_dmarc import DMARC_RECORD_SPEC, ensure_dmarc
@@ -353,7 +352,7 @@ def main():
         domain=dict(type="str", required=True),
         external_destinations=dict(type="str", choices=["check", "publish", "ignore"], default="check"),
         report_zones=dict(type="list", elements="str"),
-        resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
+        resolvers=resolvers_spec(env=True),
         ttl=dict(type="int"),
         require_evidence=dict(type="bool", default=True),
         audit_log=dict(type="path", default="~/.ansible/deliverability-ses-audit.jsonl"),

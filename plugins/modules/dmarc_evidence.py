@@ -103,6 +103,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_e
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils import files, validate
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, evidence
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import resolvers_spec
 
 FILES = {"html": "dmarc-rollout.html", "json": "dmarc-rollout.json", "csv": "dmarc-rollout.csv",
          "sources_csv": "dmarc-sources.csv"}
@@ -136,7 +137,7 @@ def main():
     spec = dict(
         domains=dict(type="list", elements="str", required=True),
         records=dict(type="dict", default={}),
-        resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+        resolvers=resolvers_spec(),
         dns_timeout=dict(type="float", default=5),
         report_dir=dict(type="path"),
     )

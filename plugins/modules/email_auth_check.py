@@ -150,6 +150,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.names import no
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import check
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import DKIM_CNAME_DOMAIN
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import resolvers_spec
 
 RANK = {"pass": 0, "warn": 1, "fail": 2, "never": 3}
 
@@ -158,7 +159,7 @@ def main():
     module = SesModule(
         argument_spec=dict(
             domain=dict(type="str", required=True),
-            resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+            resolvers=resolvers_spec(),
             dkim_tokens=dict(type="list", elements="str", default=[], no_log=False),
             dkim_domain=dict(type="str", default=DKIM_CNAME_DOMAIN),
             dkim_selector=dict(type="str"),

@@ -223,6 +223,7 @@ actions:
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.identity import run_email_identity
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import resolvers_spec
 
 ARGUMENT_SPEC = dict(
     identity=dict(type="str", required=True),
@@ -241,7 +242,7 @@ ARGUMENT_SPEC = dict(
     purge_tags=dict(type="bool", default=True),
     wait=dict(type="bool", default=False),
     wait_timeout=dict(type="int", default=300),
-    resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+    resolvers=resolvers_spec(),
     dns_ttl=dict(type="int", default=1800),
 )
 

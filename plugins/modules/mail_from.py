@@ -128,6 +128,7 @@ actions:
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.identity import run_mail_from
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import resolvers_spec
 
 
 def main():
@@ -140,7 +141,7 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=300),
-            resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+            resolvers=resolvers_spec(),
             dns_ttl=dict(type="int", default=1800),
         ),
         required_if=[("state", "present", ("mail_from_domain",))],

@@ -181,6 +181,7 @@ stats:
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import DEFAULT_EVIDENCE_PATH
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.posture import run_posture
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import resolvers_spec
 
 
 def main():
@@ -188,7 +189,7 @@ def main():
         argument_spec=dict(
             domains=dict(type="list", elements="str"),
             parked_domains=dict(type="list", elements="str", default=[]),
-            resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+            resolvers=resolvers_spec(),
             dns_timeout=dict(type="float", default=5.0),
             workers=dict(type="int", default=16),
             max_key_age_days=dict(type="int", default=365, no_log=False),

@@ -133,10 +133,9 @@ zone_lines:
   elements: str
 """
 
-from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, NAMESERVERS_ENV
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC, resolvers_spec
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.spf_dmarc import ensure_spf
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.spf import DEFAULT_MECHANISMS
 
@@ -149,7 +148,7 @@ def main():
         remove=dict(type="list", elements="str", default=[]),
         all_qualifier=dict(type="str", choices=["-", "~", "?", "+"]),
         force=dict(type="bool", default=False),
-        resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
+        resolvers=resolvers_spec(env=True),
         ttl=dict(type="int"),
     )
     module = SesModule(argument_spec=spec, needs_boto3=False, supports_check_mode=True)

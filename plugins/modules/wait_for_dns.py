@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Polls each nameserver directly (no recursion, no cache) until it answers every record of O(records),
     with a growing interval, up to O(timeout). Servers that are in sync are not asked again.
-  - The nameservers are O(nameservers), or the NS records of O(zone) resolved through O(resolvers).
+  - The nameservers are O(authoritative_servers), or the NS records of O(zone) resolved through O(resolvers).
   - On timeout the task fails and names each lagging server and what it answered instead.
   - Read-only. The AWS options are accepted so that the module can be used with the collection's
     C(module_defaults) group; they are not used.
@@ -50,14 +50,18 @@ options:
     description:
       - The zone, to resolve relative names and find the authoritative nameservers.
     type: str
-  nameservers:
+  authoritative_servers:
     description:
-      - The nameservers to ask, as C(host) or C(host:port). By default the NS of O(zone).
+      - The authoritative nameservers to ask, as C(host), C(host:port) or C([v6]:port). By default the NS of O(zone).
+      - The alias O(nameservers) is deprecated - everywhere else in this collection C(nameservers) means the
+        recursive resolvers (O(resolvers)) - and will be removed in version 2.0.0.
     type: list
     elements: str
+    aliases: [nameservers]
   resolvers:
     description:
-      - Resolvers (C(host) or C(host:port)) for finding the NS of O(zone). By default the system resolver.
+      - Recursive resolvers (C(host), C(host:port) or C([v6]:port)) for finding the NS of O(zone). By default the
+        system resolver.
     type: list
     elements: str
   port:
@@ -103,7 +107,7 @@ EXAMPLES = r"""
 
 - name: Wait on given servers for the DMARC record
   deliverability.ses.wait_for_dns:
-    nameservers: [192.0.2.53, "198.51.100.53:5353"]
+    authoritative_servers: [192.0.2.53, "198.51.100.53:5353"]
     records:
       - name: _dmarc.example.com
         type: TXT
@@ -152,6 +156,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import Deli
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import wait
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import resolvers_spec
 
 RECORD_SPEC = dict(
     name=dict(type="str", required=True),
@@ -166,8 +171,10 @@ def main():
         argument_spec=dict(
             records=dict(type="list", elements="dict", required=True, options=RECORD_SPEC),
             zone=dict(type="str"),
-            nameservers=dict(type="list", elements="str"),
-            resolvers=dict(type="list", elements="str"),
+            authoritative_servers=dict(type="list", elements="str", aliases=["nameservers"],
+                                       deprecated_aliases=[dict(name="nameservers", version="2.0.0",
+                                                                collection_name="deliverability.ses")]),
+            resolvers=resolvers_spec(alias=False),
             port=dict(type="int", default=53),
             timeout=dict(type="int", default=300),
             interval=dict(type="float", default=2.0),
@@ -183,7 +190,7 @@ def main():
             raise InputError("interval", "must be more than 0 seconds (0 would poll the nameservers in a tight loop)")
         validate.duration(p["interval"], "interval", maximum=3600)
         validate.count(p["port"], "port", maximum=65535)
-        for option in ("nameservers", "resolvers"):
+        for option in ("authoritative_servers", "resolvers"):
             for server in p[option] or []:
                 validate.server(server, option)
         if p["zone"]:

@@ -301,7 +301,7 @@ def cases(ctx):
         ("wait_for_dns", "type unknown", "wrong type",
          {"records": [{"name": "x." + z, "type": "NOPE", "values": ["v"]}], "nameservers": [ctx["server"]],
           "timeout": 3}, err("type")),
-        ("wait_for_dns", "records empty", "empty", {"records": [], "nameservers": [ctx["server"]], "timeout": 3},
+        ("wait_for_dns", "records empty", "empty", {"records": [], "authoritative_servers": [ctx["server"]], "timeout": 3},
          ok(lambda r: r["lagging"] == [] if "lagging" in r else True)),  # nothing to wait for
         # account_suppression
         ("account_suppression", "reason unknown", "wrong type", {"suppressed_reasons": ["BOUNCES"]},

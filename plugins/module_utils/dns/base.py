@@ -114,6 +114,14 @@ class Provider:
 
     name = None
     writes = True
+    write_operation = "write"  # what a write is called in results and errors (Route 53: ChangeResourceRecordSets)
+
+    @classmethod
+    def directory(cls, params, zones, clients):
+        """What this provider can learn once for many zones (Route 53: every hosted zone id in one listing instead
+        of one lookup per zone), handed to each provider built with ``get_provider(..., directory=...)``; None when
+        there is nothing to learn."""
+        return None
 
     def __init__(self, zone, params, clients=None):
         """``clients(service)`` returns a boto3 client for an AWS service (only providers that call AWS use

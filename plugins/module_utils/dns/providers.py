@@ -9,6 +9,8 @@ unique ``name``); it is registered by the import line below. Modules only know t
 
 from __future__ import annotations
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import none as _none
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import rfc2136 as _rfc2136
@@ -39,11 +41,19 @@ DNS_PROVIDER_ARGUMENT_SPEC = dict(
 )
 
 
-def get_provider(params, module=None, zone=None, clients=None):
+def zone_directory(params, zones, clients):
+    """What the named provider learns once for many ``zones`` (see ``Provider.directory``), or None."""
+    name = params.get("provider")
+    if name not in REGISTRY:
+        raise InputError("provider", "%r is not one of %s" % (name, ", ".join(sorted(REGISTRY))))
+    return REGISTRY[name].directory(params, zones, clients)
+
+
+def get_provider(params, module=None, zone=None, clients=None, directory=None):
     """The provider named by ``params["provider"]`` for ``zone``.
 
     ``clients(service)`` returns a boto3 client (Route 53 needs one); without it the module's ``client``
-    is used, so ``get_provider(params, module)`` keeps working.
+    is used, so ``get_provider(params, module)`` keeps working. ``directory``: from :func:`zone_directory`.
     """
     name = params.get("provider")
     if name not in REGISTRY:
@@ -52,6 +62,8 @@ def get_provider(params, module=None, zone=None, clients=None):
     check_provider_options(params)
     if clients is None and module is not None:
         clients = module.client
+    if directory is not None:
+        params = dict(params, _directory=directory)
     return REGISTRY[name](zone, params, clients)
 
 
@@ -99,6 +111,18 @@ def find_zone(params, module, name, clients=None):
 # where SPF includes and report authorisations are looked up when no nameservers option is given (spf, dmarc,
 # domain_policy): an offline sandbox or a split-horizon resolver is named once for every task
 NAMESERVERS_ENV = "DELIVERABILITY_SES_NAMESERVERS"
+
+
+def resolvers_spec(env=False, alias=True):
+    """The one argument spec of ``resolvers`` (documented once: doc fragment ``deliverability.ses.resolvers``).
+    ``env``: fall back to DELIVERABILITY_SES_NAMESERVERS (spf, dmarc, domain_policy); ``alias``: accept the older
+    name ``nameservers`` (not in wait_for_dns, where that name meant its authoritative servers)."""
+    spec = dict(type="list", elements="str")
+    if alias:
+        spec["aliases"] = ["nameservers"]
+    if env:
+        spec["fallback"] = (env_fallback, [NAMESERVERS_ENV])
+    return spec
 
 
 def lookup_resolver(params):

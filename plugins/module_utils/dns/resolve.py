@@ -21,7 +21,6 @@ from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DNS_PIP_HINT, DnsError, fqdn
-from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 try:
     import dns.exception

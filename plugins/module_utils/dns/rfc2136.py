@@ -58,6 +58,7 @@ def rdata_values(rdtype_text, rrset):
 
 class Rfc2136Provider(Provider):
     name = "rfc2136"
+    write_operation = "UPDATE"
 
     def __init__(self, zone, params, clients=None):
         super().__init__(zone, params, clients)

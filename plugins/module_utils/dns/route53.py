@@ -35,6 +35,14 @@ def _option(params, name, old_name, default):
 
 class Route53Provider(Provider):
     name = "route53"
+    write_operation = "ChangeResourceRecordSets"
+
+    @classmethod
+    def directory(cls, params, zones, clients):
+        """{zone: hosted zone id} of the whole account in one paginated listing, when zones are found by name."""
+        if params.get("hosted_zone_id") or not zones:
+            return None
+        return hosted_zone_ids(clients("route53"), params.get("private_zone"))
 
     def __init__(self, zone, params, clients=None):
         super().__init__(zone, params, clients)
@@ -45,8 +53,17 @@ class Route53Provider(Provider):
         self.client = clients("route53")
         self.wait = _option(params, "dns_wait", "wait", True)
         self.wait_timeout = float(_option(params, "dns_wait_timeout", "wait_timeout", None) or 300)
-        self.zone_id = params.get("hosted_zone_id") or self.find_zone()
+        self.zone_id = params.get("hosted_zone_id") or self.zone_from(params.get("_directory")) or self.find_zone()
         self.last_change = None
+
+    def zone_from(self, directory):
+        """The zone id from a prefetched :meth:`directory` (None: not prefetched, so look it up)."""
+        if directory is None:
+            return None
+        if directory.get(self.zone) is None:
+            raise InputError("zone", "no single Route 53 hosted zone named %s in this account%s"
+                             % (self.zone, " (several have that name: set hosted_zone_id)" if self.zone in directory else ""))
+        return directory[self.zone]
 
     def find_zone(self):
         out = call(self.client, "ListHostedZonesByName", DNSName=self.zone + ".", MaxItems="100")

@@ -18,13 +18,13 @@ def authoritative_servers(zone, resolver, port=53):
     """The zone's NS hosts, each resolved to its addresses, as 'addr:port' (labelled with the host)."""
     hosts = resolver.lookup(zone, "NS")
     if not hosts:
-        raise DeliverabilityError("%s has no NS records through %s: give nameservers"
+        raise DeliverabilityError("%s has no NS records through %s: give authoritative_servers"
                                   % (zone, ", ".join(resolver.nameservers) or "the system resolver"))
     servers = []
     for host in hosts:
         addrs = resolver.lookup(host, "A") + resolver.lookup(host, "AAAA")
         if not addrs:
-            raise DeliverabilityError("the nameserver %s of %s has no address: give nameservers" % (host, zone))
+            raise DeliverabilityError("the nameserver %s of %s has no address: give authoritative_servers" % (host, zone))
         for addr in addrs:
             servers.append({"server": server_text(addr, port), "host": host})
     return servers
@@ -113,10 +113,10 @@ def records_from_params(records, zone=None, option="records"):
 
 
 def servers_from_params(params):
-    if params.get("nameservers"):
-        return [{"server": server_text(*split_server(s, option="nameservers")), "host": None}
-                for s in params["nameservers"]]
+    if params.get("authoritative_servers"):
+        return [{"server": server_text(*split_server(s, option="authoritative_servers")), "host": None}
+                for s in params["authoritative_servers"]]
     if not params.get("zone"):
-        raise InputError("zone", "is required to find the authoritative nameservers when nameservers is not given")
+        raise InputError("zone", "is required to find the authoritative nameservers when authoritative_servers is not given")
     return authoritative_servers(params["zone"], Resolver(params.get("resolvers"), option="resolvers"),
                                  params.get("port") or 53)

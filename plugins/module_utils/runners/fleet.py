@@ -31,14 +31,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import base as dnsbase
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import NAMESERVERS_ENV, get_provider, lookup_resolver
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver, resolvers_spec, zone_directory
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
@@ -71,7 +70,7 @@ ARGUMENT_SPEC = dict(
         require_evidence=dict(type="bool", default=True),
         external_destinations=dict(type="str", choices=["check", "ignore"], default="check"),
     )),
-    resolvers=dict(type="list", elements="str", aliases=["nameservers"], fallback=(env_fallback, [NAMESERVERS_ENV])),
+    resolvers=resolvers_spec(env=True),
     dns_ttl=dict(type="int", default=1800),
     workers=dict(type="int", default=8),
     fail_on_error=dict(type="bool", default=True),
@@ -395,13 +394,7 @@ class Fleet:
         return found
 
     def _provider(self, zone, zone_ids):
-        params = dict(self.params, zone=zone)
-        if self.params["provider"] == "route53" and not self.params.get("hosted_zone_id") and zone_ids is not None:
-            if zone_ids.get(zone) is None:
-                raise InputError("zone", "no single Route 53 hosted zone named %s in this account%s"
-                                 % (zone, " (several have that name: set hosted_zone_id)" if zone in zone_ids else ""))
-            params["hosted_zone_id"] = zone_ids[zone]
-        return get_provider(params, zone=zone, clients=self._dns_client)
+        return get_provider(dict(self.params, zone=zone), zone=zone, clients=self._dns_client, directory=zone_ids)
 
     def _dns_client(self, service, max_pool_connections=10):
         """The providers' client factory: the module's clients, counted like the SES one."""
@@ -519,7 +512,7 @@ class Fleet:
             for name, changes in planned:
                 self.results[name]["changed"] = self.results[name]["changed"] or (bool(changes) and provider.writes)
             return
-        operation = "ChangeResourceRecordSets" if provider.name == "route53" else "UPDATE"
+        operation = provider.write_operation
         for group in batches([p for p in planned if p[1]]):
             try:
                 provider.apply([c for dummy, changes in group for c in changes])
@@ -554,11 +547,7 @@ class Fleet:
         zones = {}
         for spec in specs:
             zones.setdefault(spec.zone, []).append(spec)
-        zone_ids = None
-        if self.params["provider"] == "route53" and not self.params.get("hosted_zone_id") and zones:
-            from ansible_collections.deliverability.ses.plugins.module_utils.dns.route53 import hosted_zone_ids
-            r53 = self._dns_client("route53")
-            zone_ids = hosted_zone_ids(r53, self.params.get("private_zone"))
+        zone_ids = zone_directory(self.params, zones, self._dns_client)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             # zone reads first in the queue: the domain jobs wait for them, never the other way round
             zone_reads = {zone: pool.submit(self.read_zone, zone, zone_ids) for zone in zones}

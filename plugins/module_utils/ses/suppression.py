@@ -19,6 +19,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import cells
 from ansible_collections.deliverability.ses.plugins.module_utils import files, validate
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import mailcheck
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import resolvers_spec
 
 REASONS = ("BOUNCE", "COMPLAINT")
 PAGE_SIZE = 1000  # the API's maximum
@@ -333,7 +334,7 @@ def delisting_guard(email, check_dns, resolver, cache=None):
 DELIST_SPEC = dict(
     reason_for_removal=dict(type="str"),
     force=dict(type="bool", default=False),
-    resolvers=dict(type="list", elements="str", aliases=["nameservers"]),
+    resolvers=resolvers_spec(),
     dns_timeout=dict(type="float", default=5.0),
 )
 

@@ -139,7 +139,7 @@ def test_wait_for_dns_reports_the_lagging_server(ansible_module, bind, zone, rfc
         servers = [bind.server, second.server]
         want = {"name": "_dmarc", "type": "TXT", "values": ["v=DMARC1; p=none"]}
         publish(bind, zone, [("_dmarc." + zone, "TXT", "v=DMARC1; p=none")])
-        res = ansible_module("wait_for_dns", {"zone": zone, "nameservers": servers, "records": [want],
+        res = ansible_module("wait_for_dns", {"zone": zone, "authoritative_servers": servers, "records": [want],
                                               "timeout": 2, "interval": 0.5})
         assert res.rc != 0
         msg = res.result["msg"]
@@ -149,7 +149,7 @@ def test_wait_for_dns_reports_the_lagging_server(ansible_module, bind, zone, rfc
         timer = threading.Timer(2.0, publish, (second, zone, [("_dmarc." + zone, "TXT", "v=DMARC1; p=none")]))
         timer.start()
         started = time.monotonic()
-        res = ansible_module("wait_for_dns", {"zone": zone, "nameservers": servers, "records": [want],
+        res = ansible_module("wait_for_dns", {"zone": zone, "authoritative_servers": servers, "records": [want],
                                               "timeout": 30, "interval": 0.5})
         timer.join()
         assert res.rc == 0, res
@@ -168,3 +168,14 @@ def test_wait_for_dns_finds_authoritative_servers(ansible_module, bind, zone):
                                       "lagging": [], "seconds": res.result["servers"][0]["seconds"]}]
     res = ansible_module("wait_for_dns", {"records": [{"name": "x", "type": "TXT"}]})
     assert res.rc != 0 and res.result["msg"].startswith("zone:"), res.result
+
+
+def test_wait_for_dns_old_nameservers_name_still_works_and_says_it_is_deprecated(module_main, bind, zone):
+    # `nameservers` means recursive resolvers everywhere else in the collection: here it is now
+    # authoritative_servers, the old name kept as a deprecated alias
+    publish(bind, zone, [("_dmarc." + zone, "TXT", "v=DMARC1; p=none")])
+    want = {"name": "_dmarc", "type": "TXT", "values": ["v=DMARC1; p=none"]}
+    res = module_main("wait_for_dns", {"zone": zone, "nameservers": [bind.server], "records": [want], "timeout": 5})
+    assert res.rc == 0, res.result
+    assert [s["server"] for s in res.result["servers"]] == [bind.server]
+    assert "nameservers" in str(res.result.get("deprecations")), res.result

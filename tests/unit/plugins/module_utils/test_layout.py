@@ -98,3 +98,17 @@ def test_which_aws_error_means_missing_is_written_once():
     # aws.MISSING is the one table; a second list of "not found" codes drifts from it
     codes = re.compile(r"""["'](NotFoundException|ResourceNotFoundException|NotFound|NoSuchEntity)["']""")
     assert _offenders(codes, {"plugins/module_utils/aws.py"}) == []
+
+
+def test_nothing_outside_dns_branches_on_a_provider_name():
+    # what differs between DNS backends is the provider's to say (Provider.directory, write_operation, ...)
+    branch = re.compile(r"""(==|!=|\bin)\s*\(?["'](route53|rfc2136)["']|["'](route53|rfc2136)["']\s*(==|!=)""")
+    allowed = {p.relative_to(ROOT).as_posix() for p in (MODULE_UTILS / "dns").glob("*.py")}
+    assert _offenders(branch, allowed) == []
+    assert branch.search('if self.params["provider"] == "route53" and zones:')
+
+
+def test_the_resolvers_option_is_specified_once():
+    # dns/providers.resolvers_spec, documented once by the deliverability.ses.resolvers doc fragment
+    inline = re.compile(r"""resolvers\s*=\s*dict\(|aliases=\[["']nameservers["']\]""")
+    assert _offenders(inline, {"plugins/module_utils/dns/providers.py", "plugins/modules/wait_for_dns.py"}) == []

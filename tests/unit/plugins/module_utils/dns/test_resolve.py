@@ -121,7 +121,7 @@ def test_delisting_check_reads_through_ipv6(v6):
 
 
 def test_wait_servers_accept_ipv6():
-    servers = servers_from_params({"nameservers": ["::1", "[::1]:5353", "127.0.0.1:54"]})
+    servers = servers_from_params({"authoritative_servers": ["::1", "[::1]:5353", "127.0.0.1:54"]})
     assert [s["server"] for s in servers] == ["[::1]:53", "[::1]:5353", "127.0.0.1:54"]
 
 
