@@ -400,7 +400,8 @@ import copy
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_evidence import EVIDENCE_SPEC, GATE_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
-from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet import ARGUMENT_SPEC, run_domain_policy
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet import run_domain_policy
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_specs import ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 MAX_WORKERS = 64

@@ -33,6 +33,7 @@ import sqlite3
 from ansible_collections.deliverability.ses.plugins.module_utils import files
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_containers
 from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import (
     EvidenceStoreError, published_policy)
 
@@ -99,7 +100,7 @@ class Ingester:
         other = 0
         store_errors = []
         try:
-            for member, stream, mail in dmarc_report.open_reports_with_mail(data, name, self.limits):
+            for member, stream, mail in dmarc_containers.open_reports_with_mail(data, name, self.limits):
                 try:
                     result = self._one(member, stream, mail)
                 except EvidenceStoreError as exc:
@@ -331,9 +332,9 @@ def local_sources(paths, limits):
     """Yield (name, bytes or ReportError) for every file under ``paths`` (files, or folders walked in name order)."""
     for path in paths:
         if os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
+            for root, dirs, names in os.walk(path):
                 dirs.sort()
-                for fname in sorted(files):
+                for fname in sorted(names):
                     if fname.startswith("."):
                         continue
                     yield _read_local(os.path.join(root, fname), limits)

@@ -14,6 +14,8 @@ import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
 
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_containers
+
 SAMPLES = Path(__file__).resolve().parents[5] / "tests" / "fixtures" / "dmarc_samples"
 L = dmarc_report.Limits()
 
@@ -34,7 +36,7 @@ NAMES = sorted(REFERENCE["reports"])
 def _ours(name):
     data = (SAMPLES / "parsedmarc" / name).read_bytes()
     out = []
-    for _member, stream in dmarc_report.open_reports(data, name, L):
+    for _member, stream in dmarc_containers.open_reports(data, name, L):
         rep = dmarc_report.parse_xml(stream, L)
         recs = rep["records"]
 

@@ -10,6 +10,8 @@ import pytest
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_ingest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
+
+from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_containers
 from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import SqliteEvidenceStore
 from tests.fixtures import dmarc_reports as gen
 
@@ -24,7 +26,7 @@ def _xml(schema="rfc7489", org="google.com", rid="r1", domain="example.test", to
 
 def _read(data, name="f"):
     out = []
-    for member, stream in dmarc_report.open_reports(data, name, L):
+    for member, stream in dmarc_containers.open_reports(data, name, L):
         out.append(dmarc_report.parse_xml(stream, L))
     return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils.runners import fleet
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import fleet_specs
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import Record, plan
 
@@ -26,7 +26,7 @@ def ident(name, tokens=("t1", "t2", "t3"), signing=True, mail_from=None, cs=None
 
 
 def test_specs_merge_overrides_and_isolate_bad_entries():
-    specs, failures = fleet.domain_specs(params([
+    specs, failures = fleet_specs.domain_specs(params([
         "A.Example.com.", {"name": "b.example.com", "dmarc": {"policy": "reject"}, "mail_from_subdomain": "mail"},
         "not a domain", {"name": "c.other.org"}, "a.example.com", {"name": "d.example.com", "bogus": 1}]))
     assert [s.name for s in specs] == ["a.example.com", "b.example.com"]
@@ -42,19 +42,19 @@ def test_specs_merge_overrides_and_isolate_bad_entries():
 
 
 def test_default_zone_is_the_domain():
-    specs, dummy = fleet.domain_specs(params(["x.test"], zone=None))
+    specs, dummy = fleet_specs.domain_specs(params(["x.test"], zone=None))
     assert specs[0].zone == "x.test"
 
 
 def test_ses_plan_new_existing_and_drift():
-    spec = fleet.domain_specs(params(["a.example.com"], configuration_set="cs"))[0][0]
-    actions, before, after = fleet.ses_plan(spec, None)
+    spec = fleet_specs.domain_specs(params(["a.example.com"], configuration_set="cs"))[0][0]
+    actions, before, after = fleet_specs.ses_plan(spec, None)
     assert [a[0] for a in actions] == ["CreateEmailIdentity", "PutEmailIdentityMailFromAttributes"]
     assert actions[0][1]["ConfigurationSetName"] == "cs" and before == {"state": "absent"}
     current = ident("a.example.com", mail_from="bounce.a.example.com", cs="cs")
-    assert fleet.ses_plan(spec, current)[0] == []
+    assert fleet_specs.ses_plan(spec, current)[0] == []
     drift = ident("a.example.com", signing=False, mail_from="old.a.example.com", cs="cs")
-    actions, before, after = fleet.ses_plan(spec, drift)
+    actions, before, after = fleet_specs.ses_plan(spec, drift)
     assert [a[0] for a in actions] == ["PutEmailIdentityDkimAttributes", "PutEmailIdentityMailFromAttributes"]
     assert before["dkim"]["signing_enabled"] is False and after["dkim"]["signing_enabled"] is True
     assert after["mail_from"]["mail_from_domain"] == "bounce.a.example.com"
@@ -65,8 +65,8 @@ def _current(*records):
 
 
 def test_desired_records_full_set_then_nothing_to_do():
-    spec = fleet.domain_specs(params(["a.example.com"]))[0][0]
-    desired, info = fleet.desired_records(spec, ["t1", "t2", "t3"], False, {}, "us-east-1", print)
+    spec = fleet_specs.domain_specs(params(["a.example.com"]))[0][0]
+    desired, info = fleet_specs.desired_records(spec, ["t1", "t2", "t3"], False, {}, "us-east-1", print)
     changes = plan(desired, {}, 1800)
     keys = sorted(c.key for c in changes)
     assert keys == sorted([("t%d._domainkey.a.example.com" % i, "CNAME") for i in (1, 2, 3)] + [
@@ -74,17 +74,17 @@ def test_desired_records_full_set_then_nothing_to_do():
         ("_dmarc.a.example.com", "TXT")])
     assert info["dmarc"]["record"] == "v=DMARC1; p=quarantine" and info["dkim_records_pending"] is False
     after = _current(*[c.after for c in changes])
-    desired, dummy = fleet.desired_records(spec, ["t1", "t2", "t3"], False, after, "us-east-1", print)
+    desired, dummy = fleet_specs.desired_records(spec, ["t1", "t2", "t3"], False, after, "us-east-1", print)
     assert plan(desired, after, 1800) == []
-    assert sorted(fleet.needed_keys(spec, ["t1", "t2", "t3"], False)) == keys
+    assert sorted(fleet_specs.needed_keys(spec, ["t1", "t2", "t3"], False)) == keys
 
 
 def test_desired_records_merge_spf_keep_other_txt_and_ratchet_dmarc():
-    spec = fleet.domain_specs(params(["a.example.com"], mail_from_subdomain=None))[0][0]
+    spec = fleet_specs.domain_specs(params(["a.example.com"], mail_from_subdomain=None))[0][0]
     current = _current(Record("a.example.com", "TXT", ["v=spf1 mx -all", "google-site-verification=1"], 300),
                        Record("_dmarc.a.example.com", "TXT", ["v=DMARC1; p=reject"], 300))
     warnings = []
-    desired, info = fleet.desired_records(spec, None, False, current, "us-east-1", warnings.append)
+    desired, info = fleet_specs.desired_records(spec, None, False, current, "us-east-1", warnings.append)
     assert info["dkim_records_pending"] is True
     changes = {c.key: c for c in plan(desired, current, 1800)}
     assert list(changes) == [("a.example.com", "TXT")]
@@ -95,21 +95,21 @@ def test_desired_records_merge_spf_keep_other_txt_and_ratchet_dmarc():
 
 
 def test_domain_without_dmarc_and_no_policy_starts_at_none():
-    spec = fleet.domain_specs(params(["a.example.com"], dmarc={"enabled": True}))[0][0]
-    dummy, info = fleet.desired_records(spec, None, False, {}, "us-east-1", print)
+    spec = fleet_specs.domain_specs(params(["a.example.com"], dmarc={"enabled": True}))[0][0]
+    dummy, info = fleet_specs.desired_records(spec, None, False, {}, "us-east-1", print)
     assert info["dmarc"]["record"] == "v=DMARC1; p=none"
 
 
 def test_two_spf_records_fail_the_domain():
-    spec = fleet.domain_specs(params(["a.example.com"]))[0][0]
+    spec = fleet_specs.domain_specs(params(["a.example.com"]))[0][0]
     current = _current(Record("a.example.com", "TXT", ["v=spf1 mx -all", "v=spf1 a -all"], 300))
     with pytest.raises(DeliverabilityError, match="2 SPF records"):
-        fleet.desired_records(spec, None, False, current, "us-east-1", print)
+        fleet_specs.desired_records(spec, None, False, current, "us-east-1", print)
 
 
 def test_batches_never_split_a_domain():
     items = [("d%d" % i, [object()] * 7) for i in range(30)]
-    groups = list(fleet.batches(items, size=100))
+    groups = list(fleet_specs.batches(items, size=100))
     assert [len(g) for g in groups] == [14, 14, 2]
     assert all(sum(len(c) for dummy, c in g) <= 100 for g in groups)
 
@@ -119,13 +119,13 @@ def test_batches_never_split_a_domain():
 def test_overrides_are_typed_like_the_modules_options(value, expected):
     """A string must not turn a guard off: "false" is False, exactly as for the module's own option."""
     domain = {"name": "a.example.com", "dmarc": {"policy": "none", "allow_downgrade": value}}
-    specs, failures = fleet.domain_specs(params([domain]))
+    specs, failures = fleet_specs.domain_specs(params([domain]))
     assert failures == [] and specs[0].dmarc["allow_downgrade"] is expected
     assert specs[0].dmarc["policy"] == "none" and specs[0].dmarc["enabled"] is True  # merged key by key
 
 
 def test_a_bad_override_names_its_field():
-    specs, failures = fleet.domain_specs(params(["a.example.com", "b.example.com", "c.example.com",
+    specs, failures = fleet_specs.domain_specs(params(["a.example.com", "b.example.com", "c.example.com",
                                                 {"name": "d.example.com", "dmarc": {"allow_downgrade": "maybe"}},
                                                 {"name": "e.example.com", "spf": {"force": "sure"}},
                                                 {"name": "f.example.com", "dmarc": {"stages": [{"pct": "x"}]}}]))
