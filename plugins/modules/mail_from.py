@@ -44,19 +44,10 @@ options:
         with the last status and whether the MX is visible in DNS.
     type: bool
     default: false
-  wait_timeout:
-    description:
-      - Seconds to wait with O(wait=true).
-    type: int
-    default: 300
-  dns_ttl:
-    description:
-      - TTL given with the records in RV(dns_records).
-    type: int
-    default: 1800
 extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.resolvers
+  - deliverability.ses.identity_wait
 attributes:
   check_mode:
     support: full

@@ -22,6 +22,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import I
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DNS_PIP_HINT, DnsError, fqdn
 
+# The one dnspython import guard: every DNS module of the collection takes ``dns`` and HAS_DNSPYTHON from here
+# (dns/rfc2136.py too), so a missing library is reported the same way everywhere (require_dnspython).
 try:
     import dns.exception
     import dns.flags
@@ -30,11 +32,19 @@ try:
     import dns.nameserver
     import dns.query
     import dns.rcode
+    import dns.rdataclass
+    import dns.rdataset
     import dns.rdatatype
     import dns.resolver
+    import dns.tsig
+    import dns.tsigkeyring
+    import dns.update
+    import dns.xfr
+    import dns.zone
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by the missing-library test
+    dns = None
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 

@@ -5,44 +5,17 @@
 
 from __future__ import annotations
 
-import traceback
-
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
-    DNS_PIP_HINT, DnsError, Provider, Record, fqdn, normalize_value)
-from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import server_text, split_server
-
-try:
-    import dns.exception
-    import dns.flags
-    import dns.message
-    import dns.name
-    import dns.query
-    import dns.rcode
-    import dns.rdataclass
-    import dns.rdataset
-    import dns.rdatatype
-    import dns.tsig
-    import dns.tsigkeyring
-    import dns.update
-    import dns.xfr
-    import dns.zone
-    HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover - exercised by the missing-library test
-    HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+    DnsError, Provider, Record, fqdn, normalize_value)
+from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import (  # the one dnspython guard
+    dns, require_dnspython, server_text, split_server)
 
 ZONE_SKIP_TYPES = ("SOA", "RRSIG", "NSEC", "NSEC3", "DNSKEY", "NSEC3PARAM")
 AXFR_THRESHOLD = 8  # reading more rrsets than this: one zone transfer instead of a query each
 MESSAGE_BUDGET = 48000  # bytes of record data per UPDATE, well below the 65535-byte message limit
 KEY_ALGORITHMS = ("hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha224", "hmac-sha1", "hmac-md5")
-
-
-def require_dnspython():
-    if not HAS_DNSPYTHON:
-        raise DnsError("import dnspython", "ImportError", "the dnspython library is missing: " + DNS_PIP_HINT)
 
 
 def rdata_values(rdtype_text, rrset):
