@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_ingest
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_ingest, dmarc_sources
 
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import dmarc_report
 
@@ -106,7 +106,7 @@ def hostile_corpus():
 def test_hostile_corpus_each_has_a_clear_outcome_and_nothing_else_is_lost(tmp_path):
     store = SqliteEvidenceStore(str(tmp_path / "e.sqlite"))
     qdir = tmp_path / "q"
-    ing = dmarc_ingest.Ingester(store, L, quarantine=dmarc_ingest.local_quarantine(str(qdir)))
+    ing = dmarc_ingest.Ingester(store, L, quarantine=dmarc_sources.local_quarantine(str(qdir)))
     good, dummy = _xml(rid="good-1")
     corpus = hostile_corpus()
     names = sorted(corpus)
@@ -125,7 +125,7 @@ def test_hostile_corpus_each_has_a_clear_outcome_and_nothing_else_is_lost(tmp_pa
     assert store.counts()["reports"] == 1
     assert "passwd" not in str(by["external-entity.xml"]) or "root:" not in str(by["external-entity.xml"])
     # a second run: every source is remembered, nothing is quarantined or counted again
-    again = dmarc_ingest.Ingester(store, L, quarantine=dmarc_ingest.local_quarantine(str(qdir)))
+    again = dmarc_ingest.Ingester(store, L, quarantine=dmarc_sources.local_quarantine(str(qdir)))
     for name in names:
         again.ingest(name, corpus[name][0])
     again.ingest("good.xml.gz", gen.gz(good))
@@ -139,7 +139,7 @@ def test_partial_mbox_keeps_the_good_reports(tmp_path):
     b, dummy = _xml(rid="b")
     box = gen.mbox([gen.mime(gen.gz(a), "a.xml.gz", "d@x.test"), gen.mime(XXE, "evil.xml", "d@x.test"),
                     gen.mime(gen.zipped(b), "b.zip", "d@x.test")])
-    ing = dmarc_ingest.Ingester(store, L, quarantine=dmarc_ingest.local_quarantine(str(tmp_path / "q")))
+    ing = dmarc_ingest.Ingester(store, L, quarantine=dmarc_sources.local_quarantine(str(tmp_path / "q")))
     out = ing.ingest("box.mbox", box)
     assert out["status"] == "partial" and out["new"] == 2 and out["errors"][0]["kind"] == "forbidden", out
     assert store.counts()["reports"] == 2
@@ -149,7 +149,7 @@ def test_dedup_by_reporter_and_report_id_and_check_mode_writes_nothing(tmp_path)
     path = tmp_path / "e.sqlite"
     xml, recs = _xml(rid="same")
     ro = SqliteEvidenceStore(str(path), read_only=True)
-    ing = dmarc_ingest.Ingester(ro, L, check_mode=True, quarantine=dmarc_ingest.local_quarantine(str(tmp_path / "q")))
+    ing = dmarc_ingest.Ingester(ro, L, check_mode=True, quarantine=dmarc_sources.local_quarantine(str(tmp_path / "q")))
     ing.ingest("a.xml", xml)
     ing.ingest("a.xml.gz", gen.gz(xml))  # same report, other wrapping: a duplicate even in check mode
     ing.ingest("bad.xml", XXE)
