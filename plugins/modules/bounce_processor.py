@@ -411,33 +411,76 @@ def check_paths(p):
     return out
 
 
+ARGUMENT_SPEC = dict(
+    queue_url=dict(type="str"),
+    paths=dict(type="list", elements="path"),
+    max_messages=dict(type="int", default=1000),
+    max_seconds=dict(type="int", default=60),
+    wait_time_seconds=dict(type="int", default=5),
+    visibility_timeout=dict(type="int"),
+    dead_letter_queue_url=dict(type="str"),
+    quarantine_path=dict(type="path"),
+    store=dict(type="str", choices=["sqlite", "dynamodb"], default="sqlite"),
+    store_path=dict(type="path", default="~/.ansible/deliverability_ses/bounce_history.sqlite"),
+    store_table=dict(type="str"),
+    store_create_table=dict(type="bool", default=False),
+    soft_bounce_threshold=dict(type="int", default=3),
+    soft_bounce_window_days=dict(type="float", default=7),
+    retry_base_seconds=dict(type="int", default=3600),
+    retry_factor=dict(type="float", default=2.0),
+    retry_cap_seconds=dict(type="int", default=172800),
+    retry_jitter=dict(type="float", default=0.2),
+    suppress_simulator=dict(type="bool", default=False),
+    summary_path=dict(type="path"),
+    summary_format=dict(type="str", choices=["json", "csv", "md"]),
+    report_dir=dict(type="path"),
+    report_days=dict(type="int", default=2),
+)
+
+
+def _handle(module, processor, partial):
+    """Drain the queue (or read the files) through the processor: (stats, errors, poison, queue, moved)."""
+    p = module.params
+    if not p["queue_url"]:
+        stats, errors, poison = bounce_queue.process_files(p["paths"], processor, quarantine_path=p["quarantine_path"],
+                                                           check_mode=module.check_mode)
+        return stats, errors, poison, None, stats["quarantined"]
+    drain = bounce_queue.Drain(module.client("sqs"), p["queue_url"], processor,
+                               max_messages=p["max_messages"], max_seconds=p["max_seconds"],
+                               wait_time=p["wait_time_seconds"], visibility_timeout=p["visibility_timeout"],
+                               dead_letter_queue_url=p["dead_letter_queue_url"],
+                               quarantine_path=p["quarantine_path"], check_mode=module.check_mode)
+    try:
+        stats = drain.run()
+    finally:
+        partial.update(processor.summary(), messages=drain.stats, errors=drain.errors, poison=drain.poison,
+                       api_calls=processor.api_calls,
+                       changed=bool(drain.stats["deleted"] or processor.writes or processor.suppression_writes))
+    moved = stats["deleted"] + stats["dead_lettered"] + stats["quarantined"]
+    if module.check_mode:
+        moved = drain.queue["would_receive"]
+    return stats, drain.errors, drain.poison, drain.queue, moved
+
+
+def _write_reports(module, report_files, report, result, partial):
+    """Each report file from the store's report (not in check mode); a failure says the store has everything."""
+    for path, (fmt, option) in report_files.items():
+        if module.check_mode:
+            result["report_files"][path] = {"format": fmt, "written": False}
+            continue
+        try:
+            written = bounces.write_report(path, report, fmt, option)
+        except (IOError, OSError, DeliverabilityError) as exc:
+            raise DeliverabilityError("could not write the report %s (%s) after handling the messages; the "
+                                      "store has everything, the next run's report lists it" % (path, exc))
+        result["report_files"][path] = {"format": fmt, "written": written}
+        result["changed"] = result["changed"] or written
+        partial.update(report_files=result["report_files"], changed=result["changed"])
+
+
 def main():
     module = SesModule(
-        argument_spec=dict(
-            queue_url=dict(type="str"),
-            paths=dict(type="list", elements="path"),
-            max_messages=dict(type="int", default=1000),
-            max_seconds=dict(type="int", default=60),
-            wait_time_seconds=dict(type="int", default=5),
-            visibility_timeout=dict(type="int"),
-            dead_letter_queue_url=dict(type="str"),
-            quarantine_path=dict(type="path"),
-            store=dict(type="str", choices=["sqlite", "dynamodb"], default="sqlite"),
-            store_path=dict(type="path", default="~/.ansible/deliverability_ses/bounce_history.sqlite"),
-            store_table=dict(type="str"),
-            store_create_table=dict(type="bool", default=False),
-            soft_bounce_threshold=dict(type="int", default=3),
-            soft_bounce_window_days=dict(type="float", default=7),
-            retry_base_seconds=dict(type="int", default=3600),
-            retry_factor=dict(type="float", default=2.0),
-            retry_cap_seconds=dict(type="int", default=172800),
-            retry_jitter=dict(type="float", default=0.2),
-            suppress_simulator=dict(type="bool", default=False),
-            summary_path=dict(type="path"),
-            summary_format=dict(type="str", choices=["json", "csv", "md"]),
-            report_dir=dict(type="path"),
-            report_days=dict(type="int", default=2),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         required_one_of=[("queue_url", "paths")],
         mutually_exclusive=[("queue_url", "paths")],
         supports_check_mode=True,
@@ -454,30 +497,8 @@ def main():
                                       suppress_simulator=p["suppress_simulator"])
         store, creating = open_store(module)
         processor = bounces.Processor(store, policy, sesv2=module.client("sesv2"), check_mode=module.check_mode)
-        poison, errors, queue = [], [], None
         try:
-            if p["queue_url"]:
-                drain = bounce_queue.Drain(module.client("sqs"), p["queue_url"], processor,
-                                           max_messages=p["max_messages"], max_seconds=p["max_seconds"],
-                                           wait_time=p["wait_time_seconds"], visibility_timeout=p["visibility_timeout"],
-                                           dead_letter_queue_url=p["dead_letter_queue_url"],
-                                           quarantine_path=p["quarantine_path"], check_mode=module.check_mode)
-                try:
-                    stats = drain.run()
-                finally:
-                    partial.update(processor.summary(), messages=drain.stats, errors=drain.errors,
-                                   poison=drain.poison, api_calls=processor.api_calls,
-                                   changed=bool(drain.stats["deleted"] or processor.writes
-                                                or processor.suppression_writes))
-                poison, errors, queue = drain.poison, drain.errors, drain.queue
-                moved = stats["deleted"] + stats["dead_lettered"] + stats["quarantined"]
-                if module.check_mode:
-                    moved = queue["would_receive"]
-            else:
-                stats, errors, poison = bounce_queue.process_files(p["paths"], processor,
-                                                                   quarantine_path=p["quarantine_path"],
-                                                                   check_mode=module.check_mode)
-                moved = stats["quarantined"]
+            stats, errors, poison, queue, moved = _handle(module, processor, partial)
             summary = processor.summary()
             changed = bool(moved or processor.writes or processor.suppression_writes or creating)
             if module.check_mode:
@@ -495,18 +516,7 @@ def main():
             store.close()
         result["report"] = report
         partial.update(report=report)
-        for path, (fmt, option) in report_files.items():
-            if module.check_mode:
-                result["report_files"][path] = {"format": fmt, "written": False}
-                continue
-            try:
-                written = bounces.write_report(path, report, fmt, option)
-            except (IOError, OSError, DeliverabilityError) as exc:
-                raise DeliverabilityError("could not write the report %s (%s) after handling the messages; the "
-                                          "store has everything, the next run's report lists it" % (path, exc))
-            result["report_files"][path] = {"format": fmt, "written": written}
-            result["changed"] = result["changed"] or written
-            partial.update(report_files=result["report_files"], changed=result["changed"])
+        _write_reports(module, report_files, report, result, partial)
         if p["summary_path"]:
             full = os.path.abspath(p["summary_path"])  # type path: already expanded
             result["summary_written"] = result["report_files"].get(full, {}).get("written", False)

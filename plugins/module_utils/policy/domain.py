@@ -139,6 +139,54 @@ DMARC_OPTIONS = (("policy", "p"), ("subdomain_policy", "sp"), ("nonexistent_poli
                  ("aspf", "aspf"), ("fo", "fo"))
 
 
+def _published_dmarc(domain, existing, allow, out):
+    """The strongest of the published DMARC records (parsed), or None; an unparsable one is a refusal in ``out``
+    unless ``allow`` (the ratchet cannot compare against what it cannot read)."""
+    parsed = []
+    for text in existing:
+        try:
+            parsed.append(dmarc.parse(text))
+        except dmarc.DmarcError as exc:
+            if not allow:
+                out["refusal"] = refusal(
+                    "dmarc_invalid_current", domain,
+                    "the DMARC record of %s is invalid (%s): %r. The ratchet cannot tell whether a change weakens "
+                    "it; fix it, or set allow_downgrade=true to replace it." % (domain, exc, text), record=text)
+                return None
+    if len(existing) > 1:
+        out["warnings"].append("_dmarc.%s has %d DMARC records (receivers ignore all of them); they are replaced "
+                               "by one" % (domain, len(existing)))
+    return max(parsed, key=dmarc.strength) if parsed else None
+
+
+def _with_options(want, opts):
+    """``want`` with the tags the options set (an option not given keeps the tag as it is)."""
+    for option, tag in DMARC_OPTIONS:
+        value = opts.get(option)
+        if value is None:
+            continue
+        if tag == "t" and value is False:
+            want.pop("t", None)  # t=n is the default: leave the tag out
+        elif isinstance(value, list) and not value:
+            want.pop(tag, None)
+        else:
+            want[tag] = value
+    return want
+
+
+def _next_stage(baseline, opts, gate, out):
+    """With ``advance``: the next rollout stage, unless the evidence gate (its decision in ``out``) keeps it shut."""
+    if not opts.get("advance"):
+        return None
+    stage = dmarc.next_stage(baseline, opts.get("stages") or dmarc.DEFAULT_STAGES)
+    if gate is not None and baseline is not None and \
+            dmarc.strength(dmarc.stage_tags(stage)) > dmarc.strength(baseline):
+        out["gate"] = gate(baseline, stage)
+        if not out["gate"].get("open"):
+            return None  # the evidence does not allow the next stage: stay where we are
+    return stage
+
+
 def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, start_policy=None):
     """The DMARC record of ``domain`` given the TXT ``values`` of ``_dmarc.<domain>`` and the options.
 
@@ -172,21 +220,9 @@ def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, s
     existing = [v for v in values if dmarc.is_dmarc(v)]
     others = [v for v in values if not dmarc.is_dmarc(v)]
     out["previous"] = existing[0] if len(existing) == 1 else (existing or None)
-    parsed = []
-    for text in existing:
-        try:
-            parsed.append(dmarc.parse(text))
-        except dmarc.DmarcError as exc:
-            if not allow:
-                out["refusal"] = refusal(
-                    "dmarc_invalid_current", domain,
-                    "the DMARC record of %s is invalid (%s): %r. The ratchet cannot tell whether a change weakens "
-                    "it; fix it, or set allow_downgrade=true to replace it." % (domain, exc, text), record=text)
-                return out
-    current = max(parsed, key=dmarc.strength) if parsed else None
-    if len(existing) > 1:
-        out["warnings"].append("_dmarc.%s has %d DMARC records (receivers ignore all of them); they are replaced "
-                               "by one" % (domain, len(existing)))
+    current = _published_dmarc(domain, existing, allow, out)
+    if out["refusal"]:
+        return out
     obsolete = dmarc.obsolete(current) if current else []
     migrations = []
     baseline = current  # what the ratchet compares against
@@ -197,27 +233,10 @@ def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, s
     elif obsolete:
         out["warnings"].append("_dmarc.%s uses %s, removed by RFC 9989 (kept as published; set migrate_legacy=true "
                                "to migrate)" % (domain, ", ".join("%s=%s" % (t, current[t]) for t in obsolete)))
-    for option, tag in DMARC_OPTIONS:
-        value = opts.get(option)
-        if value is None:
-            continue
-        if tag == "t" and value is False:
-            want.pop("t", None)  # t=n is the default: leave the tag out
-        elif isinstance(value, list) and not value:
-            want.pop(tag, None)
-        else:
-            want[tag] = value
-    stage = None
-    if opts.get("advance"):
-        stages = opts.get("stages") or dmarc.DEFAULT_STAGES
-        stage = dmarc.next_stage(baseline, stages)
-        if gate is not None and baseline is not None and \
-                dmarc.strength(dmarc.stage_tags(stage)) > dmarc.strength(baseline):
-            out["gate"] = gate(baseline, stage)
-            if not out["gate"].get("open"):
-                stage = None  # the evidence does not allow the next stage: stay where we are
-        if stage is not None:
-            want = dmarc.apply_stage(want, stage)
+    want = _with_options(want, opts)
+    stage = _next_stage(baseline, opts, gate, out)
+    if stage is not None:
+        want = dmarc.apply_stage(want, stage)
     if want.get("p") is None and current is None and start_policy:
         want["p"] = start_policy  # a domain without DMARC starts at the first stage
     if want.get("p") is None:

@@ -288,6 +288,33 @@ def validate_params(name, params):
     return dkim, key
 
 
+def _plan_signing_key(name, dkim, cur_dkim, actions, after):
+    """An existing domain's DKIM signing key: BYODKIM <-> Easy DKIM, another selector, another key length."""
+    mode, key_length = dkim.get("mode"), dkim.get("key_length")
+    cur_mode = cur_dkim.get("mode")
+    if mode is None and key_length is not None and cur_mode == "byodkim":
+        raise InputError("dkim.key_length", "%s uses BYODKIM; set dkim.mode=easy to switch to Easy DKIM "
+                         "with this key length" % name)
+    if mode == "byodkim" and (cur_mode != "byodkim" or cur_dkim.get("selector") != dkim["selector"]):
+        actions.append(("PutEmailIdentityDkimSigningAttributes", {
+            "EmailIdentity": name, "SigningAttributesOrigin": "EXTERNAL",
+            "SigningAttributes": {"DomainSigningSelector": dkim["selector"],
+                                  "DomainSigningPrivateKey": "<private_key>"}}))
+        after["dkim"] = {"signing_enabled": cur_dkim.get("signing_enabled"), "mode": "byodkim",
+                         "selector": dkim["selector"]}
+    elif mode == "easy" and cur_mode == "byodkim":
+        length = key_length or DEFAULT_KEY_LENGTH
+        actions.append(("PutEmailIdentityDkimSigningAttributes", {
+            "EmailIdentity": name, "SigningAttributesOrigin": "AWS_SES",
+            "SigningAttributes": {"NextSigningKeyLength": length}}))
+        after["dkim"] = {"signing_enabled": cur_dkim.get("signing_enabled"), "mode": "easy", "key_length": length}
+    elif mode in (None, "easy") and key_length is not None and key_length != cur_dkim.get("key_length"):
+        actions.append(("PutEmailIdentityDkimSigningAttributes", {
+            "EmailIdentity": name, "SigningAttributesOrigin": "AWS_SES",
+            "SigningAttributes": {"NextSigningKeyLength": key_length}}))
+        after["dkim"]["key_length"] = key_length
+
+
 def plan(name, params, current, key=None):
     """Desired (params) vs current (settings_from_identity) -> (actions, after).
 
@@ -343,29 +370,7 @@ def plan(name, params, current, key=None):
     after = copy.deepcopy(current)
     cur_dkim = current.get("dkim") or {}
     if kind == "DOMAIN":
-        cur_mode = cur_dkim.get("mode")
-        if mode is None and key_length is not None and cur_mode == "byodkim":
-            raise InputError("dkim.key_length", "%s uses BYODKIM; set dkim.mode=easy to switch to Easy DKIM "
-                             "with this key length" % name)
-        if mode == "byodkim" and (cur_mode != "byodkim" or cur_dkim.get("selector") != dkim["selector"]):
-            actions.append(("PutEmailIdentityDkimSigningAttributes", {
-                "EmailIdentity": name, "SigningAttributesOrigin": "EXTERNAL",
-                "SigningAttributes": {"DomainSigningSelector": dkim["selector"],
-                                      "DomainSigningPrivateKey": "<private_key>"}}))
-            after["dkim"] = {"signing_enabled": cur_dkim.get("signing_enabled"), "mode": "byodkim",
-                             "selector": dkim["selector"]}
-        elif mode == "easy" and cur_mode == "byodkim":
-            length = key_length or DEFAULT_KEY_LENGTH
-            actions.append(("PutEmailIdentityDkimSigningAttributes", {
-                "EmailIdentity": name, "SigningAttributesOrigin": "AWS_SES",
-                "SigningAttributes": {"NextSigningKeyLength": length}}))
-            after["dkim"] = {"signing_enabled": cur_dkim.get("signing_enabled"), "mode": "easy",
-                             "key_length": length}
-        elif mode in (None, "easy") and key_length is not None and key_length != cur_dkim.get("key_length"):
-            actions.append(("PutEmailIdentityDkimSigningAttributes", {
-                "EmailIdentity": name, "SigningAttributesOrigin": "AWS_SES",
-                "SigningAttributes": {"NextSigningKeyLength": key_length}}))
-            after["dkim"]["key_length"] = key_length
+        _plan_signing_key(name, dkim, cur_dkim, actions, after)
     if signing is not None and signing != cur_dkim.get("signing_enabled"):
         actions.append(("PutEmailIdentityDkimAttributes", {"EmailIdentity": name, "SigningEnabled": signing}))
         after["dkim"]["signing_enabled"] = signing
