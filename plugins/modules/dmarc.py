@@ -64,6 +64,9 @@ options:
       - The C(t) tag (RFC 9989). V(true) writes C(t=y), test mode, where receivers apply C(quarantine) as
         C(none) and C(reject) as C(quarantine) while reports still say what the policy would do. V(false)
         removes the tag (C(t=n) is the default). Switching test mode on at the same policy is a downgrade.
+      - Not given, the published C(t) is kept. When O(policy) is given and the published record has C(t=y), the
+        module warns that test mode is kept and what receivers apply instead, and names O(test_mode=false) to
+        enforce the policy.
     type: bool
   pct:
     description:

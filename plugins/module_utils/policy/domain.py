@@ -174,6 +174,11 @@ def _with_options(want, opts):
     return want
 
 
+def _weaker(policy):
+    """What a receiver applies for ``p`` under t=y (RFC 9989 section 5.3)."""
+    return {"reject": "p=quarantine", "quarantine": "p=none"}.get(policy, "p=none")
+
+
 def _next_stage(baseline, opts, gate, out):
     """With ``advance``: the next rollout stage, unless the evidence gate (its decision in ``out``) keeps it shut."""
     if not opts.get("advance"):
@@ -234,6 +239,13 @@ def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, s
         out["warnings"].append("_dmarc.%s uses %s, removed by RFC 9989 (kept as published; set migrate_legacy=true "
                                "to migrate)" % (domain, ", ".join("%s=%s" % (t, current[t]) for t in obsolete)))
     want = _with_options(want, opts)
+    if opts.get("policy") and opts.get("test_mode") is None and want.get("t") == "y" and want.get("p") != "none" \
+            and not opts.get("advance"):
+        # t=y is the one tag that decides whether receivers enforce p (RFC 9989 5.3: t=y means apply the next
+        # weaker policy); asking for a policy again must not look like leaving test mode when it does not
+        out["warnings"].append("_dmarc.%s keeps t=y (test mode): receivers apply %s, not p=%s; set test_mode=false "
+                               "to enforce p=%s (test_mode=true to keep the trial and silence this warning)"
+                               % (domain, _weaker(want.get("p")), want.get("p"), want.get("p")))
     stage = _next_stage(baseline, opts, gate, out)
     if stage is not None:
         want = dmarc.apply_stage(want, stage)

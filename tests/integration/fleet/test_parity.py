@@ -81,6 +81,12 @@ CASES = [
                setup=[("{d}._report._dmarc." + REPORTS, "TXT", "v=DMARC1")],
                record="v=DMARC1; p=none; rua=mailto:d@" + REPORTS),
     dmarc_case("dm-long-utf8", {"policy": "quarantine", "rua": LONG_RUA}, record=LONG_RECORD),
+    # issue 23: asking for the policy again keeps t=y, and both paths say so, naming test_mode
+    dmarc_case("dm-test-mode-kept", {"policy": "quarantine"}, published="v=DMARC1; p=quarantine; t=y",
+               warned="_dmarc.{d} keeps t=y (test mode): receivers apply p=none, not p=quarantine; set test_mode=false",
+               record="v=DMARC1; p=quarantine; t=y"),
+    dmarc_case("dm-test-mode-left", {"policy": "quarantine", "test_mode": False}, published="v=DMARC1; p=quarantine; t=y",
+               record="v=DMARC1; p=quarantine"),
 ]
 
 

@@ -144,3 +144,19 @@ def test_plan_records_refusal_plans_no_record_at_all():
     assert [r["rule"] for r in got["refusals"]] == ["spf_permerror"] and got["records"] == []
     ok = domain.plan_records(dict(spec, spf={}), {}, resolver(BASE), "us-east-1")
     assert ok["refusals"] == [] and len(ok["records"]) == 4
+
+
+def test_asking_for_a_policy_again_never_keeps_test_mode_silently():
+    # issue 23: re-running policy=quarantine on a t=y record keeps t=y (options not given keep their tag), but says
+    # so, naming test_mode and what receivers actually apply
+    got = domain.dmarc_plan("a.test", ["v=DMARC1; p=quarantine; t=y"], {"policy": "quarantine"})
+    assert got["refusal"] is None and got["tags"]["t"] == "y"
+    assert any("keeps t=y" in w and "test_mode=false" in w and "receivers apply p=none" in w
+               for w in got["warnings"]), got["warnings"]
+    # leaving test mode is explicit, and not a downgrade
+    got = domain.dmarc_plan("a.test", ["v=DMARC1; p=quarantine; t=y"], {"policy": "quarantine", "test_mode": False})
+    assert "t" not in got["tags"] and not got["downgrade_refused"] and got["record"] == "v=DMARC1; p=quarantine"
+    assert not any("keeps t=y" in w for w in got["warnings"])
+    # keeping the trial on purpose is silent
+    got = domain.dmarc_plan("a.test", ["v=DMARC1; p=reject; t=y"], {"policy": "reject", "test_mode": True})
+    assert got["tags"]["t"] == "y" and not any("keeps t=y" in w for w in got["warnings"])
