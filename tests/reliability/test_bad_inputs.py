@@ -463,7 +463,7 @@ def cases(ctx):
         ("email_auth_check", "resolver name not ASCII", "unicode",
          {"domain": z, "resolvers": ["ns\u202e.test"]}, err("resolvers")),
     ]
-    wbase = {"records": [{"name": "x." + z, "type": "TXT", "values": ["v"]}], "nameservers": [ctx["server"]],
+    wbase = {"records": [{"name": "x." + z, "type": "TXT", "values": ["v"]}], "authoritative_servers": [ctx["server"]],
              "timeout": 3}
     out += hostile("wait_for_dns", "records.0.name", wbase, "x." + z, option="name")
     out += hostile("wait_for_dns", "zone", dict(wbase, zone=z), z)
@@ -477,7 +477,7 @@ def cases(ctx):
         ("wait_for_dns", "no zone, U+202E", "bidi",
          dict(wbase, records=[{"name": "a\u202e.test", "type": "TXT", "values": ["v"]}]), err("name")),
         ("wait_for_dns", "resolver name 64-octet label", "oversize",
-         dict(wbase, nameservers=[LONG_LABEL + ".test"]), err("nameservers")),
+         dict(wbase, authoritative_servers=[LONG_LABEL + ".test"]), err("authoritative_servers")),
     ]
     out += hostile("account_suppression", "audit_log", {"suppressed_reasons": ["COMPLAINT"],
                                                          "audit_log": ctx["audit"]}, ctx["audit"],
