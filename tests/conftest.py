@@ -15,7 +15,7 @@ sys.path.insert(0, str(collections_path()))
 
 from tests.fixtures.ansible_runner import run_module, run_playbook  # noqa: E402
 from tests.fixtures.bind import Bind  # noqa: E402
-from tests.fixtures.dns_zones import amazonses, r53_zone, rfc2136, zone  # noqa: E402,F401 - fixtures, by name
+from tests.fixtures.dns_zones import amazonses, r53_zone, rfc2136, zone  # noqa: E402,F401 fixtures by name; pylint: disable=unused-import
 from tests.fixtures.inprocess import run_main  # noqa: E402
 from tests.fixtures.inprocess_play import run_play  # noqa: E402
 from tests.sandbox.control import Sandbox  # noqa: E402

@@ -107,7 +107,7 @@ notes:
     report's outcome (status C(store_failed), read again next run) and the task fails at the end, after every
     other source was handled.
   - A report whose (reporter, report id) is already recorded with different content is kept as a conflict
-    (RV(totals.reports_conflict)) and counted nowhere.
+    (C(reports_conflict) in RV(totals)) and counted nowhere.
 author:
   - Deliverability maintainers (@deliverability)
 """

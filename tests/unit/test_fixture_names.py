@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_names_never_repeat_within_a_process():
-    got = [names.unique("t") for _ in range(1000)]
+    got = [names.unique("t") for dummy in range(1000)]
     assert len(set(got)) == 1000
 
 

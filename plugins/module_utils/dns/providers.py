@@ -131,6 +131,6 @@ def lookup_resolver(params):
     from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
     servers = params.get("resolvers") or params.get("nameservers")
     if not servers and params.get("provider") in ("rfc2136", "none") and params.get("server"):
-        servers = [validate.server_text(*validate.server_address(params["server"], "server",
-                                                                  params.get("port") or 53))]
+        host, port = validate.server_address(params["server"], "server", params.get("port") or 53)
+        servers = [validate.server_text(host, port)]
     return Resolver(servers, timeout=float(params.get("dns_timeout") or 5))

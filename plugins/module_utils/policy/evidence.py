@@ -71,8 +71,8 @@ def thresholds(given=None):
         if int(out[key]) < 1:
             raise ThresholdError("%s: must be at least 1, got %s" % (key, out[key]))
         if int(out[key]) > MAX_WINDOW_DAYS:
-            raise ThresholdError("%s: %s is more than %d days (ten years of reports)" % (key, out[key],
-                                                                                        MAX_WINDOW_DAYS))
+            raise ThresholdError("%s: %s is more than %d days (ten years of reports)"
+                                 % (key, out[key], MAX_WINDOW_DAYS))
         out[key] = int(out[key])
     if out["min_days"] > out["window_days"]:
         raise ThresholdError("min_days: %d is more than window_days %d" % (out["min_days"], out["window_days"]))
@@ -129,9 +129,9 @@ def provenance(reporter_domain, org, mail, operator=False):
             _relaxed(mail.get("from_domain"), reporter):
         return reporter, "authenticated", "the mail passed DMARC for %s" % mail["dmarc_from"]
     signed = ", ".join("%s=%s" % (d.get("domain") or "?", d.get("result")) for d in mail.get("dkim") or []) or "none"
-    return reporter, "unauthenticated", ("the mail did not pass DMARC for the reporter's domain %s (dmarc=%s "
-                                         "header.from=%s, dkim %s)" % (reporter or "(none)", mail.get("dmarc"),
-                                                                      mail.get("dmarc_from"), signed))
+    reason = ("the mail did not pass DMARC for the reporter's domain %s (dmarc=%s header.from=%s, dkim %s)"
+              % (reporter or "(none)", mail.get("dmarc"), mail.get("dmarc_from"), signed))
+    return reporter, "unauthenticated", reason
 
 
 def counted(row, th):

@@ -93,9 +93,11 @@ class Ingester:
                 outcome["reason"] = previous["reason"]
             return self._done(outcome)
         if previous is not None:
-            outcome["retried"] = "parser %s, refused by %s" % (dmarc_report.PARSER_VERSION,
-                                                                previous.get("parser") or "an earlier parser") \
-                if not self.retry_quarantined else "retry_quarantined=true"
+            if self.retry_quarantined:
+                outcome["retried"] = "retry_quarantined=true"
+            else:
+                outcome["retried"] = "parser %s, refused by %s" % (
+                    dmarc_report.PARSER_VERSION, previous.get("parser") or "an earlier parser")
             self.totals["retried"] += 1
         good = 0
         other = 0

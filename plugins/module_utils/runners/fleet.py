@@ -39,6 +39,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy import d
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_specs import (
     MAX_WARNINGS, batches, desired_from_plan, domain_specs, failed_result, ses_plan)
 
+
 # ---------------------------------------------------------------------------------------------- I/O
 class CallCounter:
     """Counts API calls by operation through botocore's event hooks: one per answered call, so neither

@@ -166,8 +166,8 @@ def _migrate(db):
         try:
             db.execute("ALTER TABLE evidence RENAME TO evidence_v1")
             db.execute(EVIDENCE_TABLE.strip().rstrip(";"))
-            db.execute("INSERT INTO evidence (%s) SELECT %s FROM evidence_v1" % (", ".join(("domain",) + ROW_FIELDS[:13]),
-                                                                              ", ".join(("domain",) + ROW_FIELDS[:13])))
+            columns = ", ".join(("domain",) + ROW_FIELDS[:13])
+            db.execute("INSERT INTO evidence (%s) SELECT %s FROM evidence_v1" % (columns, columns))
             db.execute("DROP TABLE evidence_v1")
             db.execute("COMMIT")
         except BaseException:

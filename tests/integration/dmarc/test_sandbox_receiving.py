@@ -46,7 +46,7 @@ def test_receiving_adds_authentication_results_as_ses_does(sandbox):
     another domain than its From -> fail; the verdicts read back from S3 and through the reader."""
     from email import message_from_bytes
 
-    from ansible_collections.deliverability.ses.plugins.module_utils.formats.dmarc_report import mail_auth
+    from ansible_collections.deliverability.ses.plugins.module_utils.formats.dmarc_containers import mail_auth
     from tests.sandbox import dkim
     s3 = sandbox.boto3_client("s3")
     s3.create_bucket(Bucket="rua-auth")

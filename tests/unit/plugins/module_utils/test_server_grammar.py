@@ -49,5 +49,5 @@ def test_messages_print_an_ipv6_server_in_brackets():
     assert validate.server_text("::1", 5353) == "[::1]:5353"
     assert validate.server_text("192.0.2.1", 53) == "192.0.2.1:53"
     provider = Rfc2136Provider("example.test", {"server": "::1", "port": 5353, "key_name": "k",
-                                "key_secret": "c2VjcmV0c2VjcmV0", "key_algorithm": "hmac-sha256"})
+                                                "key_secret": "c2VjcmV0c2VjcmV0", "key_algorithm": "hmac-sha256"})
     assert provider.server_text == "[::1]:5353"

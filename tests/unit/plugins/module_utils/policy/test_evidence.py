@@ -139,9 +139,8 @@ def test_provenance_from_the_mail_ses_received():
     # a mail that passed DMARC for its own domain proves nothing about another reporter's name
     own = dict(ok, dmarc_from="evil.example", from_domain="evil.example")
     assert evidence.provenance("google.com", "google.com", own)[1] == "unauthenticated"
-    assert evidence.provenance("", "mail.example", dict(ok, dmarc_from="mail.example",
-                                                         from_domain="mail.example"))[:2] == ("mail.example",
-                                                                                              "authenticated")
+    mail = dict(ok, dmarc_from="mail.example", from_domain="mail.example")
+    assert evidence.provenance("", "mail.example", mail)[:2] == ("mail.example", "authenticated")
 
 
 @pytest.mark.parametrize("given,name", [({"window_days": 10 ** 6}, "window_days"), ({"window_days": 10 ** 12}, "window_days"),

@@ -126,9 +126,9 @@ def test_overrides_are_typed_like_the_modules_options(value, expected):
 
 def test_a_bad_override_names_its_field():
     specs, failures = fleet_specs.domain_specs(params(["a.example.com", "b.example.com", "c.example.com",
-                                                {"name": "d.example.com", "dmarc": {"allow_downgrade": "maybe"}},
-                                                {"name": "e.example.com", "spf": {"force": "sure"}},
-                                                {"name": "f.example.com", "dmarc": {"stages": [{"pct": "x"}]}}]))
+                                                       {"name": "d.example.com", "dmarc": {"allow_downgrade": "maybe"}},
+                                                       {"name": "e.example.com", "spf": {"force": "sure"}},
+                                                       {"name": "f.example.com", "dmarc": {"stages": [{"pct": "x"}]}}]))
     msgs = {f["domain"]: f["msg"] for f in failures}
     assert [s.name for s in specs] == ["a.example.com", "b.example.com", "c.example.com"]
     assert msgs["d.example.com"].startswith("domains[3].dmarc.allow_downgrade:"), msgs
