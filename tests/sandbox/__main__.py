@@ -1,4 +1,4 @@
-"""python -m tests.sandbox [--port N] [--dns-server HOST:PORT] [--request-log FILE]
+"""python -m tests.sandbox [--port N] [--dns-server HOST:PORT] [--request-log FILE] [--dns-port N|auto]
 
 Starts the sandbox in the foreground on 127.0.0.1 and prints its endpoint."""
 
@@ -28,10 +28,11 @@ def main(argv=None):
     parser.add_argument("--dkim-failure-seconds", type=float, default=72 * 3600.0,
                         help="how long DKIM and MAIL FROM stay PENDING before FAILED (SES: 72 hours)")
     parser.add_argument("--request-log", help="also append every request to this JSON Lines file")
-    parser.add_argument("--dns-port", type=int, default=0,
+    parser.add_argument("--dns-port", type=_dns_port, default=0,
                         help="also answer DNS (UDP and TCP, 127.0.0.1) from the sandbox's Route 53 zones on this port, "
                              "with an amazonses.com zone holding SES's SPF as the Internet does, so SPF lookup "
-                             "counting of include:amazonses.com works offline (0: no DNS)")
+                             "counting of include:amazonses.com works offline (0: no DNS; auto: a number free on "
+                             "both TCP and UDP, printed at start)")
     parser.add_argument("--quiet", action="store_true", help="do not print one line per HTTP request")
     args = parser.parse_args(argv)
 
@@ -46,7 +47,12 @@ def main(argv=None):
     print("SES sandbox listening on http://%s:%d  (AWS_ENDPOINT_URL=http://%s:%d, any credentials, "
           "region us-east-1; control API under /_sandbox/)" % (args.host, port, args.host, port), flush=True)
     if args.dns_port:
-        _serve_dns(app, "http://127.0.0.1:%d" % port, args.dns_port)
+        try:
+            _serve_dns(app, "http://127.0.0.1:%d" % port, 0 if args.dns_port == "auto" else args.dns_port)
+        except OSError as exc:
+            server.server_close()
+            print("sandbox: --dns-port %s: %s" % (args.dns_port, exc.strerror or exc), file=sys.stderr, flush=True)
+            return 2
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -56,6 +62,18 @@ def main(argv=None):
     return 0
 
 
+def _dns_port(text):
+    if text == "auto":
+        return text
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port number (0 for no DNS) or 'auto', not %r" % text)
+    return port
+
+
 def _serve_dns(app, endpoint, dns_port):
     """DNS for the Route 53 zones (tests/fixtures/route53_dns.py), with SES's own SPF record at amazonses.com.
 
@@ -63,9 +81,9 @@ def _serve_dns(app, endpoint, dns_port):
     Internet, not a call any playbook made (the request log, which the docs tests attribute to playbooks, does
     not show it). It is the sandbox's built-in state, so ``/_sandbox/reset`` puts it back."""
     from tests.fixtures.route53_dns import Route53Dns
+    server = Route53Dns(endpoint, port=dns_port).start()  # first: a taken port fails before any state is built
     app.builtins.append(_amazonses_zone)
     _amazonses_zone()
-    server = Route53Dns(endpoint, port=dns_port).start()
     print("DNS for the sandbox's Route 53 zones on %s (amazonses.com serves SES's SPF)" % server.server, flush=True)
 
 

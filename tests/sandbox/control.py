@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,7 +29,10 @@ class Sandbox:
 
     def __init__(self, port=None, dns_servers=(), request_log=None, python=sys.executable, dns_port=None):
         self.port = port or free_port()
-        self.dns_port = dns_port  # also answer DNS from its Route 53 zones there, as `make sandbox` does
+        # also answer DNS from its Route 53 zones there, as `make sandbox` does; "auto": the sandbox picks a number
+        # free on both TCP and UDP and start() reads it back (a number chosen here could be taken on UDP)
+        self.dns_request = dns_port
+        self.dns_port = None if dns_port == "auto" else dns_port
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self.dns_servers = list(dns_servers)
         self.request_log = request_log
@@ -41,8 +45,8 @@ class Sandbox:
             cmd += ["--dns-server", server]
         if self.request_log:
             cmd += ["--request-log", str(self.request_log)]
-        if self.dns_port:
-            cmd += ["--dns-port", str(self.dns_port)]
+        if self.dns_request:
+            cmd += ["--dns-port", str(self.dns_request)]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         # a file, not a pipe: nobody reads a pipe while tests run, and a full pipe would stall the server
         self.output = tempfile.TemporaryFile(mode="w+")
@@ -55,11 +59,24 @@ class Sandbox:
                 raise RuntimeError("sandbox exited: %s" % self.output.read())
             try:
                 self.get("health")
-                return self
             except OSError:
                 time.sleep(0.1)
+                continue
+            if self.dns_request == "auto":
+                self.dns_port = self._printed_dns_port()
+            return self
         self.stop()
         raise RuntimeError("sandbox did not answer on %s within %ss" % (self.endpoint, timeout))
+
+    def _printed_dns_port(self):
+        # pread: the server writes through the same open file, whose offset a seek here would move under it
+        fd = self.output.fileno()
+        text = os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
+        found = re.search(r"^DNS for the sandbox's Route 53 zones on 127\.0\.0\.1:(\d+)", text, re.M)
+        if not found:
+            self.stop()
+            raise RuntimeError("sandbox started without saying its DNS port")
+        return int(found.group(1))
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

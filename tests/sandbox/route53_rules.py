@@ -10,7 +10,8 @@ ChangeResourceRecordSets:
 - changes apply in order, so DELETE then CREATE of one name in one batch is the way to replace it.
 
 And a new hosted zone's SOA record holds the SOA's text, as Route 53 lists it (moto stored a stringified dict,
-which no DNS answer could carry).
+which no DNS answer could carry). Zone and record names are stored in lower case, as Route 53 stores them "regardless
+of how you specify them" (moto refused `MAIL.example.com` in the zone `example.com` as a name outside the zone).
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def _current(zone):
                  "ResourceRecords": rs.records, "AliasTarget": getattr(rs, "alias_target", None)}
         out[_key(rrset)] = _content(rrset)
     return out
+
+
+def _lower(change):
+    rrset = change.get("ResourceRecordSet")
+    if not rrset or not isinstance(rrset.get("Name"), str):
+        return change
+    return dict(change, ResourceRecordSet=dict(rrset, Name=rrset["Name"].lower()))
 
 
 def validate_batch(zone, change_list):
@@ -86,7 +94,7 @@ def install():
         validate_batch(self.get_hosted_zone(zoneid), change_list)
         # validated here against the zone as it is: moto's looser CREATE check (by name range) must not refuse
         # a CREATE that holds, and the create itself is the same as an UPSERT of a record set that does not exist
-        relaxed = [dict(c, Action="UPSERT") if c.get("Action") == "CREATE" else c for c in change_list]
+        relaxed = [dict(_lower(c), Action="UPSERT") if c.get("Action") == "CREATE" else _lower(c) for c in change_list]
         return original(self, zoneid, relaxed)
 
     Route53Backend.change_resource_record_sets = change_resource_record_sets
@@ -94,8 +102,8 @@ def install():
 
     original_create = Route53Backend.create_hosted_zone
 
-    def create_hosted_zone(self, *args, **kwargs):
-        zone = original_create(self, *args, **kwargs)
+    def create_hosted_zone(self, name, *args, **kwargs):
+        zone = original_create(self, name.lower(), *args, **kwargs)
         for rs in zone.rrsets:
             if rs.type == "SOA":
                 rs.records = [r["Value"] if isinstance(r, dict) else r for r in rs.records]
