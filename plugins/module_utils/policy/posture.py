@@ -19,7 +19,7 @@ import datetime as dt
 
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, posture_dns
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.posture_dns import finding
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import MAIL_FROM_MX_HOST
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import DKIM_CNAME_DOMAIN, MAIL_FROM_MX_HOST
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 AREAS = ("account", "ses", "dns", "evidence")
@@ -37,13 +37,12 @@ NOT_CHECKABLE = {
 }
 
 VERIFICATION_FIXES = {
-    "HOST_NOT_FOUND": "the DKIM names SES looks up do not exist: publish the three CNAMEs "
-                      "<token>._domainkey.{domain} -> <token>.dkim.amazonses.com (deliverability.ses.domain_policy "
-                      "or dns_records)",
+    "HOST_NOT_FOUND": "the DKIM names SES looks up do not exist: publish the CNAMEs {cnames} "
+                      "(deliverability.ses.domain_policy or dns_records)",
     "TYPE_NOT_FOUND": "the DKIM names exist but hold no CNAME (another record type is there): replace it with the "
-                      "CNAME to <token>.dkim.amazonses.com",
-    "INVALID_VALUE": "a DKIM record points somewhere else: make each CNAME <token>._domainkey.{domain} point to "
-                     "<token>.dkim.amazonses.com (BYODKIM: publish the identity's own public key)",
+                      "CNAMEs {cnames}",
+    "INVALID_VALUE": "a DKIM record points somewhere else: make the CNAMEs {cnames} (BYODKIM: publish the "
+                     "identity's own public key)",
     "DNS_SERVER_ERROR": "the domain's DNS servers did not answer SES (SOA primary {soa}): fix the delegation or the "
                         "servers, then SES checks again by itself",
     "SERVICE_ERROR": "SES itself failed to check: nothing to fix in DNS; SES retries for 72 hours - if it stays, "
@@ -56,6 +55,52 @@ VERIFICATION_FIXES = {
     "REPLICATION_REPLICA_AS_PRIMARY_NOT_SUPPORTED": "a replica cannot be a primary: point at the original identity",
     "REPLICATION_PRIMARY_INVALID_REGION": "the primary region is not valid for replication: choose another",
 }
+
+
+# A problem shared by several domains is named by what it is, never by the first domain that has it: the titles
+# of findings name their domain / record / count; these name the problem.
+PROBLEM_TITLES = {
+    "identity_missing": "SES does not know the domain", "dkim_signing_disabled": "DKIM signing is turned off",
+    "dkim_key_1024": "DKIM signs with a 1024-bit key", "dkim_key_old": "the DKIM key is old",
+    "dkim_record_missing": "DKIM records missing", "dkim_record_wrong": "DKIM records pointing elsewhere",
+    "mail_from_missing": "no custom MAIL FROM domain", "mail_from_not_verified": "the MAIL FROM is not verified",
+    "mail_from_fallback": "MAIL FROM falls back to amazonses.com when its MX fails",
+    "mail_from_mx_missing": "the MAIL FROM has no SES MX", "mail_from_mx_wrong": "the MAIL FROM MX points elsewhere",
+    "configuration_set_missing": "no default configuration set",
+    "configuration_set_gone": "the default configuration set does not exist",
+    "suppression_override": "the configuration set does not suppress bounces or complaints",
+    "spf_missing": "no SPF record", "spf_multiple": "several SPF records (permerror)",
+    "spf_invalid": "the SPF record does not parse", "spf_too_many_lookups": "SPF needs more than 10 lookups (permerror)",
+    "spf_void_lookups": "SPF has more than 2 void lookups (permerror)", "spf_no_ses": "SPF does not authorise SES",
+    "spf_all_permissive": "SPF ends in +all or ?all", "dmarc_missing": "no DMARC record",
+    "dmarc_multiple": "several DMARC records", "dmarc_invalid": "the DMARC record is invalid",
+    "dmarc_subdomain_weaker": "DMARC sp or np weaker than p",
+}
+
+
+def problem_title(fid, title):
+    """The name of a problem across domains (``title``: one finding's own title, used when it names no domain)."""
+    if fid in PROBLEM_TITLES:
+        return PROBLEM_TITLES[fid]
+    if fid.startswith("mail_from_spf_") and fid[len("mail_from_"):] in PROBLEM_TITLES:
+        return "MAIL FROM: " + PROBLEM_TITLES[fid[len("mail_from_"):]]
+    if fid.startswith("verification_"):
+        return "SES verification stuck: %s" % fid[len("verification_"):].upper()
+    return title
+
+
+def utc_text(value):
+    """A timestamp as ``2026-12-01 10:00:00 UTC`` (to the second), whatever ISO form SES gave; None stays None."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def rank(severity):
@@ -123,11 +168,16 @@ def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAUL
         error = info.get("error_type")
         soa = (info.get("soa") or {}).get("primary_name_server") or "unknown"
         if error:
-            fix = VERIFICATION_FIXES.get(error, "see VerificationInfo in the SES console").format(domain=domain, soa=soa)
+            dkim = ident.get("dkim") or {}
+            tokens = dkim.get("tokens") if dkim.get("origin") != "EXTERNAL" else None
+            cnames = ", ".join("%s._domainkey.%s -> %s.%s" % (t, domain, t, DKIM_CNAME_DOMAIN) for t in tokens) \
+                if tokens else "<token>._domainkey.%s -> <token>.%s for each token SES gives" % (domain, DKIM_CNAME_DOMAIN)
+            fix = VERIFICATION_FIXES.get(error, "see VerificationInfo in the SES console").format(
+                domain=domain, soa=soa, cnames=cnames)
             out.append(finding("verification_" + error.lower(), "critical", "ses",
                                "verification %s: %s" % (status or "not started", error),
                                "VerificationStatus %s, ErrorType %s, last checked %s, SOA primary %s"
-                               % (status, error, info.get("last_checked") or "never", soa), fix))
+                               % (status, error, utc_text(info.get("last_checked")) or "never", soa), fix))
         else:
             out.append(finding("verification_" + (status or "missing").lower(), "critical", "ses",
                                "verification %s" % (status or "not started"),
@@ -151,7 +201,7 @@ def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAUL
     if age is not None and max_key_age_days and age > max_key_age_days:
         out.append(finding("dkim_key_old", "low", "ses", "the DKIM key is %d days old" % age,
                            "LastKeyGenerationTimestamp %s (more than %d days)"
-                           % (dkim.get("last_key_generation"), max_key_age_days),
+                           % (utc_text(dkim.get("last_key_generation")), max_key_age_days),
                            "rotate it: change the key length (SES generates a new key) or put new BYODKIM keys"))
     mail_from = ident.get("mail_from") or {}
     if not mail_from.get("domain"):
@@ -394,14 +444,15 @@ def summarize(results, account_findings):
     per_problem = {}
     for f in account_findings:
         per_severity[f["severity"]] += 1
-        entry = per_problem.setdefault(f["id"], {"severity": f["severity"], "title": f["title"], "domains": 0,
-                                                 "names": []})
+        entry = per_problem.setdefault(f["id"], {"severity": f["severity"], "title": problem_title(f["id"], f["title"]),
+                                                 "domains": 0, "names": []})
         entry["domains"] += 1
         entry["names"].append("(account)")
     for r in results:
         for f in r.get("findings") or []:
             per_severity[f["severity"]] += 1
-            entry = per_problem.setdefault(f["id"], {"severity": f["severity"], "title": f["title"], "domains": 0,
+            entry = per_problem.setdefault(f["id"], {"severity": f["severity"],
+                                                     "title": problem_title(f["id"], f["title"]), "domains": 0,
                                                      "names": []})
             entry["domains"] += 1
             entry["names"].append(r["domain"])

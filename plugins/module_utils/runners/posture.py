@@ -248,8 +248,8 @@ class FailureCache:
         if key in self.failed:
             raise self.failed[key]
         if self.tripped is not None:
-            raise DnsError("lookup %s %s" % key, "NotAsked", "not asked: the resolvers gave no answer to the last "
-                           "%d lookups in a row (%s)" % (self.limit, self.tripped))
+            raise DnsError("lookup %s %s" % key, "NotAsked", "not asked: the last %d lookups in a row got no answer "
+                           "(%s)" % (self.limit, self.tripped))
         try:
             values = self.resolver(name, rtype)
         except DeliverabilityError as exc:
@@ -258,7 +258,7 @@ class FailureCache:
                 with self.lock:
                     self.streak += 1
                     if self.streak >= self.limit and self.tripped is None:
-                        self.tripped = exc.msg
+                        self.tripped = "%s, server %s" % (exc.rcode, exc.details.get("server") or "unknown")
             raise
         with self.lock:
             self.streak = 0
