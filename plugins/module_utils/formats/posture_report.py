@@ -233,8 +233,8 @@ def to_html(out, results, history):
          '<h1>SES fleet posture <small class="status-%s">%s</small></h1>'
          % (_e(status), _e(STATUS_WORDS.get(status, status))),
          '<p id="headline"><b>%s</b></p>' % _e(headline(s)),
-         '<p>Generated %s, region %s. Read-only: nothing was changed.</p>' % (_e(when(out["generated"])),
-                                                                          _e(out["region"]))]
+         '<p>Generated %s, region %s. Read-only: nothing was changed.</p>'
+         % (_e(when(out["generated"])), _e(out["region"]))]
     h.append('<div class="cards" id="summary">')
     h.append('<div class="card">domains<b>%d</b></div>' % s["domains"])
     h.append('<div class="card">need action<b>%d</b></div>' % s.get("need_action", 0))

@@ -104,8 +104,8 @@ def published_dmarc(resolve, domain):
 def _gate_text(decision):
     if decision is None:
         return "the evidence gate cannot answer: no evidence store (ingest aggregate reports with dmarc_reports)"
-    return "the evidence gate for %s is %s: %s" % (decision.get("to"), "open" if decision.get("open") else "shut",
-                                                  decision.get("summary") or "no summary")
+    state = "open" if decision.get("open") else "shut"
+    return "the evidence gate for %s is %s: %s" % (decision.get("to"), state, decision.get("summary") or "no summary")
 
 
 def dmarc_strength(tags, domain, decision=None):

@@ -31,8 +31,8 @@ def test_parked_domain_posture():
                         ("_dmarc.p.test", "TXT"): ["v=DMARC1; p=reject; np=none"]})
     assert ids(posture_dns.assess_parked("p.test", weak_np, [])) == ["parked_dmarc_not_reject"]
     open_ = resolver({("p.test", "TXT"): ["v=spf1 ~all"]})
-    assert ids(posture_dns.assess_parked("p.test", open_, [])) == ["parked_dmarc_not_reject", "parked_no_null_mx",
-                                                           "parked_spf_not_fail"]
+    assert ids(posture_dns.assess_parked("p.test", open_, [])) == [
+        "parked_dmarc_not_reject", "parked_no_null_mx", "parked_spf_not_fail"]
 
 
 def identity(**over):
