@@ -12,6 +12,9 @@ version_added: 0.1.0
 description:
   - Looks the records up with dnspython through O(resolvers) (or the system resolver) and returns one entry per
     check with status V(pass), V(warn) or V(fail) and a reason a person can act on.
+  - A lookup that got no definite answer (timeout, SERVFAIL, REFUSED) makes its check V(unknown) with the error
+    (could not look, never a failure) and RV(status) V(unknown); the task then fails (unless
+    O(fail_on=never)) with RV(could_not_look) set, so a caller can tell "could not look" from "found a problem".
   - SPF of O(domain) is present, single, parses, needs at most 10 DNS lookups (counted recursively) and
     authorises SES (C(include:amazonses.com)).
   - Each Easy DKIM token of O(dkim_tokens) has its CNAME to C(<token>.dkim.amazonses.com); a BYODKIM
@@ -69,7 +72,8 @@ options:
     default: true
   fail_on:
     description:
-      - Fail the task when any check is V(fail), when any is V(warn) or worse, or V(never).
+      - Fail the task when any check is V(fail), when any is V(warn) or worse, or V(never). A check that could not
+        look (V(unknown)) fails the task too, unless V(never).
     type: str
     choices: [fail, warn, never]
     default: fail
@@ -125,7 +129,7 @@ checks:
       description: The DNS name checked.
       type: str
     status:
-      description: pass, warn or fail.
+      description: pass, warn, fail, or unknown (the lookup got no definite answer; the reason has the error).
       type: str
     reason:
       description: What was found and, unless it passed, what to do.
@@ -137,11 +141,16 @@ summary:
   description: The number of checks per status.
   returned: always
   type: dict
-  sample: {pass: 9, warn: 1, fail: 0}
+  sample: {pass: 9, warn: 1, fail: 0, unknown: 0}
 status:
-  description: The worst status of all checks.
+  description: V(unknown) when any check could not look (the outcome is incomplete), else the worst status.
   returned: always
   type: str
+could_not_look:
+  description: The checks that could not look, each C(check), C(name) and C(error); empty when every lookup answered.
+  returned: always
+  type: list
+  elements: dict
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import DeliverabilityError, SesModule, run_module
@@ -152,7 +161,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy import c
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import DKIM_CNAME_DOMAIN
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import resolvers_spec
 
-RANK = {"pass": 0, "warn": 1, "fail": 2, "never": 3}
+RANK = {"pass": 0, "warn": 1, "fail": 2, "never": 3, "unknown": -1}
 
 
 def main():
@@ -199,14 +208,19 @@ def main():
         if p["mail_from"]:
             checks += check.check_mail_from(resolve, domain, mail_from, p["ses_region"])
         checks += check.check_dmarc(resolve, domain, p["required_policy"])
-        summary, worst = check.summarize(checks)
-        result = dict(changed=False, checks=checks, summary=summary, status=worst)
-        if RANK[worst] >= RANK[p["fail_on"]]:
+        summary, overall = check.summarize(checks)
+        unknown = check.unknown(checks)
+        result = dict(changed=False, checks=checks, summary=summary, status=overall, could_not_look=unknown)
+        bad = [c for c in checks if RANK[c["status"]] >= RANK[p["fail_on"]]]
+        if p["fail_on"] != "never" and (unknown or bad):
             partial.update(result)
-            bad = [c for c in checks if RANK[c["status"]] >= RANK[p["fail_on"]]]
-            raise DeliverabilityError("%s: %d check(s) at %s or worse: %s" % (
-                domain, len(bad), p["fail_on"], "; ".join("%s %s: %s" % (c["check"], c["name"], c["reason"])
-                                                          for c in bad)))
+            found = "; ".join("%s %s: %s" % (c["check"], c["name"], c["reason"]) for c in bad)
+            if unknown:
+                raise DeliverabilityError("%s: could not look at %d check(s) - the DNS gave no answer, this is not a "
+                                          "finding: %s%s" % (domain, len(unknown), "; ".join(
+                                              "%s %s: %s" % (u["check"], u["name"], u["error"]) for u in unknown),
+                                              " (besides, at %s or worse: %s)" % (p["fail_on"], found) if bad else ""))
+            raise DeliverabilityError("%s: %d check(s) at %s or worse: %s" % (domain, len(bad), p["fail_on"], found))
         return result
 
     run_module(module, body)

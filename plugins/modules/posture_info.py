@@ -124,8 +124,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 status:
-  description: C(clean) (nothing at or above O(fail_on)), C(findings), or C(could_not_look) (a domain's SES read
-    failed; the account or identity listing failing fails the task instead).
+  description: C(clean) (nothing at or above O(fail_on)), C(findings), or C(could_not_look) (for at least one domain
+    an SES read failed or a DNS read got no answer - timeout, SERVFAIL, REFUSED; it wins over C(findings)). The
+    account or identity listing failing fails the task instead.
   returned: always
   type: str
   sample: findings
@@ -147,8 +148,10 @@ account:
   returned: always
   type: dict
 summary:
-  description: C(domains), C(findings), C(per_severity), C(per_problem) (domains per finding id with its severity
-    and title), C(providers) (pass / fail counts per mailbox provider), C(domains_by_worst) and C(could_not_look).
+  description: C(domains), C(need_action) (domains with at least one finding), C(findings), C(per_severity),
+    C(per_problem) (per finding id its severity, title, C(domains) count and C(names)), C(providers) (per mailbox
+    provider the C(pass), C(fail) and C(unknown) counts, the C(failing) and C(not_known) domains),
+    C(domains_by_worst), C(could_not_look) (domains not fully looked at) and C(could_not_look_domains).
   returned: always
   type: dict
 fail_on:
@@ -162,8 +165,11 @@ findings_at_or_above_fail_on:
 domains:
   description: Per domain - C(domain), C(kind) (sending or parked), C(worst), C(evidence) (the DMARC evidence
     stage when the store exists - C(published), C(next), C(gate_open), C(summary), C(reasons)), C(findings) (each C(id),
-    C(severity), C(area), C(title), C(detail), C(fix)) and C(verdicts) (per provider C(verdict), C(reasons),
-    C(spf_aligned), C(dkim_aligned), C(not_checked)); C(failed) and C(msg) when it could not be looked at.
+    C(severity), C(area), C(title), C(detail), C(fix)), C(unknown) (the checks that could not look, each C(check),
+    C(name), C(error); never a finding), C(could_not_look), and C(verdicts) (per provider C(verdict) - pass, fail or
+    unknown - C(rules) (each C(rule), C(requirement), C(status), C(why), C(source)), C(reasons) (why it fails),
+    C(unknown) (what could not be judged), C(spf_aligned), C(dkim_aligned), C(not_checked)); C(failed) and C(msg)
+    when SES could not be read for it.
   returned: when O(return_domains=true)
   type: list
   elements: dict

@@ -101,6 +101,11 @@ checks:
       C(critical) (fractions); C(account) with C(level).
   returned: always
   type: dict
+region:
+  description: The SES region read (SES keeps reputation per region).
+  returned: always
+  type: str
+  sample: eu-west-1
 account:
   description: C(enforcement_status), C(sending_enabled), C(production_access), quota and suppressed reasons.
   returned: always
@@ -167,7 +172,7 @@ def main():
                                                   "got %d" % p["cloudwatch_period"])
         if not p["sources"]:
             raise InputError("sources", "needs at least one of statistics, cloudwatch")
-        result = {"changed": False}
+        result = {"changed": False, "region": module.client("sesv2").meta.region_name}
         result["account"] = reputation.account_status(module.client("sesv2"))
         stats = cw = None
         if "statistics" in p["sources"]:

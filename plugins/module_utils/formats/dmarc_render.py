@@ -29,6 +29,30 @@ def domain_row(entry):
             "reasons": " | ".join(d.get("reasons", [])), "notes": " | ".join(d.get("notes", []))}
 
 
+def plural(n, word):
+    """``1 day``, ``2 days``; a missing count reads ``0 days``."""
+    n = n or 0
+    return "%s %s" % (n, word if n == 1 else word + "s")
+
+
+def percent(value):
+    """A rate as ``99.5 %``; no figure reads ``no data`` (never ``None %`` or `` %``)."""
+    return "no data" if value is None or value == "" else "%s %%" % value
+
+
+def headline(entries):
+    """"2 of 5 domains can move to their next stage; 3 wait for evidence" - what a person reads first."""
+    n = sum(1 for e in entries if e["decision"]["open"] and e.get("next_stage"))
+    at_end = sum(1 for e in entries if not e.get("next_stage"))
+    text = "%d of %s can move to their next stage" % (n, plural(len(entries), "domain"))
+    waiting = len(entries) - n - at_end
+    if waiting:
+        text += "; %d wait%s for evidence" % (waiting, "s" if waiting == 1 else "")
+    if at_end:
+        text += "; %d already at the last stage" % at_end
+    return text
+
+
 def to_json(entries, meta):
     return json.dumps({"meta": meta, "domains": entries}, indent=2, sort_keys=True) + "\n"
 
@@ -117,17 +141,19 @@ def to_html(entries, meta):
     esc = html.escape
     out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>DMARC rollout</title>'
            '<style>%s</style></head><body>' % _CSS,
-           "<h1>DMARC rollout</h1><p>Evidence window ending %s (%d days); store %s. Only reports gathered under the "
-           "policy published now count towards the next stage.</p>"
-           % (esc(meta.get("last_day", "")), meta.get("window_days", 0), esc(str(meta.get("store", ""))))]
+           '<h1>DMARC rollout</h1><p id="headline"><b>%s</b></p><p>Evidence window ending %s (%s); store %s. Only '
+           "reports gathered under the policy published now count towards the next stage.</p>"
+           % (esc(headline(entries)), esc(meta.get("last_day") or "no reports yet"),
+              plural(meta.get("window_days", 0), "day"), esc(str(meta.get("store", ""))))]
     out.append("<table><tr><th>Domain</th><th>Published</th><th>Next stage</th><th>Gate</th><th>Pass rate</th>"
                "<th>Messages</th><th>Days</th><th>Reporters</th></tr>")
     for e in entries:
         r = domain_row(e)
         out.append('<tr><td><a href="#%s">%s</a></td><td><code>%s</code></td><td>%s</td><td class="%s">%s</td>'
-                   "<td>%s %%</td><td>%s</td><td>%s</td><td>%s</td></tr>"
-                   % (esc(r["domain"]), esc(r["domain"]), esc(r["record"]), esc(r["next_stage"]), r["gate"], r["gate"],
-                      r["pass_rate"], r["messages"], r["days"], esc(r["reporters"])))
+                   "<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>"
+                   % (esc(r["domain"]), esc(r["domain"]), esc(r["record"] or "none"),
+                      esc(r["next_stage"] or "none (last stage)"), r["gate"], r["gate"], percent(r["pass_rate"]),
+                      r["messages"], r["days"], esc(r["reporters"]) or "none"))
     out.append("</table>")
     for e in entries:
         d = e["decision"]
@@ -135,16 +161,16 @@ def to_html(entries, meta):
         th = d.get("thresholds") or {}
         out.append('<h2 id="%s">%s</h2>' % (esc(e["domain"]), esc(e["domain"])))
         out.append("<p>Published: <code>%s</code> (stage %s). Gate <span class=\"%s\">%s</span>%s.</p>"
-                   % (esc(e.get("record") or "none"), esc(e.get("stage") or "-"), "open" if d["open"] else "shut",
+                   % (esc(e.get("record") or "none"), esc(e.get("stage") or "none"), "open" if d["open"] else "shut",
                       "open" if d["open"] else "shut",
                       " for the next stage, %s" % esc(e["next_stage"]) if e.get("next_stage") else ""))
         if d.get("reasons"):
             out.append("<p>Why it is shut:</p><ul>%s</ul>" % "".join("<li>%s</li>" % esc(x) for x in d["reasons"]))
         else:
-            out.append("<p>Why it is open: every threshold is met (pass rate %s %% &ge; %s %%, %s messages, %s days, "
-                       "%d reporters).</p>"
-                       % (f.get("pass_rate"), th.get("min_pass_rate"), f.get("messages"), f.get("days"),
-                          len(f.get("reporters", []))))
+            out.append("<p>Why it is open: every threshold is met (pass rate %s &ge; %s, %s, %s, %s).</p>"
+                       % (percent(f.get("pass_rate")), percent(th.get("min_pass_rate")),
+                          plural(f.get("messages"), "message"), plural(f.get("days"), "day"),
+                          plural(len(f.get("reporters", [])), "reporter")))
         for note in d.get("notes", []):
             out.append('<p class="note">%s</p>' % esc(note))
         w = d.get("window_evidence") or {"figures": f, "failing_sources": d.get("failing_sources", []),
@@ -154,10 +180,11 @@ def to_html(entries, meta):
         out.append(trend_svg(w.get("trend", []), th.get("min_pass_rate", 99.0)))
         under_now = ""
         if d.get("window_evidence") and f.get("messages") != wf.get("messages"):
-            under_now = " (of these, %s messages were reported under the policy published now)" % f.get("messages", 0)
-        out.append("<p>Volume %s messages over %s day(s); DMARC pass %s %%, DKIM aligned %s %%, SPF aligned %s %%"
-                   "%s.</p>" % (wf.get("messages", 0), wf.get("days", 0), wf.get("pass_rate", 0),
-                                wf.get("dkim_aligned_rate", 0), wf.get("spf_aligned_rate", 0), under_now))
+            under_now = " (of these, %s reported under the policy published now)" % plural(f.get("messages"), "message")
+        out.append("<p>Volume %s over %s; DMARC pass %s, DKIM aligned %s, SPF aligned %s%s.</p>"
+                   % (plural(wf.get("messages"), "message"), plural(wf.get("days"), "day"),
+                      percent(wf.get("pass_rate")), percent(wf.get("dkim_aligned_rate")),
+                      percent(wf.get("spf_aligned_rate")), under_now))
         if wf.get("messages") and wf.get("spf_aligned") == 0 and not any("SPF never aligned" in n for n in d.get("notes", [])):
             out.append('<p class="note">SPF never aligned in these reports: with SES\'s default MAIL FROM '
                        '(amazonses.com) SPF passes for amazonses.com, not for %s, so DKIM carries DMARC alone. A custom '

@@ -14,6 +14,7 @@ import csv
 import html
 import io
 import json
+import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.cells import csv_cell
 
@@ -44,6 +45,11 @@ def csv_rows(results, account_findings=()):
         if r.get("failed"):
             yield {"domain": r["domain"], "kind": r.get("kind"), "severity": "could_not_look", "id": "could_not_look",
                    "area": "", "title": "could not look", "detail": r.get("msg"), "fix": ""}
+        else:
+            for u in r.get("unknown") or []:
+                yield {"domain": r["domain"], "kind": r.get("kind"), "severity": "could_not_look",
+                       "id": "could_not_look", "area": u["check"], "title": "could not look at %s" % u["name"],
+                       "detail": u["error"], "fix": ""}
         for f in r.get("findings") or []:
             yield dict(f, domain=r["domain"], kind=r.get("kind"))
 
@@ -144,60 +150,143 @@ def _sev_key(sev):
     return SEVERITIES.index(sev) if sev in SEVERITIES else len(SEVERITIES)
 
 
+def plural(n, word, words=None):
+    """``1 finding``, ``2 findings`` (``words`` for an irregular plural)."""
+    return "%d %s" % (n, word if n == 1 else (words or word + "s"))
+
+
+def yes_no(value, unknown="not reported"):
+    """A flag as a person reads it: yes / no, never Python's True / False / None."""
+    return unknown if value is None else ("yes" if value else "no")
+
+
+def when(generated):
+    """``2026-12-01T10:00:00Z`` -> ``2026-12-01 10:00:00 UTC``."""
+    text = str(generated or "")
+    return text.replace("T", " ").replace("Z", " UTC") if text.endswith("Z") else text
+
+
+def short_error(text):
+    """``could not read TXT: lookup x TXT failed: LifetimeTimeout: ... (server 192.0.2.53:53)`` -> ``LifetimeTimeout
+    (server 192.0.2.53:53)``: the error class and the server, which is what differs (the full text is in the JSON)."""
+    text = str(text or "")
+    code = re.search(r"failed: ([A-Za-z]+):", text)
+    server = re.search(r"\(server ([^)]+)\)\s*$", text)
+    if not code:
+        return text if len(text) <= 160 else text[:157] + "..."
+    return code.group(1) + (" (server %s)" % server.group(1) if server else "")
+
+
+def _link(domain):
+    return '<a href="#d-%s">%s</a>' % (_e(domain), _e(domain))
+
+
+def _links(domains, limit=50):
+    shown = ", ".join(_link(d) for d in domains[:limit])
+    return shown + (" and %d more" % (len(domains) - limit) if len(domains) > limit else "")
+
+
+STATUS_WORDS = {"clean": "clean", "findings": "needs action", "could_not_look": "could not look at everything"}
+
+
+def headline(summary):
+    """"3 of 24 domains need action; 2 could not be looked at" - what a person reads first."""
+    n, m, k = summary.get("need_action", 0), summary["domains"], summary["could_not_look"]
+    text = "%d of %s need action" % (n, plural(m, "domain"))
+    return text + ("; %d could not be looked at (their verdicts are unknown, not failures)" % k if k
+                   else "; every domain was looked at")
+
+
+def _domain_html(r):
+    n = len(r.get("findings") or [])
+    label = plural(n, "finding") + ("; could not look at everything" if r.get("could_not_look") else "")
+    h = ['<details id="d-%s"><summary>%s <b>%s</b> (%s, %s)</summary>'
+         % (_e(r["domain"]), _sev(r.get("worst")) if r.get("worst") in SEVERITIES else "", _e(r["domain"]),
+            _e(r.get("kind")), _e(label))]
+    if r.get("failed"):
+        h.append("<p>%s</p>" % _e(r.get("msg")))
+    if r.get("unknown"):
+        h.append("<p>Could not look (not findings):</p><ul>%s</ul>" % "".join(
+            "<li>%s %s: %s</li>" % (_e(u["check"]), _e(u["name"]), _e(u["error"])) for u in r["unknown"]))
+    for name, v in sorted((r.get("verdicts") or {}).items()):
+        h.append("<p>%s: <b>%s</b>%s</p>" % (_e(name), _e(v["verdict"]),
+                                             (" - " + _e("; ".join(v["reasons"]))) if v.get("reasons") else ""))
+        if v.get("rules"):
+            h.append('<ul class="rules">%s</ul>' % "".join(
+                "<li>%s: <b>%s</b> - %s <small>(%s)</small></li>" % (
+                    _e(x["requirement"]), _e(x["status"]), _e(x["why"]), _e(x["source"])) for x in v["rules"]))
+    if r.get("findings"):
+        h.append("<ul>")
+        for f in r["findings"]:
+            h.append("<li>%s <b>%s</b>: %s<br>%s<br><i>fix:</i> %s</li>"
+                     % (_sev(f["severity"]), _e(f["id"]), _e(f["title"]), _e(f["detail"]), _e(f["fix"])))
+        h.append("</ul>")
+    h.append("</details>")
+    return "".join(h)
+
+
 def to_html(out, results, history):
     s = out["summary"]
+    status = out["status"]
     h = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>SES fleet posture</title>',
          '<style>%s</style></head><body>' % _CSS,
-         '<h1>SES fleet posture <small class="status-%s">%s</small></h1>' % (_e(out["status"]), _e(out["status"])),
-         '<p>Generated %s, region %s. Read-only: nothing was changed.</p>' % (_e(out["generated"]), _e(out["region"]))]
+         '<h1>SES fleet posture <small class="status-%s">%s</small></h1>'
+         % (_e(status), _e(STATUS_WORDS.get(status, status))),
+         '<p id="headline"><b>%s</b></p>' % _e(headline(s)),
+         '<p>Generated %s, region %s. Read-only: nothing was changed.</p>'
+         % (_e(when(out["generated"])), _e(out["region"]))]
     h.append('<div class="cards" id="summary">')
     h.append('<div class="card">domains<b>%d</b></div>' % s["domains"])
+    h.append('<div class="card">need action<b>%d</b></div>' % s.get("need_action", 0))
     for sev in SEVERITIES:
         h.append('<div class="card" data-severity="%s">%s<b>%d</b></div>' % (sev, _sev(sev), s["per_severity"][sev]))
     h.append('<div class="card">could not look<b>%d</b></div></div>' % s["could_not_look"])
     acct = out["account"]
-    h.append("<h2>Account</h2><p>production access: %s, sending enabled: %s, enforcement: %s</p>"
-             % (_e(acct.get("production_access")), _e(acct.get("sending_enabled")), _e(acct.get("enforcement_status"))))
+    h.append("<h2>Account</h2><p>production access: %s, sending enabled: %s, enforcement status: %s</p>"
+             % (_e(yes_no(acct.get("production_access"))), _e(yes_no(acct.get("sending_enabled"))),
+                _e(acct.get("enforcement_status") or "not reported")))
     if acct.get("findings"):
         h.append("<ul>%s</ul>" % "".join("<li>%s %s - fix: %s</li>" % (_sev(f["severity"]), _e(f["title"]), _e(f["fix"]))
                                          for f in acct["findings"]))
+    not_looked = [r for r in results if r.get("failed") or r.get("could_not_look")]
+    if not_looked:
+        h.append('<h2>Could not look</h2><p>What could not be read is not a finding: fix access to SES or DNS and run '
+                 'again.</p><table id="could-not-look"><thead><tr><th>domain</th><th>what could not be read</th><th>why</th></tr>'
+                 '</thead><tbody>')
+        for r in sorted(not_looked, key=lambda r: r["domain"]):
+            unknown = r.get("unknown") or []
+            names = sorted(set(u["name"] for u in unknown)) if not r.get("failed") else ["SES"]
+            why = sorted(set(short_error(u["error"]) for u in unknown)) if not r.get("failed") else [r.get("msg")]
+            h.append("<tr><td>%s</td><td>%s</td><td>%s</td></tr>"
+                     % (_link(r["domain"]), _e(", ".join(names)), _e("; ".join(why))))
+        h.append("</tbody></table>")
     h.append('<h2>Mailbox providers</h2><table id="providers"><thead><tr><th>provider</th><th>pass</th><th>fail</th>'
-             '</tr></thead><tbody>')
+             '<th>unknown</th><th>failing domains</th><th>not known (could not look)</th></tr></thead><tbody>')
     for name, counts in sorted(s["providers"].items()):
-        h.append("<tr><td>%s</td><td>%d</td><td>%d</td></tr>" % (_e(name), counts["pass"], counts["fail"]))
-    h.append("</tbody></table><p>Not checkable from DNS or SES (check them in your sending code and the providers' "
-             "tools): one-click unsubscribe (RFC 8058), spam rate below 0.3 %.</p>")
+        h.append("<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td></tr>"
+                 % (_e(name), counts["pass"], counts["fail"], counts.get("unknown", 0),
+                    _links(counts.get("failing") or []) or "none", _links(counts.get("not_known") or []) or "none"))
+    h.append("</tbody></table><p>Each domain's verdict below lists the rules checked and the provider's page. Not "
+             "checkable from DNS or SES (check them in your sending code and the providers' tools): one-click "
+             "unsubscribe (RFC 8058), spam rate below 0.3 %.</p>")
     h.append('<h2>Trend across runs</h2>')
     h.append(trend_svg(history))
     h.append('<h2>Problems</h2><table class="sortable" id="problems"><thead><tr><th>severity</th><th>problem</th>'
-             '<th>title</th><th>domains</th></tr></thead><tbody>')
+             '<th>title</th><th>domains</th><th>which</th></tr></thead><tbody>')
     for fid, p in s["per_problem"].items():
-        h.append('<tr><td data-key="%d">%s</td><td>%s</td><td>%s</td><td>%d</td></tr>'
-                 % (_sev_key(p["severity"]), _sev(p["severity"]), _e(fid), _e(p["title"]), p["domains"]))
+        names = [n for n in p.get("names") or [] if n != "(account)"]
+        which = _links(names) if names else "the account"
+        h.append('<tr><td data-key="%d">%s</td><td>%s</td><td>%s</td><td>%d</td><td>%s</td></tr>'
+                 % (_sev_key(p["severity"]), _sev(p["severity"]), _e(fid), _e(p["title"]), p["domains"], which))
     h.append('</tbody></table><h2>Findings</h2><table class="sortable" id="findings"><thead><tr><th>severity</th>'
              '<th>domain</th><th>finding</th><th>fix</th></tr></thead><tbody>')
     rows = sorted(((f, r["domain"]) for r in results for f in r.get("findings") or []),
                   key=lambda x: (_sev_key(x[0]["severity"]), x[1], x[0]["id"]))
     for f, domain in rows:
-        h.append('<tr><td data-key="%d">%s</td><td><a href="#d-%s">%s</a></td><td>%s</td><td>%s</td></tr>'
-                 % (_sev_key(f["severity"]), _sev(f["severity"]), _e(domain), _e(domain), _e(f["id"]), _e(f["fix"])))
+        h.append('<tr><td data-key="%d">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>'
+                 % (_sev_key(f["severity"]), _sev(f["severity"]), _link(domain), _e(f["id"]), _e(f["fix"])))
     h.append('</tbody></table><h2>Domains</h2><div id="domains">')
     for r in sorted(results, key=lambda r: (_sev_key(r.get("worst")), r["domain"])):
-        label = "could not look" if r.get("failed") else "%d findings" % len(r.get("findings") or [])
-        h.append('<details id="d-%s"><summary>%s <b>%s</b> (%s, %s)</summary>'
-                 % (_e(r["domain"]), _sev(r.get("worst")) if r.get("worst") in SEVERITIES else "",
-                    _e(r["domain"]), _e(r.get("kind")), label))
-        if r.get("failed"):
-            h.append("<p>%s</p>" % _e(r.get("msg")))
-        for name, v in sorted((r.get("verdicts") or {}).items()):
-            h.append("<p>%s: <b>%s</b>%s</p>" % (_e(name), _e(v["verdict"]),
-                                                 (" - " + _e("; ".join(v["reasons"]))) if v["reasons"] else ""))
-        if r.get("findings"):
-            h.append("<ul>")
-            for f in r["findings"]:
-                h.append("<li>%s <b>%s</b>: %s<br>%s<br><i>fix:</i> %s</li>"
-                         % (_sev(f["severity"]), _e(f["id"]), _e(f["title"]), _e(f["detail"]), _e(f["fix"])))
-            h.append("</ul>")
-        h.append("</details>")
+        h.append(_domain_html(r))
     h.append("</div><script>%s</script></body></html>\n" % _JS)
     return "".join(h)

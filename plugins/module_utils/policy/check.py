@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read-only email authentication checks of one domain (SPF, DKIM, MAIL FROM, DMARC).
 
-Each check is ``{check, name, status: pass|warn|fail, reason, value}``; the reason says what to do.
-DNS is reached only through ``resolve(name, rtype)`` (a :class:`dns.resolve.Resolver`), so unit tests
-pass a dict.
+Each check is ``{check, name, status: pass|warn|fail|unknown, reason, value}``; the reason says what to do.
+``unknown`` is "could not look": the read that decides the check failed (timeout, SERVFAIL, REFUSED); it is
+never a pass or a failure, and its reason carries the error, not a fix. DNS is reached only through
+``resolve(name, rtype)`` (a :class:`dns.resolve.Resolver`), so unit tests pass a dict.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import D
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, ses as ses_rules, spf
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.domain import spf_problems
 
-STATUSES = ("pass", "warn", "fail")
+STATUSES = ("pass", "warn", "fail", "unknown")
 SES_SPF_INCLUDE = spf.SES_INCLUDE_DOMAIN
 
 
@@ -38,7 +39,7 @@ def check_spf(resolve, domain, require_ses=True, check_prefix="spf"):
     out = []
     values, err = _lookup(resolve, domain, "TXT")
     if err:
-        return [_entry(check_prefix + "_record", domain, "fail", "could not read TXT of %s: %s" % (domain, err))]
+        return [_entry(check_prefix + "_record", domain, "unknown", "could not read TXT of %s: %s" % (domain, err))]
     records = [v for v in values if spf.is_spf(v)]
     if not records:
         return [_entry(check_prefix + "_record", domain, "fail",
@@ -66,9 +67,9 @@ def check_spf(resolve, domain, require_ses=True, check_prefix="spf"):
         out.append(_entry(check_prefix + "_lookups", domain, "fail", "receivers return permerror: %s"
                           % "; ".join(text for rule, text in spf_problems(counted) if rule == "spf_permerror"),
                           detail))
-    elif counted.errors:
-        out.append(_entry(check_prefix + "_lookups", domain, "warn", "%d lookups, but: %s"
-                          % (counted.count, "; ".join(counted.errors)), detail))
+    elif counted.temperrors:  # a branch could not be followed: the count is a lower bound, not a pass
+        out.append(_entry(check_prefix + "_lookups", domain, "unknown", "could not count every lookup: %s"
+                          % "; ".join(counted.temperrors), detail))
     else:
         out.append(_entry(check_prefix + "_lookups", domain, "pass", "%d DNS lookups (limit 10)" % counted.count,
                           detail))
@@ -80,6 +81,9 @@ def check_spf(resolve, domain, require_ses=True, check_prefix="spf"):
         failing = any(t in ("-" + ses, "~" + ses, "?" + ses) for t in direct)
         if authorised and not failing:
             out.append(_entry(check_prefix + "_ses", domain, "pass", "SPF authorises SES (%s)" % spf.SES_INCLUDE))
+        elif counted.temperrors and not failing:  # SES may sit behind the branch that could not be read
+            out.append(_entry(check_prefix + "_ses", domain, "unknown", "could not tell whether SPF authorises SES: %s"
+                              % "; ".join(counted.temperrors)))
         else:
             out.append(_entry(check_prefix + "_ses", domain, "fail",
                               "SPF of %s does not authorise SES: add %s (deliverability.ses.spf)"
@@ -94,7 +98,7 @@ def check_dkim_tokens(resolve, domain, tokens, dkim_domain=ses_rules.DKIM_CNAME_
         want = "%s.%s" % (token.lower(), dkim_domain)
         values, err = _lookup(resolve, name, "CNAME")
         if err:
-            out.append(_entry("dkim", name, "fail", "could not read CNAME: %s" % err))
+            out.append(_entry("dkim", name, "unknown", "could not read CNAME: %s" % err))
         elif not values:
             out.append(_entry("dkim", name, "fail", "no CNAME: publish %s CNAME %s" % (name, want)))
         elif values != [want]:
@@ -114,7 +118,7 @@ def check_dkim_selector(resolve, domain, selector, public_key=None):
     name = "%s._domainkey.%s" % (selector.lower(), domain)
     values, err = _lookup(resolve, name, "TXT")
     if err:
-        return [_entry("dkim", name, "fail", "could not read TXT: %s" % err)]
+        return [_entry("dkim", name, "unknown", "could not read TXT: %s" % err)]
     keys = [v for v in values if "p=" in v]
     if not keys:
         return [_entry("dkim", name, "fail", "no DKIM key TXT (v=DKIM1; k=rsa; p=...) at %s" % name)]
@@ -139,7 +143,7 @@ def check_mail_from(resolve, domain, mail_from, region=None):
     hosts = [v.split()[-1] for v in values or []]
     matches = [h for h in hosts if (h == want if want else re.match(r"^feedback-smtp\.[a-z0-9-]+\.amazonses\.com$", h))]
     if err:
-        out.append(_entry("mail_from_mx", mail_from, "fail", "could not read MX: %s" % err))
+        out.append(_entry("mail_from_mx", mail_from, "unknown", "could not read MX: %s" % err))
     elif not hosts:
         out.append(_entry("mail_from_mx", mail_from, "fail", "no MX: publish %s MX 10 %s" % (
             mail_from, want or ses_rules.MAIL_FROM_MX_HOST % "<region>")))
@@ -156,7 +160,7 @@ def check_dmarc(resolve, domain, required_policy="none"):
     name = "_dmarc." + domain
     values, err = _lookup(resolve, name, "TXT")
     if err:
-        return [_entry("dmarc_record", name, "fail", "could not read TXT: %s" % err)]
+        return [_entry("dmarc_record", name, "unknown", "could not read TXT: %s" % err)]
     records = [v for v in values if dmarc.is_dmarc(v)]
     if not records:
         return [_entry("dmarc_record", name, "fail",
@@ -190,7 +194,8 @@ def check_dmarc(resolve, domain, required_policy="none"):
         auth = dmarc.authorization_name(domain, dest)
         found, err = _lookup(resolve, auth, "TXT")
         if err:
-            out.append(_entry("dmarc_reports", auth, "warn", "could not read the authorisation of %s: %s" % (dest, err)))
+            out.append(_entry("dmarc_reports", auth, "unknown", "could not read the authorisation of %s: %s"
+                              % (dest, err)))
         elif not any(dmarc.is_dmarc(v) for v in found):
             out.append(_entry("dmarc_reports", auth, "warn", "%s does not authorise reports for %s: publish TXT "
                               "\"v=DMARC1\" at %s, or its reports are dropped" % (dest, domain, auth)))
@@ -200,8 +205,17 @@ def check_dmarc(resolve, domain, required_policy="none"):
 
 
 def summarize(checks):
+    """(counts per status, overall): ``unknown`` when any check could not look - the outcome is then
+    incomplete whatever else was found (the failures are still listed on their checks) - else the worst."""
     counts = dict((s, 0) for s in STATUSES)
     for c in checks:
         counts[c["status"]] += 1
+    if counts["unknown"]:
+        return counts, "unknown"
     worst = "fail" if counts["fail"] else ("warn" if counts["warn"] else "pass")
     return counts, worst
+
+
+def unknown(checks):
+    """The checks that could not look, as ``{check, name, error}``."""
+    return [{"check": c["check"], "name": c["name"], "error": c["reason"]} for c in checks if c["status"] == "unknown"]

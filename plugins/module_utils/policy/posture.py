@@ -4,18 +4,22 @@
 """Fleet posture, pure: what SES and receivers will do with one domain's mail, as findings with a fix.
 
 The DNS rules are the shared ones (``policy.check``: SPF, DKIM, MAIL FROM, DMARC with RFC 9989 and report
-authorisation); this module only names their outcomes as findings, adds the SES-side rules (verification,
-keys, MAIL FROM fallback, suppression override, account health), the parked-domain posture, and the verdict
-per mailbox provider. DNS is reached only through ``resolve(name, rtype)``; nothing here does I/O.
+authorisation), named as findings in ``policy.posture_dns`` (with the parked-domain posture); this module adds
+the SES-side rules (verification, keys, MAIL FROM fallback, suppression override, account health) and the
+verdict per mailbox provider from one table of rules (:data:`PROVIDER_RULES`). DNS is reached only through
+``resolve(name, rtype)``; nothing here does I/O.
 
-A finding: ``{id, severity, area, title, detail, fix}``; severities from ``critical`` to ``info``.
+A finding: ``{id, severity, area, title, detail, fix}``; severities from ``critical`` to ``info``. What could
+not be looked at is never a finding: it is listed in the domain's ``unknown`` and makes it ``could_not_look``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ansible_collections.deliverability.ses.plugins.module_utils.policy import check, dmarc, spf
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc, posture_dns
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.posture_dns import finding
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.ses import DKIM_CNAME_DOMAIN, MAIL_FROM_MX_HOST
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 AREAS = ("account", "ses", "dns", "evidence")
@@ -33,13 +37,12 @@ NOT_CHECKABLE = {
 }
 
 VERIFICATION_FIXES = {
-    "HOST_NOT_FOUND": "the DKIM names SES looks up do not exist: publish the three CNAMEs "
-                      "<token>._domainkey.{domain} -> <token>.dkim.amazonses.com (deliverability.ses.domain_policy "
-                      "or dns_records)",
+    "HOST_NOT_FOUND": "the DKIM names SES looks up do not exist: publish the CNAMEs {cnames} "
+                      "(deliverability.ses.domain_policy or dns_records)",
     "TYPE_NOT_FOUND": "the DKIM names exist but hold no CNAME (another record type is there): replace it with the "
-                      "CNAME to <token>.dkim.amazonses.com",
-    "INVALID_VALUE": "a DKIM record points somewhere else: make each CNAME <token>._domainkey.{domain} point to "
-                     "<token>.dkim.amazonses.com (BYODKIM: publish the identity's own public key)",
+                      "CNAMEs {cnames}",
+    "INVALID_VALUE": "a DKIM record points somewhere else: make the CNAMEs {cnames} (BYODKIM: publish the "
+                     "identity's own public key)",
     "DNS_SERVER_ERROR": "the domain's DNS servers did not answer SES (SOA primary {soa}): fix the delegation or the "
                         "servers, then SES checks again by itself",
     "SERVICE_ERROR": "SES itself failed to check: nothing to fix in DNS; SES retries for 72 hours - if it stays, "
@@ -54,8 +57,50 @@ VERIFICATION_FIXES = {
 }
 
 
-def finding(fid, severity, area, title, detail, fix):
-    return {"id": fid, "severity": severity, "area": area, "title": title, "detail": detail, "fix": fix}
+# A problem shared by several domains is named by what it is, never by the first domain that has it: the titles
+# of findings name their domain / record / count; these name the problem.
+PROBLEM_TITLES = {
+    "identity_missing": "SES does not know the domain", "dkim_signing_disabled": "DKIM signing is turned off",
+    "dkim_key_1024": "DKIM signs with a 1024-bit key", "dkim_key_old": "the DKIM key is old",
+    "dkim_record_missing": "DKIM records missing", "dkim_record_wrong": "DKIM records pointing elsewhere",
+    "mail_from_missing": "no custom MAIL FROM domain", "mail_from_not_verified": "the MAIL FROM is not verified",
+    "mail_from_fallback": "MAIL FROM falls back to amazonses.com when its MX fails",
+    "mail_from_mx_missing": "the MAIL FROM has no SES MX", "mail_from_mx_wrong": "the MAIL FROM MX points elsewhere",
+    "configuration_set_missing": "no default configuration set",
+    "configuration_set_gone": "the default configuration set does not exist",
+    "suppression_override": "the configuration set does not suppress bounces or complaints",
+    "spf_missing": "no SPF record", "spf_multiple": "several SPF records (permerror)",
+    "spf_invalid": "the SPF record does not parse", "spf_too_many_lookups": "SPF needs more than 10 lookups (permerror)",
+    "spf_void_lookups": "SPF has more than 2 void lookups (permerror)", "spf_no_ses": "SPF does not authorise SES",
+    "spf_all_permissive": "SPF ends in +all or ?all", "dmarc_missing": "no DMARC record",
+    "dmarc_multiple": "several DMARC records", "dmarc_invalid": "the DMARC record is invalid",
+    "dmarc_subdomain_weaker": "DMARC sp or np weaker than p",
+}
+
+
+def problem_title(fid, title):
+    """The name of a problem across domains (``title``: one finding's own title, used when it names no domain)."""
+    if fid in PROBLEM_TITLES:
+        return PROBLEM_TITLES[fid]
+    if fid.startswith("mail_from_spf_") and fid[len("mail_from_"):] in PROBLEM_TITLES:
+        return "MAIL FROM: " + PROBLEM_TITLES[fid[len("mail_from_"):]]
+    if fid.startswith("verification_"):
+        return "SES verification stuck: %s" % fid[len("verification_"):].upper()
+    return title
+
+
+def utc_text(value):
+    """A timestamp as ``2026-12-01 10:00:00 UTC`` (to the second), whatever ISO form SES gave; None stays None."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def rank(severity):
@@ -108,7 +153,7 @@ def _age_days(value, now):
     return (now - value).total_seconds() / 86400.0
 
 
-def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAULT_MAX_KEY_AGE_DAYS):
+def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAULT_MAX_KEY_AGE_DAYS, region=None):
     """Findings from the identity as SES holds it (``sesv2.identity_from_api``) and its configuration set
     (``{"name", "exists", "suppressed_reasons"}`` or None)."""
     now = now or dt.datetime.now(dt.timezone.utc)
@@ -123,11 +168,16 @@ def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAUL
         error = info.get("error_type")
         soa = (info.get("soa") or {}).get("primary_name_server") or "unknown"
         if error:
-            fix = VERIFICATION_FIXES.get(error, "see VerificationInfo in the SES console").format(domain=domain, soa=soa)
+            dkim = ident.get("dkim") or {}
+            tokens = dkim.get("tokens") if dkim.get("origin") != "EXTERNAL" else None
+            cnames = ", ".join("%s._domainkey.%s -> %s.%s" % (t, domain, t, DKIM_CNAME_DOMAIN) for t in tokens) \
+                if tokens else "<token>._domainkey.%s -> <token>.%s for each token SES gives" % (domain, DKIM_CNAME_DOMAIN)
+            fix = VERIFICATION_FIXES.get(error, "see VerificationInfo in the SES console").format(
+                domain=domain, soa=soa, cnames=cnames)
             out.append(finding("verification_" + error.lower(), "critical", "ses",
                                "verification %s: %s" % (status or "not started", error),
                                "VerificationStatus %s, ErrorType %s, last checked %s, SOA primary %s"
-                               % (status, error, info.get("last_checked") or "never", soa), fix))
+                               % (status, error, utc_text(info.get("last_checked")) or "never", soa), fix))
         else:
             out.append(finding("verification_" + (status or "missing").lower(), "critical", "ses",
                                "verification %s" % (status or "not started"),
@@ -151,7 +201,7 @@ def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAUL
     if age is not None and max_key_age_days and age > max_key_age_days:
         out.append(finding("dkim_key_old", "low", "ses", "the DKIM key is %d days old" % age,
                            "LastKeyGenerationTimestamp %s (more than %d days)"
-                           % (dkim.get("last_key_generation"), max_key_age_days),
+                           % (utc_text(dkim.get("last_key_generation")), max_key_age_days),
                            "rotate it: change the key length (SES generates a new key) or put new BYODKIM keys"))
     mail_from = ident.get("mail_from") or {}
     if not mail_from.get("domain"):
@@ -161,10 +211,17 @@ def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAUL
                            "set a MAIL FROM subdomain (domain_policy mail_from_subdomain: mail) with its MX and SPF"))
     else:
         if mail_from.get("status") != "SUCCESS":
-            out.append(finding("mail_from_not_verified", "high", "ses",
-                               "MAIL FROM %s is %s" % (mail_from["domain"], mail_from.get("status")),
-                               "SES did not find the MX feedback-smtp.<region>.amazonses.com at %s" % mail_from["domain"],
-                               "publish %s MX 10 feedback-smtp.<region>.amazonses.com" % mail_from["domain"]))
+            mx = MAIL_FROM_MX_HOST % (region or "<region>")
+            refuses = mail_from.get("behavior_on_mx_failure") == "REJECT_MESSAGE"
+            out.append(finding("mail_from_not_verified", "critical" if refuses else "high", "ses",
+                               "MAIL FROM %s is %s%s" % (mail_from["domain"], mail_from.get("status"),
+                                                         ": SES refuses to send" if refuses else ""),
+                               "SES did not find the MX %s at %s; %s" % (
+                                   mx, mail_from["domain"],
+                                   "BehaviorOnMxFailure REJECT_MESSAGE: every send fails with "
+                                   "MailFromDomainNotVerified" if refuses else
+                                   "mail leaves with MAIL FROM amazonses.com (SPF does not align)"),
+                               "publish %s MX 10 %s" % (mail_from["domain"], mx)))
         if mail_from.get("behavior_on_mx_failure") == "USE_DEFAULT_VALUE":
             out.append(finding("mail_from_fallback", "medium", "ses",
                                "MAIL FROM falls back to amazonses.com when its MX fails",
@@ -196,234 +253,138 @@ def assess_ses(domain, ident, config_set=None, now=None, max_key_age_days=DEFAUL
     return out
 
 
-# ------------------------------------------------------------------------------------------------ DNS side
-def _checks_by(checks, name):
-    return [c for c in checks if c["check"] == name]
+# ------------------------------------------------------------------------------------------------ verdicts
+# What each mailbox provider requires of a bulk sender, as far as DNS and SES can show it: one row per rule and
+# provider, with the provider's page and date beside it. A verdict is the rules of its provider: fail when one
+# fails, unknown when none fails but one could not be looked at, pass only when every rule passed.
+GMAIL = "Google, Email sender guidelines, support.google.com/a/answer/81126 (senders of 5,000+ messages a day; " \
+        "in force since 2024-02-01)"
+YAHOO = "Yahoo, Sender Requirements & Recommendations, senders.yahooinc.com/best-practices (bulk senders; " \
+        "in force since 2024-02-01)"
+MICROSOFT = "Microsoft, Outlook's New Requirements for High-Volume Senders, techcommunity.microsoft.com " \
+            "(Defender for Office 365 blog, 2025-04-02; in force since 2025-05-05)"
+SES_MAIL_FROM = "Amazon SES Developer Guide, Using a custom MAIL FROM domain, " \
+                "docs.aws.amazon.com/ses/latest/dg/mail-from.html (read 2026-12)"
+RULE_TEXT = {
+    "ses_sends": "SES sends the mail at all (identity verified, account sending, and no unverified MAIL FROM "
+                 "with BehaviorOnMxFailure REJECT_MESSAGE)",
+    "spf_pass": "SPF passes for the MAIL FROM actually used",
+    "dkim_pass": "DKIM passes with a signature of the From domain (aligned)",
+    "dmarc_published": "a valid DMARC record is published (p=none at least)",
+    "dmarc_aligned": "the From domain aligns with SPF or DKIM, so DMARC can pass",
+}
+PROVIDER_RULES = (
+    # (provider, rule, source)
+    ("gmail", "ses_sends", SES_MAIL_FROM), ("gmail", "spf_pass", GMAIL), ("gmail", "dkim_pass", GMAIL),
+    ("gmail", "dmarc_published", GMAIL), ("gmail", "dmarc_aligned", GMAIL),
+    ("yahoo", "ses_sends", SES_MAIL_FROM), ("yahoo", "spf_pass", YAHOO), ("yahoo", "dkim_pass", YAHOO),
+    ("yahoo", "dmarc_published", YAHOO), ("yahoo", "dmarc_aligned", YAHOO),
+    ("microsoft", "ses_sends", SES_MAIL_FROM), ("microsoft", "spf_pass", MICROSOFT),
+    ("microsoft", "dkim_pass", MICROSOFT), ("microsoft", "dmarc_published", MICROSOFT),
+    ("microsoft", "dmarc_aligned", MICROSOFT),
+)
+PROVIDERS = ("gmail", "yahoo", "microsoft")
 
 
-def _spf_findings(checks, domain, prefix, role):
-    """SPF outcomes of ``check.check_spf`` as findings; ``prefix`` is spf or mail_from_spf."""
-    out = []
-    sev = "high"
-    for c in _checks_by(checks, prefix + "_record"):
-        if c["status"] != "fail":
-            continue
-        reason = c["reason"]
-        if reason.startswith("no SPF"):
-            fid = prefix + "_missing"
-        elif "SPF records" in reason:
-            fid = prefix + "_multiple"
-        elif reason.startswith("could not read"):
-            fid = prefix + "_unreadable"
-        else:
-            fid = prefix + "_invalid"
-        out.append(finding(fid, sev, "dns", "SPF of %s: %s" % (role, reason.split(":")[0]), reason,
-                           "publish exactly one valid SPF record at %s" % c["name"]))
-    for c in _checks_by(checks, prefix + "_lookups"):
-        if c["status"] == "fail":
-            fid = prefix + ("_void_lookups" if "void lookups" in c["reason"] else "_too_many_lookups")
-            out.append(finding(fid, "high", "dns", "SPF of %s: permerror at receivers" % role, c["reason"],
-                               "flatten or drop includes until at most 10 lookups and 2 void lookups remain"))
-        elif c["status"] == "warn":
-            out.append(finding(prefix + "_lookup_errors", "medium", "dns", "SPF of %s: lookups fail" % role,
-                               c["reason"], "fix or remove the mechanisms whose names do not resolve"))
-    for c in _checks_by(checks, prefix + "_ses"):
-        if c["status"] == "fail":
-            out.append(finding(prefix + "_no_ses", "high", "dns", "SPF of %s does not authorise SES" % role,
-                               c["reason"], "add include:amazonses.com (deliverability.ses.spf)"))
-    return out
+def _unknown_of(unknown, *prefixes):
+    return [u for u in unknown if u["check"].startswith(prefixes)]
 
 
-def spf_all_qualifier(resolve, domain):
-    """The qualifier of the ``all`` term of the domain's one SPF record ('+', '-', '~', '?'), '' without an
-    ``all`` term, or None when there is not exactly one parseable record."""
-    try:
-        values = resolve(domain, "TXT")
-    except Exception:  # noqa: BLE001 - unreadable SPF is reported by check_spf
-        return None
-    records = [v for v in values if spf.is_spf(v)]
-    if len(records) != 1:
-        return None
-    try:
-        terms = spf.parse(records[0])
-    except spf.SpfError:
-        return None
-    for term in terms:
-        if getattr(term, "name", None) == "all":
-            return term.qualifier or "+"
-    return ""
+def _ses_sends(ident, account_findings):
+    if ident is None:
+        return "fail", "SES does not know the domain"
+    if ident.get("verification_status") != "SUCCESS":
+        return "fail", "the identity is not verified (%s): SES refuses to send from it" % ident.get(
+            "verification_status")
+    paused = [f for f in account_findings if f["id"] == "account_sending_paused"]
+    if paused:
+        return "fail", "the account cannot send (%s)" % paused[0]["title"]
+    mf = ident.get("mail_from") or {}
+    if mf.get("domain") and mf.get("status") != "SUCCESS" and mf.get("behavior_on_mx_failure") == "REJECT_MESSAGE":
+        return "fail", ("MAIL FROM %s is %s and BehaviorOnMxFailure is REJECT_MESSAGE: SES refuses to send "
+                        "(MailFromDomainNotVerified)" % (mf["domain"], mf.get("status")))
+    return "pass", "SES sends it"
 
 
-def _dmarc_findings(checks, domain):
-    out = []
-    for c in checks:
-        name, status, reason = c["check"], c["status"], c["reason"]
-        if status == "pass":
-            continue
-        if name == "dmarc_record":
-            if reason.startswith("no DMARC"):
-                fid = "dmarc_missing"
-            elif "DMARC records" in reason:
-                fid = "dmarc_multiple"
-            elif reason.startswith("could not read"):
-                fid = "dmarc_unreadable"
-            else:
-                fid = "dmarc_invalid"
-            out.append(finding(fid, "high", "dns", "DMARC of %s: %s" % (domain, reason.split(":")[0]), reason,
-                               "publish one valid record at _dmarc.%s (deliverability.ses.dmarc)" % domain))
-        elif name == "dmarc_policy":
-            if "pct" in reason:
-                out.append(finding("dmarc_pct", "medium", "dns", "DMARC applies to part of the failing mail (pct)",
-                                   reason, "RFC 9989 removed pct: use t=y while testing, then t=n "
-                                           "(deliverability.ses.dmarc migrate_legacy)"))
-            elif "t=y" in reason:
-                out.append(finding("dmarc_test_mode", "low", "dns", "DMARC is in test mode (t=y)", reason,
-                                   "set t=n once the reports show only legitimate mail passing"))
-            else:
-                out.append(finding("dmarc_weak", "medium", "dns", "DMARC policy is weaker than required", reason,
-                                   "advance the policy (dmarc-rollout runbook)"))
-        elif name == "dmarc_legacy":
-            out.append(finding("dmarc_obsolete_tags", "low", "dns", "DMARC uses tags RFC 9989 removed", reason,
-                               "migrate the record (deliverability.ses.dmarc migrate_legacy: true)"))
-        elif name == "dmarc_reports":
-            if reason.startswith("no rua"):
-                out.append(finding("dmarc_no_rua", "low", "dns", "DMARC asks for no aggregate reports", reason,
-                                   "add rua=mailto:dmarc@%s (or a reporting service that authorises you)" % domain))
-            elif reason.startswith("could not read"):
-                out.append(finding("dmarc_report_auth_unreadable", "low", "dns",
-                                   "could not read a report authorisation", reason, "check %s" % c["name"]))
-            else:
-                out.append(finding("dmarc_report_unauthorised", "medium", "dns",
-                                   "a report destination has not authorised %s" % domain, reason,
-                                   "publish TXT \"v=DMARC1\" at %s (or ask the destination to)" % c["name"]))
+def _spf_pass(ident, ids, unknown):
+    """(status, why, aligned): SPF on the MAIL FROM SES actually uses."""
+    mf = (ident or {}).get("mail_from") or {}
+    if mf.get("domain") and mf.get("status") == "SUCCESS":
+        broken = sorted(ids & set(posture_dns.MAIL_FROM_SPF_BROKEN))
+        if broken:
+            return "fail", "SPF of the MAIL FROM %s fails for SES (%s)" % (mf["domain"], ", ".join(broken)), False
+        if _unknown_of(unknown, "mail_from_spf"):
+            return "unknown", "could not read the SPF of the MAIL FROM %s" % mf["domain"], None
+        return "pass", "SPF of the MAIL FROM %s authorises SES and aligns with the From domain" % mf["domain"], True
+    if mf.get("domain") and mf.get("behavior_on_mx_failure") == "REJECT_MESSAGE":
+        return "fail", "no mail leaves: MAIL FROM %s is not verified and SES refuses to send" % mf["domain"], False
+    why = ("MAIL FROM %s is not verified, so SES falls back to its default MAIL FROM (amazonses.com)" % mf["domain"]
+           if mf.get("domain") else "no custom MAIL FROM: SES uses its default MAIL FROM (amazonses.com)")
+    return "pass", why + ": SPF passes there but does not align, so DMARC rests on DKIM alone", False
+
+
+def _dkim_pass(ident, ids, unknown):
+    dkim = (ident or {}).get("dkim") or {}
+    if ident is None:
+        return "fail", "no identity, no signature"
+    if dkim.get("signing_enabled") is False:
+        return "fail", "DKIM signing is turned off: mail leaves unsigned by the domain"
+    if dkim.get("status") != "SUCCESS":
+        return "fail", "SES's DKIM status is %s: it does not sign with the domain's key" % dkim.get("status")
+    broken = sorted(ids & set(posture_dns.DKIM_BROKEN))
+    if broken:
+        return "fail", "receivers cannot find the key (%s)" % ", ".join(broken)
+    if _unknown_of(unknown, "dkim"):
+        return "unknown", "could not read the DKIM records"
+    return "pass", "SES signs with the domain's key, published as SES expects"
+
+
+def _dmarc_published(ids, unknown):
+    broken = sorted(ids & set(posture_dns.DMARC_BROKEN))
+    if broken:
+        return "fail", "no valid DMARC record (%s)" % ", ".join(broken)
+    if _unknown_of(unknown, "dmarc_record"):
+        return "unknown", "could not read the DMARC record"
+    return "pass", "one valid DMARC record"
+
+
+def rule_outcomes(ident, findings, account_findings, unknown=()):
+    """Each rule of :data:`RULE_TEXT` judged for one domain: ``{rule: (status, why)}`` and the SPF alignment."""
+    ids = {f["id"] for f in findings}
+    spf_status, spf_why, spf_aligned = _spf_pass(ident, ids, unknown)
+    dkim_status, dkim_why = _dkim_pass(ident, ids, unknown)
+    out = {"ses_sends": _ses_sends(ident, account_findings), "spf_pass": (spf_status, spf_why),
+           "dkim_pass": (dkim_status, dkim_why), "dmarc_published": _dmarc_published(ids, unknown)}
+    if dkim_status == "pass" or (spf_status == "pass" and spf_aligned):
+        out["dmarc_aligned"] = ("pass", "aligned by %s" % ("DKIM" if dkim_status == "pass" else "SPF"))
+    elif dkim_status == "fail" and spf_aligned is False:
+        out["dmarc_aligned"] = ("fail", "neither DKIM nor SPF aligns with the From domain")
+    else:
+        out["dmarc_aligned"] = ("unknown", "could not tell whether DKIM or SPF aligns")
+    return out, spf_aligned
+
+
+def verdicts(ident, findings, account_findings, unknown=()):
+    """Per mailbox provider: ``pass`` / ``fail`` / ``unknown`` from the rules of :data:`PROVIDER_RULES`, each
+    rule listed with its outcome and source; what no DNS or SES read can show is named in ``not_checked``."""
+    outcomes, spf_aligned = rule_outcomes(ident, findings, account_findings, unknown)
+    out = {}
+    for provider in PROVIDERS:
+        rules = [{"rule": rule, "requirement": RULE_TEXT[rule], "status": outcomes[rule][0], "why": outcomes[rule][1],
+                  "source": source} for name, rule, source in PROVIDER_RULES if name == provider]
+        statuses = {r["status"] for r in rules}
+        verdict = "fail" if "fail" in statuses else ("unknown" if "unknown" in statuses else "pass")
+        out[provider] = {"verdict": verdict, "rules": rules,
+                         "reasons": [r["why"] for r in rules if r["status"] == "fail"],
+                         "unknown": [r["why"] for r in rules if r["status"] == "unknown"],
+                         "spf_aligned": spf_aligned, "dkim_aligned": outcomes["dkim_pass"][0] == "pass",
+                         "not_checked": list(NOT_CHECKABLE[provider])}
     return out
 
 
 def dmarc_tags(resolve, domain):
     """The parsed DMARC record of ``domain``, or None (missing, several, invalid or unreadable)."""
-    try:
-        records = [v for v in resolve("_dmarc." + domain, "TXT") if dmarc.is_dmarc(v)]
-        return dmarc.parse(records[0]) if len(records) == 1 else None
-    except Exception:  # noqa: BLE001 - reported by check_dmarc
-        return None
-
-
-def assess_dns(domain, ident, resolve, region):
-    """Findings from DNS as receivers see it, for a domain that sends through SES."""
-    out = []
-    root = check.check_spf(resolve, domain, require_ses=False)
-    out.extend(_spf_findings(root, domain, "spf", domain))
-    qualifier = spf_all_qualifier(resolve, domain)
-    if qualifier in ("+", "?"):
-        out.append(finding("spf_all_permissive", "high" if qualifier == "+" else "medium", "dns",
-                           "SPF of %s ends in %sall" % (domain, qualifier),
-                           "%sall lets any server pass (or stay neutral) for %s" % (qualifier, domain),
-                           "end the record with ~all or -all"))
-    dkim = (ident or {}).get("dkim") or {}
-    if ident is not None:
-        if dkim.get("origin") == "EXTERNAL":
-            tokens = dkim.get("tokens") or []
-            dkim_checks = [c for t in tokens for c in check.check_dkim_selector(resolve, domain, t)]
-        else:
-            dkim_checks = check.check_dkim_tokens(resolve, domain, dkim.get("tokens") or [])
-        grouped = {}
-        for c in dkim_checks:
-            if c["status"] == "fail":
-                fid = "dkim_record_missing" if (c["reason"].startswith("no ") or "could not" in c["reason"]) \
-                    else "dkim_record_wrong"
-                grouped.setdefault(fid, []).append(c)
-        for fid, failed in sorted(grouped.items()):  # one finding per kind, naming every record
-            out.append(finding(fid, "high", "dns", "%d DKIM record(s) %s" % (
-                len(failed), "missing" if fid.endswith("missing") else "pointing elsewhere"),
-                "; ".join("%s: %s" % (c["name"], c["reason"]) for c in failed),
-                "; ".join(c["reason"] for c in failed)))
-    mail_from = ((ident or {}).get("mail_from") or {}).get("domain")
-    if mail_from:
-        mf = check.check_mail_from(resolve, domain, mail_from, region)
-        for c in _checks_by(mf, "mail_from_mx"):
-            if c["status"] == "fail":
-                fid = "mail_from_mx_missing" if (c["reason"].startswith("no MX") or "could not" in c["reason"]) \
-                    else "mail_from_mx_wrong"
-                out.append(finding(fid, "high", "dns", "MAIL FROM %s has no SES MX" % mail_from, c["reason"],
-                                   "publish %s MX 10 feedback-smtp.%s.amazonses.com" % (mail_from, region)))
-        out.extend(_spf_findings(mf, mail_from, "mail_from_spf", mail_from))
-    out.extend(_dmarc_findings(check.check_dmarc(resolve, domain), domain))
-    return out
-
-
-def assess_parked(domain, resolve):
-    """A domain that sends nothing: null MX (RFC 7505), SPF ``-all`` alone, DMARC p=reject (np=reject)."""
-    out = []
-    err = None
-    try:
-        mx = resolve(domain, "MX")
-    except Exception as exc:  # noqa: BLE001 - one unreadable record is a finding, not an abort
-        mx, err = None, str(exc)
-    if mx is None:
-        out.append(finding("parked_mx_unreadable", "low", "dns", "could not read the MX of %s" % domain, err,
-                           "check the domain's DNS servers"))
-    elif mx != ["0 ."] and mx != ["0 "] and [m.split()[-1] for m in mx] != ["."]:
-        out.append(finding("parked_no_null_mx", "high", "dns", "parked domain without a null MX",
-                           "MX %s: senders try to deliver to it and spammers can claim it receives mail"
-                           % (", ".join(mx) or "none"),
-                           "publish %s MX 0 . (RFC 7505) and nothing else" % domain))
-    if spf_all_qualifier(resolve, domain) != "-" or _spf_terms(resolve, domain) != ["-all"]:
-        out.append(finding("parked_spf_not_fail", "high", "dns", "parked domain without SPF -all",
-                           "a domain that sends nothing should publish exactly v=spf1 -all",
-                           "publish %s TXT \"v=spf1 -all\"" % domain))
-    tags = dmarc_tags(resolve, domain)
-    np_ = (tags or {}).get("np") or (tags or {}).get("sp") or (tags or {}).get("p")
-    if not tags or tags.get("p") != "reject" or np_ != "reject" or dmarc.testing(tags):
-        out.append(finding("parked_dmarc_not_reject", "high", "dns", "parked domain without DMARC p=reject",
-                           "DMARC %s" % (dmarc.build(tags) if tags else "missing"),
-                           "publish _dmarc.%s TXT \"v=DMARC1; p=reject; np=reject\"" % domain))
-    return out
-
-
-def _spf_terms(resolve, domain):
-    try:
-        records = [v for v in resolve(domain, "TXT") if spf.is_spf(v)]
-        return [t.raw.lower() for t in spf.parse(records[0])] if len(records) == 1 else None
-    except Exception:  # noqa: BLE001
-        return None
-
-
-# ------------------------------------------------------------------------------------------------ verdicts
-def verdicts(ident, findings, account_findings):
-    """Per mailbox provider: ``pass`` / ``fail`` with the reasons, from what DNS and SES can show, and what
-    cannot be checked from them named as such.
-
-    Gmail and Yahoo (bulk senders, 2024): SPF and DKIM pass, DMARC published (p=none at least), From aligned
-    with SPF or DKIM. Microsoft (high-volume senders to Outlook.com, May 2025): the same three, DMARC at least
-    p=none aligned with SPF or DKIM. Through SES, SPF passes for the MAIL FROM in use (amazonses.com by
-    default); it aligns only with a verified custom MAIL FROM. DKIM aligns when SES signs with the domain's
-    verified key.
-    """
-    ids = {f["id"] for f in findings}
-    reasons = []
-    dkim = (ident or {}).get("dkim") or {}
-    dkim_ok = (ident is not None and ident.get("verification_status") == "SUCCESS"
-               and dkim.get("status") == "SUCCESS" and dkim.get("signing_enabled") is not False
-               and not ids & {"dkim_record_missing", "dkim_record_wrong"})
-    if not dkim_ok:
-        reasons.append("DKIM does not pass with the domain's key (SES verification / DKIM records)")
-    mail_from = (ident or {}).get("mail_from") or {}
-    spf_aligned = bool(mail_from.get("domain")) and mail_from.get("status") == "SUCCESS" and not any(
-        i.startswith("mail_from_mx") or i.startswith("mail_from_spf") for i in ids)
-    dmarc_ok = not ids & {"dmarc_missing", "dmarc_multiple", "dmarc_invalid", "dmarc_unreadable"}
-    if not dmarc_ok:
-        reasons.append("no valid DMARC record")
-    if not (dkim_ok or spf_aligned):
-        reasons.append("neither DKIM nor SPF aligns with the From domain")
-    account_block = [f for f in account_findings if f["id"] in ("account_sending_paused",)]
-    if account_block:
-        reasons.append("the account cannot send (%s)" % account_block[0]["title"])
-    verdict = "fail" if reasons else "pass"
-    out = {}
-    for provider in ("gmail", "yahoo", "microsoft"):
-        out[provider] = {"verdict": verdict, "reasons": list(reasons), "spf_aligned": spf_aligned,
-                         "dkim_aligned": dkim_ok, "not_checked": list(NOT_CHECKABLE[provider])}
-    return out
+    return posture_dns.published_dmarc(resolve, domain)[0]
 
 
 def evidence_stage(tags, decision):
@@ -448,50 +409,66 @@ def next_stage_text(tags):
 
 def assess(domain, ident, resolve, region, account_findings=(), config_set=None, parked=False, now=None,
            max_key_age_days=DEFAULT_MAX_KEY_AGE_DAYS, evidence=None):
-    """One domain's posture: ``{domain, kind, findings, verdicts, worst}`` (findings most severe first).
+    """One domain's posture: ``{domain, kind, findings, unknown, could_not_look, verdicts, worst}`` (findings most
+    severe first; ``unknown`` the checks that could not look, each with its error).
 
     ``evidence``: None (no evidence store), or ``decide(tags) -> gate decision`` for the published record."""
+    unknown = []
+    result = {"domain": domain, "kind": "parked" if parked else "sending", "verdicts": {}}
     if parked:
-        findings = assess_parked(domain, resolve)
-        result = {"domain": domain, "kind": "parked", "verdicts": {}}
+        findings = posture_dns.assess_parked(domain, resolve, unknown)
     else:
-        findings = assess_ses(domain, ident, config_set, now, max_key_age_days)
-        findings += assess_dns(domain, ident, resolve, region)
-        result = {"domain": domain, "kind": "sending"}
-        result["verdicts"] = verdicts(ident, findings, account_findings)
-    if evidence is not None and not parked:
-        tags = dmarc_tags(resolve, domain)
-        stage, more = evidence_stage(tags, evidence(tags))
-        result["evidence"] = stage
-        findings.extend(more)
+        decision = None
+        tags, err = posture_dns.published_dmarc(resolve, domain)
+        if evidence is not None and not err:
+            decision = evidence(tags)
+            stage, more = evidence_stage(tags, decision)
+            result["evidence"] = stage
+        elif evidence is not None:
+            result["evidence"] = {"published": None, "next": None, "gate_open": None, "summary": None,
+                                  "reasons": [], "unknown": err}
+        findings = assess_ses(domain, ident, config_set, now, max_key_age_days, region)
+        findings += posture_dns.assess_dns(domain, ident, resolve, region, unknown, decision)
+        result["verdicts"] = verdicts(ident, findings, account_findings, unknown)
+        if decision is not None:
+            findings.extend(more)
     findings.sort(key=lambda f: (rank(f["severity"]), f["id"]))
-    result["findings"] = findings
-    result["worst"] = worst(findings)
+    result.update(findings=findings, unknown=unknown, could_not_look=bool(unknown), worst=worst(findings))
     return result
 
 
 def summarize(results, account_findings):
-    """Fleet counts: per severity, per finding id (domains affected), and verdict counts per provider."""
+    """Fleet counts: domains needing action and not looked at, findings per severity, per finding id (with the
+    domains), and verdict counts per provider (with the domains that fail and those not known)."""
     per_severity = dict((s, 0) for s in SEVERITIES)
     per_problem = {}
     for f in account_findings:
         per_severity[f["severity"]] += 1
-        per_problem.setdefault(f["id"], {"severity": f["severity"], "title": f["title"], "domains": 0})
-        per_problem[f["id"]]["domains"] += 1
+        entry = per_problem.setdefault(f["id"], {"severity": f["severity"], "title": problem_title(f["id"], f["title"]),
+                                                 "domains": 0, "names": []})
+        entry["domains"] += 1
+        entry["names"].append("(account)")
     for r in results:
         for f in r.get("findings") or []:
             per_severity[f["severity"]] += 1
-            entry = per_problem.setdefault(f["id"], {"severity": f["severity"], "title": f["title"], "domains": 0})
+            entry = per_problem.setdefault(f["id"], {"severity": f["severity"],
+                                                     "title": problem_title(f["id"], f["title"]), "domains": 0,
+                                                     "names": []})
             entry["domains"] += 1
+            entry["names"].append(r["domain"])
     providers = {}
     for r in results:
         for name, v in (r.get("verdicts") or {}).items():
-            counts = providers.setdefault(name, {"pass": 0, "fail": 0})
+            counts = providers.setdefault(name, {"pass": 0, "fail": 0, "unknown": 0, "failing": [], "not_known": []})
             counts[v["verdict"]] += 1
+            if v["verdict"] != "pass":
+                counts["failing" if v["verdict"] == "fail" else "not_known"].append(r["domain"])
     domains_by_worst = dict((s, 0) for s in SEVERITIES + ("none",))
     for r in results:
         domains_by_worst[r.get("worst", "none") if not r.get("failed") else "none"] += 1
+    not_looked = [r["domain"] for r in results if r.get("failed") or r.get("could_not_look")]
+    action = [r["domain"] for r in results if r.get("findings")]
     return {"domains": len(results), "findings": sum(per_severity.values()), "per_severity": per_severity,
             "per_problem": dict(sorted(per_problem.items(), key=lambda kv: (rank(kv[1]["severity"]), kv[0]))),
             "providers": providers, "domains_by_worst": domains_by_worst,
-            "could_not_look": sum(1 for r in results if r.get("failed"))}
+            "need_action": len(action), "could_not_look": len(not_looked), "could_not_look_domains": not_looked}

@@ -24,7 +24,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.formats import 
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import dmarc_evidence as evidence_module
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import (
+    AwsError, DeliverabilityError, DnsError, InputError)
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, is_missing
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
@@ -104,8 +105,10 @@ class PosturePass:
                                 now=now, max_key_age_days=self.params.get("max_key_age_days"),
                                 evidence=self._evidence(domain))
         except DeliverabilityError as exc:
-            out = {"domain": domain, "kind": "parked" if parked else "sending", "failed": True,
-                   "msg": exc.msg, "findings": [], "worst": "none"}
+            # could not look at SES for this domain: no finding, no verdict - the domain counts as not looked at
+            out = {"domain": domain, "kind": "parked" if parked else "sending", "failed": True, "msg": exc.msg,
+                   "findings": [], "worst": "none", "verdicts": {}, "could_not_look": True,
+                   "unknown": [{"check": "ses", "name": domain, "error": exc.msg}]}
             out.update({k: v for k, v in exc.details.items() if k in ("operation", "error_code") and v})
             return out
 
@@ -219,11 +222,22 @@ class PosturePass:
 
 class FailureCache:
     """The resolver with its failures cached too: a name that timed out is not asked again by the next rule
-    of the same pass (several rules read the same TXT), so an unreachable DNS costs one timeout per name."""
+    of the same pass (several rules read the same TXT), so an unreachable DNS costs one timeout per name.
 
-    def __init__(self, resolver):
+    And a breaker: after ``limit`` timeouts in a row with no answer in between, the resolvers are taken as
+    unreachable and the remaining names are not asked (each fails at once, "could not look", never a finding):
+    a dead resolver costs ``limit`` timeouts, not one per name of the fleet. A SERVFAIL or REFUSED is an
+    answer about one zone and does not count; any answer resets the count."""
+
+    TIMEOUTS = ("Timeout", "LifetimeTimeout")
+
+    def __init__(self, resolver, limit=8):
         self.resolver = resolver
         self.failed = {}
+        self.limit = limit
+        self.streak = 0
+        self.tripped = None
+        self.lock = threading.Lock()
 
     @property
     def queries(self):
@@ -233,11 +247,22 @@ class FailureCache:
         key = (name.lower().rstrip("."), rtype)
         if key in self.failed:
             raise self.failed[key]
+        if self.tripped is not None:
+            raise DnsError("lookup %s %s" % key, "NotAsked", "not asked: the last %d lookups in a row got no answer "
+                           "(%s)" % (self.limit, self.tripped))
         try:
-            return self.resolver(name, rtype)
+            values = self.resolver(name, rtype)
         except DeliverabilityError as exc:
             self.failed[key] = exc
+            if getattr(exc, "rcode", None) in self.TIMEOUTS:
+                with self.lock:
+                    self.streak += 1
+                    if self.streak >= self.limit and self.tripped is None:
+                        self.tripped = "%s, server %s" % (exc.rcode, exc.details.get("server") or "unknown")
             raise
+        with self.lock:
+            self.streak = 0
+        return values
 
 
 def read_history(path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -132,6 +133,8 @@ def test_rollout_from_receipt_rule_to_published_record(sandbox, bind, zone, rfc2
     assert "<svg" in html and "http" not in html.split("<body>", 1)[1].replace("http://www.w3.org/2000/svg", "")
     assert "DKIM not aligned for 203.0.113.7 / crm.example" in html
     assert "SPF never aligned" in html and "p=quarantine; t=y" in html
+    assert re.search(r'id="headline"><b>[01] of 1 domain can move to their next stage', html), html[:600]
+    assert "day(s)" not in html and "None" not in html
     rows = (report_dir / "dmarc-rollout.csv").read_text().splitlines()
     assert rows[0].startswith("domain,record,stage") and zone in rows[1]
     assert "203.0.113.7" in (report_dir / "dmarc-sources.csv").read_text()

@@ -77,10 +77,36 @@ def test_email_auth_check_reports_broken_records(ansible_module, bind, zone, ama
     assert dk1["status"] == "fail" and "publish" in dk1["reason"]
     auth = by.get(("dmarc_reports", "%s._report._dmarc.reports.test" % zone))
     assert auth and auth["status"] == "warn" and 'publish TXT "v=DMARC1"' in auth["reason"], res.result["checks"]
-    # a zone nobody serves here: the reason carries the rcode
+    # a zone nobody serves here: could not look (unknown, the reason carries the rcode), never a failure
     auth = by[("dmarc_reports", "%s._report._dmarc.elsewhere.test" % zone)]
-    assert auth["status"] == "warn" and "REFUSED" in auth["reason"]
-    assert res.result["summary"]["fail"] == 3
+    assert auth["status"] == "unknown" and "REFUSED" in auth["reason"]
+    assert res.result["summary"]["fail"] == 3 and res.result["summary"]["unknown"] == 1
+    assert res.result["status"] == "unknown" and res.result["could_not_look"][0]["name"] == auth["name"]
+
+
+def test_email_auth_check_with_dns_unreachable_could_not_look(ansible_module, ansible_playbook, rfc2136, zone,
+                                                               amazonses):
+    """Correct records behind a resolver that does not answer: every check unknown, none failed, and the task
+    fails saying it could not look (could_not_look set), not that a record is missing."""
+    import socket
+    _publish_all(ansible_playbook, rfc2136, zone)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    dead = "127.0.0.1:%d" % sock.getsockname()[1]
+    sock.close()
+    res = ansible_module("email_auth_check", {"domain": zone, "nameservers": [dead], "dkim_tokens": TOKENS[:1],
+                                              "mail_from": "mail." + zone, "dns_timeout": 1})
+    assert res.rc != 0 and res.result["status"] == "unknown", res.result
+    assert "could not look" in res.result["msg"] and "not a finding" in res.result["msg"]
+    statuses = {c["status"] for c in res.result["checks"]}
+    assert statuses == {"unknown"}, res.result["checks"]
+    assert "publish" not in res.result["msg"]
+    assert {u["check"] for u in res.result["could_not_look"]} == {"spf_record", "dkim", "mail_from_mx",
+                                                                  "mail_from_spf_record", "dmarc_record"}
+    # fail_on=never: the task does not fail, the outcome still says unknown
+    res = ansible_module("email_auth_check", {"domain": zone, "nameservers": [dead], "dns_timeout": 1,
+                                              "fail_on": "never"})
+    assert res.rc == 0 and res.result["status"] == "unknown" and res.result["summary"]["fail"] == 0
 
 
 def test_checkdmarc_agrees(ansible_playbook, bind, zone, rfc2136, amazonses):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.operator.helpers import aws, create_zone, identity_exists, rrsets
+from tests.fixtures.dns_proxy import BrokenZoneResolver
 from tests.fixtures.names import unique
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -149,3 +150,24 @@ def test_byodkim_from_a_key_file(ansible_playbook, sandbox, tmp_path):
     assert cli["DkimAttributes"]["SigningAttributesOrigin"] == "EXTERNAL", cli["DkimAttributes"]
     assert "s2026._domainkey.%s. 1800 IN TXT" % name in res.stdout  # the selector record to publish by hand
     assert "PRIVATE KEY" not in res.stdout
+
+
+def test_the_final_check_could_not_look_exits_4_and_names_no_missing_record(ansible_playbook, sandbox, bind,
+                                                                            domain):
+    """The records are published right, but the resolver the role asks answers SERVFAIL for the domain's zone
+    (amazonses.com still resolves, so SPF can be merged): "could not look" (exit 4), not "records missing"
+    (exit 2), and the outcome is still recorded."""
+    name, zone_id = domain
+    resolver = BrokenZoneResolver(bind.port, [name])
+    try:
+        res = ansible_playbook(PLAYBOOK, extra_vars={"domain": name, "domain_wait": False, "domain_auth_check": True,
+                                                     "domain_resolvers": [resolver.server], "domain_spf_apex": False,
+                                                     "domain_dmarc": False})
+    finally:
+        resolver.close()
+    assert res.rc == 4, res.output
+    assert "could not look" in res.output and "not a finding" in res.output
+    assert _outcome(res)["auth_status"] == "unknown"
+    assert {rcode for qname, _, rcode in resolver.asked if qname.rstrip(".").endswith(name)} == {"SERVFAIL"}
+    published = rrsets(sandbox, zone_id)  # the records are there: nothing was missing
+    assert len([k for k in published if k[1] == "CNAME"]) == 3 and ("mail." + name, "MX") in published

@@ -35,3 +35,16 @@ def test_report_unknown_then_critical(ansible_playbook, sandbox, tmp_path):
     # the four threshold lines, the complaint ones well apart on the log axis (not squashed onto the x axis)
     ys = [float(y) for y in re.findall(r'class="threshold"[^>]*y1="([\d.]+)"', html)]
     assert len(ys) == 4 and abs(ys[2] - ys[3]) > 20, ys
+
+
+def test_report_reads_as_words(ansible_playbook, sandbox, tmp_path):
+    """What a person reads: no Python True/False/None, no '?' placeholder, the time in UTC to the second and the
+    region named."""
+    res = ansible_playbook(PLAYBOOK, extra_vars={"report_path": str(tmp_path / "r.html")})
+    assert res.rc == 0, res
+    html = (tmp_path / "r.html").read_text()
+    visible = re.sub(r"<[^>]+>", " ", html)
+    assert not re.search(r"\b(True|False|None)\b", visible), visible
+    assert "?" not in visible
+    assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, region us-east-1\.", visible), visible
+    assert re.search(r"sending enabled: (yes|no), production access: (yes|no|not reported)", visible), visible

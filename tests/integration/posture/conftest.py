@@ -10,7 +10,6 @@ from tests.integration.posture.seed import seed
 from tests.fixtures.names import unique
 
 
-
 @pytest.fixture
 def fleet(sandbox, bind, amazonses):  # noqa: F811 - the imported fixture
     zone = unique("pz")

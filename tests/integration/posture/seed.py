@@ -36,7 +36,22 @@ EXPECTED = {
     "pct": ["dmarc_obsolete_tags", "dmarc_pct"],
     "noauth": ["dmarc_report_unauthorised"],
     "nodmarc": ["dmarc_missing"],
+    "pnone": ["dmarc_policy_none"],
+    "testy": ["dmarc_test_mode"],
+    "weaksub": ["dmarc_subdomain_weaker"],
+    "norua": ["dmarc_no_rua"],
+    "mfspf": ["mail_from_spf_no_ses"],
+    "mfreject": ["mail_from_mx_missing", "mail_from_not_verified"],
 }
+# the findings only DNS can show: with DNS unreachable none of them may appear (SES's own answers still stand)
+SES_SIDE = {"verification_host_not_found", "verification_type_not_found", "verification_invalid_value",
+            "verification_service_error", "dkim_key_1024", "mail_from_fallback", "dkim_signing_disabled",
+            "mail_from_missing", "configuration_set_missing", "suppression_override", "mail_from_not_verified"}
+# the domains every provider must fail (by the rules the providers publish), and the one passing on DKIM alone
+PROVIDERS_FAIL = ("nohost", "notype", "wrong", "svc", "nosign", "nodmarc", "mfspf", "mfreject")
+# (spf11 and plusall break the apex SPF, which SES mail never uses: its MAIL FROM is mail.<domain>)
+PROVIDERS_PASS = ("good", "fallback", "key1024", "nocs", "supp", "spf11", "plusall", "pct", "noauth", "pnone",
+                  "testy", "weaksub", "norua", "nomf")
 PARKED_EXPECTED = {
     "parked": ["parked_dmarc_not_reject", "parked_no_null_mx", "parked_spf_not_fail"],
     "parkedok": [],
@@ -65,14 +80,17 @@ def txt(value):
     return " ".join('"%s"' % value[i:i + 255] for i in range(0, len(value), 255))
 
 
-def seed(sandbox, bind, zone):
-    """Seed the fleet; returns {label: domain}."""
+def seed(sandbox, bind, zone, labels=None, parked_labels=None):
+    """Seed the fleet (``labels``: a subset of EXPECTED, all by default); returns {label: domain}, {label: parked}."""
     ses = sandbox.boto3_client("sesv2")
     z = Zone(bind, zone)
-    ses.create_configuration_set(ConfigurationSetName=CS_OK)
-    ses.create_configuration_set(ConfigurationSetName=CS_NOSUPP, SuppressionOptions={"SuppressedReasons": []})
+    existing = set(ses.list_configuration_sets().get("ConfigurationSets", []))
+    if CS_OK not in existing:
+        ses.create_configuration_set(ConfigurationSetName=CS_OK)
+    if CS_NOSUPP not in existing:
+        ses.create_configuration_set(ConfigurationSetName=CS_NOSUPP, SuppressionOptions={"SuppressedReasons": []})
     region = "us-east-1"
-    names = {label: "%s.%s" % (label, zone) for label in EXPECTED}
+    names = {label: "%s.%s" % (label, zone) for label in (labels or EXPECTED)}
     records = []
     # eleven includes that each exist (one lookup each, none void): 11 > 10
     for i in range(11):
@@ -97,8 +115,10 @@ def seed(sandbox, bind, zone):
                 records.append((rr, "CNAME", ["%s.dkim.amazonses.com." % tok]))
         if label != "nomf":
             mail_from = "mail." + domain
-            records.append((mail_from, "MX", ["10 feedback-smtp.%s.amazonses.com." % region]))
-            records.append((mail_from, "TXT", [txt("v=spf1 include:amazonses.com ~all")]))
+            if label != "mfreject":  # SES never finds its MX: the MAIL FROM stays unverified
+                records.append((mail_from, "MX", ["10 feedback-smtp.%s.amazonses.com." % region]))
+            records.append((mail_from, "TXT", [txt("v=spf1 -all" if label == "mfspf" else
+                                                   "v=spf1 include:amazonses.com ~all")]))
         spf = "v=spf1 include:amazonses.com ~all"
         if label == "spf11":
             spf = "v=spf1 " + " ".join("include:inc%d.%s" % (i, zone) for i in range(11)) + " ~all"
@@ -110,13 +130,22 @@ def seed(sandbox, bind, zone):
             dmarc = "v=DMARC1; p=quarantine; pct=50; rua=mailto:dmarc@%s" % domain
         elif label == "noauth":
             dmarc = "v=DMARC1; p=reject; rua=mailto:agg@reports.test"
+        elif label == "pnone":
+            dmarc = "v=DMARC1; p=none; rua=mailto:dmarc@%s" % domain
+        elif label == "testy":
+            dmarc = "v=DMARC1; p=quarantine; t=y; rua=mailto:dmarc@%s" % domain
+        elif label == "weaksub":
+            dmarc = "v=DMARC1; p=reject; sp=none; rua=mailto:dmarc@%s" % domain
+        elif label == "norua":
+            dmarc = "v=DMARC1; p=reject"
         if label != "nodmarc":
             records.append(("_dmarc." + domain, "TXT", [txt(dmarc)]))
-    parked = {label: "%s.%s" % (label, zone) for label in PARKED_EXPECTED}
-    records += [
+    parked = {label: "%s.%s" % (label, zone) for label in (PARKED_EXPECTED if parked_labels is None else parked_labels)}
+    records += [] if "parked" not in parked else [
         (parked["parked"], "MX", ["10 mx.example.net."]),
         (parked["parked"], "TXT", [txt("v=spf1 include:amazonses.com ~all")]),
-        ("_dmarc." + parked["parked"], "TXT", [txt("v=DMARC1; p=none")]),
+        ("_dmarc." + parked["parked"], "TXT", [txt("v=DMARC1; p=none")])]
+    records += [] if "parkedok" not in parked else [
         (parked["parkedok"], "MX", ["0 ."]),
         (parked["parkedok"], "TXT", [txt("v=spf1 -all")]),
         ("_dmarc." + parked["parkedok"], "TXT", [txt("v=DMARC1; p=reject; np=reject")]),

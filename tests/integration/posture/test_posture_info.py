@@ -10,7 +10,11 @@ import csv
 import json
 
 
-from tests.integration.posture.seed import EXPECTED, PARKED_EXPECTED
+import pytest
+
+from tests.fixtures.names import unique
+from tests.fixtures.dns_proxy import BrokenZoneResolver, closed_port
+from tests.integration.posture.seed import EXPECTED, PARKED_EXPECTED, PROVIDERS_FAIL, PROVIDERS_PASS, SES_SIDE, seed
 
 
 def _ids(result):
@@ -40,14 +44,26 @@ def test_each_seeded_domain_gets_exactly_its_findings(module_main, sandbox, bind
     for r in out["domains"]:
         for f in r["findings"]:
             assert f["severity"] in ("critical", "high", "medium", "low", "info") and f["fix"]
-    # the verdicts follow DKIM / DMARC: the healthy domain passes, a stuck one and the one without DMARC fail
-    verdict = {r["domain"]: r["verdicts"].get("gmail", {}).get("verdict") for r in out["domains"]}
-    assert verdict[names["good"]] == "pass" and verdict[names["fallback"]] == "pass"
-    assert verdict[names["nohost"]] == "fail" and verdict[names["nodmarc"]] == "fail"
-    assert verdict[names["nosign"]] == "fail"
-    good = next(r for r in out["domains"] if r["domain"] == names["good"])
+    # the verdicts follow the rules the providers publish: SPF on the MAIL FROM used, DKIM, DMARC, and whether SES
+    # sends at all - the MAIL FROM whose SPF refuses SES and the unverified one with REJECT_MESSAGE fail everywhere
+    by_domain = {r["domain"]: r for r in out["domains"]}
+    for provider in ("gmail", "yahoo", "microsoft"):
+        verdict = {label: by_domain[names[label]]["verdicts"][provider]["verdict"] for label in EXPECTED}
+        assert {label for label, v in verdict.items() if v == "fail"} == set(PROVIDERS_FAIL), (provider, verdict)
+        assert {label for label, v in verdict.items() if v == "pass"} == set(PROVIDERS_PASS), (provider, verdict)
+        assert "unknown" not in verdict.values() and not [r for r in out["domains"] if r["could_not_look"]]
+    rules = {x["rule"]: x for x in by_domain[names["mfspf"]]["verdicts"]["microsoft"]["rules"]}
+    assert rules["spf_pass"]["status"] == "fail" and "2025-05-05" in rules["spf_pass"]["source"]
+    assert any("REJECT_MESSAGE" in x for x in by_domain[names["mfreject"]]["verdicts"]["gmail"]["reasons"])
+    good = by_domain[names["good"]]
     assert good["verdicts"]["microsoft"]["spf_aligned"] is True
+    nomf = {x["rule"]: x for x in by_domain[names["nomf"]]["verdicts"]["yahoo"]["rules"]}
+    assert nomf["spf_pass"]["status"] == "pass" and "DMARC rests on DKIM alone" in nomf["spf_pass"]["why"]
+    assert by_domain[names["nomf"]]["verdicts"]["yahoo"]["spf_aligned"] is False
     assert any("unsubscribe" in x for x in good["verdicts"]["yahoo"]["not_checked"])
+    assert out["summary"]["need_action"] == len([v for v in want.values() if v])
+    assert out["summary"]["could_not_look"] == 0
+    assert out["summary"]["per_problem"]["dmarc_policy_none"]["names"] == [names["pnone"]]
 
     # the files say the same: CSV one row per finding, JSON the whole result, one trend row
     rows = list(csv.DictReader(open(tmp_path / "p.csv", encoding="utf-8")))
@@ -143,3 +159,74 @@ def test_dmarc_evidence_stage_when_the_store_exists(module_main, sandbox, bind, 
     assert any("no DMARC aggregate reports" in r for r in stages[names["pct"]]["reasons"]), stages
     # a shut gate is not a finding; the domains keep exactly their findings
     assert "dmarc_ready_to_advance" not in {f["id"] for r in res.result["domains"] for f in r["findings"]}
+
+
+def _outage_ids(labels):
+    """What each domain may still get when DNS cannot be read: SES's own answers, nothing from DNS."""
+    return {label: sorted(i for i in ids if i in SES_SIDE) for label, ids in labels.items()}
+
+
+def test_resolver_unreachable_every_domain_could_not_look_and_no_dns_finding(module_main, sandbox, bind, fleet):
+    zone, names, parked = fleet
+    args = {"nameservers": ["127.0.0.1:%d" % closed_port()], "dns_timeout": 1,
+            "parked_domains": list(parked.values()), "workers": 4}
+    mark = sandbox.mark()
+    res = module_main("posture_info", args)
+    out = res.result
+    assert res.rc == 0 and out["status"] == "could_not_look", out
+    assert sandbox.mutating_calls(since=mark) == []
+    everyone = set(names.values()) | set(parked.values())
+    assert out["summary"]["could_not_look"] == len(everyone) == 24
+    assert set(out["summary"]["could_not_look_domains"]) == everyone
+    assert out["stats"]["dns_queries"] <= 8 + 4  # the breaker: a dead resolver costs 8 timeouts (+ those in flight)
+    by_domain = {r["domain"]: r for r in out["domains"]}
+    assert all(r["could_not_look"] and r["unknown"] for r in out["domains"])
+    # no finding from DNS and no fix telling anyone to publish what may exist: only SES's own answers remain
+    want = {names[label]: ids for label, ids in _outage_ids(EXPECTED).items()}
+    want.update({parked[label]: [] for label in PARKED_EXPECTED})
+    assert _ids(out) == want
+    assert [f for r in out["domains"] for f in r["findings"] if f["area"] == "dns"] == []
+    assert by_domain[names["good"]]["findings"] == []
+    # no pass anywhere; a fail only where SES itself decided it (not verified, not signing, refusing to send)
+    ses_decided = {names[label] for label in ("nohost", "notype", "wrong", "svc", "nosign", "mfreject")}
+    for r in out["domains"]:
+        assert all("could not" in u["error"] for u in r["unknown"]), r["unknown"]
+        for provider, v in r["verdicts"].items():
+            assert v["verdict"] == ("fail" if r["domain"] in ses_decided else "unknown"), (r["domain"], provider, v)
+            assert not [x for x in v["rules"] if x["status"] == "fail" and x["rule"] == "dmarc_published"], v
+    good_verdicts = by_domain[names["good"]]["verdicts"]
+    assert {v["verdict"] for v in good_verdicts.values()} == {"unknown"}
+    assert all(v["reasons"] == [] for v in good_verdicts.values())
+
+
+@pytest.fixture
+def broken_zone_fleet(sandbox, bind, amazonses, fleet):
+    """The seeded fleet, plus a second zone whose servers a resolver cannot reach (it answers SERVFAIL)."""
+    zone, names, parked = fleet
+    other = unique("pzdown")
+    bind.add_zone(other)
+    names2, parked2 = seed(sandbox, bind, other, labels=["good", "pnone", "nodmarc"], parked_labels=["parkedok"])
+    proxy = BrokenZoneResolver(bind.port, [other])
+    yield zone, names, parked, other, names2, parked2, proxy
+    proxy.close()
+
+
+def test_one_zone_unreachable_only_its_domains_are_unknown(module_main, sandbox, broken_zone_fleet):
+    zone, names, parked, other, names2, parked2, proxy = broken_zone_fleet
+    args = {"nameservers": [proxy.server], "dns_timeout": 2, "workers": 4,
+            "parked_domains": list(parked.values()) + list(parked2.values())}
+    out = module_main("posture_info", args).result
+    assert out["status"] == "could_not_look", out
+    assert any(rcode == "SERVFAIL" for name, rtype, rcode in proxy.asked)  # the proxy did fail that zone
+    down = set(names2.values()) | set(parked2.values())
+    assert set(out["summary"]["could_not_look_domains"]) == down
+    want = {names[label]: ids for label, ids in EXPECTED.items()}
+    want.update({parked[label]: ids for label, ids in PARKED_EXPECTED.items()})
+    want.update({names2[label]: ids for label, ids in _outage_ids({k: EXPECTED[k] for k in names2}).items()})
+    want.update({parked2["parkedok"]: []})
+    assert _ids(out) == want  # the reachable zone is judged exactly as with all DNS up
+    by_domain = {r["domain"]: r for r in out["domains"]}
+    for d in down:
+        assert by_domain[d]["could_not_look"] and all("SERVFAIL" in u["error"] for u in by_domain[d]["unknown"])
+        assert {v["verdict"] for v in by_domain[d]["verdicts"].values()} <= {"unknown"}
+    assert by_domain[names["good"]]["verdicts"]["gmail"]["verdict"] == "pass"

@@ -51,3 +51,41 @@ def test_trend_chart_scales_to_the_largest_count():
     svg = pr.trend_svg(rows)
     assert svg.count("<circle") == 25  # 5 runs x 5 severities
     assert ">16<" in svg  # gridline labels reach the peak (15) rounded up to whole quarters
+
+
+def test_html_a_person_reads():
+    """Headline in domains, a problem shared by two domains lists both (titled by the problem, not a domain),
+    providers link the failing domains, no Python values, UTC to the second, plural forms right."""
+    f = {"id": "dmarc_missing", "severity": "high", "area": "dns", "title": "DMARC of a.test: no DMARC record",
+         "detail": "d", "fix": "x"}
+    results = [{"domain": "a.test", "kind": "sending", "worst": "high", "findings": [f], "unknown": [],
+                "could_not_look": False,
+                "verdicts": {"gmail": {"verdict": "fail", "reasons": ["no valid DMARC record"], "rules": []}}},
+               {"domain": "b.test", "kind": "sending", "worst": "high", "could_not_look": False, "unknown": [],
+                "findings": [dict(f, title="DMARC of b.test: no DMARC record")],
+                "verdicts": {"gmail": {"verdict": "fail", "reasons": [], "rules": []}}},
+               {"domain": "c.test", "kind": "sending", "worst": "none", "findings": [], "could_not_look": True,
+                "unknown": [{"check": "dmarc_record", "name": "_dmarc.c.test", "error": "could not read TXT: SERVFAIL"}],
+                "verdicts": {"gmail": {"verdict": "unknown", "reasons": [], "rules": []}}},
+               {"domain": "d.test", "kind": "sending", "worst": "none", "findings": [], "could_not_look": False,
+                "unknown": [], "verdicts": {"gmail": {"verdict": "pass", "reasons": [], "rules": []}}}]
+    from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture
+    summary = posture.summarize(results, [])
+    out = {"status": "could_not_look", "generated": "2026-12-01T10:00:00Z", "region": "eu-west-1", "summary": summary,
+           "account": {"production_access": False, "sending_enabled": True, "enforcement_status": None, "findings": []}}
+    page = pr.to_html(out, results, [pr.trend_row(out, results)])
+    assert "2 of 4 domains need action; 1 could not be looked at" in page
+    assert "True" not in page and "False" not in page and "None" not in page
+    assert "production access: no, sending enabled: yes, enforcement status: not reported" in page
+    assert "2026-12-01 10:00:00 UTC" in page and "T10:00:00Z" not in page.split("<svg", maxsplit=1)[0]
+    row = page[page.index('id="problems"'):]
+    row = row[:row.index("</tr>", row.index("dmarc_missing"))]
+    assert "no DMARC record" in row and "a.test" in row and "b.test" in row and "DMARC of a.test" not in row
+    assert '<a href="#d-a.test">a.test</a>, <a href="#d-b.test">b.test</a>' in row
+    providers = page[page.index('id="providers"'):page.index("</table>", page.index('id="providers"'))]
+    assert '<a href="#d-a.test">a.test</a>' in providers and '<a href="#d-c.test">c.test</a>' in providers
+    assert "(sending, 1 finding)" in page and "(sending, 0 findings; could not look at everything)" in page
+    assert "1 findings" not in page
+    assert 'id="could-not-look"' in page and "SERVFAIL" in page
+    rows = list(csv.DictReader(io.StringIO(pr.to_csv(results))))
+    assert [(r["domain"], r["id"]) for r in rows if r["severity"] == "could_not_look"] == [("c.test", "could_not_look")]

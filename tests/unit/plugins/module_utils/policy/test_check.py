@@ -27,7 +27,7 @@ def test_all_pass():
     r = resolver(data)
     checks = (check.check_spf(r, "x.test") + check.check_dkim_tokens(r, "x.test", ["TOK"])
               + check.check_mail_from(r, "x.test", "m.x.test", "eu-west-1") + check.check_dmarc(r, "x.test", "reject"))
-    assert check.summarize(checks) == ({"pass": len(checks), "warn": 0, "fail": 0}, "pass"), checks
+    assert check.summarize(checks) == ({"pass": len(checks), "warn": 0, "fail": 0, "unknown": 0}, "pass"), checks
 
 
 def test_failures_say_what_to_do():
@@ -51,7 +51,41 @@ def test_failures_say_what_to_do():
 def test_dns_errors_become_reasons():
     r = resolver({("x.test", "TXT"): DeliverabilityError("lookup x.test TXT failed: SERVFAIL: boom")})
     got = check.check_spf(r, "x.test")
-    assert got[0]["status"] == "fail" and "SERVFAIL" in got[0]["reason"]
+    assert got[0]["status"] == "unknown" and "SERVFAIL" in got[0]["reason"]
+
+
+def test_could_not_look_is_unknown_never_a_failure():
+    """Every read that failed makes its check unknown with the error; the overall outcome is unknown, and the
+    checks that did get an answer keep theirs."""
+    boom = DeliverabilityError("lookup failed: Timeout: The DNS operation timed out")
+    r = resolver({("x.test", "TXT"): ["v=spf1 include:amazonses.com include:other.test -all"],
+                  SES: ["v=spf1 ip4:192.0.2.0/24 -all"], ("other.test", "TXT"): boom,
+                  ("tok._domainkey.x.test", "CNAME"): boom, ("m.x.test", "MX"): boom, ("m.x.test", "TXT"): boom,
+                  ("_dmarc.x.test", "TXT"): boom, ("s._domainkey.x.test", "TXT"): boom})
+    checks = (check.check_spf(r, "x.test") + check.check_dkim_tokens(r, "x.test", ["TOK"])
+              + check.check_dkim_selector(r, "x.test", "s")
+              + check.check_mail_from(r, "x.test", "m.x.test", "eu-west-1") + check.check_dmarc(r, "x.test"))
+    by = {(c["check"], c["name"]): c for c in checks}
+    assert by[("spf_record", "x.test")]["status"] == "pass"
+    lookups = by[("spf_lookups", "x.test")]
+    assert lookups["status"] == "unknown" and "other.test TXT" in lookups["reason"]  # a lower bound is no pass
+    assert by[("spf_ses", "x.test")]["status"] == "pass"  # SES is authorised directly, whatever other.test says
+    for key in (("dkim", "tok._domainkey.x.test"), ("dkim", "s._domainkey.x.test"), ("mail_from_mx", "m.x.test"),
+                ("mail_from_spf_record", "m.x.test"), ("dmarc_record", "_dmarc.x.test")):
+        assert by[key]["status"] == "unknown" and "timed out" in by[key]["reason"], key
+    assert not [c for c in checks if c["status"] == "fail"]
+    counts, overall = check.summarize(checks)
+    assert overall == "unknown" and counts["unknown"] == 6 and counts["fail"] == 0
+    assert {u["check"] for u in check.unknown(checks)} == {"spf_lookups", "dkim", "mail_from_mx",
+                                                           "mail_from_spf_record", "dmarc_record"}
+    # SES hidden behind the include that could not be read: not "does not authorise SES", but unknown
+    r = resolver({("y.test", "TXT"): ["v=spf1 include:other.test -all"], ("other.test", "TXT"): boom})
+    assert {c["check"]: c["status"] for c in check.check_spf(r, "y.test")}["spf_ses"] == "unknown"
+    # a report destination that could not be read: unknown, not "does not authorise"
+    r = resolver({("_dmarc.z.test", "TXT"): ["v=DMARC1; p=reject; rua=mailto:d@rep.test"],
+                  ("z.test._report._dmarc.rep.test", "TXT"): boom})
+    auth = [c for c in check.check_dmarc(r, "z.test") if c["check"] == "dmarc_reports"]
+    assert [c["status"] for c in auth] == ["unknown"]
 
 
 def test_byodkim_key_match():
