@@ -36,7 +36,8 @@ def _int(value, what, maximum=MAX_COUNT):
     """A whole number within 0..``maximum`` (schema bounds): anything else makes the report unreadable with
     its reason, never an overflow further down (SQLite integers end at 2^63-1, datetime at year 9999)."""
     text = str(value if value is not None else "").strip()
-    if not _DIGITS.fullmatch(text):
+    # the usual case (plain ASCII digits) without the regex; the bound is checked either way
+    if not (text.isascii() and text.isdigit() and len(text) <= 25) and not _DIGITS.fullmatch(text):
         raise ReportError("schema", "%s is not a whole number >= 0: %r" % (what, text[:40]))
     number = int(text)
     if number > maximum:
@@ -202,7 +203,7 @@ class Reader:
                 text = evaluated.findtext(q[key])
                 if text:
                     rec[key] = text.strip().lower()
-        if len(row) > 3:
+        if len(row) > 3:  # more than source_ip, count and policy_evaluated: a reverse name some reporters add
             for key in _SOURCE_HOST_TAGS:
                 text = row.findtext(q[key])
                 if text is not None:
@@ -295,8 +296,8 @@ class Reader:
         dkims = rec.pop("_dkims")
         if dkims:
             # the aligned passing signature is the interesting one; otherwise the first
-            best = next((d for d in dkims if d["result"] == "pass" and _aligned(d["domain"], rec["header_from"])),
-                        dkims[0])
+            best = dkims[0] if len(dkims) == 1 else next(
+                (d for d in dkims if d["result"] == "pass" and _aligned(d["domain"], rec["header_from"])), dkims[0])
             rec["dkim_domain"], rec["dkim_result"] = best["domain"], best["result"]
         report = self.report
         report["record_count"] += 1
