@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: multi_region_endpoint
-short_description: An SES multi-region (global) endpoint - create, delete, read, wait until READY
+short_description: An SES multi-region (global) endpoint - create, delete, wait until READY
 version_added: 0.3.0
 description:
   - An SES multi-region endpoint sends through its primary region and fails over to its secondary region. It is
@@ -23,12 +23,13 @@ description:
     with C(botocore[crt]) installed.
 options:
   name:
-    description: The endpoint's name (1-64 letters, digits, C(_) and C(-)). Required unless O(state=info).
+    description: The endpoint's name (1-64 letters, digits, C(_) and C(-)).
     type: str
+    required: true
   state:
-    description: V(present), V(absent), or V(info) (read one endpoint, or every endpoint of the region).
+    description: Whether the endpoint exists. P(deliverability.ses.multi_region_endpoint_info#module) reads them.
     type: str
-    choices: [present, absent, info]
+    choices: [present, absent]
     default: present
   secondary_region:
     description: The region SES fails over to (required with O(state=present)); not the module's own region.
@@ -83,13 +84,8 @@ endpoint:
   description: The endpoint - C(name), C(id) (the C(EndpointId) to send with), C(status) (CREATING, READY, FAILED,
     DELETING), C(regions) (primary first), C(created), C(updated). With O(state=absent), what was removed (null
     when there was none).
-  returned: with state present or absent
+  returned: always
   type: dict
-endpoints:
-  description: Every endpoint of the region (or the one named), each as RV(endpoint).
-  returned: with state info
-  type: list
-  elements: dict
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
@@ -99,8 +95,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.runners.endpoin
 def main():
     module = SesModule(
         argument_spec=dict(
-            name=dict(type="str"),
-            state=dict(type="str", choices=["present", "absent", "info"], default="present"),
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
             secondary_region=dict(type="str"),
             identities=dict(type="list", elements="str", default=[]),
             tags=dict(type="dict"),

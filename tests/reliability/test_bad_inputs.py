@@ -634,6 +634,7 @@ def endpoint_cases():
         ("multi_region_endpoint", "present without a secondary", "empty", {"name": "global-1"},
          err("secondary_region")),
     ]
+    out += hostile("multi_region_endpoint_info", "name", {"name": "global-1"}, "global-1")
     return out
 
 
@@ -790,7 +791,7 @@ MODULES = ["email_identity", "mail_from", "identity_notifications", "email_ident
            "suppressed_destinations", "suppressed_destination_info", "feedback_pipeline", "reputation_info",
            "reputation_alarms", "configuration_set", "configuration_set_event_destination", "domain_policy",
            "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant", "tenant_resources",
-           "tenant_info", "multi_region_endpoint"]
+           "tenant_info", "multi_region_endpoint", "multi_region_endpoint_info"]
 
 
 @pytest.mark.bind

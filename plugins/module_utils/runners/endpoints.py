@@ -19,11 +19,7 @@ FIRST_DELAY, MAX_DELAY = 2.0, 30.0
 def _params(module):
     p = module.params
     state = p["state"]
-    name = p["name"]
-    if name is None and state != "info":
-        raise InputError("name", "is required with state=%s" % state)
-    if name is not None:
-        validate.aws_name(name, "name", "multi_region_endpoint")
+    name = validate.aws_name(p["name"], "name", "multi_region_endpoint")
     primary = module.client("sesv2").meta.region_name
     secondary = p["secondary_region"]
     if state == "present":
@@ -77,12 +73,18 @@ def _view(e):
     return None if e is None else {"name": e["name"], "regions": e["regions"], "status": e["status"]}
 
 
+def run_multi_region_endpoint_info(module, partial):
+    name = module.params["name"]
+    if name is not None:
+        validate.aws_name(name, "name", "multi_region_endpoint")
+    client = module.client("sesv2")
+    found = [api.get_endpoint(client, name)] if name else api.list_endpoints(client)
+    return dict(changed=False, endpoints=[e for e in found if e is not None])
+
+
 def run_multi_region_endpoint(module, partial):
     state, name, primary, secondary, identities, tags = _params(module)
     client = module.client("sesv2")
-    if state == "info":
-        found = [api.get_endpoint(client, name)] if name else api.list_endpoints(client)
-        return dict(changed=False, endpoints=[e for e in found if e is not None])
     current = api.get_endpoint(client, name)
     if state == "absent":
         if current is None:

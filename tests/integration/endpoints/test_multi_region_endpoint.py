@@ -77,7 +77,7 @@ def test_created_ready_idempotent_and_a_send_fails_over_to_the_secondary(module_
     # a send not through the endpoint still goes to the region it was signed for
     assert send(sandbox.boto3_client("sesv2", SECONDARY), address, "reader@readers.test")["MessageId"]
 
-    info = module_main("multi_region_endpoint", {"state": "info"})
+    info = module_main("multi_region_endpoint_info", {})
     assert [e["name"] for e in info.result["endpoints"]] == [name]
     gone = module_main("multi_region_endpoint", {"name": name, "state": "absent"}, diff=True)
     assert gone.rc == 0 and gone.result["changed"] is True and gone.result["diff"]["after"] is None
@@ -113,7 +113,7 @@ def test_an_endpoint_routing_elsewhere_is_refused_not_replaced(module_main, sand
     ({"name": "g1", "secondary_region": "eu-west"}, "secondary_region"),
     ({"name": "g1"}, "secondary_region"),
     ({"name": "not a name", "secondary_region": SECONDARY}, "name"),
-    ({"state": "present", "secondary_region": SECONDARY}, "name"),
+    ({"state": "present", "secondary_region": SECONDARY, "name": ""}, "name"),
     ({"name": "g1", "secondary_region": SECONDARY, "wait_timeout": -1}, "wait_timeout"),
 ])
 def test_bad_input_names_the_option_and_writes_nothing(module_main, sandbox, args, option):

@@ -24,8 +24,11 @@ class Clock:
 
 def _statuses(monkeypatch, statuses):
     seq = iter(statuses)
-    monkeypatch.setattr(endpoints.api, "get_endpoint",
-                        lambda client, name: (lambda s: None if s is None else {"name": name, "status": s})(next(seq)))
+
+    def get_endpoint(client, name):
+        status = next(seq)
+        return None if status is None else {"name": name, "status": status}
+    monkeypatch.setattr(endpoints.api, "get_endpoint", get_endpoint)
 
 
 def test_backs_off_until_ready(monkeypatch):
