@@ -618,6 +618,23 @@ def cases(ctx):
          err("quarantine_path")),
     ]
     out += tenant_cases()
+    out += endpoint_cases()
+    return out
+
+
+def endpoint_cases():
+    base = {"name": "global-1", "secondary_region": "eu-west-1"}
+    out = hostile("multi_region_endpoint", "name", base, "global-1")
+    out += hostile("multi_region_endpoint", "secondary_region", base, "eu-west-1")
+    out += [
+        ("multi_region_endpoint", "secondary equal to the primary", "wrong type",
+         dict(base, secondary_region="us-east-1"), err("secondary_region")),
+        ("multi_region_endpoint", "unknown region name", "wrong type", dict(base, secondary_region="mars-north-1"),
+         err("secondary_region")),
+        ("multi_region_endpoint", "present without a secondary", "empty", {"name": "global-1"},
+         err("secondary_region")),
+    ]
+    out += hostile("multi_region_endpoint_info", "name", {"name": "global-1"}, "global-1")
     return out
 
 
@@ -774,7 +791,7 @@ MODULES = ["email_identity", "mail_from", "identity_notifications", "email_ident
            "suppressed_destinations", "suppressed_destination_info", "feedback_pipeline", "reputation_info",
            "reputation_alarms", "configuration_set", "configuration_set_event_destination", "domain_policy",
            "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant", "tenant_resources",
-           "tenant_info"]
+           "tenant_info", "multi_region_endpoint", "multi_region_endpoint_info"]
 
 
 @pytest.mark.bind

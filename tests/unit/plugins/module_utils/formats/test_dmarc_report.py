@@ -324,7 +324,7 @@ def test_report_digest_is_the_one_stores_already_hold():
     report = {"domain": "example.test", "date_begin": DAY, "date_end": DAY + 86399,
               "policy": {"p": "none", "domain": "example.test"}}
     sums = [(("192.0.2.%d" % i, "h%d.test" % i, "example.test", "amazonses.com"),
-             [rng.randrange(10 ** 9) for _ in range(6)]) for i in range(50)]
+             [rng.randrange(10 ** 9) for dummy in range(6)]) for i in range(50)]
     head = json.dumps(["example.test", DAY, DAY + 86399, sorted(report["policy"].items())],
                       separators=(",", ":")).encode()
     total = 0
