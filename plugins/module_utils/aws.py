@@ -218,10 +218,11 @@ class SesModule:
                 raise AwsError("CreateSession", type(exc).__name__, str(exc))
         return self._session
 
-    def client(self, service, max_pool_connections=10, max_attempts=None):
+    def client(self, service, max_pool_connections=10, max_attempts=None, region=None):
         """A cached client. ``max_attempts=1`` turns botocore's own retries off, for callers that retry through
-        the adaptive limiter (``concurrency.py``), which must see every throttle to pace itself."""
-        key = (service, max_pool_connections, max_attempts)
+        the adaptive limiter (``concurrency.py``), which must see every throttle to pace itself. ``region``
+        overrides the module's region (for modules that work in several regions at once)."""
+        key = (service, max_pool_connections, max_attempts, region)
         if key not in self._clients:
             p = self.params
             verify = p.get("aws_ca_bundle") or True
@@ -248,11 +249,20 @@ class SesModule:
                 except (TypeError, ValueError) as exc:
                     raise InputError("aws_config", "is not a valid botocore Config: %s" % exc)
             try:
+                extra = {"region_name": region} if region else {}
                 self._clients[key] = self.session().client(
-                    service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config)
+                    service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config, **extra)
             except Exception as exc:  # noqa: BLE001 - NoRegionError and friends
                 raise translate("CreateClient(%s)" % service, exc)
         return self._clients[key]
+
+    def known_regions(self, service="sesv2"):
+        """The regions where botocore knows an endpoint of ``service``, in every partition (no request)."""
+        session = boto3.session.Session()
+        out = set()
+        for partition in session.get_available_partitions():
+            out.update(session.get_available_regions(service, partition_name=partition))
+        return out
 
     def fail(self, exc, **result):
         details = {k: v for k, v in exc.details.items() if v is not None}

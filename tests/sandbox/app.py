@@ -181,7 +181,7 @@ class SandboxApp:
             status, headers, out = self._sesv2(params, operation, region)
         elif service == "ses" and protocol == "query" and operation in ses_v1_api.HANDLERS:
             status, headers, out = self._ses_v1(params, operation, region)
-        self._record(service, operation, params, fault, latency, status)
+        self._record(service, operation, params, fault, latency, status, region)
         if status is None:
             if service == "dynamodb":
                 # DynamoDB applies a conditional write atomically; moto's backend does not lock, so two
@@ -218,11 +218,12 @@ class SandboxApp:
             return xml_error("MissingParameter", "Missing parameter %s" % exc, 400)
         return 200, [("Content-Type", "text/xml")], out
 
-    def _record(self, service, operation, params, fault, latency, status):
+    def _record(self, service, operation, params, fault, latency, status, region=None):
         with self.log_lock:
             self.seq += 1
+            # region: the one of the request's signature, where the sandbox keeps the state it touched
             entry = {"seq": self.seq, "time": time.time(), "service": service, "operation": operation,
-                     "mutating": is_mutating(operation), "params": _redact(params or {}),
+                     "region": region, "mutating": is_mutating(operation), "params": _redact(params or {}),
                      "fault": fault, "latency": latency, "status": status}
             self.log.append(entry)
             if self.log_file:
