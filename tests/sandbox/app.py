@@ -44,11 +44,13 @@ class Faults:
         self.rules = [dict(r, _used=0) for r in rules]
         self.rng = random.Random(seed)
 
-    def pick(self, service, operation):
-        """Return (latency_seconds, error_kind or None)."""
+    def pick(self, service, operation, region=None):
+        """Return (latency_seconds, error_kind or None). A rule with a "region" matches only requests signed for it."""
         latency, error = 0.0, None
         for rule in self.rules:
             if rule.get("service") not in (None, "*", service):
+                continue
+            if rule.get("region") not in (None, "*", region):
                 continue
             if rule.get("operation") not in (None, "*", operation):
                 continue
@@ -159,7 +161,7 @@ class SandboxApp:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         service, operation, params, protocol = identify(environ, body)
-        latency, fault = self.faults.pick(service, operation)
+        latency, fault = self.faults.pick(service, operation, signing_region(environ))
         if latency:
             time.sleep(latency)
         if fault is None and service in ("sesv2", "ses") and not self.rate_limits.take(service, operation):
