@@ -26,7 +26,8 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def check_regions(values, option, known=None, minimum=1):
-    """The region names of ``option``, normalised (trimmed, lower case), in the order given.
+    """The region names of ``option``, normalised to lower case, in the order given (no whitespace trimmed: a
+    name with a space or newline is refused, as every other value at the edge).
 
     One InputError naming ``option`` for: not a list of strings, fewer than ``minimum``, a name that is not a
     region name, a name not in ``known`` (when given: the regions where SES v2 has an endpoint), a duplicate.
@@ -37,7 +38,7 @@ def check_regions(values, option, known=None, minimum=1):
     for value in values:
         if not isinstance(value, str):
             raise InputError(option, "%r is not a region name" % (value,))
-        name = value.strip().lower()
+        name = value.lower()
         if not REGION_PATTERN.fullmatch(name):
             raise InputError(option, "%r is not a region name (like us-east-1)" % value)
         if known is not None and name not in known:

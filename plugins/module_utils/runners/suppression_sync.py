@@ -87,7 +87,8 @@ class SyncRun:
         if failed:
             first = "; ".join("%s in %s: %s" % (w["email"], w["region"], w.get("msg")) for w in failed[:3])
             raise DeliverabilityError("%d of %d write(s) failed (the others were applied and are counted in "
-                                      "'regions'): %s" % (len(failed), len(todo), first))
+                                      "'regions'): %s" % (len(failed), len(todo), first),
+                                      operation="PutSuppressedDestination", error_code=failed[0].get("error_code"))
 
     def result(self):
         writes = self.plan["writes"] if self.plan else []

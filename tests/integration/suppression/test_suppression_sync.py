@@ -121,7 +121,7 @@ def test_sync_reads_pages_then_writes_only_the_difference(sandbox, module_main, 
 
 
 def test_bad_regions_fail_naming_the_option_before_any_request(sandbox, module_main, audit_log):
-    cases = [([US, "eu-nowhere-9"], "unknown region"), ([US, "EU-WEST-1 ", EU], "listed twice"),
+    cases = [([US, "eu-nowhere-9"], "unknown region"), ([US, "EU-WEST-1", EU], "listed twice"),
              ([US], "at least 2"), ([US, "not a region"], "not a region name")]
     mark = sandbox.mark()
     for regions, words in cases:
