@@ -68,6 +68,10 @@ PATH_DEPENDENT = {
     # an address SES did not list itself (a configuration set overriding the account's suppression, a bounce the
     # SMTP status made hard, soft bounces escalated); a message that cannot be parsed goes to the dead-letter queue
     "process_bounces": ["sesv2:PutSuppressedDestination", "sqs:SendMessageBatch"],
+    # every domain identity is read (the documents' account has none), its configuration set, and each tenant's
+    # resources and reputation entity when the account has tenants
+    "posture_report": ["sesv2:GetEmailIdentity", "sesv2:GetConfigurationSet", "sesv2:ListTenants",
+                       "sesv2:ListTenantResources", "sesv2:GetReputationEntity"],
 }
 
 

@@ -220,8 +220,8 @@ class SesModule:
 
     def client(self, service, max_pool_connections=10, max_attempts=None, region=None):
         """A cached client. ``max_attempts=1`` turns botocore's own retries off, for callers that retry through
-        the adaptive limiter (``concurrency.py``), which must see every throttle to pace itself. ``region``
-        overrides the module's region (for modules that work in several regions at once)."""
+        the adaptive limiter (``concurrency.py``), which must see every throttle to pace itself. ``region``: another
+        region than the module's (SES keeps identities and endpoints per region)."""
         key = (service, max_pool_connections, max_attempts, region)
         if key not in self._clients:
             p = self.params
@@ -249,9 +249,9 @@ class SesModule:
                 except (TypeError, ValueError) as exc:
                     raise InputError("aws_config", "is not a valid botocore Config: %s" % exc)
             try:
-                extra = {"region_name": region} if region else {}
                 self._clients[key] = self.session().client(
-                    service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config, **extra)
+                    service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config,
+                    **({"region_name": region} if region else {}))
             except Exception as exc:  # noqa: BLE001 - NoRegionError and friends
                 raise translate("CreateClient(%s)" % service, exc)
         return self._clients[key]

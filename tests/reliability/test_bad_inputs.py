@@ -380,7 +380,7 @@ def cases(ctx):
         ("bounce_processor", "regions: unknown region", "domain form",
          {"paths": [ctx["garbage"]], "regions": ["us-east-1", "zz-nowhere-1"]}, err("regions")),
         ("bounce_processor", "regions: duplicate", "duplicate",
-         {"paths": [ctx["garbage"]], "regions": ["eu-west-1", "EU-WEST-1"]}, err("regions")),
+         {"paths": [ctx["garbage"]], "regions": ["eu-west-1", "eu-west-1"]}, err("regions")),
         ("bounce_processor", "jitter 1.5", "out of range", {"paths": [ctx["garbage"]], "retry_jitter": 1.5},
          err("retry_jitter")),
         ("bounce_processor", "dynamodb without table", "empty", {"paths": [ctx["garbage"]], "store": "dynamodb"},
@@ -535,7 +535,7 @@ def cases(ctx):
     out += [
         ("suppression_sync", "unknown region", "domain form", dict(sync, regions=["us-east-1", "eu-nowhere-1"]),
          err("regions")),
-        ("suppression_sync", "duplicate region", "duplicate", dict(sync, regions=["us-east-1", "US-East-1"]),
+        ("suppression_sync", "duplicate region", "duplicate", dict(sync, regions=["us-east-1", "us-east-1"]),
          err("regions")),
         ("suppression_sync", "one region", "empty", dict(sync, regions=["us-east-1"]), err("regions")),
         ("suppression_sync", "audit log /dev/full", "file", dict(sync, audit_log="/dev/full"), err("audit_log")),
@@ -637,6 +637,23 @@ def cases(ctx):
          err("quarantine_path")),
     ]
     out += tenant_cases()
+    out += endpoint_cases()
+    return out
+
+
+def endpoint_cases():
+    base = {"name": "global-1", "secondary_region": "eu-west-1"}
+    out = hostile("multi_region_endpoint", "name", base, "global-1")
+    out += hostile("multi_region_endpoint", "secondary_region", base, "eu-west-1")
+    out += [
+        ("multi_region_endpoint", "secondary equal to the primary", "wrong type",
+         dict(base, secondary_region="us-east-1"), err("secondary_region")),
+        ("multi_region_endpoint", "unknown region name", "wrong type", dict(base, secondary_region="zz-north-1"),
+         err("secondary_region")),
+        ("multi_region_endpoint", "present without a secondary", "empty", {"name": "global-1"},
+         err("secondary_region")),
+    ]
+    out += hostile("multi_region_endpoint_info", "name", {"name": "global-1"}, "global-1")
     return out
 
 
@@ -793,7 +810,7 @@ MODULES = ["email_identity", "mail_from", "identity_notifications", "email_ident
            "suppressed_destinations", "suppression_sync", "suppressed_destination_info", "feedback_pipeline", "reputation_info",
            "reputation_alarms", "configuration_set", "configuration_set_event_destination", "domain_policy",
            "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant", "tenant_resources",
-           "tenant_info"]
+           "tenant_info", "multi_region_endpoint", "multi_region_endpoint_info"]
 
 
 @pytest.mark.bind

@@ -75,6 +75,9 @@ PROBLEM_TITLES = {
     "spf_all_permissive": "SPF ends in +all or ?all", "dmarc_missing": "no DMARC record",
     "dmarc_multiple": "several DMARC records", "dmarc_invalid": "the DMARC record is invalid",
     "dmarc_subdomain_weaker": "DMARC sp or np weaker than p",
+    "tenant_missing": "the domain is in no tenant", "tenant_paused": "its tenant is paused by SES",
+    "tenant_paused_by_you": "its tenant is paused by its operator",
+    "tenant_policy_weaker": "its tenant's reputation policy is weaker than the fleet's",
 }
 
 

@@ -15,38 +15,34 @@ never removes: a delist is a deliberate act done in every region (``suppressed_d
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
-# a region name as AWS spells them: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-7, eusc-de-east-1
-REGION_PATTERN = re.compile(r"[a-z]{2,4}(?:-[a-z]+){1,3}-[0-9]{1,2}")
 REASON_RANK = {"BOUNCE": 0, "COMPLAINT": 1}
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def check_regions(values, option, known=None, minimum=1):
-    """The region names of ``option``, normalised to lower case, in the order given (no whitespace trimmed: a
-    name with a space or newline is refused, as every other value at the edge).
+    """The region names of ``option``, in the order given.
 
-    One InputError naming ``option`` for: not a list of strings, fewer than ``minimum``, a name that is not a
-    region name, a name not in ``known`` (when given: the regions where SES v2 has an endpoint), a duplicate.
+    One InputError naming ``option`` for: not a list, fewer than ``minimum``, a value that is not a region name
+    (``validate.aws_region``: as AWS writes them, lower case, nothing around), a name not in ``known`` (when given:
+    the regions where SES v2 has an endpoint), a duplicate.
     """
     if not isinstance(values, (list, tuple)):
         raise InputError(option, "must be a list of region names, got %s" % type(values).__name__)
     out = []
     for value in values:
         if not isinstance(value, str):
-            raise InputError(option, "%r is not a region name" % (value,))
-        name = value.lower()
-        if not REGION_PATTERN.fullmatch(name):
-            raise InputError(option, "%r is not a region name (like us-east-1)" % value)
-        if known is not None and name not in known:
+            raise InputError(option, "%r is not an AWS region name" % (value,))
+        validate.aws_region(value, option)
+        if known is not None and value not in known:
             raise InputError(option, "unknown region %r: SES has no endpoint there; known regions: %s"
                              % (value, ", ".join(sorted(known))))
-        if name in out:
-            raise InputError(option, "region %s is listed twice; give each region once" % name)
-        out.append(name)
+        if value in out:
+            raise InputError(option, "region %s is listed twice; give each region once" % value)
+        out.append(value)
     if len(out) < minimum:
         raise InputError(option, "needs at least %d region(s), got %d" % (minimum, len(out)))
     return out

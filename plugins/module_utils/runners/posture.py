@@ -30,6 +30,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_tenants
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as tenants_api
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.reputation import account_status
 
 HISTORY_LIMIT = 1000  # runs kept in the trend store (older lines are dropped when it is rewritten)
@@ -170,6 +172,7 @@ class PosturePass:
                                                           job[1], now), jobs))
         if self.evidence_store is not None:
             self.evidence_store.close()
+        tenant_view = self._tenant_view(ses, results)
         summary = rules.summarize(results, account_findings)
         fail_on = self.params.get("fail_on") or "high"
         over = [f for r in results for f in r.get("findings") or []] + list(account_findings)
@@ -182,6 +185,7 @@ class PosturePass:
             "region": region,
             "account": dict(account, findings=account_findings),
             "evidence": {"available": self.evidence_store is not None, "note": self.evidence_note},
+            "tenants": tenant_view,
             "summary": summary,
             "fail_on": fail_on,
             "findings_at_or_above_fail_on": len(over),
@@ -191,6 +195,43 @@ class PosturePass:
         }
         out["files"] = self.write_reports(out, results)
         return out
+
+    def _tenant_view(self, ses, results):
+        """The tenant view, and each sending domain's tenant findings added to its result. One read of each tenant
+        (its resources and reputation entity), never one per domain. A failed read makes the tenant check of every
+        sending domain unknown (could not look), with no tenant finding."""
+        if not self.params.get("check_tenants", True):
+            return {"checked": False, "used": None, "tenants": []}
+        try:
+            tenants = []
+            for t in tenants_api.list_tenants(ses):
+                view = dict(t, resources={"identities": sorted(
+                    r["name"].lower() for r in tenants_api.list_tenant_resources(ses, t["name"])
+                    if r["kind"] == "identities")})
+                view.update(tenants_api.get_entity(ses, t["arn"]) or {})
+                tenants.append(view)
+        except AwsError as exc:
+            for r in results:
+                if r["kind"] == "sending" and not r.get("failed"):
+                    r["unknown"].append({"check": "tenant", "name": "tenants", "error": "could not read the tenants: "
+                                         + exc.msg})
+                    r["could_not_look"] = True
+            return {"checked": True, "used": None, "tenants": [], "error": exc.msg}
+        if not tenants:
+            return {"checked": True, "used": False, "tenants": []}
+        member = posture_tenants.memberships(tenants)
+        by_name = dict((t["name"], t) for t in tenants)
+        fleet_policy = self.params.get("tenant_reputation_policy") or "standard"
+        for r in results:
+            if r["kind"] != "sending" or r.get("failed"):
+                continue
+            extra = posture_tenants.domain_findings(r["domain"], member.get(r["domain"].lower(), []), by_name,
+                                                    fleet_policy)
+            if extra:
+                r["findings"] = sorted(r["findings"] + extra, key=lambda f: (rules.rank(f["severity"]), f["id"]))
+                r["worst"] = rules.worst(r["findings"])
+        return {"checked": True, "used": True, "fleet_policy": fleet_policy,
+                "tenants": posture_tenants.tenant_rows(tenants, results)}
 
     # -- outputs (never in check mode)
     def write_reports(self, out, results):

@@ -76,6 +76,6 @@ def test_a_region_that_cannot_be_read_refuses_the_delist_unless_allowed(sandbox,
 
 def test_regions_refused_before_any_request(sandbox, mail_dns, module_main, audit_log):
     mark = sandbox.mark()
-    out = module_main("suppressed_destination", delist(audit_log, mail_dns, regions=[US, "US-EAST-1"]))
+    out = module_main("suppressed_destination", delist(audit_log, mail_dns, regions=[US, US]))
     assert out.rc != 0 and out.result["msg"].startswith("regions:") and "listed twice" in out.result["msg"]
     assert sandbox.requests(since=mark) == [] and audit_log.lines() == []

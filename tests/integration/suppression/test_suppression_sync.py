@@ -121,8 +121,8 @@ def test_sync_reads_pages_then_writes_only_the_difference(sandbox, module_main, 
 
 
 def test_bad_regions_fail_naming_the_option_before_any_request(sandbox, module_main, audit_log):
-    cases = [([US, "eu-nowhere-9"], "unknown region"), ([US, "EU-WEST-1", EU], "listed twice"),
-             ([US], "at least 2"), ([US, "not a region"], "not a region name")]
+    cases = [([US, "eu-nowhere-9"], "unknown region"), ([US, EU, EU], "listed twice"),
+             ([US], "at least 2"), ([US, "not a region"], "not an AWS region name")]
     mark = sandbox.mark()
     for regions, words in cases:
         out = module_main("suppression_sync", {"regions": regions, "audit_log": str(audit_log.path)})
