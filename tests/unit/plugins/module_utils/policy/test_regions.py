@@ -26,7 +26,7 @@ def test_check_regions_keeps_order():
     (["us-east-1", " eu-west-1"], "not an AWS region name"),
     (["us-east-1"], "at least 2"),
     (["us-east-1", "us east 1"], "not an AWS region name"),
-    (["eu-west-1", "us-east-1\n"], "not an AWS region name"),
+    (["eu-west-1", "us-east-1\n"], "control or invisible characters"),
     (["us-east-1", 3], "not an AWS region name"),
     ("us-east-1", "must be a list"),
 ])
