@@ -71,7 +71,8 @@ PATH_DEPENDENT = {
     # every domain identity is read (the documents' account has none), its configuration set, and each tenant's
     # resources and reputation entity when the account has tenants
     "posture_report": ["sesv2:GetEmailIdentity", "sesv2:GetConfigurationSet", "sesv2:ListTenants",
-                       "sesv2:ListTenantResources", "sesv2:GetReputationEntity"],
+                       "sesv2:ListTenantResources", "sesv2:GetReputationEntity",
+                       "sesv2:ListSuppressedDestinations"],  # regions: the suppression lists compared
 }
 
 

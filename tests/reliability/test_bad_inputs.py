@@ -354,6 +354,8 @@ def cases(ctx):
         ("reputation_info", "no sources", "empty", {"sources": []}, err("sources")),
         ("reputation_info", "threshold 200%", "out of range", {"bounce_rate_warning": 200}, err("bounce_rate_warning")),
         ("reputation_info", "fail_on unknown", "wrong type", {"fail_on": "sometimes"}, err("fail_on")),
+        ("reputation_info", "a region twice", "wrong type", {"regions": ["eu-west-1", "eu-west-1"]}, err("regions")),
+        ("reputation_info", "not a region name", "wrong type", {"regions": ["europe"]}, err("regions")),
         ("reputation_alarms", "action not an ARN", "wrong type", {"alarm_actions": ["topic"]}, err("alarm_actions")),
         ("reputation_alarms", "period 45", "out of range", {"period": 45}, err("period")),
         ("reputation_alarms", "warning above critical", "out of range",

@@ -31,6 +31,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve imp
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_tenants
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import posture_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as tenants_api
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.reputation import account_status
 
@@ -73,6 +74,7 @@ class PosturePass:
                                              max_attempts=params.get("max_attempts") or 8)
         self.config_sets = {}
         self.lock = threading.Lock()
+        self.regions = None
 
     def _config_set(self, ses, name):
         # one read per distinct set, however many domains ask for it at the same moment
@@ -103,9 +105,14 @@ class PosturePass:
                 ident = sesv2.get_identity(ses, domain) if listed is None or domain in listed else None
                 if ident and ident.get("configuration_set"):
                     cs = self._config_set(ses, ident["configuration_set"])
-            return rules.assess(domain, ident, resolver, region, account_findings, config_set=cs, parked=parked,
-                                now=now, max_key_age_days=self.params.get("max_key_age_days"),
-                                evidence=self._evidence(domain))
+            result = rules.assess(domain, ident, resolver, region, account_findings, config_set=cs, parked=parked,
+                                  now=now, max_key_age_days=self.params.get("max_key_age_days"),
+                                  evidence=self._evidence(domain))
+            if not parked and self.regions is not None:
+                self.regions.check_domain(result, ident)
+                result["findings"].sort(key=lambda f: (rules.rank(f["severity"]), f["id"]))
+                result["worst"] = rules.worst(result["findings"])
+            return result
         except DeliverabilityError as exc:
             # could not look at SES for this domain: no finding, no verdict - the domain counts as not looked at
             out = {"domain": domain, "kind": "parked" if parked else "sending", "failed": True, "msg": exc.msg,
@@ -164,6 +171,13 @@ class PosturePass:
             raise CouldNotLook("could not read the account: %s" % exc.msg, operation=exc.operation,
                                error_code=exc.code)
         account_findings = rules.assess_account(account)
+        others = posture_regions.replicas(self.params.get("regions"), region)
+        region_view = {"primary": region, "replicas": others}
+        if others:
+            self.regions = posture_regions.RegionReads(self.module, self.limiters, region, others, self.workers)
+            if self.params.get("compare_suppression", True):
+                region_view["suppression"], drift = self.regions.suppression()
+                account_findings = account_findings + drift
         self.open_evidence()
         now = dt.datetime.now(dt.timezone.utc)
         jobs = [(d, False) for d in domains] + [(d, True) for d in parked]
@@ -177,7 +191,8 @@ class PosturePass:
         fail_on = self.params.get("fail_on") or "high"
         over = [f for r in results for f in r.get("findings") or []] + list(account_findings)
         over = rules.at_least(over, fail_on) if fail_on != "never" else []
-        status = "could_not_look" if summary["could_not_look"] else ("findings" if over else "clean")
+        region_unknown = bool((region_view.get("suppression") or {}).get("errors"))
+        status = "could_not_look" if summary["could_not_look"] or region_unknown else ("findings" if over else "clean")
         out = {
             "changed": False,
             "status": status,
@@ -186,6 +201,7 @@ class PosturePass:
             "account": dict(account, findings=account_findings),
             "evidence": {"available": self.evidence_store is not None, "note": self.evidence_note},
             "tenants": tenant_view,
+            "regions": region_view,
             "summary": summary,
             "fail_on": fail_on,
             "findings_at_or_above_fail_on": len(over),

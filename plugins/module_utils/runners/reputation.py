@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 
 THRESHOLDS = {
@@ -170,6 +171,48 @@ def assess(statistics, cloudwatch, account, thresholds):
         reasons.append("no %s rate data (nothing sent in the window, or the metric is not published yet)"
                        % " or ".join(k for k in ("bounce", "complaint") if checks[k]["level"] == "unknown"))
     return checks, overall, reasons
+
+
+def other_regions(regions, home):
+    """The regions to read besides the module's own (``home``), in the order given; each a region name, none twice."""
+    seen, out = set(), []
+    for region in regions or []:
+        validate.aws_region(region, "regions")
+        if region in seen:
+            raise InputError("regions", "%s is given twice" % region)
+        seen.add(region)
+        if region != home:
+            out.append(region)
+    return out
+
+
+def read_region(module, p, thresholds, region=None):
+    """One region's reputation (the module's own with ``region`` None): account status, the rates from
+    GetSendStatistics and / or CloudWatch, and their levels against ``thresholds`` - SES keeps all of it per
+    region. A CloudWatch read that fails falls back to the statistics, with a warning."""
+    out = {"region": region or module.client("sesv2").meta.region_name}
+    out["account"] = account_status(module.client("sesv2", region=region))
+    stats = cw = None
+    if "statistics" in p["sources"]:
+        since = None
+        if p["statistics_hours"]:
+            since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=p["statistics_hours"])
+        stats = out["statistics"] = read_statistics(module.client("ses", region=region), since)
+    if "cloudwatch" in p["sources"]:
+        try:
+            cw = read_cloudwatch(module.client("cloudwatch", region=region), p["cloudwatch_lookback_hours"],
+                                 p["cloudwatch_period"])
+        except AwsError as exc:
+            cw = {"source": "cloudwatch", "error": exc.msg, "bounce_rate": None, "complaint_rate": None}
+            module.module.warn("CloudWatch reputation metrics unavailable in %s, using statistics: %s"
+                               % (out["region"], exc.msg))
+        out["cloudwatch"] = cw
+    checks, overall, reasons = assess(stats, cw, out["account"], thresholds)
+    for key in ("bounce", "complaint"):
+        rate = checks[key]["rate"]
+        checks[key]["rate_percent"] = None if rate is None else round(rate * 100, 6)
+    out.update(status=overall, reasons=reasons, checks=checks)
+    return out
 
 
 def should_fail(overall, fail_on):

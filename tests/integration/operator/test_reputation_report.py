@@ -48,3 +48,46 @@ def test_report_reads_as_words(ansible_playbook, sandbox, tmp_path):
     assert "?" not in visible
     assert re.search(r"Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, region us-east-1\.", visible), visible
     assert re.search(r"sending enabled: (yes|no), production access: (yes|no|not reported)", visible), visible
+
+
+def test_regions_side_by_side_the_worst_counts(ansible_playbook, module_main, sandbox, tmp_path):
+    """A list bouncing in eu-west-1 while us-east-1 is clean: the run fails (rc 2) naming eu-west-1, and the page
+    shows both regions side by side; SES's own per-region statistics (read with the AWS CLI) agree."""
+    import json
+    import os
+    import subprocess
+    for region in ("us-east-1", "eu-west-1"):
+        ses = sandbox.boto3_client("sesv2", region)
+        ses.create_email_identity(EmailIdentity="news@example.com")
+        sandbox.post("verify-email", {"identity": "news@example.com", "region": region})
+    sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"}]})
+    for region, bad in (("us-east-1", 0), ("eu-west-1", 3)):
+        ses = sandbox.boto3_client("sesv2", region)
+        for i in range(10):
+            to = "gone%d@bad.test" % i if i < bad else "ok%d@x.test" % i
+            ses.send_email(FromEmailAddress="news@example.com", Destination={"ToAddresses": [to]},
+                           Content={"Simple": {"Subject": {"Data": "x"}, "Body": {"Text": {"Data": "y"}}}})
+    env = dict(os.environ, **sandbox.env())
+    env.update(AWS_DEFAULT_REGION="eu-west-1")
+    out = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "ses", "get-send-statistics", "--region", "eu-west-1",
+                          "--output", "json"], env=env, capture_output=True, text=True, timeout=60, check=True)
+    points = json.loads(out.stdout)["SendDataPoints"]
+    assert sum(p["Bounces"] for p in points) == 3 and sum(p["DeliveryAttempts"] for p in points) == 10
+
+    res = module_main("reputation_info", {"regions": ["us-east-1", "eu-west-1"], "sources": ["statistics"]})
+    assert res.rc == 0, res.result
+    by = {r["region"]: r for r in res.result["per_region"]}
+    assert by["us-east-1"]["status"] == "ok" and by["eu-west-1"]["status"] == "critical"
+    assert res.result["status"] == "critical" and res.result["region"] == "us-east-1"
+    assert any(why.startswith("eu-west-1: bounce rate 30.0000%") for why in res.result["reasons"]), res.result
+    bad = module_main("reputation_info", {"regions": ["eu-west-1", "eu-west-1"]})
+    assert bad.rc != 0 and "regions" in bad.result["msg"]
+
+    page = tmp_path / "r.html"
+    run = ansible_playbook(PLAYBOOK, extra_vars={"report_path": str(page), "regions": ["us-east-1", "eu-west-1"]})
+    assert run.rc == 2, run.output  # eu-west-1 is critical
+    html = page.read_text()
+    table = html[html.index('id="regions"'):html.index("</table>", html.index('id="regions"'))]
+    assert "<td>us-east-1</td>" in table and "<td>eu-west-1</td>" in table
+    assert re.search(r"<td>eu-west-1</td><td class=\"critical\">critical</td><td>[0-9.]+ %</td>", table), table
+    assert re.search(r"<td>us-east-1</td><td class=\"ok\">ok</td>", table), table
