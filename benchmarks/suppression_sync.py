@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """suppression_sync at scale, in the sandbox: two regions' lists of N addresses each, D of them differing.
 
-    .venv/bin/python benchmarks/suppression_sync.py [--size 50000] [--differ 1000] [--out benchmarks/results/suppression_sync.json]
+    .venv/bin/python benchmarks/suppression_sync.py [--size 50000] [--differ 1000]
+                                                    [--out benchmarks/results/suppression_sync.json]
 
 Seeds us-east-1 and eu-west-1 with N entries each: N - D/2 shared, D/2 only in one region and D/2 only in the
 other (so the union differs by D entries: D writes). Then runs the real module's main() in-process (check mode,

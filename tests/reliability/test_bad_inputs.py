@@ -809,10 +809,10 @@ def _to_counter(value, ctx):
 
 MODULES = ["email_identity", "mail_from", "identity_notifications", "email_identity_info", "dns_records", "spf",
            "dmarc", "email_auth_check", "wait_for_dns", "account_suppression", "suppressed_destination",
-           "suppressed_destinations", "suppression_sync", "suppressed_destination_info", "feedback_pipeline", "reputation_info",
-           "reputation_alarms", "configuration_set", "configuration_set_event_destination", "domain_policy",
-           "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant", "tenant_resources",
-           "tenant_info", "multi_region_endpoint", "multi_region_endpoint_info"]
+           "suppressed_destinations", "suppression_sync", "suppressed_destination_info", "feedback_pipeline",
+           "reputation_info", "reputation_alarms", "configuration_set", "configuration_set_event_destination",
+           "domain_policy", "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant",
+           "tenant_resources", "tenant_info", "multi_region_endpoint", "multi_region_endpoint_info"]
 
 
 @pytest.mark.bind

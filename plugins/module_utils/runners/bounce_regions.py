@@ -53,4 +53,3 @@ def region_clients(module, regions):
     names = check_regions(regions, "regions", known=module.known_regions("sesv2"), minimum=1)
     primary = module.client("sesv2").meta.region_name
     return primary, dict((r, module.client("sesv2", region=r)) for r in names if r != primary)
-

@@ -16,8 +16,8 @@ US, EU = "us-east-1", "eu-west-1"
 
 
 def aws_cli(sandbox, *args):
-    return subprocess.run([AWS, "--endpoint-url", sandbox.endpoint, *args], env=dict(sandbox.env(), PATH="/usr/bin:/bin"),
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run([AWS, "--endpoint-url", sandbox.endpoint, *args],
+                          env=dict(sandbox.env(), PATH="/usr/bin:/bin"), capture_output=True, text=True, timeout=60)
 
 
 def listed(sandbox, region):
