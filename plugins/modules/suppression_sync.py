@@ -71,7 +71,7 @@ writes:
 regions:
   description:
     - Per region, C(listed) entries before the run, list C(pages) read, C(put) (missing) and C(update)
-      (another reason) planned, C(in_sync), C(written) and C(failed).
+      (another reason) planned, C(in_sync), C(written) (0 in check mode) and C(failed).
   returned: always
   type: dict
   sample: {us-east-1: {listed: 2, pages: 1, put: 1, update: 0, in_sync: 2, written: 1, failed: 0}}

@@ -97,7 +97,7 @@ class SyncRun:
         for region in self.regions:
             stats = dict((self.plan or {}).get("regions", {}).get(region) or {})
             stats["pages"] = self.pages.get(region, 0)
-            stats["written"] = sum(1 for w in done if w["region"] == region)
+            stats["written"] = 0 if self.check_mode else sum(1 for w in done if w["region"] == region)
             stats["failed"] = sum(1 for w in writes if w["region"] == region and w["outcome"] == "failed")
             per_region[region] = stats
         return {

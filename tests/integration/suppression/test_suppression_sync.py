@@ -76,6 +76,7 @@ def test_sync_check_mode_then_apply_then_nothing(sandbox, module_main, audit_log
                                                   addr("tie"): "BOUNCE"}
     assert {r: (s["put"], s["update"], s["in_sync"]) for r, s in check.result["regions"].items()} == {
         US: (1, 2, 3), EU: (1, 1, 4)}
+    assert {s["written"] for s in check.result["regions"].values()} == {0}
     reads = sandbox.requests(since=mark)
     assert {(r["operation"], r["region"]) for r in reads} == {("ListSuppressedDestinations", US),
                                                               ("ListSuppressedDestinations", EU)}
@@ -84,6 +85,7 @@ def test_sync_check_mode_then_apply_then_nothing(sandbox, module_main, audit_log
     run = module_main("suppression_sync", args, diff=True)
     assert run.rc == 0, run
     assert run.result["changed"] is True and run.result["writes"] == 5 and run.result["audit_records"] == 5
+    assert {r: s["written"] for r, s in run.result["regions"].items()} == {US: 3, EU: 2}
     writes = sandbox.mutating_calls(since=mark)
     assert sorted((w["region"], w["params"]["EmailAddress"], w["params"]["Reason"]) for w in writes) == sorted(
         (region, email, reason) for region, found in expected.items() for email, reason in found.items())
