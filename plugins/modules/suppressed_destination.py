@@ -140,7 +140,7 @@ regions:
   description:
     - Per region read, C(before) (the entry, or null), C(action) (V(none), V(put), V(update), V(delete))
       and C(outcome) (V(changed), V(unchanged), V(failed) with C(msg) and C(error_code), or null when nothing
-      was to do). RV(diff) is per region too.
+      was to do). C(diff) is per region too.
   returned: with O(regions)
   type: dict
 unknown:
