@@ -50,7 +50,7 @@ def check_regions(values, option, known=None, minimum=1):
 
 def address_key(email):
     """How SES compares addresses on the suppression list: the domain case-insensitively, the local part as given."""
-    local, _, domain = (email or "").strip().rpartition("@")
+    local, _at, domain = (email or "").strip().rpartition("@")
     return "%s@%s" % (local, domain.lower().rstrip("."))
 
 
