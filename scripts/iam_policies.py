@@ -73,6 +73,8 @@ PATH_DEPENDENT = {
     "posture_report": ["sesv2:GetEmailIdentity", "sesv2:GetConfigurationSet", "sesv2:ListTenants",
                        "sesv2:ListTenantResources", "sesv2:GetReputationEntity",
                        "sesv2:ListSuppressedDestinations"],  # regions: the suppression lists compared
+    # -e tenants=true: each tenant's VDM metrics and reputation entity
+    "reputation_report": ["sesv2:ListTenants", "sesv2:BatchGetMetricData", "sesv2:GetReputationEntity"],
 }
 
 

@@ -58,6 +58,15 @@ options:
     type: str
     choices: [never, warning, critical]
     default: never
+  tenants:
+    description:
+      - Also read every SES tenant of the region - each client's own reputation - with its sends, hard bounces and
+        complaints over the statistics window (VDM's C(BatchGetMetricData); SES collects them with Virtual
+        Deliverability Manager turned on), their rates and levels against the same thresholds, and what SES says of
+        the tenant (sending status, who paused it and why, reputation policy and impact). Returned in RV(tenants);
+        a tenant's level does not change RV(status) (the account's), since SES pauses the tenant, not the account.
+    type: bool
+    default: false
   regions:
     description:
       - More regions to read besides the module's own O(region) - SES keeps the rates, the account's enforcement
@@ -136,6 +145,15 @@ cloudwatch:
   description: Latest CloudWatch reputation values and their times, or C(error).
   returned: when cloudwatch is in O(sources)
   type: dict
+tenants:
+  description:
+    - With O(tenants), C(used) (the region has tenants; null when they could not be read, with C(error)),
+      C(window), and C(tenants) - per tenant C(name), C(sends), C(bounces), C(complaints), C(bounce_rate) /
+      C(complaint_rate) (fractions) and their C(_percent) and C(_level), C(status) (the worse level; unknown without
+      sends), C(sending), C(paused_by) (SES, you or null), C(cause), C(reputation_policy), C(reputation_impact),
+      C(errors) (reads that failed).
+  returned: when O(tenants=true)
+  type: dict
 per_region:
   description: Per region read (the module's first) - C(region), C(status), C(reasons), C(checks), C(account), and
     for the other regions C(statistics) and C(cloudwatch) as above.
@@ -175,6 +193,7 @@ def main():
             complaint_rate_critical=dict(type="float", default=0.1),
             fail_on=dict(type="str", choices=["never", "warning", "critical"], default="never"),
             regions=dict(type="list", elements="str", default=[]),
+            tenants=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -207,6 +226,8 @@ def main():
                 overall = "unknown"
             result["reasons"] = ["%s: %s" % (r["region"], why) for r in result["per_region"] for why in r["reasons"]]
             result["status"] = overall
+        if p["tenants"]:
+            result["tenants"] = reputation.read_tenants(module, p, thresholds)
         if reputation.should_fail(overall, p["fail_on"]):
             partial.update(result)
             raise DeliverabilityError("SES reputation is %s: %s" % (overall, "; ".join(result["reasons"]) or "no data"))

@@ -14,6 +14,8 @@ import datetime as dt
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.posture_tenants import paused_by
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as tenants_api
 
 THRESHOLDS = {
     "bounce": {"warning": 0.025, "critical": 0.05},
@@ -213,6 +215,53 @@ def read_region(module, p, thresholds, region=None):
         checks[key]["rate_percent"] = None if rate is None else round(rate * 100, 6)
     out.update(status=overall, reasons=reasons, checks=checks)
     return out
+
+
+def read_tenants(module, p, thresholds):
+    """Per SES tenant (each client's own reputation): sends, hard bounces and complaints over the statistics window
+    (VDM's BatchGetMetricData, 10 queries a call), their rates and levels against the same thresholds, and what SES
+    says of the tenant (sending status, who paused it and why, policy, impact). A read that fails is reported as
+    such (rates unknown), never as a level."""
+    client = module.client("sesv2")
+    try:
+        listed = tenants_api.list_tenants(client)
+    except AwsError as exc:
+        return {"used": None, "error": exc.msg, "tenants": []}
+    if not listed:
+        return {"used": False, "tenants": []}
+    end = dt.datetime.now(dt.timezone.utc)
+    start = end - dt.timedelta(hours=p["statistics_hours"] or 24 * 14)
+    try:
+        sums = tenants_api.tenant_metrics(client, [t["name"] for t in listed], start, end)
+    except AwsError as exc:
+        sums = dict((t["name"], {"errors": [exc.msg]}) for t in listed)
+    rows = []
+    for t in listed:
+        try:
+            entity = tenants_api.get_entity(client, t["arn"]) or {}
+        except AwsError as exc:
+            entity = {"error": exc.msg}
+        m = sums[t["name"]]
+        sends = m.get("SEND")
+        row = {"name": t["name"], "sends": sends,
+               "errors": list(m["errors"]) + ([entity["error"]] if "error" in entity else [])}
+        levels = []
+        for key, metric in (("bounce", "PERMANENT_BOUNCE"), ("complaint", "COMPLAINT")):
+            count = m.get(metric)
+            rate = (float(count) / sends) if sends and count is not None else None
+            lv = level(rate, thresholds[key]["warning"], thresholds[key]["critical"])
+            row.update({key + "s": count, key + "_rate": rate,
+                        key + "_rate_percent": None if rate is None else round(rate * 100, 6), key + "_level": lv})
+            levels.append(lv)
+        row["status"] = worst(levels)
+        if row["status"] == "ok" and "unknown" in levels:
+            row["status"] = "unknown"
+        who = paused_by(entity)
+        row.update(sending=entity.get("sending_status_aggregate") or t.get("sending_status"),
+                   paused_by=who[0] if who else None, cause=who[1] if who else None,
+                   reputation_policy=entity.get("reputation_policy"), reputation_impact=entity.get("reputation_impact"))
+        rows.append(row)
+    return {"used": True, "window": {"start": _iso(start), "end": _iso(end)}, "tenants": rows}
 
 
 def should_fail(overall, fail_on):

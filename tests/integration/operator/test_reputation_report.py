@@ -91,3 +91,48 @@ def test_regions_side_by_side_the_worst_counts(ansible_playbook, module_main, sa
     assert "<td>us-east-1</td>" in table and "<td>eu-west-1</td>" in table
     assert re.search(r"<td>eu-west-1</td><td class=\"critical\">critical</td><td>[0-9.]+ %</td>", table), table
     assert re.search(r"<td>us-east-1</td><td class=\"ok\">ok</td>", table), table
+
+
+def test_tenants_next_to_the_account(ansible_playbook, module_main, sandbox, tmp_path):
+    """Two clients in two tenants (strict): one's list bounces until SES pauses it. reputation_info reads each
+    tenant's sends, bounces and rates from VDM metrics and says SES paused it and why; the page shows both."""
+    from tests.fixtures.tenants import arn, send
+    from tests.fixtures.names import unique
+    ses = sandbox.boto3_client("sesv2")
+    clients = {}
+    for label in ("clean", "stale"):
+        name, sender = unique("t-" + label, ""), "news@%s" % unique(label)
+        made = ses.create_tenant(TenantName=name)
+        ses.update_reputation_entity_policy(ReputationEntityType="RESOURCE", ReputationEntityReference=made["TenantArn"],
+                                            ReputationEntityPolicy="arn:aws:ses:us-east-1:aws:reputation-policy/strict")
+        ses.create_email_identity(EmailIdentity=sender)
+        sandbox.post("verify-email", {"identity": sender})
+        ses.create_tenant_resource_association(TenantName=name, ResourceArn=arn("identity", sender))
+        clients[label] = (name, sender)
+    sandbox.post("recipients", {"rules": [{"match": "*@stale-list.test", "behaviour": "hard_bounce"}]})
+    for i in range(25):
+        send(ses, clients["clean"][1], "reader%d@readers.test" % i, tenant=clients["clean"][0])
+    sent = 0
+    for i in range(40):
+        try:
+            send(ses, clients["stale"][1], "user%d@stale-list.test" % i, tenant=clients["stale"][0])
+            sent += 1
+        except Exception:  # noqa: BLE001 - SendingPausedException: SES paused the tenant
+            break
+    res = module_main("reputation_info", {"tenants": True, "sources": ["statistics"]})
+    assert res.rc == 0, res.result
+    rows = {t["name"]: t for t in res.result["tenants"]["tenants"]}
+    clean, stale = rows[clients["clean"][0]], rows[clients["stale"][0]]
+    assert clean["sends"] == 25 and clean["bounces"] == 0 and clean["status"] == "ok" and clean["paused_by"] is None
+    assert stale["sends"] == sent and stale["bounces"] == sent and stale["bounce_level"] == "critical"
+    assert stale["paused_by"] == "SES" and "bounce rate" in stale["cause"]
+    # read back independently: SES says the same of the paused tenant
+    tenant = ses.get_tenant(TenantName=clients["stale"][0])["Tenant"]
+    assert tenant["SendingStatus"] == "DISABLED"
+    page = tmp_path / "t.html"
+    run = ansible_playbook(PLAYBOOK, extra_vars={"report_path": str(page), "tenants": True})
+    assert run.rc == 2, run.output  # the account's own bounce rate is critical too (the stale list)
+    html = page.read_text()
+    table = html[html.index('id="tenants"'):html.index("</table>", html.index('id="tenants"'))]
+    assert clients["clean"][0] in table and "paused by SES: " in table
+    assert re.search(r"<td>%s</td><td class=\"ok\">ok</td><td>25</td><td>0.00 %%</td>" % clients["clean"][0], table)
