@@ -73,6 +73,16 @@ PATH_DEPENDENT = {
     "posture_report": ["sesv2:GetEmailIdentity", "sesv2:GetConfigurationSet", "sesv2:ListTenants",
                        "sesv2:ListTenantResources", "sesv2:GetReputationEntity",
                        "sesv2:ListSuppressedDestinations"],  # regions: the suppression lists compared
+    # domain_tenant (onboarding and offboarding with the client's tenant)
+    "onboard_domain": ["sesv2:GetTenant", "sesv2:CreateTenant", "sesv2:GetReputationEntity",
+                       "sesv2:UpdateReputationEntityPolicy", "sesv2:ListTenantResources",
+                       "sesv2:CreateTenantResourceAssociation", "sesv2:DeleteTenantResourceAssociation",
+                       "sesv2:DeleteTenant", "sesv2:GetConfigurationSet", "sts:GetCallerIdentity"],
+    # domain_policy with tenant: every tenant's resources read once, the fleet's tenants created and associated
+    "enforce_policy": ["sesv2:ListTenants", "sesv2:ListTenantResources", "sesv2:GetReputationEntity",
+                       "sesv2:CreateTenant", "sesv2:UpdateReputationEntityPolicy",
+                       "sesv2:CreateTenantResourceAssociation", "sesv2:DeleteTenantResourceAssociation",
+                       "sts:GetCallerIdentity"],
     # -e tenants=true: each tenant's VDM metrics and reputation entity
     "reputation_report": ["sesv2:ListTenants", "sesv2:BatchGetMetricData", "sesv2:GetReputationEntity"],
 }

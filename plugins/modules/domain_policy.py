@@ -42,8 +42,9 @@ options:
   domains:
     description:
       - The domains. Each is a domain name, or a dictionary with C(name) and any of C(zone),
-        C(configuration_set), C(mail_from_subdomain), C(behavior_on_mx_failure), C(dkim), C(spf), C(dmarc)
-        to override the module's options for that domain (C(dkim), C(spf) and C(dmarc) are merged key by key).
+        C(configuration_set), C(mail_from_subdomain), C(behavior_on_mx_failure), C(dkim), C(spf), C(dmarc),
+        C(tenant) to override the module's options for that domain (C(dkim), C(spf), C(dmarc) and C(tenant) are
+        merged key by key).
     type: list
     elements: raw
     required: true
@@ -73,6 +74,28 @@ options:
     description:
       - The default configuration set of each identity. It must exist. Not given leaves it as it is.
     type: str
+  tenant:
+    description:
+      - One client, one SES tenant - its own reputation, pause and suppression scope. With O(tenant.name), each
+        domain's identity and its configuration set join that tenant (per domain in O(domains) for a fleet of
+        clients); a tenant that does not exist is created, and O(tenant.reputation_policy) applied.
+      - The tenants are read once each (every tenant's resources, the named tenants' reputation entities), never
+        once per domain. In check mode the result reports the drift - identity in no tenant, in another one,
+        configuration set missing, policy differing - and nothing is written.
+      - Deleting tenants and pausing them is M(deliverability.ses.tenant)'s.
+    type: dict
+    suboptions:
+      name:
+        description: The tenant (1-64 letters, digits, C(-) and C(_)). Not given - no tenant is managed.
+        type: str
+      reputation_policy:
+        description: The tenant's reputation policy. Not given leaves an existing tenant's policy as it is.
+        type: str
+        choices: [standard, strict, none]
+      exclusive:
+        description: Detach the identity from every other tenant it is in (else that is reported as drift).
+        type: bool
+        default: false
   mail_from_subdomain:
     description:
       - The custom MAIL FROM subdomain, for example V(bounce) for C(bounce.<domain>). Not given leaves
@@ -320,6 +343,11 @@ domains:
     changed:
       description: Whether this domain changed (or would change, in check mode).
       type: bool
+    tenant:
+      description: With O(tenant.name) - C(name), C(before) and C(after) (the tenants the identity is in),
+        C(attach) and C(detach) (C(<tenant> <resource ARN>), done or, in check mode, planned) and C(drift) (in
+        words).
+      type: dict
     failed:
       description: Whether this domain failed; C(msg) says why.
       type: bool
@@ -368,6 +396,11 @@ failed_domains:
   returned: always
   type: list
   elements: str
+tenants:
+  description: C(read) (tenants read), C(created) (tenants created, or to create in check mode), C(policy_set)
+    (C(tenant), C(before), C(after)).
+  returned: always
+  type: dict
 api_calls:
   description: The AWS API calls of this run by operation (retries not counted).
   returned: always
@@ -376,7 +409,8 @@ api_calls:
 writes:
   description:
     - Every write call that succeeded, in order, also when some domains failed - C({domain, operation}) for
-      SES, C({zone, operation, domains, changes}) for a DNS batch (C(ChangeResourceRecordSets) or an RFC 2136
+      SES, C({tenant, operation}) or C({domain, tenant, operation}) for tenants, C({zone, operation, domains,
+      changes}) for a DNS batch (C(ChangeResourceRecordSets) or an RFC 2136
       C(UPDATE)).
   returned: always
   type: list

@@ -133,3 +133,43 @@ def aggregate_status(aws_status, customer_status):
     if "REINSTATED" in statuses:
         return "REINSTATED"
     return "ENABLED"
+
+
+# ------------------------------------------------------------------------------------------------ fleet
+POLICY_STRENGTH = ("none", "standard", "strict")
+
+
+def domain_tenant_plan(wanted, identity_arn, cs_arn, member_of, exclusive=False):
+    """One domain of the fleet in its client's tenant ``wanted``: ``{"attach": [(tenant, arn)], "detach":
+    [(tenant, arn)], "drift": [words]}``. ``member_of``: resource ARN -> the tenants it is in now. The identity
+    and its configuration set (``cs_arn``, or None) join ``wanted``; an identity also in another tenant is
+    detached from it with ``exclusive``, else reported (SES lets a resource be in several tenants)."""
+    attach, detach, drift = [], [], []
+    now = set(member_of.get(identity_arn) or ())
+    if wanted not in now:
+        attach.append((wanted, identity_arn))
+        drift.append("the identity is in no tenant" if not now else
+                     "the identity is in %s, not in %s" % (", ".join(sorted(now)), wanted))
+    others = sorted(now - {wanted})
+    if others:
+        if exclusive:
+            detach.extend((t, identity_arn) for t in others)
+        elif wanted in now:
+            drift.append("the identity is also in %s" % ", ".join(others))
+    if cs_arn and wanted not in set(member_of.get(cs_arn) or ()):
+        attach.append((wanted, cs_arn))
+        drift.append("the configuration set is not in %s" % wanted)
+    return {"attach": attach, "detach": detach, "drift": drift}
+
+
+def fleet_tenants(specs):
+    """{tenant: reputation policy or None} wanted by the fleet's domains (``specs``: (domain, {name,
+    reputation_policy})); two domains asking one tenant for different policies is an InputError naming the second."""
+    out = {}
+    for where, t in specs:
+        name, policy = t["name"], t.get("reputation_policy")
+        if name in out and policy and out[name] and out[name] != policy:
+            raise InputError(where + ".tenant.reputation_policy", "tenant %s is asked for policy %s and %s"
+                             % (name, out[name], policy))
+        out[name] = policy or out.get(name)
+    return out

@@ -36,6 +36,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import A
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import base as dnsbase
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver, zone_directory
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_tenants import FleetTenants
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_specs import (
     MAX_WARNINGS, batches, desired_from_plan, domain_specs, failed_result, ses_plan)
 
@@ -89,6 +90,7 @@ class Fleet:
         self.writes = []  # every write call that succeeded, in order: what a failure must not hide
         self.dns_cache = {}
         self.resolver = None
+        self.tenants = FleetTenants(self)
 
     # -- DNS beyond the zones (SPF includes, report authorisations): one resolver, answers and failures cached
     def resolve(self, name, rtype):
@@ -240,6 +242,7 @@ class Fleet:
             self.results[spec.name].update({k: planned[k] for k in ("spf", "dmarc") if planned[k] is not None})
             desired_from_plan(spec, planned, None, False, self._warn(spec.name))  # warns, then raises the refusal
         state = self.ses_domain(spec, exists)
+        self.tenants.domain(spec, self.results[spec.name])
         return self.plan_dns(spec, state, provider, current, planned)
 
     def apply_zone(self, provider, planned):
@@ -284,6 +287,7 @@ class Fleet:
         for spec in specs:
             zones.setdefault(spec.zone, []).append(spec)
         zone_ids = zone_directory(self.params, zones, self._dns_client)
+        self.tenants.prepare(specs)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             # zone reads first in the queue: the domain jobs wait for them, never the other way round
             zone_reads = {zone: pool.submit(self.read_zone, zone, zone_ids) for zone in zones}
@@ -345,6 +349,7 @@ class Fleet:
             "zone_lines": sorted(self.zone_lines),
             "writes": list(self.writes),
             "api_calls": dict(sorted(self.counter.counts.items())),
+            "tenants": self.tenants.summary,
             "stats": {"workers": self.workers, "elapsed_seconds": round(time.monotonic() - self.started, 3),
                       "peak_rss_kb": peak_rss_kb(), "throttling": self.limiters.stats()},
         }

@@ -18,10 +18,12 @@ from ansible_collections.deliverability.ses.plugins.module_utils.names import no
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import tenants as tenant_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.spf_dmarc import DMARC_RECORD_SPEC, to_desired
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
-OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc")
+OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc",
+               "tenant")
 # the module's own options that a ``domains`` entry may override; per-domain values are validated and typed
 # with this same spec (defaults stripped), so "false" / "no" / "0" mean False there exactly as here
 ARGUMENT_SPEC = dict(
@@ -45,6 +47,11 @@ ARGUMENT_SPEC = dict(
         **DMARC_RECORD_SPEC,
         require_evidence=dict(type="bool", default=True),
         external_destinations=dict(type="str", choices=["check", "ignore"], default="check"),
+    )),
+    tenant=dict(type="dict", options=dict(
+        name=dict(type="str"),
+        reputation_policy=dict(type="str", choices=["standard", "strict", "none"]),
+        exclusive=dict(type="bool", default=False),
     )),
     resolvers=resolvers_spec(env=True),
     dns_ttl=dict(type="int", default=1800),
@@ -81,9 +88,10 @@ class DomainSpec:
     """What one domain should look like, options merged and validated."""
 
     __slots__ = ("index", "name", "zone", "configuration_set", "mail_from_domain", "behavior_on_mx_failure",
-                 "dkim", "spf", "dmarc")
+                 "dkim", "spf", "dmarc", "tenant")
 
-    def __init__(self, index, name, zone, configuration_set, mail_from_domain, behavior, dkim, spf_opts, dmarc):
+    def __init__(self, index, name, zone, configuration_set, mail_from_domain, behavior, dkim, spf_opts, dmarc,
+                 tenant=None):
         self.index = index
         self.name = name
         self.zone = zone
@@ -93,6 +101,7 @@ class DomainSpec:
         self.dkim = dkim
         self.spf = spf_opts
         self.dmarc = dmarc
+        self.tenant = tenant
 
     def as_dict(self):
         """The spec as the planner (``policy.domain``) takes it."""
@@ -187,7 +196,12 @@ def domain_spec(index, entry, params):
     behavior = pick("behavior_on_mx_failure") or "USE_DEFAULT_VALUE"
     if behavior not in ("USE_DEFAULT_VALUE", "REJECT_MESSAGE"):
         raise InputError(where + ".behavior_on_mx_failure", "%r is not USE_DEFAULT_VALUE or REJECT_MESSAGE" % behavior)
-    return DomainSpec(index, name, zone, cs, mail_from, behavior, dkim, spf_opts, dmarc)
+    tenant = _merged(params.get("tenant"), entry.get("tenant"), raw.get("tenant"))
+    if tenant.get("name"):
+        where_t = where + ".tenant.name" if "name" in (raw.get("tenant") or {}) else "tenant.name"
+        tenant["name"] = tenant_rules.tenant_name(tenant["name"], where_t)
+    return DomainSpec(index, name, zone, cs, mail_from, behavior, dkim, spf_opts, dmarc,
+                      tenant if tenant.get("name") else None)
 
 
 def domain_specs(params):

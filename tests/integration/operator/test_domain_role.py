@@ -171,3 +171,38 @@ def test_the_final_check_could_not_look_exits_4_and_names_no_missing_record(ansi
     assert {rcode for qname, _, rcode in resolver.asked if qname.rstrip(".").endswith(name)} == {"SERVFAIL"}
     published = rrsets(sandbox, zone_id)  # the records are there: nothing was missing
     assert len([k for k in published if k[1] == "CNAME"]) == 3 and ("mail." + name, "MX") in published
+
+
+def test_onboarding_puts_the_domain_in_its_clients_tenant_and_offboarding_takes_it_out(ansible_playbook, sandbox,
+                                                                                        domain, tmp_path):
+    """domain_tenant: onboarding creates the tenant with its policy and associates the identity; check mode of
+    offboarding changes nothing; offboarding detaches the identity before deleting it, and deletes the tenant
+    when asked and empty. Read back with boto3."""
+    from tests.fixtures.tenants import arn
+    name, zone_id = domain
+    tenant = unique("client", "")
+    ses = sandbox.boto3_client("sesv2")
+    res = _onboard(ansible_playbook, name, domain_tenant=tenant, domain_tenant_reputation_policy="strict")
+    assert res.rc == 0, res
+    members = [r["ResourceArn"] for r in ses.list_tenant_resources(TenantName=tenant)["TenantResources"]]
+    assert members == [arn("identity", name)]
+    t = ses.get_tenant(TenantName=tenant)["Tenant"]
+    entity = ses.get_reputation_entity(ReputationEntityType="RESOURCE", ReputationEntityReference=t["TenantArn"])
+    assert entity["ReputationEntity"]["ReputationManagementPolicy"].endswith("/strict")
+    again = _onboard(ansible_playbook, name, domain_tenant=tenant, domain_tenant_reputation_policy="strict")
+    assert again.rc == 0 and not [r for r in again.results if r["task"].startswith(("Create the client", "Associate"))
+                                  and r["result"].get("changed")], again.stdout[-1500:]
+    off = {"state": "absent", "domain_offboard_confirm": True, "domain_offboard_journal_dir": str(tmp_path / "j"),
+           "domain_tenant": tenant, "domain_tenant_delete_when_empty": True, **RESOLVERS}
+    mark = sandbox.mark()
+    res = ansible_playbook(PLAYBOOK, check=True, extra_vars=dict(off, domain=name))
+    assert res.rc == 0, res
+    assert sandbox.mutating_calls(since=mark) == []
+    mark = sandbox.mark()
+    res = ansible_playbook(PLAYBOOK, extra_vars=dict(off, domain=name))
+    assert res.rc == 0, res
+    calls = [r["operation"] for r in sandbox.mutating_calls(since=mark)]
+    assert calls.index("DeleteTenantResourceAssociation") < calls.index("DeleteEmailIdentity"), calls
+    assert "DeleteTenant" in calls
+    assert tenant not in [x["TenantName"] for x in ses.list_tenants()["Tenants"]]
+    assert not identity_exists(sandbox, name)
