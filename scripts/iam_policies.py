@@ -44,6 +44,11 @@ def iam_action(call):
     return RENAMED.get(action, action)
 
 
+# actions AWS authorises without any policy: a call to them is never missing from one, and none lists them
+# (the domain role's STS GetCallerIdentity keys its journal by account)
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
+
+
 def load_policy(path):
     if not Path(path).exists():
         return {"Statement": []}
@@ -51,7 +56,10 @@ def load_policy(path):
 
 
 def allowed(policy, action):
-    """Whether an Allow statement of the policy names the action (wildcards as IAM matches them, case-blind)."""
+    """Whether an Allow statement of the policy names the action (wildcards as IAM matches them, case-blind), or
+    the action needs no permission."""
+    if action in NEEDS_NO_PERMISSION:
+        return True
     for st in policy.get("Statement", []):
         if st.get("Effect") != "Allow":
             continue
@@ -95,7 +103,8 @@ STORES = {
 def policy_for(name, calls):
     store = STORES.get(name)
     store_actions = set(store["calls"]) if store else set()
-    actions = sorted({iam_action(c) for c in list(calls) + PATH_DEPENDENT.get(name, [])} - store_actions)
+    actions = sorted({iam_action(c) for c in list(calls) + PATH_DEPENDENT.get(name, [])} - store_actions
+                     - NEEDS_NO_PERMISSION)
     statements = [{"Sid": "".join(part.capitalize() for part in name.split("_")),
                    "Effect": "Allow", "Action": actions, "Resource": "*"}]
     if store:

@@ -79,3 +79,12 @@ def test_a_policy_without_one_store_action_fails_the_check():
     operations = _store_operations(store["source"])
     assert [op for op in operations if not allowed(full, "dynamodb:" + op)] == []
     assert [op for op in operations if not allowed(cut, "dynamodb:" + op)] == ["Scan"]
+
+
+def test_an_action_that_needs_no_permission_is_allowed_and_never_listed():
+    from iam_policies import NEEDS_NO_PERMISSION
+    assert "sts:GetCallerIdentity" in NEEDS_NO_PERMISSION
+    assert allowed({"Statement": []}, "sts:GetCallerIdentity")
+    assert not allowed({"Statement": []}, "sts:AssumeRole")
+    policy = policy_for("onboard_domain", ["sts:GetCallerIdentity", "sesv2:GetEmailIdentity"])
+    assert policy["Statement"][0]["Action"] == ["ses:GetEmailIdentity"]
