@@ -19,40 +19,14 @@ from pathlib import Path
 
 from tests.fixtures.ansible_runner import BIN, base_env
 from tests.fixtures.dns_zones import publish
-from tests.integration.operator.helpers import identity_exists
+from tests.integration.operator.helpers import axfr, identity_exists, rfc2136_vars
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = str(ROOT / "playbooks" / "onboard_domain.yml")
 
 
-def _vars(bind, zone, journal, **extra):
-    out = {"domain": zone, "provider": "rfc2136", "domain_dns_server": bind.server,
-           "domain_dns_key_name": bind.key_name, "domain_dns_key_secret": bind.key_secret,
-           "domain_resolvers": [bind.server], "domain_wait": False, "domain_auth_check": False,
-           "domain_offboard_journal_dir": str(journal)}
-    out.update(extra)
-    return out
-
-
 def _offboard(bind, zone, journal):
-    return _vars(bind, zone, journal, state="absent", domain_offboard_confirm=True, domain_offboard_dmarc=True)
-
-
-def axfr(bind, zone):
-    """Every record of the zone but the SOA (its serial moves with each update): {(name, ttl, type, rdata)},
-    by zone transfer with dig (TSIG-signed)."""
-    host, port = bind.server.rsplit(":", 1)
-    key = "hmac-sha256:%s:%s" % (bind.key_name, bind.key_secret)
-    proc = subprocess.run(["dig", "@" + host, "-p", port, "-y", key, "+noall", "+answer", "+nocomments", "AXFR", zone],
-                          capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 0, proc.stderr
-    out = set()
-    for line in proc.stdout.splitlines():
-        parts = line.split(None, 4)
-        if len(parts) == 5 and parts[3] not in ("SOA", "TSIG"):
-            out.add((parts[0].lower(), int(parts[1]), parts[3], parts[4]))
-    assert any(r[2] == "NS" for r in out), proc.stdout  # the transfer answered
-    return out
+    return rfc2136_vars(bind, zone, journal, state="absent", domain_offboard_confirm=True, domain_offboard_dmarc=True)
 
 
 def _outcome(res):
@@ -96,7 +70,7 @@ def test_no_spf_before_none_after_also_when_killed_and_resumed(ansible_playbook,
     journal = tmp_path / "journal"
     before = axfr(bind, zone)
     assert not [r for r in before if r[2] == "TXT"]
-    res = ansible_playbook(PLAYBOOK, extra_vars=_vars(bind, zone, journal))
+    res = ansible_playbook(PLAYBOOK, extra_vars=rfc2136_vars(bind, zone, journal))
     assert res.rc == 0, res
     onboarded = axfr(bind, zone)
     apex = [r for r in onboarded if r[0] == zone + "." and r[2] == "TXT"]
@@ -153,7 +127,7 @@ def test_no_spf_before_none_after_also_when_killed_and_resumed(ansible_playbook,
     assert sorted(out["records_removed"]) == sorted({n for n, _ in changes})  # each name once (deprecated)
 
     # onboarding again succeeds, on the zone as it was
-    res = ansible_playbook(PLAYBOOK, extra_vars=_vars(bind, zone, journal))
+    res = ansible_playbook(PLAYBOOK, extra_vars=rfc2136_vars(bind, zone, journal))
     assert res.rc == 0, res
     assert len([r for r in axfr(bind, zone) if r[2] == "CNAME"]) == 3
 
@@ -166,7 +140,7 @@ def test_own_spf_at_ttl_300_comes_back_also_when_dns_stops_half_way(ansible_play
     before = axfr(bind, zone)
     assert {(r[1], r[3]) for r in before if r[0] == zone + "." and r[2] == "TXT"} == {
         (300, '"v=spf1 mx -all"'), (300, '"site-verification=abc123"')}
-    res = ansible_playbook(PLAYBOOK, extra_vars=_vars(bind, zone, journal))
+    res = ansible_playbook(PLAYBOOK, extra_vars=rfc2136_vars(bind, zone, journal))
     assert res.rc == 0, res
     onboarded = axfr(bind, zone)
     apex = {(r[1], r[3]) for r in onboarded if r[0] == zone + "." and r[2] == "TXT"}
@@ -195,6 +169,6 @@ def test_own_spf_at_ttl_300_comes_back_also_when_dns_stops_half_way(ansible_play
                             "after": {"ttl": 300, "values": ["site-verification=abc123", "v=spf1 mx -all"]}}]
     assert zone not in out["records_removed"]  # edited back, not removed
 
-    res = ansible_playbook(PLAYBOOK, extra_vars=_vars(bind, zone, journal))
+    res = ansible_playbook(PLAYBOOK, extra_vars=rfc2136_vars(bind, zone, journal))
     assert res.rc == 0, res
     assert identity_exists(sandbox, zone)
