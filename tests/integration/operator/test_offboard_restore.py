@@ -172,3 +172,12 @@ def test_own_spf_at_ttl_300_comes_back_also_when_dns_stops_half_way(ansible_play
     res = ansible_playbook(PLAYBOOK, extra_vars=rfc2136_vars(bind, zone, journal))
     assert res.rc == 0, res
     assert identity_exists(sandbox, zone)
+
+
+def test_email_identity_info_names_the_account_and_region_the_journal_is_kept_under(module_main, sandbox):
+    res = module_main("email_identity_info", {"identity": "nothing-here.test", "account": True})
+    assert res.rc == 0, res.result
+    who = sandbox.boto3_client("sts").get_caller_identity()
+    assert res.result["account"] == {"id": who["Account"], "region": sandbox.env()["AWS_REGION"]}
+    plain = module_main("email_identity_info", {"identity": "nothing-here.test"})
+    assert "account" not in plain.result  # no STS call unless asked
