@@ -76,6 +76,13 @@ PATH_DEPENDENT = {
     # an address SES did not list itself (a configuration set overriding the account's suppression, a bounce the
     # SMTP status made hard, soft bounces escalated); a message that cannot be parsed goes to the dead-letter queue
     "process_bounces": ["sesv2:PutSuppressedDestination", "sqs:SendMessageBatch"],
+    # every domain identity is read (the documents' account has none), its configuration set, and each tenant's
+    # resources and reputation entity when the account has tenants
+    "posture_report": ["sesv2:GetEmailIdentity", "sesv2:GetConfigurationSet", "sesv2:ListTenants",
+                       "sesv2:ListTenantResources", "sesv2:GetReputationEntity",
+                       "sesv2:ListSuppressedDestinations"],  # regions: the suppression lists compared
+    # -e tenants=true: each tenant's VDM metrics and reputation entity
+    "reputation_report": ["sesv2:ListTenants", "sesv2:BatchGetMetricData", "sesv2:GetReputationEntity"],
 }
 
 
@@ -121,6 +128,8 @@ NARROW = {
                          "ses:PutEmailIdentityDkimAttributes", "ses:PutEmailIdentityConfigurationSetAttributes",
                          "ses:TagResource"])] + _ZONES,
     "enforce_policy": [("SesIdentities", "arn:aws:ses:*:*:identity/*", ["ses:GetEmailIdentity"])] + _ZONES,
+    "posture_report": [("SesIdentities", "arn:aws:ses:*:*:identity/*", ["ses:GetEmailIdentity"]),
+                       ("SesConfigurationSets", "arn:aws:ses:*:*:configuration-set/*", ["ses:GetConfigurationSet"])],
     "dmarc_rollout": [("ReportsBucket", "arn:aws:s3:::example-dmarc-reports", ["s3:ListBucket"]),
                       ("ReportsObjects", "arn:aws:s3:::example-dmarc-reports/*", ["s3:GetObject"])] + _ZONES,
     "configure_account": [

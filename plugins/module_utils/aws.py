@@ -218,10 +218,11 @@ class SesModule:
                 raise AwsError("CreateSession", type(exc).__name__, str(exc))
         return self._session
 
-    def client(self, service, max_pool_connections=10, max_attempts=None):
+    def client(self, service, max_pool_connections=10, max_attempts=None, region=None):
         """A cached client. ``max_attempts=1`` turns botocore's own retries off, for callers that retry through
-        the adaptive limiter (``concurrency.py``), which must see every throttle to pace itself."""
-        key = (service, max_pool_connections, max_attempts)
+        the adaptive limiter (``concurrency.py``), which must see every throttle to pace itself. ``region``: another
+        region than the module's (SES keeps identities and endpoints per region)."""
+        key = (service, max_pool_connections, max_attempts, region)
         if key not in self._clients:
             p = self.params
             verify = p.get("aws_ca_bundle") or True
@@ -249,7 +250,8 @@ class SesModule:
                     raise InputError("aws_config", "is not a valid botocore Config: %s" % exc)
             try:
                 self._clients[key] = self.session().client(
-                    service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config)
+                    service, endpoint_url=p.get("endpoint_url"), verify=verify, config=config,
+                    **({"region_name": region} if region else {}))
             except Exception as exc:  # noqa: BLE001 - NoRegionError and friends
                 raise translate("CreateClient(%s)" % service, exc)
         return self._clients[key]

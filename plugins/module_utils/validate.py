@@ -126,7 +126,20 @@ AWS_NAMES = {
     # SES v2 EventDestinationName: the configuration set rule
     "event_destination": (re.compile(r"[A-Za-z0-9_-]{1,64}"), "1-64 ASCII letters, digits, '_' and '-'"),
     "dynamodb_table": (re.compile(r"[A-Za-z0-9_.-]{3,255}"), "3-255 ASCII letters, digits, '_', '-' and '.'"),
+    # SES v2 EndpointName (a multi-region endpoint): ^[\w\-_]+$, 1-64
+    "multi_region_endpoint": (re.compile(r"[A-Za-z0-9_-]{1,64}"), "1-64 ASCII letters, digits, '_' and '-'"),
 }
+
+# an AWS region name as AWS writes them (us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5)
+_REGION = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}")
+
+
+def aws_region(value, option):
+    """An AWS region name (``us-east-1``): a typo fails here, not as a connection error to a host that is not."""
+    text(value, option, max_len=32)
+    if not _REGION.fullmatch(value):
+        raise InputError(option, "%r is not an AWS region name (like us-east-1 or eu-west-1)" % value)
+    return value
 
 
 def aws_name(value, option, kind):

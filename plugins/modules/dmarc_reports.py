@@ -18,10 +18,10 @@ description:
   - Sources are an S3 bucket / prefix where an SES receipt rule stores the mail sent to the C(rua) address (raw
     MIME), and local files or folders. A source may be C(.xml), C(.xml.gz), C(.zip), a MIME message (C(.eml))
     with either attached, or an mbox of such messages. RFC 9990, RFC 7489 and the pre-RFC draft schema are read.
-  - Reports are hostile input. XML goes through C(defusedxml) (DTDs, entity expansion and external entities are
-    refused), decompression stops at O(max_report_bytes) and at a ratio of O(max_ratio) (zip and gzip bombs),
-    records are parsed as a stream. Invalid UTF-8, a stray C(&) and junk after the document are repaired; a
-    truncated report is not.
+  - Reports are hostile input. The XML prolog goes through C(defusedxml) (a DTD, and with it entity expansion and
+    external entities, is refused; a DTD anywhere else is not well-formed XML), decompression stops at
+    O(max_report_bytes) and at a ratio of O(max_ratio) (zip and gzip bombs), records are parsed as a stream.
+    Invalid UTF-8, a stray C(&) and junk after the document are repaired; a truncated report is not.
   - A source that cannot be read is copied to the quarantine (O(quarantine_dir), or O(s3_quarantine_prefix) for
     S3) with its reason, counted in RV(totals), and remembered so that later runs do not count it again. It
     never stops the run and is never deleted. Sources are never modified or deleted.

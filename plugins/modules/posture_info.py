@@ -96,13 +96,52 @@ options:
   evidence_table:
     description: The DynamoDB table of the evidence (O(evidence_store=dynamodb)).
     type: str
+  regions:
+    description:
+      - The regions the fleet sends from; the module's O(region) is the primary. For each other region, each sending
+        domain's replica is read - C(region_identity_missing), C(region_identity_pending) (not verified there),
+        C(region_dkim_own_keys) (signs with its own Easy DKIM keys instead of the primary's by deterministic Easy
+        DKIM), C(region_dkim_wrong_parent) (DEED from another region), C(region_configuration_set_missing) (its
+        default configuration set does not exist there).
+      - A read that fails in a region makes that check unknown (could not look), never a finding.
+    type: list
+    elements: str
+    default: []
+  compare_suppression:
+    description:
+      - With O(regions), read every region's account suppression list (all pages, up to a million addresses each)
+        and report C(suppression_lists_differ) with how many addresses each region misses. A list that cannot be
+        read whole makes the run C(could_not_look).
+    type: bool
+    default: true
+  check_tenants:
+    description:
+      - Read the account's SES tenants (one read of each tenant's resources and reputation entity, not one per
+        domain) and add the tenant view - per tenant its domains, verdict and SES status - and the tenant findings
+        of each sending domain. An account without tenants gets neither.
+      - Findings - C(tenant_missing) (the account uses tenants and the domain is in none), C(tenant_paused) (SES
+        paused its tenant), C(tenant_paused_by_you) (its operator did), C(tenant_policy_weaker) (the tenant's
+        reputation policy is weaker than O(tenant_reputation_policy)).
+      - When the tenants cannot be read, every sending domain's tenant check is unknown (could not look).
+    type: bool
+    default: true
+  tenant_reputation_policy:
+    description: The fleet's reputation policy - a tenant with a weaker one (C(none) < C(standard) < C(strict)) is a
+      finding.
+    type: str
+    choices: [none, standard, strict]
+    default: standard
 extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.resolvers
 notes:
   - Supports check mode (nothing is written at all) and is otherwise read-only towards AWS and DNS.
   - The reads are one C(GetAccount), one paginated C(ListEmailIdentities) when O(domains) is not given, one
-    C(GetEmailIdentity) per domain and one C(GetConfigurationSet) per distinct configuration set.
+    C(GetEmailIdentity) per domain and one C(GetConfigurationSet) per distinct configuration set; with
+    O(check_tenants), one paginated C(ListTenants) and per tenant one paginated C(ListTenantResources) and one
+    C(GetReputationEntity); with O(regions), per other region one C(GetEmailIdentity) per sending domain, one
+    C(GetConfigurationSet) per distinct set, and with O(compare_suppression) each region's
+    C(ListSuppressedDestinations) pages.
 author:
   - Deliverability maintainers (@deliverability)
 """
@@ -140,6 +179,19 @@ region:
   type: str
 evidence:
   description: C(available) - whether the DMARC evidence store was found - and C(note) (why not).
+  returned: always
+  type: dict
+regions:
+  description: C(primary), C(replicas), and with O(compare_suppression) C(suppression) - C(compared), C(missing) (per
+    region, the addresses another region suppresses and it does not), C(sizes), or C(errors) per region.
+  returned: always
+  type: dict
+tenants:
+  description:
+    - C(checked) (O(check_tenants)), C(used) (the account has tenants; null when they could not be read), C(error),
+      C(fleet_policy), and C(tenants) - per tenant C(name), C(domains) (those looked at), C(verdict) (needs action,
+      could not look, clean), C(sending), C(paused_by) (SES, you or null), C(cause), C(reputation_policy),
+      C(reputation_impact).
   returned: always
   type: dict
 account:
@@ -208,6 +260,10 @@ def main():
             evidence_store=dict(type="str", choices=["sqlite", "dynamodb", "none"], default="sqlite"),
             evidence_path=dict(type="path", default=DEFAULT_EVIDENCE_PATH),
             evidence_table=dict(type="str"),
+            regions=dict(type="list", elements="str", default=[]),
+            compare_suppression=dict(type="bool", default=True),
+            check_tenants=dict(type="bool", default=True),
+            tenant_reputation_policy=dict(type="str", choices=["none", "standard", "strict"], default="standard"),
         ),
         supports_check_mode=True,
     )

@@ -58,6 +58,24 @@ options:
     type: str
     choices: [never, warning, critical]
     default: never
+  tenants:
+    description:
+      - Also read every SES tenant of the region - each client's own reputation - with its sends, hard bounces and
+        complaints over the statistics window (VDM's C(BatchGetMetricData); SES collects them with Virtual
+        Deliverability Manager turned on), their rates and levels against the same thresholds, and what SES says of
+        the tenant (sending status, who paused it and why, reputation policy and impact). Returned in RV(tenants);
+        a tenant's level does not change RV(status) (the account's), since SES pauses the tenant, not the account.
+    type: bool
+    default: false
+  regions:
+    description:
+      - More regions to read besides the module's own O(region) - SES keeps the rates, the account's enforcement
+        status and whether sending is enabled per region. Each region is judged with the same thresholds and
+        returned side by side in RV(per_region); RV(status) is then the worst of them and RV(reasons) name their
+        region. The top-level RV(checks), RV(account), RV(statistics) and RV(cloudwatch) stay the module's region.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - deliverability.ses.aws
 notes:
@@ -71,6 +89,12 @@ EXAMPLES = r"""
 - name: Alert (fail) when the account's reputation is critical
   deliverability.ses.reputation_info:
     fail_on: critical
+  register: reputation
+
+- name: Two sending regions side by side (status is the worse of the two)
+  deliverability.ses.reputation_info:
+    region: us-east-1
+    regions: [us-east-1, eu-west-1]
   register: reputation
 
 - name: Stricter thresholds, statistics of the last day only
@@ -121,10 +145,25 @@ cloudwatch:
   description: Latest CloudWatch reputation values and their times, or C(error).
   returned: when cloudwatch is in O(sources)
   type: dict
+tenants:
+  description:
+    - With O(tenants), C(used) (the region has tenants; null when they could not be read, with C(error)),
+      C(window), and C(tenants) - per tenant C(name), C(sends), C(bounces), C(complaints), C(bounce_rate) /
+      C(complaint_rate) (fractions) and their C(_percent) and C(_level), C(status) (the worse level; unknown without
+      sends), C(sending), C(paused_by) (SES, you or null), C(cause), C(reputation_policy), C(reputation_impact),
+      C(errors) (reads that failed).
+  returned: when O(tenants=true)
+  type: dict
+per_region:
+  description: Per region read (the module's first) - C(region), C(status), C(reasons), C(checks), C(account), and
+    for the other regions C(statistics) and C(cloudwatch) as above.
+  returned: when O(regions) names another region than the module's
+  type: list
+  elements: dict
 """
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
-    AwsError, DeliverabilityError, InputError, SesModule, run_module)
+    DeliverabilityError, InputError, SesModule, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import reputation
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
@@ -153,12 +192,13 @@ def main():
             complaint_rate_warning=dict(type="float", default=0.05),
             complaint_rate_critical=dict(type="float", default=0.1),
             fail_on=dict(type="str", choices=["never", "warning", "critical"], default="never"),
+            regions=dict(type="list", elements="str", default=[]),
+            tenants=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
 
     def body(partial):
-        import datetime as dt
         p = module.params
         thresholds = thresholds_from(p)
         # GetSendStatistics covers two weeks; CloudWatch keeps 5-minute data 63 days, hourly data 455 days
@@ -172,30 +212,25 @@ def main():
                                                   "got %d" % p["cloudwatch_period"])
         if not p["sources"]:
             raise InputError("sources", "needs at least one of statistics, cloudwatch")
-        result = {"changed": False, "region": module.client("sesv2").meta.region_name}
-        result["account"] = reputation.account_status(module.client("sesv2"))
-        stats = cw = None
-        if "statistics" in p["sources"]:
-            since = None
-            if p["statistics_hours"]:
-                since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=p["statistics_hours"])
-            stats = result["statistics"] = reputation.read_statistics(module.client("ses"), since)
-        if "cloudwatch" in p["sources"]:
-            try:
-                cw = reputation.read_cloudwatch(module.client("cloudwatch"), p["cloudwatch_lookback_hours"],
-                                                p["cloudwatch_period"])
-            except AwsError as exc:
-                cw = {"source": "cloudwatch", "error": exc.msg, "bounce_rate": None, "complaint_rate": None}
-                module.module.warn("CloudWatch reputation metrics unavailable, using statistics: %s" % exc.msg)
-            result["cloudwatch"] = cw
-        checks, overall, reasons = reputation.assess(stats, cw, result["account"], thresholds)
-        for key in ("bounce", "complaint"):
-            rate = checks[key]["rate"]
-            checks[key]["rate_percent"] = None if rate is None else round(rate * 100, 6)
-        result.update(status=overall, reasons=reasons, checks=checks)
+        home = module.client("sesv2").meta.region_name
+        others = reputation.other_regions(p["regions"], home)
+        result = dict(reputation.read_region(module, p, thresholds), changed=False)
+        overall = result["status"]
+        if others:
+            keys = ("region", "status", "reasons", "checks", "account")
+            result["per_region"] = [dict((k, result[k]) for k in keys)]
+            for region in others:
+                result["per_region"].append(reputation.read_region(module, p, thresholds, region))
+            overall = reputation.worst([r["status"] for r in result["per_region"]])
+            if overall == "ok" and any(r["status"] == "unknown" for r in result["per_region"]):
+                overall = "unknown"
+            result["reasons"] = ["%s: %s" % (r["region"], why) for r in result["per_region"] for why in r["reasons"]]
+            result["status"] = overall
+        if p["tenants"]:
+            result["tenants"] = reputation.read_tenants(module, p, thresholds)
         if reputation.should_fail(overall, p["fail_on"]):
             partial.update(result)
-            raise DeliverabilityError("SES reputation is %s: %s" % (overall, "; ".join(reasons) or "no data"))
+            raise DeliverabilityError("SES reputation is %s: %s" % (overall, "; ".join(result["reasons"]) or "no data"))
         return result
 
     run_module(module, body)

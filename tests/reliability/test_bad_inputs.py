@@ -354,6 +354,8 @@ def cases(ctx):
         ("reputation_info", "no sources", "empty", {"sources": []}, err("sources")),
         ("reputation_info", "threshold 200%", "out of range", {"bounce_rate_warning": 200}, err("bounce_rate_warning")),
         ("reputation_info", "fail_on unknown", "wrong type", {"fail_on": "sometimes"}, err("fail_on")),
+        ("reputation_info", "a region twice", "wrong type", {"regions": ["eu-west-1", "eu-west-1"]}, err("regions")),
+        ("reputation_info", "not a region name", "wrong type", {"regions": ["europe"]}, err("regions")),
         ("reputation_alarms", "action not an ARN", "wrong type", {"alarm_actions": ["topic"]}, err("alarm_actions")),
         ("reputation_alarms", "period 45", "out of range", {"period": 45}, err("period")),
         ("reputation_alarms", "warning above critical", "out of range",
@@ -618,6 +620,23 @@ def cases(ctx):
          err("quarantine_path")),
     ]
     out += tenant_cases()
+    out += endpoint_cases()
+    return out
+
+
+def endpoint_cases():
+    base = {"name": "global-1", "secondary_region": "eu-west-1"}
+    out = hostile("multi_region_endpoint", "name", base, "global-1")
+    out += hostile("multi_region_endpoint", "secondary_region", base, "eu-west-1")
+    out += [
+        ("multi_region_endpoint", "secondary equal to the primary", "wrong type",
+         dict(base, secondary_region="us-east-1"), err("secondary_region")),
+        ("multi_region_endpoint", "unknown region name", "wrong type", dict(base, secondary_region="mars-north-1"),
+         err("secondary_region")),
+        ("multi_region_endpoint", "present without a secondary", "empty", {"name": "global-1"},
+         err("secondary_region")),
+    ]
+    out += hostile("multi_region_endpoint_info", "name", {"name": "global-1"}, "global-1")
     return out
 
 
@@ -774,7 +793,7 @@ MODULES = ["email_identity", "mail_from", "identity_notifications", "email_ident
            "suppressed_destinations", "suppressed_destination_info", "feedback_pipeline", "reputation_info",
            "reputation_alarms", "configuration_set", "configuration_set_event_destination", "domain_policy",
            "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant", "tenant_resources",
-           "tenant_info"]
+           "tenant_info", "multi_region_endpoint", "multi_region_endpoint_info"]
 
 
 @pytest.mark.bind

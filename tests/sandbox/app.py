@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import route53_rules, ses_v1_api, sesv2_api
+from . import endpoints, route53_rules, ses_v1_api, sesv2_api
 from .ses_core import LOCK, Sandbox, SesError
 from .wire import parse_timestamp as parse_time
 from .wire import (fault_response, identify, is_mutating, parse_rest_json, raw_path, rate_limit_response,
@@ -44,11 +44,14 @@ class Faults:
         self.rules = [dict(r, _used=0) for r in rules]
         self.rng = random.Random(seed)
 
-    def pick(self, service, operation):
-        """Return (latency_seconds, error_kind or None)."""
+    def pick(self, service, operation, region=None):
+        """Return (latency_seconds, error_kind or None). A rule with ``region`` matches requests signed for that
+        region only (a multi-region endpoint's send is matched against the region it would go to)."""
         latency, error = 0.0, None
         for rule in self.rules:
             if rule.get("service") not in (None, "*", service):
+                continue
+            if rule.get("region") not in (None, "*", region):
                 continue
             if rule.get("operation") not in (None, "*", operation):
                 continue
@@ -159,12 +162,12 @@ class SandboxApp:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         service, operation, params, protocol = identify(environ, body)
-        latency, fault = self.faults.pick(service, operation)
+        region = signing_region(environ)
+        latency, fault = self.faults.pick(service, operation, region)
         if latency:
             time.sleep(latency)
         if fault is None and service in ("sesv2", "ses") and not self.rate_limits.take(service, operation):
             fault = "rate_limit"
-        region = signing_region(environ)
         status = headers = out = None
         sesv2 = service == "sesv2" and operation in sesv2_api.HANDLERS
         if sesv2:
@@ -172,6 +175,9 @@ class SandboxApp:
                 params = self._sesv2_params(environ, body)
             except (ValueError, TypeError) as exc:
                 status, headers, out = rest_json_error("BadRequestException", "Malformed request: %s" % exc, 400)
+        if region is None and status is None and fault is None:
+            region, status, headers, out = self._global(service, operation, params, protocol)
+        region = region or "us-east-1"
         if fault == "rate_limit":
             status, headers, out = rate_limit_response(protocol or "query")
         elif fault:
@@ -181,7 +187,7 @@ class SandboxApp:
             status, headers, out = self._sesv2(params, operation, region)
         elif service == "ses" and protocol == "query" and operation in ses_v1_api.HANDLERS:
             status, headers, out = self._ses_v1(params, operation, region)
-        self._record(service, operation, params, fault, latency, status)
+        self._record(service, operation, params, fault, latency, status, region)
         if status is None:
             if service == "dynamodb":
                 # DynamoDB applies a conditional write atomically; moto's backend does not lock, so two
@@ -218,12 +224,29 @@ class SandboxApp:
             return xml_error("MissingParameter", "Missing parameter %s" % exc, 400)
         return 200, [("Content-Type", "text/xml")], out
 
-    def _record(self, service, operation, params, fault, latency, status):
+    def _global(self, service, operation, params, protocol):
+        """A SigV4a request (it names no region): SendEmail through a multi-region endpoint goes to the region the
+        endpoint routes it to - the primary, or the secondary while the primary's SendEmail is faulted. Returns
+        (region, status, headers, out) - status None when the request goes on to that region."""
+        if service != "sesv2" or operation != "SendEmail" or not params.get("EndpointId"):
+            return (None,) + rest_json_error("BadRequestException", "A request signed with SigV4a must be a "
+                                             "SendEmail with EndpointId (a multi-region endpoint).", 400)
+        try:
+            with LOCK:
+                target = endpoints.route(self.sandbox, DEFAULT_ACCOUNT_ID, params["EndpointId"],
+                                         lambda r: self.faults.pick("sesv2", "SendEmail", r)[1] is not None)
+        except SesError as exc:
+            return (None,) + rest_json_error(exc.code, exc.message, exc.status)
+        if target is None:
+            return (None,) + fault_response(protocol or "rest-json", "error")
+        return target, None, None, None
+
+    def _record(self, service, operation, params, fault, latency, status, region=None):
         with self.log_lock:
             self.seq += 1
             entry = {"seq": self.seq, "time": time.time(), "service": service, "operation": operation,
                      "mutating": is_mutating(operation), "params": _redact(params or {}),
-                     "fault": fault, "latency": latency, "status": status}
+                     "fault": fault, "latency": latency, "status": status, "region": region}
             self.log.append(entry)
             if self.log_file:
                 self.log_file.write(json.dumps(entry, default=str) + "\n")

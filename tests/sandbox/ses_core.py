@@ -858,6 +858,7 @@ class Sandbox:
         self.config = dict(self.DEFAULTS)
         self.config.update(config or {})
         self.regions: dict[tuple[str, str], SesRegion] = {}
+        self.endpoints: dict = {}  # account -> {name -> endpoints.Endpoint} (multi-region endpoints)
         self.recipient_rules: list[tuple[str, dict]] = []
         self._resolver = None
 
@@ -881,6 +882,7 @@ class Sandbox:
 
     def reset(self):
         self.regions.clear()
+        self.endpoints.clear()
         self.recipient_rules.clear()
 
     def set_recipients(self, rules: list[dict]):

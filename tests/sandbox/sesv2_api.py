@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import tenants
+from . import endpoints, metrics, tenants
 from .ses_core import SesError, bad_request, not_found
 
 
@@ -169,6 +169,8 @@ HANDLERS = {
 
 
 HANDLERS.update(tenants.HANDLERS)
+HANDLERS.update(endpoints.HANDLERS)
+HANDLERS.update(metrics.HANDLERS)
 for _op in ("PutSuppressedDestination", "GetSuppressedDestination", "DeleteSuppressedDestination",
             "ListSuppressedDestinations"):
     HANDLERS[_op] = tenants.with_tenant_list(HANDLERS[_op])

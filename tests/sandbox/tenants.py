@@ -52,6 +52,7 @@ class Tenant:
         self.customer = {"Status": "ENABLED", "Cause": None, "LastUpdatedTimestamp": self.created}
         self.aws = {"Status": "ENABLED", "Cause": None, "LastUpdatedTimestamp": self.created}
         self.counts = {"attempts": 0, "bounces": 0, "complaints": 0}
+        self.daily: dict[dt.date, dict[str, int]] = {}  # UTC day -> the same counts (VDM's BatchGetMetricData)
         self.suppressed: dict[str, dict] = {}  # the tenant's own suppression list (scope TENANT)
         self.impact = "LOW"
         self.finding = None  # None, "LOW" or "HIGH"
@@ -350,8 +351,10 @@ def before_send(region, name, source_identity, config_set):
 
 
 def after_send(t, before, after):
+    day = t.daily.setdefault(now().date(), {"attempts": 0, "bounces": 0, "complaints": 0})
     for key in t.counts:
         t.counts[key] += after[key] - before[key]
+        day[key] += after[key] - before[key]
     evaluate(t)
 
 

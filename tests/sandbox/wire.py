@@ -196,13 +196,19 @@ def xml_escape(text) -> str:
 
 
 def signing_service(environ) -> str | None:
+    """The service of the credential scope: ``<key>/<date>/<region>/<service>/aws4_request`` (SigV4) or
+    ``<key>/<date>/<service>/aws4_request`` (SigV4a, which signs for a set of regions, not one)."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
-    found = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/aws4_request", auth)
-    return found.group(2) if found else None
+    found = re.search(r"Credential=[^/]+/\d{8}/(?:[^/]+/)?([^/]+)/aws4_request", auth)
+    return found.group(1) if found else None
 
 
-def signing_region(environ) -> str:
+def signing_region(environ) -> str | None:
+    """The region the request was signed for; None for SigV4a (``AWS4-ECDSA-P256-SHA256``): such a request names
+    no region (``X-Amz-Region-Set: *``) and goes where its multi-region endpoint routes it."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
+    if auth.startswith("AWS4-ECDSA-P256-SHA256"):
+        return None
     found = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/", auth)
     return found.group(1) if found else "us-east-1"
 

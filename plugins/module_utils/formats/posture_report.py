@@ -225,6 +225,45 @@ def _domain_html(r):
     return "".join(h)
 
 
+def _regions_html(view):
+    """The regions compared (only when there are replicas): what each region's suppression list misses."""
+    if not view.get("replicas"):
+        return ""
+    h = ["<h2>Regions</h2><p>Primary %s; replicas checked: %s.</p>" % (_e(view["primary"]),
+                                                                       _e(", ".join(view["replicas"])))]
+    sup = view.get("suppression") or {}
+    if sup.get("compared"):
+        h.append('<table id="regions"><thead><tr><th>region</th><th>suppressed addresses</th><th>suppressed elsewhere '
+                 'but not here</th></tr></thead><tbody>')
+        for region, n in sorted(sup["missing"].items()):
+            h.append("<tr><td>%s</td><td>%d</td><td>%d</td></tr>" % (_e(region), sup["sizes"][region], n))
+        h.append("</tbody></table>")
+    elif sup.get("errors"):
+        h.append("<p>Could not compare the suppression lists: %s</p>" % _e("; ".join(
+            "%s: %s" % kv for kv in sorted(sup["errors"].items()))))
+    return "".join(h)
+
+
+def _tenants_html(view):
+    """The tenant table (only when the account uses tenants; a failed read says so)."""
+    if view.get("error"):
+        return "<h2>Tenants</h2><p>Could not read the tenants: %s</p>" % _e(view["error"])
+    if not view.get("used"):
+        return ""
+    h = ['<h2>Tenants</h2><p>Fleet reputation policy: %s.</p><table id="tenants"><thead><tr><th>tenant</th>'
+         '<th>verdict</th><th>sending</th><th>reputation policy</th><th>domains</th></tr></thead><tbody>'
+         % _e(view.get("fleet_policy"))]
+    for t in view.get("tenants") or []:
+        sending = t["sending"].lower()
+        if t.get("paused_by"):
+            sending = "paused by %s: %s" % (t["paused_by"], t.get("cause"))
+        h.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>"
+                 % (_e(t["name"]), _e(t["verdict"]), _e(sending), _e(t.get("reputation_policy") or "not reported"),
+                    _links(t["domains"]) or "none"))
+    h.append("</tbody></table>")
+    return "".join(h)
+
+
 def to_html(out, results, history):
     s = out["summary"]
     status = out["status"]
@@ -248,6 +287,8 @@ def to_html(out, results, history):
     if acct.get("findings"):
         h.append("<ul>%s</ul>" % "".join("<li>%s %s - fix: %s</li>" % (_sev(f["severity"]), _e(f["title"]), _e(f["fix"]))
                                          for f in acct["findings"]))
+    h.append(_tenants_html(out.get("tenants") or {}))
+    h.append(_regions_html(out.get("regions") or {}))
     not_looked = [r for r in results if r.get("failed") or r.get("could_not_look")]
     if not_looked:
         h.append('<h2>Could not look</h2><p>What could not be read is not a finding: fix access to SES or DNS and run '

@@ -75,6 +75,14 @@ PROBLEM_TITLES = {
     "spf_all_permissive": "SPF ends in +all or ?all", "dmarc_missing": "no DMARC record",
     "dmarc_multiple": "several DMARC records", "dmarc_invalid": "the DMARC record is invalid",
     "dmarc_subdomain_weaker": "DMARC sp or np weaker than p",
+    "tenant_missing": "the domain is in no tenant", "tenant_paused": "its tenant is paused by SES",
+    "tenant_paused_by_you": "its tenant is paused by its operator",
+    "tenant_policy_weaker": "its tenant's reputation policy is weaker than the fleet's",
+    "region_identity_missing": "no identity in another region the fleet sends from",
+    "region_identity_pending": "not verified in another region", "region_dkim_own_keys": "a replica signs with its own keys",
+    "region_dkim_wrong_parent": "a replica signs with another region's keys",
+    "region_configuration_set_missing": "the configuration set is missing in another region",
+    "suppression_lists_differ": "the regions' suppression lists differ",
 }
 
 

@@ -324,10 +324,13 @@ def report_digest(report, sums):
                       separators=(",", ":"), default=str).encode("utf-8")
     total = 0
     count = 0
+    sha256, from_bytes = hashlib.sha256, int.from_bytes
     for key, values in sums:
         count += 1
-        row = ("%s|%s|%s|%s|%s" % (key + (",".join(map(str, values)),))).encode("utf-8")
-        total = (total + int.from_bytes(hashlib.sha256(row).digest()[:16], "big")) % (1 << 128)
+        # the same text as "%s|%s|%s|%s|" + ",".join(map(str, values)) for the six whole-number sums
+        row = ("%s|%s|%s|%s|%d,%d,%d,%d,%d,%d" % (key + tuple(values))).encode("utf-8")
+        total += from_bytes(sha256(row).digest()[:16], "big")
+    total %= 1 << 128
     return "sha256:" + hashlib.sha256(head + b"#" + str(count).encode() + b"#" + str(total).encode()).hexdigest()
 
 

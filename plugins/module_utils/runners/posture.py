@@ -30,6 +30,9 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve import Resolver
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_tenants
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import posture_regions
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as tenants_api
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.reputation import account_status
 
 HISTORY_LIMIT = 1000  # runs kept in the trend store (older lines are dropped when it is rewritten)
@@ -71,6 +74,7 @@ class PosturePass:
                                              max_attempts=params.get("max_attempts") or 8)
         self.config_sets = {}
         self.lock = threading.Lock()
+        self.regions = None
 
     def _config_set(self, ses, name):
         # one read per distinct set, however many domains ask for it at the same moment
@@ -101,9 +105,14 @@ class PosturePass:
                 ident = sesv2.get_identity(ses, domain) if listed is None or domain in listed else None
                 if ident and ident.get("configuration_set"):
                     cs = self._config_set(ses, ident["configuration_set"])
-            return rules.assess(domain, ident, resolver, region, account_findings, config_set=cs, parked=parked,
-                                now=now, max_key_age_days=self.params.get("max_key_age_days"),
-                                evidence=self._evidence(domain))
+            result = rules.assess(domain, ident, resolver, region, account_findings, config_set=cs, parked=parked,
+                                  now=now, max_key_age_days=self.params.get("max_key_age_days"),
+                                  evidence=self._evidence(domain))
+            if not parked and self.regions is not None:
+                self.regions.check_domain(result, ident)
+                result["findings"].sort(key=lambda f: (rules.rank(f["severity"]), f["id"]))
+                result["worst"] = rules.worst(result["findings"])
+            return result
         except DeliverabilityError as exc:
             # could not look at SES for this domain: no finding, no verdict - the domain counts as not looked at
             out = {"domain": domain, "kind": "parked" if parked else "sending", "failed": True, "msg": exc.msg,
@@ -162,6 +171,13 @@ class PosturePass:
             raise CouldNotLook("could not read the account: %s" % exc.msg, operation=exc.operation,
                                error_code=exc.code)
         account_findings = rules.assess_account(account)
+        others = posture_regions.replicas(self.params.get("regions"), region)
+        region_view = {"primary": region, "replicas": others}
+        if others:
+            self.regions = posture_regions.RegionReads(self.module, self.limiters, region, others, self.workers)
+            if self.params.get("compare_suppression", True):
+                region_view["suppression"], drift = self.regions.suppression()
+                account_findings = account_findings + drift
         self.open_evidence()
         now = dt.datetime.now(dt.timezone.utc)
         jobs = [(d, False) for d in domains] + [(d, True) for d in parked]
@@ -170,11 +186,13 @@ class PosturePass:
                                                           job[1], now), jobs))
         if self.evidence_store is not None:
             self.evidence_store.close()
+        tenant_view = self._tenant_view(ses, results)
         summary = rules.summarize(results, account_findings)
         fail_on = self.params.get("fail_on") or "high"
         over = [f for r in results for f in r.get("findings") or []] + list(account_findings)
         over = rules.at_least(over, fail_on) if fail_on != "never" else []
-        status = "could_not_look" if summary["could_not_look"] else ("findings" if over else "clean")
+        region_unknown = bool((region_view.get("suppression") or {}).get("errors"))
+        status = "could_not_look" if summary["could_not_look"] or region_unknown else ("findings" if over else "clean")
         out = {
             "changed": False,
             "status": status,
@@ -182,6 +200,8 @@ class PosturePass:
             "region": region,
             "account": dict(account, findings=account_findings),
             "evidence": {"available": self.evidence_store is not None, "note": self.evidence_note},
+            "tenants": tenant_view,
+            "regions": region_view,
             "summary": summary,
             "fail_on": fail_on,
             "findings_at_or_above_fail_on": len(over),
@@ -191,6 +211,43 @@ class PosturePass:
         }
         out["files"] = self.write_reports(out, results)
         return out
+
+    def _tenant_view(self, ses, results):
+        """The tenant view, and each sending domain's tenant findings added to its result. One read of each tenant
+        (its resources and reputation entity), never one per domain. A failed read makes the tenant check of every
+        sending domain unknown (could not look), with no tenant finding."""
+        if not self.params.get("check_tenants", True):
+            return {"checked": False, "used": None, "tenants": []}
+        try:
+            tenants = []
+            for t in tenants_api.list_tenants(ses):
+                view = dict(t, resources={"identities": sorted(
+                    r["name"].lower() for r in tenants_api.list_tenant_resources(ses, t["name"])
+                    if r["kind"] == "identities")})
+                view.update(tenants_api.get_entity(ses, t["arn"]) or {})
+                tenants.append(view)
+        except AwsError as exc:
+            for r in results:
+                if r["kind"] == "sending" and not r.get("failed"):
+                    r["unknown"].append({"check": "tenant", "name": "tenants", "error": "could not read the tenants: "
+                                         + exc.msg})
+                    r["could_not_look"] = True
+            return {"checked": True, "used": None, "tenants": [], "error": exc.msg}
+        if not tenants:
+            return {"checked": True, "used": False, "tenants": []}
+        member = posture_tenants.memberships(tenants)
+        by_name = dict((t["name"], t) for t in tenants)
+        fleet_policy = self.params.get("tenant_reputation_policy") or "standard"
+        for r in results:
+            if r["kind"] != "sending" or r.get("failed"):
+                continue
+            extra = posture_tenants.domain_findings(r["domain"], member.get(r["domain"].lower(), []), by_name,
+                                                    fleet_policy)
+            if extra:
+                r["findings"] = sorted(r["findings"] + extra, key=lambda f: (rules.rank(f["severity"]), f["id"]))
+                r["worst"] = rules.worst(r["findings"])
+        return {"checked": True, "used": True, "fleet_policy": fleet_policy,
+                "tenants": posture_tenants.tenant_rows(tenants, results)}
 
     # -- outputs (never in check mode)
     def write_reports(self, out, results):

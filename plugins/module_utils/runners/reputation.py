@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils import validate
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.posture_tenants import paused_by
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as tenants_api
 
 THRESHOLDS = {
     "bounce": {"warning": 0.025, "critical": 0.05},
@@ -170,6 +173,95 @@ def assess(statistics, cloudwatch, account, thresholds):
         reasons.append("no %s rate data (nothing sent in the window, or the metric is not published yet)"
                        % " or ".join(k for k in ("bounce", "complaint") if checks[k]["level"] == "unknown"))
     return checks, overall, reasons
+
+
+def other_regions(regions, home):
+    """The regions to read besides the module's own (``home``), in the order given; each a region name, none twice."""
+    seen, out = set(), []
+    for region in regions or []:
+        validate.aws_region(region, "regions")
+        if region in seen:
+            raise InputError("regions", "%s is given twice" % region)
+        seen.add(region)
+        if region != home:
+            out.append(region)
+    return out
+
+
+def read_region(module, p, thresholds, region=None):
+    """One region's reputation (the module's own with ``region`` None): account status, the rates from
+    GetSendStatistics and / or CloudWatch, and their levels against ``thresholds`` - SES keeps all of it per
+    region. A CloudWatch read that fails falls back to the statistics, with a warning."""
+    out = {"region": region or module.client("sesv2").meta.region_name}
+    out["account"] = account_status(module.client("sesv2", region=region))
+    stats = cw = None
+    if "statistics" in p["sources"]:
+        since = None
+        if p["statistics_hours"]:
+            since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=p["statistics_hours"])
+        stats = out["statistics"] = read_statistics(module.client("ses", region=region), since)
+    if "cloudwatch" in p["sources"]:
+        try:
+            cw = read_cloudwatch(module.client("cloudwatch", region=region), p["cloudwatch_lookback_hours"],
+                                 p["cloudwatch_period"])
+        except AwsError as exc:
+            cw = {"source": "cloudwatch", "error": exc.msg, "bounce_rate": None, "complaint_rate": None}
+            module.module.warn("CloudWatch reputation metrics unavailable in %s, using statistics: %s"
+                               % (out["region"], exc.msg))
+        out["cloudwatch"] = cw
+    checks, overall, reasons = assess(stats, cw, out["account"], thresholds)
+    for key in ("bounce", "complaint"):
+        rate = checks[key]["rate"]
+        checks[key]["rate_percent"] = None if rate is None else round(rate * 100, 6)
+    out.update(status=overall, reasons=reasons, checks=checks)
+    return out
+
+
+def read_tenants(module, p, thresholds):
+    """Per SES tenant (each client's own reputation): sends, hard bounces and complaints over the statistics window
+    (VDM's BatchGetMetricData, 10 queries a call), their rates and levels against the same thresholds, and what SES
+    says of the tenant (sending status, who paused it and why, policy, impact). A read that fails is reported as
+    such (rates unknown), never as a level."""
+    client = module.client("sesv2")
+    try:
+        listed = tenants_api.list_tenants(client)
+    except AwsError as exc:
+        return {"used": None, "error": exc.msg, "tenants": []}
+    if not listed:
+        return {"used": False, "tenants": []}
+    end = dt.datetime.now(dt.timezone.utc)
+    start = end - dt.timedelta(hours=p["statistics_hours"] or 24 * 14)
+    try:
+        sums = tenants_api.tenant_metrics(client, [t["name"] for t in listed], start, end)
+    except AwsError as exc:
+        sums = dict((t["name"], {"errors": [exc.msg]}) for t in listed)
+    rows = []
+    for t in listed:
+        try:
+            entity = tenants_api.get_entity(client, t["arn"]) or {}
+        except AwsError as exc:
+            entity = {"error": exc.msg}
+        m = sums[t["name"]]
+        sends = m.get("SEND")
+        row = {"name": t["name"], "sends": sends,
+               "errors": list(m["errors"]) + ([entity["error"]] if "error" in entity else [])}
+        levels = []
+        for key, metric in (("bounce", "PERMANENT_BOUNCE"), ("complaint", "COMPLAINT")):
+            count = m.get(metric)
+            rate = (float(count) / sends) if sends and count is not None else None
+            lv = level(rate, thresholds[key]["warning"], thresholds[key]["critical"])
+            row.update({key + "s": count, key + "_rate": rate,
+                        key + "_rate_percent": None if rate is None else round(rate * 100, 6), key + "_level": lv})
+            levels.append(lv)
+        row["status"] = worst(levels)
+        if row["status"] == "ok" and "unknown" in levels:
+            row["status"] = "unknown"
+        who = paused_by(entity)
+        row.update(sending=entity.get("sending_status_aggregate") or t.get("sending_status"),
+                   paused_by=who[0] if who else None, cause=who[1] if who else None,
+                   reputation_policy=entity.get("reputation_policy"), reputation_impact=entity.get("reputation_impact"))
+        rows.append(row)
+    return {"used": True, "window": {"start": _iso(start), "end": _iso(end)}, "tenants": rows}
 
 
 def should_fail(overall, fail_on):

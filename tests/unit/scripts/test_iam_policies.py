@@ -111,3 +111,11 @@ def test_resources_are_narrowed_where_the_variables_name_them_and_ses_only_on_al
         narrowed = [st for st in documented["Statement"] if st["Resource"] != "*"]
         assert all(a not in SES_ONLY_ON_ALL for st in narrowed for a in st["Action"]), path.name
         assert stars or narrowed, path.name
+
+
+def test_the_posture_policy_allows_what_a_fleet_with_tenants_needs():
+    """The documents' account has no identity and no tenant, so the run alone would leave these reads out."""
+    documented = json.loads((ROOT / "docs" / "iam" / "posture_report.json").read_text())
+    for action in ("ses:GetEmailIdentity", "ses:GetConfigurationSet", "ses:ListTenants", "ses:ListTenantResources",
+                   "ses:GetReputationEntity"):
+        assert allowed(documented, action), action
