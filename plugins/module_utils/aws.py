@@ -256,6 +256,14 @@ class SesModule:
                 raise translate("CreateClient(%s)" % service, exc)
         return self._clients[key]
 
+    def known_regions(self, service="sesv2"):
+        """The regions where botocore knows an endpoint of ``service``, in every partition (no request)."""
+        session = boto3.session.Session()
+        out = set()
+        for partition in session.get_available_partitions():
+            out.update(session.get_available_regions(service, partition_name=partition))
+        return out
+
     def fail(self, exc, **result):
         details = {k: v for k, v in exc.details.items() if v is not None}
         result.update(details)

@@ -151,6 +151,18 @@ options:
         default, 2, also covers yesterday, so a run killed just before midnight is reported by the next one.
     type: int
     default: 2
+  regions:
+    description:
+      - Every region whose account-level suppression list gets each hard bounce, complaint and escalated soft
+        bounce. SES keeps one list per region, so without this an address that bounced in one region is still
+        mailed from the others.
+      - The module's own O(region) (where the queue is and the mail was sent) is always one of them. Another
+        region is read with C(GetSuppressedDestination) and written only when it lacks the address or lists
+        it with another reason. An error in one region keeps the message for redelivery, and the next copy
+        tries every region again.
+      - Default is only O(region), as before. Each name once, known to SES; checked before any request.
+    type: list
+    elements: str
 extends_documentation_fragment:
   - deliverability.ses.aws
 notes:
@@ -303,6 +315,14 @@ errors:
   returned: always
   type: list
   elements: dict
+regions:
+  description:
+    - C(primary) (the module's region), C(others) (from O(regions)) and, per address suppressed this run,
+      C(suppressed) with each other region's outcome. V(account) means the region already listed it; V(api)
+      means it was written (in check mode, would be).
+  returned: always
+  type: dict
+  sample: {primary: eu-west-1, others: [us-east-1], suppressed: {jane@example.com: {us-east-1: api}}}
 api_calls:
   description: AWS calls made, by operation.
   returned: always
@@ -320,6 +340,7 @@ import time
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import bounce_report
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_queue
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import bounces as bounce_policy
@@ -435,6 +456,7 @@ ARGUMENT_SPEC = dict(
     summary_format=dict(type="str", choices=["json", "csv", "md"]),
     report_dir=dict(type="path"),
     report_days=dict(type="int", default=2),
+    regions=dict(type="list", elements="str"),
 )
 
 
@@ -489,6 +511,7 @@ def main():
     def body(partial):
         p = module.params
         check_inputs(p)
+        primary, other_regions = bounce_regions.region_clients(module, p["regions"])
         report_files = check_paths(p)
         policy = bounce_policy.Policy(soft_threshold=p["soft_bounce_threshold"],
                                       soft_window=p["soft_bounce_window_days"] * 86400.0,
@@ -496,7 +519,8 @@ def main():
                                       retry_cap=p["retry_cap_seconds"], retry_jitter=p["retry_jitter"],
                                       suppress_simulator=p["suppress_simulator"])
         store, creating = open_store(module)
-        processor = bounces.Processor(store, policy, sesv2=module.client("sesv2"), check_mode=module.check_mode)
+        processor = bounces.Processor(store, policy, sesv2=module.client("sesv2"), check_mode=module.check_mode,
+                                      other_regions=other_regions)
         try:
             stats, errors, poison, queue, moved = _handle(module, processor, partial)
             summary = processor.summary()
@@ -505,6 +529,7 @@ def main():
                 changed = bool(moved or processor.new_events or processor.suppression_writes or creating)
             result = dict(summary, changed=changed, messages=stats, poison=poison, errors=errors,
                           api_calls=processor.api_calls, summary_written=False, report_files={})
+            result.update(bounce_regions.result(processor, primary))
             if queue is not None:
                 result["queue"] = queue
             partial.clear()

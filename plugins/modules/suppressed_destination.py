@@ -37,6 +37,22 @@ options:
         another reason is updated (SES resets its last update time).
     type: str
     choices: [BOUNCE, COMPLAINT]
+  regions:
+    description:
+      - Do the same in every listed region (SES keeps one suppression list per region), instead of only in
+        O(region). Every region is read before the first change; each region changed gets its own audit line
+        with its C(region). The DNS check of a delist runs once.
+      - Each name once, known to SES; checked before any request.
+    type: list
+    elements: str
+  allow_partial:
+    description:
+      - With O(regions) and O(state=absent), a region that cannot be read (an AWS error) refuses the whole
+        delist before anything is removed, so the address never stays suppressed in one region unnoticed.
+        V(true) delists in the regions that could be read; the others are returned in RV(unknown) and
+        warned about.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - deliverability.ses.aws
   - deliverability.ses.suppression.audit
@@ -57,6 +73,13 @@ EXAMPLES = r"""
     state: absent
     reason_for_removal: "TICKET-4711: mailbox restored, confirmed by phone"
     resolvers: [10.0.0.2, "10.0.0.3:5353"]
+
+- name: Delist in both regions (one audit line per region; refused if a region cannot be read)
+  deliverability.ses.suppressed_destination:
+    email: jane@example.com
+    state: absent
+    reason_for_removal: "TICKET-4801: mailbox restored"
+    regions: [us-east-1, eu-west-1]
 
 - name: Delist although the domain has no MX yet (still recorded in the audit log)
   deliverability.ses.suppressed_destination:
@@ -108,8 +131,21 @@ dns_check:
   type: dict
   sample: {accepts_mail: true, mx: ["10 mx.example.com."], addresses: [], detail: MX found}
 audit:
-  description: The audit record written for this change.
+  description:
+    - The audit record written for this change.
+    - With O(regions), a list with one record per region changed.
   returned: when a change was made (not in check mode)
+  type: raw
+regions:
+  description:
+    - Per region read, C(before) (the entry, or null), C(action) (V(none), V(put), V(update), V(delete))
+      and C(outcome) (V(changed), V(unchanged), V(failed) with C(msg) and C(error_code), or null when nothing
+      was to do). C(diff) is per region too.
+  returned: with O(regions)
+  type: dict
+unknown:
+  description: Regions that could not be read, with the error (only with O(allow_partial=true) does the task go on).
+  returned: with O(regions)
   type: dict
 """
 
@@ -117,6 +153,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesM
 from ansible_collections.deliverability.ses.plugins.module_utils.audit import AUDIT_LOG_SPEC, open_audit_log
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.mailcheck import validate_email
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import suppression as sup
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import suppression_regions
 
 
 def main():
@@ -126,6 +163,8 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             reason=dict(type="str", choices=list(sup.REASONS)),
             audit_log=AUDIT_LOG_SPEC,
+            regions=dict(type="list", elements="str"),
+            allow_partial=dict(type="bool", default=False),
             **sup.DELIST_SPEC
         ),
         required_if=[("state", "present", ["reason"]), ("state", "absent", ["reason_for_removal"])],
@@ -138,6 +177,11 @@ def main():
         guard = sup.DelistGuard(p)
         if p["state"] == "absent":
             guard.require_reason()
+        if p["regions"]:
+            result = suppression_regions.run(module, partial, email, guard, open_audit_log)
+            if result["unknown"]:
+                module.module.warn("not read, so not delisted, in: %s" % ", ".join(sorted(result["unknown"])))
+            return result
         client = module.client("sesv2")
         # audited or not done: the log is proven writable (path, no symlink, space) before the first call
         audit = open_audit_log(module, "suppressed_destination", client)

@@ -379,6 +379,10 @@ def cases(ctx):
          err("max_messages")),
         ("bounce_processor", "wait 30 s", "out of range", {"paths": [ctx["garbage"]], "wait_time_seconds": 30},
          err("wait_time_seconds")),
+        ("bounce_processor", "regions: unknown region", "domain form",
+         {"paths": [ctx["garbage"]], "regions": ["us-east-1", "zz-nowhere-1"]}, err("regions")),
+        ("bounce_processor", "regions: duplicate", "duplicate",
+         {"paths": [ctx["garbage"]], "regions": ["eu-west-1", "eu-west-1"]}, err("regions")),
         ("bounce_processor", "jitter 1.5", "out of range", {"paths": [ctx["garbage"]], "retry_jitter": 1.5},
          err("retry_jitter")),
         ("bounce_processor", "dynamodb without table", "empty", {"paths": [ctx["garbage"]], "store": "dynamodb"},
@@ -527,6 +531,21 @@ def cases(ctx):
          {"addresses": ["a@" + mx], "state": "absent", "reason_for_removal": "\u200b", "audit_log": ctx["audit"]},
          err("reason_for_removal")),
     ]
+    sync = {"regions": ["us-east-1", "eu-west-1"], "audit_log": ctx["audit"]}
+    out += hostile("suppression_sync", "regions.1", sync, "eu-west-1", option="regions")
+    out += numeric("suppression_sync", "concurrency", sync, NUMERIC_INT)
+    out += [
+        ("suppression_sync", "unknown region", "domain form", dict(sync, regions=["us-east-1", "eu-nowhere-1"]),
+         err("regions")),
+        ("suppression_sync", "duplicate region", "duplicate", dict(sync, regions=["us-east-1", "us-east-1"]),
+         err("regions")),
+        ("suppression_sync", "one region", "empty", dict(sync, regions=["us-east-1"]), err("regions")),
+        ("suppression_sync", "audit log /dev/full", "file", dict(sync, audit_log="/dev/full"), err("audit_log")),
+        ("suppressed_destination", "regions: unknown region", "domain form",
+         dict(delist, regions=["us-east-1", "xx-nowhere-9"]), err("regions")),
+        ("suppressed_destination", "regions: duplicate", "duplicate",
+         dict(delist, regions=["eu-west-1", "eu-west-1"]), err("regions")),
+    ]
     out += hostile("suppressed_destination_info", "email", {"email": "a@" + mx}, "a@" + mx)
     out += hostile("suppressed_destination_info", "start_date", {"start_date": "-7d"}, "-7d", values=HOSTILE[:7])
     out += hostile("suppressed_destination_info", "export", {"export": ctx["export"]}, ctx["export"],
@@ -631,7 +650,7 @@ def endpoint_cases():
     out += [
         ("multi_region_endpoint", "secondary equal to the primary", "wrong type",
          dict(base, secondary_region="us-east-1"), err("secondary_region")),
-        ("multi_region_endpoint", "unknown region name", "wrong type", dict(base, secondary_region="mars-north-1"),
+        ("multi_region_endpoint", "unknown region name", "wrong type", dict(base, secondary_region="zz-north-1"),
          err("secondary_region")),
         ("multi_region_endpoint", "present without a secondary", "empty", {"name": "global-1"},
          err("secondary_region")),
@@ -790,10 +809,10 @@ def _to_counter(value, ctx):
 
 MODULES = ["email_identity", "mail_from", "identity_notifications", "email_identity_info", "dns_records", "spf",
            "dmarc", "email_auth_check", "wait_for_dns", "account_suppression", "suppressed_destination",
-           "suppressed_destinations", "suppressed_destination_info", "feedback_pipeline", "reputation_info",
-           "reputation_alarms", "configuration_set", "configuration_set_event_destination", "domain_policy",
-           "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant", "tenant_resources",
-           "tenant_info", "multi_region_endpoint", "multi_region_endpoint_info"]
+           "suppressed_destinations", "suppression_sync", "suppressed_destination_info", "feedback_pipeline",
+           "reputation_info", "reputation_alarms", "configuration_set", "configuration_set_event_destination",
+           "domain_policy", "bounce_processor", "dmarc_reports", "dmarc_evidence", "posture_info", "tenant",
+           "tenant_resources", "tenant_info", "multi_region_endpoint", "multi_region_endpoint_info"]
 
 
 @pytest.mark.bind

@@ -44,6 +44,7 @@ def aws_table(sfx, ctx):
         ("account_suppression", {"suppressed_reasons": ["BOUNCE"], "audit_log": ctx["audit"]}),
         ("suppressed_destination", {"email": "u%s@bad.example.com" % sfx, "reason": "BOUNCE",
                                     "audit_log": ctx["audit"]}),
+        ("suppression_sync", {"regions": ["us-east-1", "eu-west-1"], "audit_log": ctx["audit"]}),
         ("suppressed_destination_info", {}),
         ("reputation_info", {}),
         ("reputation_alarms", {"alarm_actions": [ctx["topic"]]}),
@@ -177,6 +178,9 @@ def _persistent_table(ctx):
          "PutAccountSuppressionAttributes", 0, lambda r: not r.get("changed"), lambda r: r["changed"] is True),
         ("suppressed_destination", {"email": "p@bad.example.com", "reason": "BOUNCE", "audit_log": ctx["audit"]},
          "PutSuppressedDestination", 0, lambda r: not r.get("changed"), lambda r: r["changed"] is True),
+        ("suppression_sync", {"regions": ["us-east-1", "eu-west-1"], "audit_log": ctx["audit"]},
+         "PutSuppressedDestination", 0, lambda r: not r.get("changed") and r["writes"] == 0,
+         lambda r: r["changed"] is True and r["writes"] == 1),
         ("tenant", {"name": "persist", "reputation_policy": "strict"}, "UpdateReputationEntityPolicy", 0,
          lambda r: r.get("changed") is True and r.get("changes") == ["created"],
          lambda r: r["changes"] == ["reputation_policy"]),
@@ -209,7 +213,7 @@ def test_persistent_errors_fail_clearly_and_report_what_was_applied(sandbox, ctx
                         or bool(failed.result.get("changes")) or []}
     after = injected(sandbox)
     audit = [json.loads(line) for line in open(ctx["audit"], encoding="utf-8")]
-    assert [a["action"] for a in audit] == ["account_suppression", "suppress"], audit  # only the reruns
+    assert [a["action"] for a in audit] == ["account_suppression", "suppress", "sync_suppress"], audit  # reruns only
     total = delta(before, after)
     record(figures, "faults", "aws_persistent", {"modules": len(table), "injected": total,
                                                  "failed_clearly": len(table), "rerun_completed": len(table),

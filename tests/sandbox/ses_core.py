@@ -19,6 +19,7 @@ import uuid
 import idna
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from . import deed
 from .dnslookup import Resolver
 
 SIMULATOR_DOMAIN = "simulator.amazonses.com"
@@ -93,6 +94,7 @@ class Identity:
         self.verified_email = False
         # DKIM
         self.dkim_origin = "AWS_SES"
+        self.dkim_parent_region: str | None = None  # a DEED replica's parent region (deed.py)
         self.dkim_signing_enabled = kind == "DOMAIN"
         self.dkim_status = "PENDING" if kind == "DOMAIN" else "NOT_STARTED"
         self.dkim_tokens: list[str] = []
@@ -121,6 +123,7 @@ class Identity:
 
     def new_easy_tokens(self, key_length: str):
         self.dkim_origin = "AWS_SES"
+        self.dkim_parent_region = None
         self.dkim_tokens = [secrets.token_hex(16) for _ in range(3)]
         self.dkim_selector = None
         self.dkim_public_key = None
@@ -271,6 +274,8 @@ class SesRegion:
         if kind == "DOMAIN":
             if signing.get("DomainSigningPrivateKey") or signing.get("DomainSigningSelector"):
                 self._set_external(ident, signing)
+            elif deed.parent_region(signing.get("DomainSigningAttributesOrigin")):
+                deed.make_replica(ident, signing["DomainSigningAttributesOrigin"], now)
             else:
                 ident.new_easy_tokens(signing.get("NextSigningKeyLength") or "RSA_2048_BIT")
         ident.tags = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
@@ -290,6 +295,7 @@ class SesRegion:
             raise bad_request("Invalid DomainSigningPrivateKey: it must be a base64-encoded RSA private key "
                               "(1024 or 2048 bits).")
         ident.dkim_origin = "EXTERNAL"
+        ident.dkim_parent_region = None
         ident.dkim_selector = selector
         ident.dkim_tokens = [selector]
         ident.current_key_length = ident.next_key_length = None
@@ -303,7 +309,7 @@ class SesRegion:
                "SigningAttributesOrigin": ident.dkim_origin}
         if ident.kind == "DOMAIN":
             out["Tokens"] = list(ident.dkim_tokens)
-        if ident.dkim_origin == "AWS_SES" and ident.kind == "DOMAIN":
+        if ident.dkim_origin.startswith("AWS_SES") and ident.kind == "DOMAIN":
             out["CurrentSigningKeyLength"] = ident.current_key_length
             out["NextSigningKeyLength"] = ident.next_key_length
             out["LastKeyGenerationTimestamp"] = ident.last_key_generation
@@ -375,6 +381,9 @@ class SesRegion:
         attrs = p.get("SigningAttributes") or {}
         if origin == "EXTERNAL":
             self._set_external(ident, attrs)
+        elif deed.parent_region(origin):
+            if origin != ident.dkim_origin:
+                deed.make_replica(ident, origin, now)
         elif origin == "AWS_SES":
             length = attrs.get("NextSigningKeyLength") or ident.next_key_length or "RSA_2048_BIT"
             if length not in ("RSA_1024_BIT", "RSA_2048_BIT"):
@@ -435,7 +444,9 @@ class SesRegion:
             return
         ident.dkim_checked = mono
         resolver = self.sandbox.resolver()
-        if ident.kind == "DOMAIN" and ident.dkim_status in ("PENDING", "TEMPORARY_FAILURE"):
+        if ident.kind == "DOMAIN" and ident.dkim_parent_region:
+            deed.follow_parent(self, ident, clock)  # a DEED replica: the parent's keys and status
+        elif ident.kind == "DOMAIN" and ident.dkim_status in ("PENDING", "TEMPORARY_FAILURE"):
             error = ident.forced_verification_error or self._dkim_error(ident, resolver)
             ident.last_checked = clock
             ident.verification_error = error

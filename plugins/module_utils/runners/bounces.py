@@ -47,6 +47,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.bounce_report import render_report
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_regions import suppress_in_other_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import (
     CLASS_LABELS, CONTROL, PERMANENT_CODES, RANK, REASON_OF, iso, parse_time, suppression_action)
 
@@ -58,8 +59,11 @@ class Processor:
     ``check_mode`` makes no write of any kind and reports what would be done.
     """
 
-    def __init__(self, store, policy, sesv2=None, check_mode=False, now=time.time):
+    def __init__(self, store, policy, sesv2=None, check_mode=False, now=time.time, other_regions=None):
         self.store = store
+        # {region: sesv2 client}: where else a hard bounce or complaint is suppressed (runners/bounce_regions.py)
+        self.other_regions = other_regions or {}
+        self.region_outcomes = {}
         self.policy = policy
         self.sesv2 = sesv2
         self.check_mode = check_mode
@@ -217,6 +221,8 @@ class Processor:
                 via = suppression_action(reason, self.listed_reason(email))
                 if via == "api" and not self.check_mode:
                     self._call(self.sesv2, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
+                if self.other_regions:
+                    suppress_in_other_regions(self, email, reason)
             except AwsError as exc:
                 if exc.code not in PERMANENT_CODES:
                     raise  # retryable: the message is kept, this recipient is tried again on redelivery

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A hard bounce or complaint suppressed in every configured region, not only where the mail was sent.
+
+SES keeps one account-level suppression list per region: an address that hard-bounced in one region is still
+mailed from another. The bounce processor suppresses in its own region as before (``runners/bounces.py``) and
+calls :func:`suppress_in_other_regions` for the others, with the same rule (``policy/bounces.py``
+``suppression_action``: read the region's entry; write only when the address is missing there or listed with
+another reason). It runs before the store marks the address suppressed, so an error in one region keeps the
+message for redelivery and the next copy tries every region again; a region that refuses the address for good
+(bad request) refuses it as a whole, naming the region.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import get_or_none
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import suppression_action
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
+
+
+def suppress_in_other_regions(processor, email, reason):
+    """Make every region of ``processor.other_regions`` ({region: sesv2 client}) list ``email`` with ``reason``
+    (in check mode: count what would be written). Records ``{region: "account" | "api"}`` per address in
+    ``processor.region_outcomes``."""
+    for region, client in sorted((processor.other_regions or {}).items()):
+        try:
+            got = get_or_none(client, "GetSuppressedDestination", caller=processor._call, EmailAddress=email)
+            listed = None if got is None else (got.get("SuppressedDestination") or {}).get("Reason")
+            via = suppression_action(reason, listed)
+            if via == "api" and not processor.check_mode:
+                processor._call(client, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
+        except AwsError as exc:
+            raise AwsError(exc.operation, exc.code, "in %s: %s" % (region, exc.message),
+                           exc.details.get("http_status"))
+        if via == "api":
+            processor.suppression_writes += 1
+        processor.region_outcomes.setdefault(email, {})[region] = via
+
+
+def result(processor, primary):
+    """The regions part of the bounce processor's result."""
+    return {"regions": {"primary": primary, "others": sorted(processor.other_regions or {}),
+                        "suppressed": dict(sorted(processor.region_outcomes.items()))}}
+
+
+def region_clients(module, regions):
+    """(primary region, {other region: client}) for the ``regions`` option; the module's own region is the
+    primary and is always suppressed in (as before)."""
+    if not regions:
+        return module.params.get("region"), {}
+    names = check_regions(regions, "regions", known=module.known_regions("sesv2"), minimum=1)
+    primary = module.client("sesv2").meta.region_name
+    return primary, dict((r, module.client("sesv2", region=r)) for r in names if r != primary)
