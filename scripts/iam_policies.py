@@ -10,8 +10,8 @@ DOCS_CALLS_OUT set, then writes docs/iam/<playbook>.json: one statement allowing
     .venv/bin/python scripts/iam_policies.py --from docs/iam      # rewrite the documented ones (tables changed)
 
 The same docs tests then check every call against these files, so a playbook that starts making a new call
-fails CI until its policy is regenerated. Actions only: scope "Resource" to your identities, zones, queues and
-topics where your organisation requires it (see docs/iam/README.md).
+fails CI until its policy is regenerated. Resources are narrowed where the playbook's variables name them (NARROW);
+SES actions without a resource type are in a statement of their own on "*" (see docs/iam/README.md).
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ def iam_action(call):
     return RENAMED.get(action, action)
 
 
+# actions AWS authorises without any policy: a call to them is never missing from one, and none lists them
+# (the domain role's STS GetCallerIdentity keys its journal by account)
+NEEDS_NO_PERMISSION = {"sts:GetCallerIdentity"}
+
+
 def load_policy(path):
     if not Path(path).exists():
         return {"Statement": []}
@@ -51,7 +56,10 @@ def load_policy(path):
 
 
 def allowed(policy, action):
-    """Whether an Allow statement of the policy names the action (wildcards as IAM matches them, case-blind)."""
+    """Whether an Allow statement of the policy names the action (wildcards as IAM matches them, case-blind), or
+    the action needs no permission."""
+    if action in NEEDS_NO_PERMISSION:
+        return True
     for st in policy.get("Statement", []):
         if st.get("Effect") != "Allow":
             continue
@@ -109,12 +117,69 @@ STORES = {
 }
 
 
+# SES actions that have no resource type: SES grants them only on "*" (account-wide reads and the suppression list)
+SES_ONLY_ON_ALL = {"ses:GetAccount", "ses:ListEmailIdentities", "ses:GetSuppressedDestination",
+                   "ses:PutSuppressedDestination", "ses:DeleteSuppressedDestination", "ses:ListSuppressedDestinations",
+                   "ses:PutAccountSuppressionAttributes", "ses:GetSendStatistics"}
+
+# the resources an action is narrowed to where the playbook's variables name it, as the docs run them (the domain
+# example.com, the account role's configuration set "default" and pipeline "ses-feedback", alarms "ses-reputation*",
+# the reports bucket example-dmarc-reports): replace the names (and the * region and account) with yours.
+# Hosted zones are found at run time (their IDs are not variables): hostedzone/* still keeps the actions off
+# everything else. Actions named nowhere here stay on "*".
+_IDENTITY = "arn:aws:ses:*:*:identity/example.com"
+_ZONES = [("Route53RecordsInHostedZones", "arn:aws:route53:::hostedzone/*",
+           ["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"]),
+          ("Route53Changes", "arn:aws:route53:::change/*", ["route53:GetChange"])]
+NARROW = {
+    "onboard_domain": [("SesTheDomainIdentity", _IDENTITY,
+                        ["ses:CreateEmailIdentity", "ses:DeleteEmailIdentity", "ses:GetEmailIdentity",
+                         "ses:PutEmailIdentityMailFromAttributes", "ses:PutEmailIdentityDkimSigningAttributes",
+                         "ses:PutEmailIdentityDkimAttributes", "ses:PutEmailIdentityConfigurationSetAttributes",
+                         "ses:TagResource"])] + _ZONES,
+    "enforce_policy": [("SesIdentities", "arn:aws:ses:*:*:identity/*", ["ses:GetEmailIdentity"])] + _ZONES,
+    "posture_report": [("SesIdentities", "arn:aws:ses:*:*:identity/*", ["ses:GetEmailIdentity"]),
+                       ("SesConfigurationSets", "arn:aws:ses:*:*:configuration-set/*", ["ses:GetConfigurationSet"])],
+    "dmarc_rollout": [("ReportsBucket", "arn:aws:s3:::example-dmarc-reports", ["s3:ListBucket"]),
+                      ("ReportsObjects", "arn:aws:s3:::example-dmarc-reports/*", ["s3:GetObject"])] + _ZONES,
+    "configure_account": [
+        ("SesTheConfigurationSet", "arn:aws:ses:*:*:configuration-set/default",
+         ["ses:CreateConfigurationSet", "ses:CreateConfigurationSetEventDestination", "ses:GetConfigurationSet",
+          "ses:GetConfigurationSetEventDestinations"]),
+        ("TheFeedbackTopic", "arn:aws:sns:*:*:ses-feedback", ["sns:CreateTopic", "sns:GetTopicAttributes",
+                                                              "sns:Subscribe"]),
+        ("TheFeedbackQueues", "arn:aws:sqs:*:*:ses-feedback*", ["sqs:CreateQueue", "sqs:GetQueueAttributes",
+                                                                "sqs:GetQueueUrl", "sqs:SetQueueAttributes"]),
+        ("TheReputationAlarms", "arn:aws:cloudwatch:*:*:alarm:ses-reputation*", ["cloudwatch:PutMetricAlarm"])],
+    "process_bounces": [
+        ("TheFeedbackQueues", "arn:aws:sqs:*:*:ses-feedback*",
+         ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:SendMessage"]),
+        ("TheFeedbackTopic", "arn:aws:sns:*:*:ses-feedback", ["sns:ListSubscriptionsByTopic"])],
+}
+
+
+def _sid(name):
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
 def policy_for(name, calls):
     store = STORES.get(name)
     store_actions = set(store["calls"]) if store else set()
-    actions = sorted({iam_action(c) for c in list(calls) + PATH_DEPENDENT.get(name, [])} - store_actions)
-    statements = [{"Sid": "".join(part.capitalize() for part in name.split("_")),
-                   "Effect": "Allow", "Action": actions, "Resource": "*"}]
+    actions = sorted({iam_action(c) for c in list(calls) + PATH_DEPENDENT.get(name, [])} - store_actions
+                     - NEEDS_NO_PERMISSION)
+    statements = []
+    for sid, resource, narrowed in NARROW.get(name, []):
+        mine = [a for a in actions if a in narrowed]
+        if mine:
+            statements.append({"Sid": sid, "Effect": "Allow", "Action": mine, "Resource": resource})
+            actions = [a for a in actions if a not in mine]
+    only_on_all = [a for a in actions if a in SES_ONLY_ON_ALL]
+    rest = [a for a in actions if a not in SES_ONLY_ON_ALL]
+    if rest:
+        statements.append({"Sid": _sid(name), "Effect": "Allow", "Action": rest, "Resource": "*"})
+    if only_on_all:  # the Sid says it: these cannot be narrowed
+        statements.append({"Sid": "SesGrantsOnlyOnAllResources", "Effect": "Allow", "Action": only_on_all,
+                           "Resource": "*"})
     if store:
         statements.append({"Sid": store["Sid"], "Effect": "Allow", "Action": sorted(store_actions),
                            "Resource": store["Resource"]})

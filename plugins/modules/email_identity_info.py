@@ -39,6 +39,12 @@ options:
       - TTL given with the records in each identity's C(dns_records).
     type: int
     default: 1800
+  account:
+    description:
+      - Also return RV(account) - the AWS account the credentials belong to (one STS C(GetCallerIdentity), which
+        needs no IAM permission) and the region asked - so a caller can key what it keeps by account and region.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - deliverability.ses.aws
 author:
@@ -61,6 +67,19 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+account:
+  description: The account and region the identities were read in (with O(account=true)).
+  returned: when O(account=true)
+  type: dict
+  contains:
+    id:
+      description: The AWS account ID.
+      type: str
+      sample: "123456789012"
+    region:
+      description: The SES region.
+      type: str
+      sample: eu-west-1
 identities:
   description: The identities, in the order asked for (or as SES lists them).
   returned: always
@@ -181,6 +200,7 @@ def main():
             details=dict(type="bool", default=False),
             notifications=dict(type="bool", default=False),
             dns_ttl=dict(type="int", default=1800),
+            account=dict(type="bool", default=False),
         ),
         mutually_exclusive=[("identity", "identities")],
         supports_check_mode=True,

@@ -306,4 +306,8 @@ def run_identity_info(module, partial):
         for r in result:
             if r["exists"]:
                 r["notifications"] = notes.get(r["identity"])
-    return dict(changed=False, identities=result)
+    out = dict(changed=False, identities=result)
+    if p.get("account"):
+        who = call(module.client("sts"), "GetCallerIdentity")
+        out["account"] = {"id": who["Account"], "region": region}
+    return out

@@ -220,6 +220,20 @@ def test_runbook_runs_verbatim(tmp_path, path):
     print("%s: %d blocks run, %d marked no-test" % (path.name, len(blocks), len(skipped)))
 
 
+EE_README = ROOT / "docs" / "ee" / "README.md"
+
+
+def test_ee_readme_dynamodb_stores_run_verbatim(tmp_path):
+    """The DynamoDB-store variants of process_bounces.yml and dmarc_rollout.yml (docs/ee): they run, and their
+    calls - the DynamoDB ones included - fall within docs/iam (record_calls, in run_document)."""
+    blocks, _skipped = runnable(EE_README)
+    assert len(blocks) >= 2 and any("bounce_processing_store=dynamodb" in b for _, _, b in blocks)
+    start, _ = readme_blocks()
+    rc, out, _work = run_document(tmp_path, blocks, prelude=[start[0]])
+    assert rc == 0, "docs/ee/README.md failed:\n%s" % out[-8000:]
+    assert out.count("ACTIVE") >= 2, out[-3000:]  # both tables exist, read back with the AWS CLI
+
+
 def test_no_test_blocks_are_counted_and_few():
     """Every skipped block is visible here; most of every document runs."""
     counts = {p.name: tuple(len(x) for x in runnable(p)) for p in RUNBOOKS + [README]}

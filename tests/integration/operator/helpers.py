@@ -53,3 +53,30 @@ def dig(server, name, rtype):
                           text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
     return [line for line in proc.stdout.splitlines() if line.strip()]
+
+
+def rfc2136_vars(bind, zone, journal, **extra):
+    """onboard_domain.yml variables for a BIND zone through RFC 2136 (no wait, no receiver check)."""
+    out = {"domain": zone, "provider": "rfc2136", "domain_dns_server": bind.server,
+           "domain_dns_key_name": bind.key_name, "domain_dns_key_secret": bind.key_secret,
+           "domain_resolvers": [bind.server], "domain_wait": False, "domain_auth_check": False,
+           "domain_offboard_journal_dir": str(journal)}
+    out.update(extra)
+    return out
+
+
+def axfr(bind, zone):
+    """Every record of the zone but the SOA (its serial moves with each update): {(name, ttl, type, rdata)},
+    by zone transfer with dig (TSIG-signed)."""
+    host, port = bind.server.rsplit(":", 1)
+    key = "hmac-sha256:%s:%s" % (bind.key_name, bind.key_secret)
+    proc = subprocess.run(["dig", "@" + host, "-p", port, "-y", key, "+noall", "+answer", "+nocomments", "AXFR", zone],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    out = set()
+    for line in proc.stdout.splitlines():
+        parts = line.split(None, 4)
+        if len(parts) == 5 and parts[3] not in ("SOA", "TSIG"):
+            out.add((parts[0].lower(), int(parts[1]), parts[3], parts[4]))
+    assert any(r[2] == "NS" for r in out), proc.stdout  # the transfer answered
+    return out

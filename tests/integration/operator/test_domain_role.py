@@ -53,19 +53,22 @@ def _ses_names(rr, domain):
 
 def test_offboarding_order_and_resume_after_a_failure(ansible_playbook, sandbox, domain, tmp_path):
     name, zone_id = domain
-    res = _onboard(ansible_playbook, name)
+    journal_dir = tmp_path / "journal"
+    res = _onboard(ansible_playbook, name, domain_offboard_journal_dir=str(journal_dir))
     assert res.rc == 0, res
     before = rrsets(sandbox, zone_id)
     assert len([k for k in before if k[1] == "CNAME"]) == 3 and ("mail." + name, "MX") in before
-    journal_dir = tmp_path / "journal"
+    # the journal of what onboarding found, per account and region
+    journal_path = journal_dir / "123456789012" / "us-east-1" / (name + ".json")
+    found = journal_path.read_text()
     off = {"state": "absent", "domain_offboard_confirm": True, "domain_offboard_journal_dir": str(journal_dir),
            **RESOLVERS}
 
-    # check mode first: nothing deleted, no journal written
+    # check mode first: nothing deleted, the journal not written
     res = ansible_playbook(PLAYBOOK, check=True, extra_vars=dict(off, domain=name))
     assert res.rc == 0, res
     assert identity_exists(sandbox, name) and rrsets(sandbox, zone_id) == before
-    assert not journal_dir.exists()
+    assert journal_path.read_text() == found
 
     # Route 53 fails after the identity is deleted: sending has stopped, the records are still to remove
     sandbox.post("faults", {"rules": [{"service": "route53", "operation": "ChangeResourceRecordSets",
@@ -78,9 +81,9 @@ def test_offboarding_order_and_resume_after_a_failure(ansible_playbook, sandbox,
     assert calls.index("DeleteEmailIdentity") < calls.index("ChangeResourceRecordSets"), calls
     assert not identity_exists(sandbox, name)  # stop sending came first
     assert _ses_names(rrsets(sandbox, zone_id), name) == _ses_names(before, name)  # nothing of DNS removed yet
-    journal = json.loads((journal_dir / (name + ".json")).read_text())
-    assert len([r for r in journal["records"] if r["type"] == "CNAME"]) == 3
-    assert oct((journal_dir / (name + ".json")).stat().st_mode & 0o777) == "0o600"
+    journal = json.loads(journal_path.read_text())
+    assert len([r for r in journal["offboarding"]["records"] if r["type"] == "CNAME"]) == 3
+    assert oct(journal_path.stat().st_mode & 0o777) == "0o600"
 
     # the same command again finishes the job from the journal, then forgets it
     res = ansible_playbook(PLAYBOOK, extra_vars=dict(off, domain=name))
@@ -91,7 +94,7 @@ def test_offboarding_order_and_resume_after_a_failure(ansible_playbook, sandbox,
     assert _ses_names(after, name) == [], after
     assert "include:amazonses.com" not in json.dumps(after.get((name, "TXT"), []))
     assert after[("_dmarc." + name, "TXT")]  # DMARC stays unless domain_offboard_dmarc
-    assert not (journal_dir / (name + ".json")).exists()
+    assert not journal_path.exists()
 
     # and once more: nothing left to do
     res = ansible_playbook(PLAYBOOK, extra_vars=dict(off, domain=name))

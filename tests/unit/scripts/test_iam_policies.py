@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from iam_policies import allowed, iam_action, policy_for  # noqa: E402
+from iam_policies import SES_ONLY_ON_ALL, allowed, iam_action, policy_for  # noqa: E402
 
 
 def test_calls_map_to_iam_actions():
@@ -79,6 +79,38 @@ def test_a_policy_without_one_store_action_fails_the_check():
     operations = _store_operations(store["source"])
     assert [op for op in operations if not allowed(full, "dynamodb:" + op)] == []
     assert [op for op in operations if not allowed(cut, "dynamodb:" + op)] == ["Scan"]
+
+
+def test_an_action_that_needs_no_permission_is_allowed_and_never_listed():
+    from iam_policies import NEEDS_NO_PERMISSION
+    assert "sts:GetCallerIdentity" in NEEDS_NO_PERMISSION
+    assert allowed({"Statement": []}, "sts:GetCallerIdentity")
+    assert not allowed({"Statement": []}, "sts:AssumeRole")
+    policy = policy_for("onboard_domain", ["sts:GetCallerIdentity", "sesv2:GetEmailIdentity"])
+    assert [a for st in policy["Statement"] for a in st["Action"]] == ["ses:GetEmailIdentity"]
+
+
+def test_resources_are_narrowed_where_the_variables_name_them_and_ses_only_on_all_says_so():
+    policy = policy_for("onboard_domain", ["sesv2:GetEmailIdentity", "sesv2:CreateEmailIdentity",
+                                           "route53:ChangeResourceRecordSets", "route53:ListHostedZones"])
+    by_sid = {st["Sid"]: st for st in policy["Statement"]}
+    assert by_sid["SesTheDomainIdentity"]["Resource"] == "arn:aws:ses:*:*:identity/example.com"
+    assert by_sid["SesTheDomainIdentity"]["Action"] == ["ses:CreateEmailIdentity", "ses:GetEmailIdentity"]
+    assert by_sid["Route53RecordsInHostedZones"]["Resource"].endswith(":hostedzone/*")
+    assert by_sid["OnboardDomain"] == {"Sid": "OnboardDomain", "Effect": "Allow", "Action": ["route53:ListHostedZones"],
+                                       "Resource": "*"}
+    account = policy_for("configure_account", ["sesv2:GetAccount", "sesv2:GetConfigurationSet", "sqs:CreateQueue"])
+    by_sid = {st["Sid"]: st for st in account["Statement"]}
+    assert by_sid["SesGrantsOnlyOnAllResources"]["Action"] == ["ses:GetAccount"]
+    assert by_sid["SesTheConfigurationSet"]["Resource"].endswith(":configuration-set/default")
+    assert by_sid["TheFeedbackQueues"]["Resource"] == "arn:aws:sqs:*:*:ses-feedback*"
+    # every action of every documented policy is still allowed (narrowing moves actions, never drops one)
+    for path in sorted((ROOT / "docs" / "iam").glob("*.json")):
+        documented = json.loads(path.read_text())
+        stars = [st for st in documented["Statement"] if st["Resource"] == "*"]
+        narrowed = [st for st in documented["Statement"] if st["Resource"] != "*"]
+        assert all(a not in SES_ONLY_ON_ALL for st in narrowed for a in st["Action"]), path.name
+        assert stars or narrowed, path.name
 
 
 def test_the_posture_policy_allows_what_a_fleet_with_tenants_needs():
