@@ -38,7 +38,6 @@ visibility timeout of 0): it reads the queue depth.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import os
 import time
@@ -48,6 +47,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.bounce_report import render_report
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of
+from ansible_collections.deliverability.ses.plugins.module_utils.ses.recent_suppressions import address_key, list_recent
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import (
     CLASS_LABELS, CONTROL, PERMANENT_CODES, RANK, REASON_OF, iso, parse_time, suppression_action)
 
@@ -57,16 +57,6 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces 
 LISTING_LOOKBACK = 86400.0
 LISTING_MAX_PAGES = 5
 LISTING_REFRESH = 30.0
-
-
-def _address_key(email):
-    """SES compares the domain part without case; the local part is kept as written."""
-    local, sep, domain = (email or "").rpartition("@")
-    return "%s%s%s" % (local, sep, domain.lower()) if sep else (email or "")
-
-
-def _utc(epoch):
-    return datetime.datetime.fromtimestamp(max(0.0, epoch), datetime.timezone.utc)
 
 
 class Processor:
@@ -120,7 +110,7 @@ class Processor:
             return None
         listing = self._listing_for(occurred)
         if listing is not None:
-            key = _address_key(email)
+            key = address_key(email)
             if key in listing["reasons"]:
                 return listing["reasons"][key]
             if listing["complete"] and occurred is not None and listing["start"] <= occurred <= listing["at"]:
@@ -132,34 +122,23 @@ class Processor:
         """The run's listing of recently suppressed addresses, read at the first need (and read again for an event
         newer than it, at most every LISTING_REFRESH seconds); None when it cannot be read (the caller asks per
         address, as before: a policy without ses:ListSuppressedDestinations keeps working)."""
-        if self._listing is False or occurred is None:
-            return self._listing or None
         listing = self._listing
+        if listing is False or occurred is None:
+            return listing or None
         if listing is not None and (occurred <= listing["at"] or self.now() - listing["at"] < LISTING_REFRESH):
             return listing
-        start = occurred - LISTING_LOOKBACK if listing is None else min(listing["start"], listing["at"] - 60)
         at = self.now()
-        reasons, complete, token = {} if listing is None else dict(listing["reasons"]), False, None
+        since = occurred - LISTING_LOOKBACK if listing is None else listing["at"] - 60
         try:
-            for _page in range(LISTING_MAX_PAGES):
-                params = {"StartDate": _utc(start if listing is None else listing["at"] - 60), "PageSize": 1000}
-                if token:
-                    params["NextToken"] = token
-                page = self._call(self.sesv2, "ListSuppressedDestinations", **params)
-                for item in page.get("SuppressedDestinationSummaries") or []:
-                    if item.get("EmailAddress") and item.get("Reason"):
-                        reasons[_address_key(item["EmailAddress"])] = item["Reason"]
-                token = page.get("NextToken")
-                if not token:
-                    complete = True
-                    break
+            reasons, complete = list_recent(self.sesv2, since, LISTING_MAX_PAGES, caller=self._call)
         except AwsError:
             if listing is None:
                 self._listing = False  # not allowed or not answering: ask per address for the rest of the run
-                return None
             return listing
-        self._listing = {"start": start, "at": at, "complete": complete and (listing is None or listing["complete"]),
-                         "reasons": reasons}
+        if listing is not None:
+            reasons = dict(listing["reasons"], **reasons)
+            complete, since = complete and listing["complete"], listing["start"]
+        self._listing = {"start": since, "at": at, "complete": complete, "reasons": reasons}
         return self._listing
 
     # ------------------------------------------------------------------ one notification
