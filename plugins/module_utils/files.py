@@ -195,6 +195,33 @@ def write_atomic(path, content, option, mode=PRIVATE):
     return full
 
 
+def read_limited(path, option, limit):
+    """The UTF-8 text of the regular file ``path`` (relative to the directory the module runs in: where the user
+    ran ansible-playbook, with a local connection), at most ``limit`` bytes; FileError naming ``option``
+    otherwise (missing, a directory, a symlink, too large, not UTF-8)."""
+    full = expand(path)
+    try:
+        fd = os.open(full, os.O_RDONLY | _NOFOLLOW | _CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise FileError(option, "%s is a symbolic link; refusing to read through it" % full, full)
+        raise FileError(option, "cannot read %s (%s)" % (full, exc.strerror or exc), full)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise FileError(option, "%s is not a regular file" % full, full)
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise FileError(option, "cannot read %s (%s)" % (full, exc.strerror or exc), full)
+    if len(data) > limit:
+        raise FileError(option, "%s is larger than %d bytes" % (full, limit), full)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileError(option, "%s is not UTF-8 text (byte %d)" % (full, exc.start), full)
+
+
 def read_text_if_exists(path):
     """The text of a regular file, or None (missing, a symlink, unreadable)."""
     full = expand(path)

@@ -17,11 +17,14 @@ description:
     identity notification and as a configuration-set event is one event (RV(cross_channel_copies)); the same copy
     received again is a redelivery (RV(redelivered)); neither is counted twice."
   - "Hard bounces and complaints: the address must be on the account's suppression list with that reason, whichever
-    copy of the event arrives first. The module reads the list (C(GetSuppressedDestination)); when SES listed the
-    address itself (the account's or the configuration set's suppression covered the reason) nothing is written
-    (C(via: account)), otherwise it calls C(PutSuppressedDestination) (C(via: api)); the latest event's reason
-    wins. An identity notification does not name the configuration set, so nothing is assumed from the account's
-    settings."
+    copy of the event arrives first. The module reads the list - one C(ListSuppressedDestinations) listing of the
+    entries since a day before the run's first such event answers for every event inside that window, and an
+    event outside it (or a listing that is refused or too long to read whole) is asked about on its own
+    (C(GetSuppressedDestination)); when SES listed the address itself (the account's or the configuration set's
+    suppression covered the reason) nothing is written (C(via: account)), otherwise it calls
+    C(PutSuppressedDestination) (C(via: api)); the latest event's reason wins. An identity notification does not
+    name the configuration set, so nothing is assumed from the account's settings. RV(suppression_calls) says
+    what that cost per event."
   - Recipients are handled independently. When SES refuses C(PutSuppressedDestination) for good (bad request,
     validation error) the refusal is stored, reported (RV(refused), the report's I(Refused) section) and the module
     fails at the end, after deleting what was handled; a retryable error keeps the message for redelivery, which
@@ -261,7 +264,7 @@ suppressed:
   description:
     - Addresses that are (or in check mode would be) on the suppression list, with C(reason) (BOUNCE or COMPLAINT),
       C(class), C(escalated) and C(via) - V(api) (this run called C(PutSuppressedDestination)), V(account) (SES had
-      listed it with that reason, read with C(GetSuppressedDestination)), V(already) (handled before) or V(ses) (the
+      listed it with that reason, read from the list), V(already) (handled before) or V(ses) (the
       notification said it was on the list). Mailbox simulator addresses are never here.
   returned: always
   type: list
@@ -327,6 +330,16 @@ api_calls:
   description: AWS calls made, by operation.
   returned: always
   type: dict
+suppression_calls:
+  description:
+    - Suppression-list calls made (C(calls) - ListSuppressedDestinations, GetSuppressedDestination and
+      PutSuppressedDestination), the hard bounce, complaint and escalation events they served
+      (C(suppressible_events); the two channels' copies of one event count once), the notifications handled
+      (C(notifications)), and the ratios C(per_suppressible_event) and C(per_notification).
+  returned: always
+  type: dict
+  sample: {"calls": 8, "suppressible_events": 14, "notifications": 49, "per_suppressible_event": 0.571,
+           "per_notification": 0.163}
 summary_written:
   description: Whether O(summary_path) was (re)written.
   returned: always

@@ -45,9 +45,33 @@ options:
         C(configuration_set), C(mail_from_subdomain), C(behavior_on_mx_failure), C(dkim), C(spf), C(dmarc),
         C(tenant) to override the module's options for that domain (C(dkim), C(spf), C(dmarc) and C(tenant) are
         merged key by key).
+      - Required unless O(domains_file) is given; the file's domains are added after these.
     type: list
     elements: raw
-    required: true
+  domains_file:
+    description:
+      - A file of domains, read on the host the module runs on (with a local connection, a relative path is
+        relative to the directory C(ansible-playbook) was run from) - a fleet of thousands passed without templating
+        a huge extra-var. One domain name per line (blank lines and lines starting with C(#) skipped), or a JSON
+        list of entries as in O(domains). At most 16 MiB and 100,000 entries.
+    type: path
+  return_domains:
+    description:
+      - Which domains' full results the task returns in RV(domains). V(all) returns every domain; V(attention) only
+        the domains that changed (or would, in check mode), failed, warned or are not fully verified by SES, and
+        lists the names of the others in RV(unchanged_domains); V(auto) is V(all) up to 100 domains and
+        V(attention) above. A smaller task result is faster to hand back and print; every domain's full result can
+        go to O(results_path).
+    type: str
+    choices: [auto, all, attention]
+    default: auto
+  results_path:
+    description:
+      - Write every domain's full result (and C(summary), C(failed_domains), C(api_calls), C(stats)) as JSON to this
+        file, whatever O(return_domains) says, through a temporary file renamed over the old one, readable by its
+        owner only. Not in check mode (check mode writes nothing anywhere); the audit's per-domain results are then
+        in RV(domains) with O(return_domains=all).
+    type: path
   zone:
     description:
       - The DNS zone that holds the records of every domain, for example C(example.com) for
@@ -329,7 +353,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 domains:
-  description: One result per domain, in the order given.
+  description:
+    - One result per domain, in the order given; with O(return_domains=attention) (the default above 100
+      domains) only the domains that changed, failed, warned or are not fully verified.
   returned: always
   type: list
   elements: dict
@@ -386,6 +412,19 @@ domains:
       description: Warnings about this domain (a refused DMARC downgrade, ...).
       type: list
       elements: str
+unchanged_domains:
+  description: The domains left out of RV(domains) by O(return_domains=attention) (nothing to report for them).
+  returned: when O(return_domains) resolves to V(attention)
+  type: list
+  elements: str
+return_domains:
+  description: What O(return_domains) resolved to for this run, V(all) or V(attention).
+  returned: always
+  type: str
+results_path:
+  description: The absolute path of the file every domain's full result was written to.
+  returned: when O(results_path) is given
+  type: str
 summary:
   description: Counts of domains C(total), C(changed), C(failed), C(ok).
   returned: always
@@ -435,6 +474,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.runners.dmarc_e
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import SesModule, run_module
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import DNS_PROVIDER_ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet import run_domain_policy
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import fleet_output
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_specs import ARGUMENT_SPEC
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
@@ -450,7 +491,13 @@ def _checked(module, partial):
         validate.aws_name(p["configuration_set"], "configuration_set", "configuration_set")
     if p["mail_from_subdomain"]:
         validate.dns_name(p["mail_from_subdomain"], "mail_from_subdomain")
-    return run_domain_policy(module, partial)
+    fleet_output.prepare(p)
+    try:
+        return fleet_output.finish(p, run_domain_policy(module, partial), module.check_mode)
+    except DeliverabilityError:
+        if partial.get("domains") is not None:
+            fleet_output.finish(p, partial, module.check_mode)
+        raise
 
 
 def main():
@@ -458,7 +505,9 @@ def main():
     spec.update(copy.deepcopy(ARGUMENT_SPEC))  # AnsibleModule fills suboptions into the default dicts in place
     spec.update(EVIDENCE_SPEC)
     spec.update(GATE_SPEC)
-    module = SesModule(argument_spec=spec, supports_check_mode=True)
+    spec.update(fleet_output.OUTPUT_SPEC)
+    spec["domains"] = dict(spec["domains"], required=False)  # or domains_file
+    module = SesModule(argument_spec=spec, supports_check_mode=True, required_one_of=[["domains", "domains_file"]])
     run_module(module, lambda partial: _checked(module, partial))
 
 

@@ -59,8 +59,8 @@ options:
     default: 20
   export:
     description:
-      - Write the listing to this file (replaced atomically). Written in check mode too, since it changes
-        nothing in SES.
+      - Write the listing to this file (replaced atomically). Not in check mode, which writes nothing anywhere
+        (the result's C(export.written) is then false).
       - CSV has a header row C(email_address,reason,last_update_time) and quotes fields as RFC 4180 requires,
         so addresses with quotes or commas round-trip. Spreadsheet programs may treat a cell starting with
         V(=), V(+), V(-) or V(@) as a formula; addresses are written as they are, not altered.

@@ -9,6 +9,7 @@ so the module, the filters and the unit tests share this code as it is.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -67,7 +68,11 @@ def is_spf(text):
     return bool(_VERSION.match((text or "").strip()))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_term(raw):
+    """One term, parsed once per process whatever the number of records holding it (a fleet's SPF records share
+    their terms, and include:amazonses.com's ip4 networks are met once per domain); Term is never changed after
+    it is made, and an error is not cached."""
     mod = _MODIFIER.match(raw)
     if mod and ":" not in mod.group(1):
         name = mod.group(1).lower()

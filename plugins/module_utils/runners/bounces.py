@@ -48,8 +48,16 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import A
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.bounce_report import render_report
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_regions import suppress_in_other_regions
+from ansible_collections.deliverability.ses.plugins.module_utils.ses.recent_suppressions import address_key, list_recent
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import (
     CLASS_LABELS, CONTROL, PERMANENT_CODES, RANK, REASON_OF, iso, parse_time, suppression_action)
+
+
+# the run's listing of the suppression list starts this long before the first suppressible event, reads at most
+# this many pages of 1,000, and is read again for a newer event at most this often
+LISTING_LOOKBACK = 86400.0
+LISTING_MAX_PAGES = 5
+LISTING_REFRESH = 30.0
 
 
 class Processor:
@@ -86,18 +94,56 @@ class Processor:
         self.sns_control = []
         self.writes = 0
         self.suppression_writes = 0
+        self._listing = None
+        self.suppressible = set()  # keys of the hard bounce / complaint / escalation events handled
 
     # ------------------------------------------------------------------ AWS
     def _call(self, client, operation, **params):
         self.api_calls[operation] = self.api_calls.get(operation, 0) + 1
         return call(client, operation, **params)
 
-    def listed_reason(self, email):
-        """The reason the account's suppression list has for ``email``, or None (GetSuppressedDestination)."""
+    def listed_reason(self, email, occurred=None):
+        """The reason the account's suppression list has for ``email``, or None.
+
+        One listing of the list's recent entries (ListSuppressedDestinations, from a day before the run's first
+        suppressible event until the listing starts) answers for every event of the run that happened inside that
+        window: an address SES listed because of the event is in it. Only an event outside the window (older, or
+        newer than the listing), or a listing that could not be read whole, is asked about on its own
+        (GetSuppressedDestination)."""
         if self.sesv2 is None:
             return None
+        listing = self._listing_for(occurred)
+        if listing is not None:
+            key = address_key(email)
+            if key in listing["reasons"]:
+                return listing["reasons"][key]
+            if listing["complete"] and occurred is not None and listing["start"] <= occurred <= listing["at"]:
+                return None
         got = get_or_none(self.sesv2, "GetSuppressedDestination", caller=self._call, EmailAddress=email)
         return None if got is None else (got.get("SuppressedDestination") or {}).get("Reason")
+
+    def _listing_for(self, occurred):
+        """The run's listing of recently suppressed addresses, read at the first need (and read again for an event
+        newer than it, at most every LISTING_REFRESH seconds); None when it cannot be read (the caller asks per
+        address, as before: a policy without ses:ListSuppressedDestinations keeps working)."""
+        listing = self._listing
+        if listing is False or occurred is None:
+            return listing or None
+        if listing is not None and (occurred <= listing["at"] or self.now() - listing["at"] < LISTING_REFRESH):
+            return listing
+        at = self.now()
+        since = occurred - LISTING_LOOKBACK if listing is None else listing["at"] - 60
+        try:
+            reasons, complete = list_recent(self.sesv2, since, LISTING_MAX_PAGES, caller=self._call)
+        except AwsError:
+            if listing is None:
+                self._listing = False  # not allowed or not answering: ask per address for the rest of the run
+            return listing
+        if listing is not None:
+            reasons = dict(listing["reasons"], **reasons)
+            complete, since = complete and listing["complete"], listing["start"]
+        self._listing = {"start": since, "at": at, "complete": complete, "reasons": reasons}
+        return self._listing
 
     # ------------------------------------------------------------------ one notification
     def handle(self, note):
@@ -194,6 +240,7 @@ class Processor:
                 self.delays.append({"email": email, "delay_type": rec.get("sub_type"), "status": rec.get("status"),
                                     "expiration_time": rec.get("expiration_time")})
         elif cls == "hard" or (cls == "complaint" and rec.get("action") == "suppress"):
+            self.suppressible.add(rec["key"])
             self._ensure_suppressed(email, REASON_OF[cls], cls, new, occurred)
         elif cls == "suppressed":
             self.remove.add(email)
@@ -214,11 +261,14 @@ class Processor:
         if email in self.suppressed and self.suppressed[email]["via"] != "ses":
             return
         state = self.store.get_address(email)
-        if not new and state and state.get("suppressed_reason"):
-            via = "already"  # handled before a crash, by the other channel's copy, or by another processor
+        if state and state.get("suppressed_reason") and (
+                not new or (state["suppressed_reason"] == reason and occurred <= (state.get("suppressed_at") or 0))):
+            # handled before a crash, by the other channel's copy, or by another processor; or a new event no newer
+            # than the one the address was suppressed for, with the same reason: SES's answer then covered it
+            via = "already"
         else:
             try:
-                via = suppression_action(reason, self.listed_reason(email))
+                via = suppression_action(reason, self.listed_reason(email, occurred))
                 if via == "api" and not self.check_mode:
                     self._call(self.sesv2, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
                 if self.other_regions:
@@ -268,6 +318,7 @@ class Processor:
             if email not in self.escalated:
                 self.escalated.append(email)
             self.retry.pop(email, None)
+            self.suppressible.add(rec["key"])
             self._ensure_suppressed(email, "BOUNCE", "soft", new, occurred, escalated=True)
             return
         if not recent:
@@ -284,8 +335,19 @@ class Processor:
                              "sub_type": rec.get("sub_type"), "reason": rec.get("reason")}
 
     # ------------------------------------------------------------------ result
+    def suppression_calls(self):
+        """Suppression-list calls made, per hard bounce / complaint / escalation event (both channels' copies of one
+        event are one event) and per notification handled."""
+        names = ("SuppressedDestination", "SuppressedDestinations")
+        calls = sum(n for op, n in self.api_calls.items() if op.endswith(names))
+        events, notes = len(self.suppressible), sum(self.kinds.values())
+        return {"calls": calls, "suppressible_events": events, "notifications": notes,
+                "per_suppressible_event": round(calls / float(events), 3) if events else 0.0,
+                "per_notification": round(calls / float(notes), 3) if notes else 0.0}
+
     def summary(self):
         return {
+            "suppression_calls": self.suppression_calls(),
             "counts": dict(self.counts),
             "counts_by_sub_type": dict(sorted(self.sub_types.items())),
             "notification_kinds": dict(sorted(self.kinds.items())),

@@ -40,6 +40,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_t
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_specs import (
     MAX_WARNINGS, batches, desired_from_plan, domain_specs, failed_result, ses_plan)
 
+_UNREAD = object()  # an identity not read yet (None means "read: SES does not know it")
+
 
 # ---------------------------------------------------------------------------------------------- I/O
 class CallCounter:
@@ -143,17 +145,18 @@ class Fleet:
         return client
 
     # -- stage 1: SES, per domain
-    def ses_domain(self, spec, exists):
+    def ses_domain(self, spec, exists, ident=_UNREAD):
         try:
-            return self._ses_domain(spec, exists)
+            return self._ses_domain(spec, exists, ident)
         except AwsError as exc:
             if exists or exc.code != "AlreadyExistsException":
                 raise
         return self._ses_domain(spec, True)  # created since the listing: read it and plan again
 
-    def _ses_domain(self, spec, exists):
+    def _ses_domain(self, spec, exists, ident=_UNREAD):
         result = self.results[spec.name]
-        ident = sesv2.get_identity(self.ses, spec.name) if exists else None
+        if ident is _UNREAD:
+            ident = sesv2.get_identity(self.ses, spec.name) if exists else None
         actions, before, after = ses_plan(spec, ident)
         cs = spec.configuration_set
         if cs and cs != before.get("configuration_set") and not self._config_set_exists(cs):
@@ -221,7 +224,9 @@ class Fleet:
 
     def domain_job(self, spec, exists, zone_job):
         """One domain: its plan from the planner once its zone has been read; a refused domain fails here,
-        before any write; then SES read / plan / apply and the DNS plan with the DKIM tokens SES gave."""
+        before any write; then SES plan / apply and the DNS plan with the DKIM tokens SES gave. The identity is read
+        first, while the zone is still being transferred (a read only: nothing is written before the plan)."""
+        ident = sesv2.get_identity(self.ses, spec.name) if exists else None
         provider, snapshot = zone_job.result()
         current = snapshot
         if current is None:  # the backend cannot list the zone: read just this domain's rrsets
@@ -241,7 +246,7 @@ class Fleet:
         if planned["refusals"]:
             self.results[spec.name].update({k: planned[k] for k in ("spf", "dmarc") if planned[k] is not None})
             desired_from_plan(spec, planned, None, False, self._warn(spec.name))  # warns, then raises the refusal
-        state = self.ses_domain(spec, exists)
+        state = self.ses_domain(spec, exists, ident)
         self.tenants.domain(spec, self.results[spec.name])
         return self.plan_dns(spec, state, provider, current, planned)
 

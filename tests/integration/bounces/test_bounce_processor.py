@@ -75,7 +75,9 @@ def test_identity_notifications_reach_suppression_store_and_summary(sandbox, fee
     # the suppression list is what SES made it (read back, not assumed); no simulator address; no needless write
     assert feedback.suppressed() == {"u1@bad.test": "BOUNCE", "U2@bad.test": "BOUNCE", "angry@x.test": "COMPLAINT"}
     ops = [x["operation"] for x in sandbox.requests(mark) if x["service"] in ("sesv2", "sqs")]
-    assert ops.count("GetSuppressedDestination") == 3 and "PutSuppressedDestination" not in ops
+    # one listing answers for all three (issue 24), no per-address read, no write
+    assert r["api_calls"]["ListSuppressedDestinations"] == 1 and "PutSuppressedDestination" not in ops
+    assert "GetSuppressedDestination" not in ops
     assert r["api_calls"]["ReceiveMessage"] == 2 and r["api_calls"]["DeleteMessageBatch"] == 1  # 10 messages
     # deliveries are stored too (de-duplicated like the rest)
     assert store_counts(tmp_path / "history.sqlite") == {"hard": 3, "complaint": 2, "soft": 1, "delivery": 4}
@@ -332,7 +334,7 @@ def test_configuration_set_without_suppression_overrides_the_account(sandbox, fe
     res = module_main("bounce_processor", args(feedback, tmp_path))
     assert res.rc == 0, res
     assert [(s["email"], s["via"]) for s in res.result["suppressed"]] == [("cs@bad.test", "api")]
-    assert res.result["api_calls"]["GetSuppressedDestination"] == 1
+    assert res.result["api_calls"]["ListSuppressedDestinations"] == 1
     assert feedback.suppressed() == {"cs@bad.test": "BOUNCE"}
 
 
@@ -502,3 +504,52 @@ def test_a_write_that_fails_after_the_side_effects_still_reports_them(sandbox, f
     again = module_main("bounce_processor", args(feedback, tmp_path, summary_path=str(tmp_path / "s.md")))
     assert again.rc == 0 and again.result["summary_written"] is True
     assert "w1@bad.test" in (tmp_path / "s.md").read_text()
+
+
+def test_a_mixed_stream_on_both_channels_costs_at_most_1_1_suppression_calls_per_event(sandbox, feedback, module_main,
+                                                                                       tmp_path):
+    """Issue 24: identity notifications and configuration-set events on one queue, deliveries, soft bounces,
+    complaints and hard bounces; the set suppresses nothing, so SES lists only what mail sent without the set caused.
+    Every hard bounce and complaint address ends on the list with its reason (read back with boto3), and the
+    suppression calls counted in the sandbox's request log are at most 1.1 per hard bounce / complaint event."""
+    feedback.identity_topics()
+    cs = feedback.event_destination(name="mixed")
+    feedback.ses.put_configuration_set_suppression_options(ConfigurationSetName=cs, SuppressedReasons=[])
+    sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"},
+                                          {"match": "*@angry.test", "behaviour": "complaint"},
+                                          {"match": "full@x.test", "behaviour": "soft_bounce"}]})
+    expected = {}
+    for i in range(6):
+        hard, angry = "h%d@bad.test" % i, "c%d@angry.test" % i
+        expected.update({hard: "BOUNCE", angry: "COMPLAINT"})
+        feedback.send(hard, angry, "ok%d@x.test" % i, "full@x.test", config_set=cs if i % 2 else None)
+    feedback.send("h1@bad.test", config_set=cs)  # a second hard bounce of an address already bounced
+    listed_by_ses = feedback.suppressed()
+    assert listed_by_ses and set(listed_by_ses) < set(expected)  # SES listed some itself, not all
+    mark = sandbox.mark()
+    res = module_main("bounce_processor", args(feedback, tmp_path))
+    assert res.rc == 0, res
+    r = res.result
+    assert r["cross_channel_copies"] >= 6  # the set's events came by both channels
+    suppressible = r["counts"]["hard"] + r["counts"]["complaint"]
+    assert suppressible == 13
+    calls = [x["operation"] for x in sandbox.requests(mark)
+             if x["operation"] in ("GetSuppressedDestination", "PutSuppressedDestination",
+                                   "ListSuppressedDestinations")]
+    notifications = r["messages"]["received"]
+    assert len(calls) <= 1.1 * suppressible, (calls, suppressible)
+    # six soft bounces of full@x.test within the window escalate it to the list too
+    assert r["escalated"] == ["full@x.test"]
+    expected["full@x.test"] = "BOUNCE"
+    assert calls.count("PutSuppressedDestination") == len(expected) - len(listed_by_ses)
+    assert r["api_calls"].get("PutSuppressedDestination") == calls.count("PutSuppressedDestination")
+    # the module's own figure agrees with the request log; there the 3rd to 6th soft bounce of full@x.test (the
+    # default threshold is 3) are suppressible events too
+    own = r["suppression_calls"]
+    assert own["calls"] == len(calls) and own["suppressible_events"] == suppressible + 4
+    assert own["notifications"] == notifications and own["per_suppressible_event"] <= 1.1
+    print("suppression calls per suppressible event %.3f, per notification %.3f"
+          % (len(calls) / float(suppressible), len(calls) / float(notifications)))
+    for email, reason in expected.items():
+        got = feedback.ses.get_suppressed_destination(EmailAddress=email)["SuppressedDestination"]
+        assert got["Reason"] == reason, (email, got)

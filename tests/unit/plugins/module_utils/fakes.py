@@ -24,6 +24,17 @@ class FakeSes:
                               "GetSuppressedDestination")
         return {"SuppressedDestination": {"EmailAddress": EmailAddress, "Reason": self.suppressed[EmailAddress]}}
 
+    def list_suppressed_destinations(self, **kw):
+        """One page of everything listed (the stand-in keeps no dates: every entry is recent); ``list_error`` makes
+        it fail as a policy without ses:ListSuppressedDestinations would."""
+        self.calls.append(("ListSuppressedDestinations", kw))
+        if getattr(self, "list_error", None):
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": self.list_error, "Message": "not allowed"}},
+                              "ListSuppressedDestinations")
+        return {"SuppressedDestinationSummaries": [{"EmailAddress": e, "Reason": r}
+                                                   for e, r in sorted(self.suppressed.items())]}
+
     def get_account(self):
         self.calls.append(("GetAccount", {}))
         return {"SuppressionAttributes": {"SuppressedReasons": self.reasons}}

@@ -67,7 +67,7 @@ def test_hard_bounce_skips_the_api_when_ses_listed_it_itself(store):
     proc = processor(store, ses)
     proc.handle(classify(bounce("a@x.test", fid="1")))
     proc.handle(classify(bounce("b@x.test", fid="2")))
-    assert [c[0] for c in ses.calls] == ["GetSuppressedDestination"] * 2  # read back, never assumed
+    assert [c[0] for c in ses.calls] == ["ListSuppressedDestinations"]  # read back (one listing), never assumed
     assert [s["via"] for s in proc.summary()["suppressed"]] == ["account", "account"]
     assert store.get_address("a@x.test")["suppressed_via"] == "account"
 
@@ -260,7 +260,7 @@ def test_check_mode_writes_nothing_and_predicts(store, tmp_path):
     proc = processor(store, ses, check_mode=True)
     proc.handle(classify(bounce("a@x.test")))
     proc.handle(classify(bounce("s@x.test", "Transient", "MailboxFull", fid="s1", status="4.2.2")))
-    assert ses.suppressed == {} and [c[0] for c in ses.calls] == ["GetSuppressedDestination"]
+    assert ses.suppressed == {} and [c[0] for c in ses.calls] == ["ListSuppressedDestinations"]
     assert store.count_events() == {}
     s = proc.summary()
     assert s["suppressed"][0]["via"] == "api" and s["retry_schedule"][0]["email"] == "s@x.test"
@@ -412,3 +412,68 @@ def test_processor_handles_whatever_the_classifier_accepts(tmp_path_factory, raw
     json.dumps(summary)
     assert summary["new_events"] == sum(n for cls, n in store.count_events().items() if cls != "sns_control")
     store.close()
+
+
+def _suppression_calls(ses):
+    return [c[0] for c in ses.calls if "Suppressed" in c[0]]
+
+
+def test_one_listing_answers_for_a_run_of_hard_bounces_and_complaints(store):
+    """Issue 24: a mixed stream, both channels, nothing listed by SES: one listing, then one write per address; the
+    copies from the other channel and a second bounce of a suppressed address ask nothing."""
+    ses = FakeSes(suppressed={"listed@x.test": "BOUNCE"})
+    proc = processor(store, ses)
+    events = 0
+    for i in range(20):
+        proc.handle(classify(bounce("h%d@x.test" % i, fid="h%d" % i)))
+        proc.handle(classify(bounce("h%d@x.test" % i, fid="h%d" % i, env=False)))  # the other channel's copy
+        proc.handle(classify(complaint("c%d@x.test" % i, fid="c%d" % i)))
+        events += 2
+    proc.handle(classify(bounce("listed@x.test", fid="l1")))
+    proc.handle(classify(bounce("h0@x.test", fid="again", ts="2027-01-15T06:00:00Z")))  # older than the first one
+    events += 2
+    calls = _suppression_calls(ses)
+    assert calls.count("ListSuppressedDestinations") == 1 and "GetSuppressedDestination" not in calls
+    assert calls.count("PutSuppressedDestination") == 40
+    assert len(calls) / float(events) <= 1.1
+    assert ses.suppressed["h7@x.test"] == "BOUNCE" and ses.suppressed["c7@x.test"] == "COMPLAINT"
+    via = {s["email"]: s["via"] for s in proc.summary()["suppressed"]}
+    assert via["listed@x.test"] == "account" and via["h3@x.test"] == "api"
+
+
+def test_an_event_outside_the_listing_window_is_asked_about_on_its_own(store):
+    ses = FakeSes(suppressed={"old@x.test": "BOUNCE"})
+    proc = processor(store, ses)
+    proc.handle(classify(bounce("new@x.test", fid="n1")))
+    proc.handle(classify(bounce("gone@x.test", fid="o1", ts="2027-01-10T07:00:00Z")))  # 5 days before the window
+    calls = _suppression_calls(ses)
+    assert calls == ["ListSuppressedDestinations", "PutSuppressedDestination", "GetSuppressedDestination",
+                     "PutSuppressedDestination"]
+    assert ses.suppressed == {"old@x.test": "BOUNCE", "new@x.test": "BOUNCE", "gone@x.test": "BOUNCE"}
+
+
+def test_a_listing_refused_falls_back_to_asking_per_address(store):
+    """A policy without ses:ListSuppressedDestinations: the run asks per address, as before, and lists once."""
+    ses = FakeSes(suppressed={"a@x.test": "BOUNCE"})
+    ses.list_error = "AccessDeniedException"
+    proc = processor(store, ses)
+    proc.handle(classify(bounce("a@x.test", fid="1")))
+    proc.handle(classify(bounce("b@x.test", fid="2")))
+    assert _suppression_calls(ses) == ["ListSuppressedDestinations", "GetSuppressedDestination",
+                                       "GetSuppressedDestination", "PutSuppressedDestination"]
+    assert ses.suppressed == {"a@x.test": "BOUNCE", "b@x.test": "BOUNCE"}
+    assert [s["via"] for s in proc.summary()["suppressed"]] == ["account", "api"]
+
+
+def test_a_new_event_newer_than_the_suppression_is_checked_again(store):
+    """The store says suppressed; a newer hard bounce means SES sent to it again (the address left the list): ask."""
+    ses = FakeSes()
+    processor(store, ses).handle(classify(bounce("back@x.test", fid="1", ts="2027-01-15T05:00:00Z")))
+    del ses.suppressed["back@x.test"]  # someone removed it
+    ses.calls[:] = []
+    processor(store, ses).handle(classify(bounce("back@x.test", fid="2", ts="2027-01-15T07:00:00Z")))
+    assert ses.suppressed == {"back@x.test": "BOUNCE"}
+    assert _suppression_calls(ses) == ["ListSuppressedDestinations", "PutSuppressedDestination"]
+    ses.calls[:] = []
+    processor(store, ses).handle(classify(bounce("back@x.test", fid="3", ts="2027-01-15T04:00:00Z")))
+    assert _suppression_calls(ses) == []  # older than the suppression the store knows: covered by it
