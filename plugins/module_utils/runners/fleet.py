@@ -285,6 +285,7 @@ class Fleet:
     def run(self, partial):
         self.started = time.monotonic()
         specs, failures = domain_specs(self.params)
+        self.tenants.refuse_bad_input(failures)  # a bad ``tenant`` anywhere fails the task before any request
         for spec in specs:
             self.results[spec.name] = {"domain": spec.name, "zone": spec.zone, "changed": False, "failed": False}
         partial["domains"] = failures

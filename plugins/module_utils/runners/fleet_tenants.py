@@ -8,12 +8,17 @@ reputation policy. Then per domain: its identity and configuration set join its 
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import tenants as rules
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as api
+
+
+_TENANT_OPTION = re.compile(r"(^|\.)tenant(\.|$)")
 
 
 class FleetTenants:
@@ -25,6 +30,17 @@ class FleetTenants:
         self.lock = threading.Lock()
         self.summary = {"created": [], "policy_set": [], "read": 0}
         self.claimed = set()  # (tenant, ARN) associations a domain of this run has taken on (a shared set once)
+
+    @staticmethod
+    def refuse_bad_input(failures):
+        """A ``tenant`` that cannot be used (name outside SES's pattern, unknown policy), in the module's options or
+        in any entry, fails the whole task naming the field, before the first request: the other domains are not
+        enforced half-way (issue 25: one error, nothing written). Other bad entries still fail alone."""
+        for failure in failures:
+            option = failure.get("option") or ""
+            if _TENANT_OPTION.search(option):
+                msg = failure.get("msg") or ""
+                raise InputError(option, msg[len(option) + 2:] if msg.startswith(option + ": ") else msg)
 
     def prepare(self, specs):
         """Read the tenants once; create the missing ones and set their policies (not in check mode)."""
