@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,12 @@ from tests.fixtures.inprocess_play import run_play  # noqa: E402
 from tests.sandbox.control import Sandbox  # noqa: E402
 
 BIND_ZONES = ("example.test", "fleet.test", "mail.test", "reports.test")
+
+# the domain role's journals (what onboarding found, a half-done offboarding's plan) go to this process's own
+# directory, never the real home: a journal another run left for the same name (the molecule scenario's
+# onboard.test, the README's example.com) would be read as this run's, and two processes would share one file
+os.environ["DELIVERABILITY_SES_JOURNAL_DIR"] = tempfile.mkdtemp(prefix="deliverability-journals-")
+atexit.register(shutil.rmtree, os.environ["DELIVERABILITY_SES_JOURNAL_DIR"], True)
 
 
 @pytest.fixture(scope="session")
