@@ -10,7 +10,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import socket
 import threading
 from pathlib import Path
 
@@ -19,6 +18,8 @@ import dns.rcode
 import dns.tsigkeyring
 import dns.update
 import pytest
+
+from tests.fixtures.dns_proxy import udp_tcp_pair
 from tests.fixtures.names import unique
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,13 +116,7 @@ class Blackhole:
     connections (the kernel's backlog does) and never replies. Queries to it time out."""
 
     def __init__(self):
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
-        self.tcp.listen(64)
+        self.udp, self.tcp, self.port = udp_tcp_pair(backlog=64)
         self.udp.settimeout(0.2)
         self.running = True
         self.received = 0

@@ -18,11 +18,12 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import subprocess
 import threading
 
 import pytest
+
+from tests.fixtures.dns_proxy import udp_tcp_pair
 
 from .conftest import TRACEBACK, play, tolerant
 
@@ -691,13 +692,7 @@ class CountingDns:
     """A DNS 'server' that never answers and counts every UDP datagram and TCP connection it gets."""
 
     def __init__(self):
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
-        self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
-        self.tcp.listen(16)
+        self.udp, self.tcp, self.port = udp_tcp_pair(backlog=16)
         self.udp.settimeout(0.2)
         self.tcp.settimeout(0.2)
         self.count = 0
