@@ -213,7 +213,7 @@ def main():
         if not p["sources"]:
             raise InputError("sources", "needs at least one of statistics, cloudwatch")
         home = module.client("sesv2").meta.region_name
-        others = reputation.other_regions(p["regions"], home)
+        others = reputation.other_regions(p["regions"], home, known=module.known_regions("sesv2"))
         result = dict(reputation.read_region(module, p, thresholds), changed=False)
         overall = result["status"]
         if others:

@@ -9,6 +9,7 @@ import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import endpoints as api
 from ansible_collections.deliverability.ses.plugins.module_utils.ses.identities import get_identity
 
@@ -25,7 +26,7 @@ def _params(module):
     if state == "present":
         if secondary is None:
             raise InputError("secondary_region", "is required with state=present (the region SES fails over to)")
-        validate.aws_region(secondary, "secondary_region")
+        check_regions([secondary], "secondary_region", known=module.known_regions("sesv2"))
         if secondary == primary:
             raise InputError("secondary_region", "%s is the primary region (the module's region): the secondary "
                                                  "must be another one" % secondary)

@@ -171,7 +171,8 @@ class PosturePass:
             raise CouldNotLook("could not read the account: %s" % exc.msg, operation=exc.operation,
                                error_code=exc.code)
         account_findings = rules.assess_account(account)
-        others = posture_regions.replicas(self.params.get("regions"), region)
+        others = posture_regions.replicas(self.params.get("regions"), region,
+                                          known=self.module.known_regions("sesv2"))
         region_view = {"primary": region, "replicas": others}
         if others:
             self.regions = posture_regions.RegionReads(self.module, self.limiters, region, others, self.workers)

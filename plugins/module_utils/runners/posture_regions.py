@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 
-from ansible_collections.deliverability.ses.plugins.module_utils import concurrency, validate
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_regions as rules
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.ses.suppression import iter_suppressed
@@ -18,17 +19,12 @@ from ansible_collections.deliverability.ses.plugins.module_utils.ses.suppression
 SUPPRESSION_LIMIT = 1000000
 
 
-def replicas(regions, primary):
-    """The other regions named in ``regions`` (the module's own is the primary), each a region name, none twice."""
-    seen, out = set(), []
-    for region in regions or []:
-        validate.aws_region(region, "regions")
-        if region in seen:
-            raise InputError("regions", "%s is given twice" % region)
-        seen.add(region)
-        if region != primary:
-            out.append(region)
-    return out
+def replicas(regions, primary, known=None):
+    """The other regions named in ``regions`` (the module's own is the primary): policy/regions.py's check - region
+    names SES has, none twice."""
+    if not regions:
+        return []
+    return [r for r in check_regions(regions, "regions", known=known) if r != primary]
 
 
 class RegionReads:

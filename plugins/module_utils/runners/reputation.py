@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ansible_collections.deliverability.ses.plugins.module_utils import validate
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.posture_tenants import paused_by
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as tenants_api
@@ -175,17 +175,12 @@ def assess(statistics, cloudwatch, account, thresholds):
     return checks, overall, reasons
 
 
-def other_regions(regions, home):
-    """The regions to read besides the module's own (``home``), in the order given; each a region name, none twice."""
-    seen, out = set(), []
-    for region in regions or []:
-        validate.aws_region(region, "regions")
-        if region in seen:
-            raise InputError("regions", "%s is given twice" % region)
-        seen.add(region)
-        if region != home:
-            out.append(region)
-    return out
+def other_regions(regions, home, known=None):
+    """The regions to read besides the module's own (``home``), in the order given (policy/regions.py's check:
+    region names SES has, none twice)."""
+    if not regions:
+        return []
+    return [r for r in check_regions(regions, "regions", known=known) if r != home]
 
 
 def read_region(module, p, thresholds, region=None):
