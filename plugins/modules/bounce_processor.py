@@ -164,8 +164,39 @@ options:
         it with another reason. An error in one region keeps the message for redelivery, and the next copy
         tries every region again.
       - Default is only O(region), as before. Each name once, known to SES; checked before any request.
+      - With tenants (O(tenants)), the tenant of the event's name in each region decides that region's list - the
+        tenant's own when its scope there is C(TENANT), the region's account list when that region has no such
+        tenant or its scope is C(ACCOUNT) (RV(regions.tenant_lists)).
     type: list
     elements: str
+  tenants:
+    description:
+      - Which SES tenant each event belongs to, and so which suppression list gets its hard bounces and complaints.
+      - "V(auto): the event's own C(ses:tenant-name) tag when it has one (SES tags the bounce and complaint events
+        of mail sent for a tenant; see the SES Developer Guide, I(Using tenant-level suppression lists)). Otherwise,
+        when the account has tenants (C(ListTenants), one call per run), the tenant associations of the sending
+        identity (the event's C(mail.sourceArn)) and of the configuration set (its C(ses:configuration-set) tag),
+        read with C(ListResourceTenants) once per resource per run, never per event."
+      - "Precedence: the tag; else the one tenant holding both the identity and the set; else the set's only tenant;
+        else the identity's only tenant. The associations say which tenants the resources belong to, not which
+        tenant a message was sent for: they can disagree with each other (the identity in one tenant, the set in
+        another - the set's tenant is chosen, both are reported in RV(tenants.disagreements) and counted in
+        RV(tenants.disagreement_events)), and a message sent without C(TenantName) is still attributed to the
+        tenant of its resources. Identity notifications carry no tags, so for them the associations always decide.
+        Several candidates and nothing to choose between them means no tenant (RV(tenants.ambiguous))."
+      - V(event) uses the tag only (no association reads); V(ignore) ignores tenants (every event in the account's
+        list, as before tenants).
+      - "A tenant whose suppression scope is C(TENANT) (C(GetTenant) once per tenant per run) gets the address on
+        its own list (C(PutSuppressedDestination) with C(TenantName)), read the same bounded way as the account's
+        list (one C(ListSuppressedDestinations) of the tenant's recent entries); scope C(ACCOUNT), a tenant SES
+        no longer has, or no tenant mean the account's list. A configuration set's own C(SuppressionScope)
+        override is not read."
+      - A tenant read that fails (throttled, denied, timed out) is could-not-look, never "no tenant" - the
+        event's hard bounces, complaints and soft bounces are not recorded and their message stays in the queue for
+        redelivery (RV(errors), RV(tenants.could_not_look)).
+    type: str
+    choices: [auto, event, ignore]
+    default: auto
 extends_documentation_fragment:
   - deliverability.ses.aws
 notes:
@@ -263,7 +294,8 @@ report_files:
 suppressed:
   description:
     - Addresses that are (or in check mode would be) on the suppression list, with C(reason) (BOUNCE or COMPLAINT),
-      C(class), C(escalated) and C(via) - V(api) (this run called C(PutSuppressedDestination)), V(account) (SES had
+      C(class), C(escalated), with O(tenants) the event's C(tenant) and C(list) (V(tenant) or V(account)), and
+      C(via) - V(api) (this run called C(PutSuppressedDestination)), V(account) (SES had
       listed it with that reason, read from the list), V(already) (handled before) or V(ses) (the
       notification said it was on the list). Mailbox simulator addresses are never here.
   returned: always
@@ -326,6 +358,26 @@ regions:
   returned: always
   type: dict
   sample: {primary: eu-west-1, others: [us-east-1], suppressed: {jane@example.com: {us-east-1: api}}}
+  contains:
+    tenant_lists:
+      description: Per address, the other regions where the tenant's own list was used (V(tenant:<name>)).
+      returned: when a tenant list was used in another region
+      type: dict
+tenants:
+  description:
+    - C(mode) (O(tenants)); C(sources) - events by where their tenant came from (V(event) tag, V(both),
+      V(configuration_set), V(identity) associations, V(none)); C(by_tenant) - per tenant (C((no tenant)) for the
+      rest) the new events by class and C(suppressed_in_tenant_list) / C(suppressed_in_account_list);
+      C(scopes) - each tenant's suppression scope read (C(name@region) for other regions); C(disagreements)
+      (identity and configuration set in different tenants - C(identity_tenants), C(configuration_set_tenants),
+      C(chosen)) and C(disagreement_events); C(ambiguous); C(could_not_look) (reads that failed, with
+      C(operation) and C(error_code)); C(missing) (tenants named that SES does not have); C(untrusted_tags).
+  returned: always
+  type: dict
+  sample: {mode: auto, sources: {event: 3, both: 1, configuration_set: 0, identity: 0, none: 2},
+           by_tenant: {client-a: {hard: 2, suppressed_in_tenant_list: 2}}, scopes: {client-a: TENANT},
+           disagreements: [], disagreement_events: 0, ambiguous: [], could_not_look: [], missing: [],
+           untrusted_tags: 0}
 api_calls:
   description: AWS calls made, by operation.
   returned: always
@@ -354,6 +406,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_regions
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_tenants
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import bounce_report
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_queue
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import bounces as bounce_policy
@@ -470,6 +523,7 @@ ARGUMENT_SPEC = dict(
     report_dir=dict(type="path"),
     report_days=dict(type="int", default=2),
     regions=dict(type="list", elements="str"),
+    tenants=dict(type="str", choices=["auto", "event", "ignore"], default="auto"),
 )
 
 
@@ -534,6 +588,9 @@ def main():
         store, creating = open_store(module)
         processor = bounces.Processor(store, policy, sesv2=module.client("sesv2"), check_mode=module.check_mode,
                                       other_regions=other_regions)
+        if p["tenants"] != "ignore":
+            processor.tenants = bounce_tenants.TenantResolver(module.client("sesv2"), p["tenants"],
+                                                              caller=processor._call, other_regions=other_regions)
         try:
             stats, errors, poison, queue, moved = _handle(module, processor, partial)
             summary = processor.summary()

@@ -38,6 +38,10 @@ def _send_email(region, p):
         tenant = tenants.before_send(region, p["TenantName"], ident, p.get("ConfigurationSetName")
                                      or (ident.configuration_set if ident else None))
         counts = dict(region.counts)
+    if tenant is not None:
+        # SES tags a tenant's events with its name (ses:tenant-name; tenant-level suppression lists, "Identifying
+        # tenant suppression bounces"); event records carry tags, identity notifications do not
+        tags["ses:tenant-name"] = tenant.name
     if tenant is not None and tenant.suppression["SuppressionScope"] == "TENANT":
         with tenants.suppression_list(region, tenant, reasons=True):
             message_id = region.send(source, recipients, subject, p.get("ConfigurationSetName"), tags, headers)

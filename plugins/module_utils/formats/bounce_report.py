@@ -48,6 +48,18 @@ def render_markdown(report):
             lines.append("| %s |" % " | ".join(_cell(v) for v in render(row)))
         lines.append("")
 
+    tenants = report.get("tenants") or {}
+    if tenants:
+        # per tenant (the event's ses:tenant-name tag, else its identity's and configuration set's tenant) beside
+        # the account's figures: the account row counts every event, with or without a tenant
+        lines.extend(["## Per tenant (%d)" % len(tenants), "",
+                      "| tenant | events | hard bounces | complaints | soft bounces |", "|---|---|---|---|---|"])
+        for name, row in sorted(tenants.items()):
+            lines.append("| %s | %d | %d | %d | %d |" % (_cell(name), row["events"], row["hard"], row["complaint"],
+                                                       row["soft"]))
+        lines.extend(["| **account (all events)** | %d | %d | %d | %d |"
+                      % (report["events"], report["counts"].get("hard", 0),
+                         report["counts"].get("complaint", 0), report["counts"].get("soft", 0)), ""])
     lines.extend(["## Remove from your lists (%d)" % len(report["remove_from_lists"]), ""])
     lines.extend(["- %s" % _cell(e) for e in report["remove_from_lists"]] or ["Nothing to remove."])
     lines.append("")

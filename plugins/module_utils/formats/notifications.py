@@ -374,11 +374,16 @@ def _classify(raw):
         out["message_id"] = _str(mail.get("messageId"))
         out["source"] = _str(mail.get("source"))
         out["sent_at"] = _str(mail.get("timestamp"))
+        out["source_arn"] = _str(mail.get("sourceArn"))
         tags = mail.get("tags")
         if isinstance(tags, dict):
             cs = tags.get("ses:configuration-set")
             if isinstance(cs, list) and cs and isinstance(cs[0], str):
                 out["configuration_set"] = cs[0]
+            # SES tags bounce and complaint events of a tenant's mail with its name (tenant-level suppression docs)
+            tenant = tags.get("ses:tenant-name")
+            if isinstance(tenant, list) and tenant and isinstance(tenant[0], str) and tenant[0]:
+                out["tenant"] = tenant[0][:64]
     elif kind not in ("subscription_succeeded",):
         out["message_id"] = None
         out["warning"] = "no mail object"

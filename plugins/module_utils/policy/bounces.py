@@ -105,3 +105,43 @@ def window_start(now, days):
     write the same report unless something new happened."""
     today = dt.datetime.fromtimestamp(now, dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     return (today - dt.timedelta(days=max(1, int(days)) - 1)).timestamp()
+
+
+# where an event's tenant came from, in order of precedence
+TENANT_SOURCES = ("event", "both", "configuration_set", "identity", "none")
+
+
+def event_tenant(tag, identity_tenants, set_tenants):
+    """The tenant a bounce or complaint belongs to: ``(tenant or None, source, disagreement, candidates)``.
+
+    1. ``event``: the event's own ``ses:tenant-name`` tag (SES adds it to a tenant's bounce and complaint events);
+       the associations are not consulted.
+    2. ``both``: the one tenant that has the sending identity *and* the configuration set (sending as a tenant needs
+       both associated with it).
+    3. ``configuration_set``: the set's only tenant; ``identity``: the identity's only tenant (when the other one is
+       unknown or in no tenant). When the identity and the set are each in tenants but in none together, they
+       *disagree*: the configuration set's tenant is chosen (the set is the client's own, an identity can be shared,
+       and SES ranks the set above the tenant for suppression too) and ``disagreement`` is True.
+    4. ``none``: no association, or several candidates and nothing to choose between them (``candidates`` lists
+       them; the event is then handled in the account's list, as without tenants).
+
+    ``identity_tenants`` / ``set_tenants`` are lists of tenant names, or None when that resource is unknown."""
+    if tag:
+        return tag, "event", False, [tag]
+    ids = sorted(set(identity_tenants or ()))
+    sets = sorted(set(set_tenants or ()))
+    if ids and sets:
+        both = sorted(set(ids) & set(sets))
+        if len(both) == 1:
+            return both[0], "both", False, both
+        if both:
+            return None, "none", False, both
+        if len(sets) == 1:
+            return sets[0], "configuration_set", True, sets
+        return None, "none", True, sorted(set(ids) | set(sets))
+    for source, names in (("configuration_set", sets), ("identity", ids)):
+        if len(names) == 1:
+            return names[0], source, False, names
+        if names:
+            return None, "none", False, names
+    return None, "none", False, []

@@ -20,29 +20,41 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces 
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
 
 
-def suppress_in_other_regions(processor, email, reason):
+def suppress_in_other_regions(processor, email, reason, tenant=None):
     """Make every region of ``processor.other_regions`` ({region: sesv2 client}) list ``email`` with ``reason``
     (in check mode: count what would be written). Records ``{region: "account" | "api"}`` per address in
-    ``processor.region_outcomes``."""
+    ``processor.region_outcomes``. With ``tenant``: tenants are regional, so the tenant of that name *in each
+    region* decides - its own list there when its scope there is TENANT (recorded in ``processor.region_lists``),
+    the region's account list otherwise (no such tenant there, or scope ACCOUNT)."""
     for region, client in sorted((processor.other_regions or {}).items()):
         try:
-            got = get_or_none(client, "GetSuppressedDestination", caller=processor._call, EmailAddress=email)
+            listed_in = None
+            if tenant and processor.tenants is not None and processor.tenants.scope(tenant, region) == "TENANT":
+                listed_in = tenant
+            extra = {"TenantName": listed_in} if listed_in else {}
+            got = get_or_none(client, "GetSuppressedDestination", caller=processor._call, EmailAddress=email,
+                              **extra)
             listed = None if got is None else (got.get("SuppressedDestination") or {}).get("Reason")
             via = suppression_action(reason, listed)
             if via == "api" and not processor.check_mode:
-                processor._call(client, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
+                processor._call(client, "PutSuppressedDestination", EmailAddress=email, Reason=reason, **extra)
         except AwsError as exc:
             raise AwsError(exc.operation, exc.code, "in %s: %s" % (region, exc.message),
                            exc.details.get("http_status"))
         if via == "api":
             processor.suppression_writes += 1
         processor.region_outcomes.setdefault(email, {})[region] = via
+        if listed_in:
+            processor.region_lists.setdefault(email, {})[region] = "tenant:%s" % listed_in
 
 
 def result(processor, primary):
     """The regions part of the bounce processor's result."""
-    return {"regions": {"primary": primary, "others": sorted(processor.other_regions or {}),
-                        "suppressed": dict(sorted(processor.region_outcomes.items()))}}
+    out = {"primary": primary, "others": sorted(processor.other_regions or {}),
+           "suppressed": dict(sorted(processor.region_outcomes.items()))}
+    if processor.region_lists:
+        out["tenant_lists"] = dict(sorted(processor.region_lists.items()))
+    return {"regions": out}
 
 
 def region_clients(module, regions):

@@ -48,6 +48,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import A
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.bounce_report import render_report
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_regions import suppress_in_other_regions
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_tenants import NO_TENANT
 from ansible_collections.deliverability.ses.plugins.module_utils.ses.recent_suppressions import address_key, list_recent
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import (
     CLASS_LABELS, CONTROL, PERMANENT_CODES, RANK, REASON_OF, iso, parse_time, suppression_action)
@@ -58,6 +59,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces 
 LISTING_LOOKBACK = 86400.0
 LISTING_MAX_PAGES = 5
 LISTING_REFRESH = 30.0
+# the classes whose handling depends on the tenant's list: a failed tenant read keeps their message
+TENANT_NEEDED = ("hard", "complaint", "soft")
 
 
 class Processor:
@@ -67,11 +70,16 @@ class Processor:
     ``check_mode`` makes no write of any kind and reports what would be done.
     """
 
-    def __init__(self, store, policy, sesv2=None, check_mode=False, now=time.time, other_regions=None):
+    def __init__(self, store, policy, sesv2=None, check_mode=False, now=time.time, other_regions=None,
+                 tenants=None):
         self.store = store
+        # runners/bounce_tenants.TenantResolver, or None: every event in the account's list, as before tenants
+        self.tenants = tenants
+        self.by_tenant = {}
         # {region: sesv2 client}: where else a hard bounce or complaint is suppressed (runners/bounce_regions.py)
         self.other_regions = other_regions or {}
         self.region_outcomes = {}
+        self.region_lists = {}  # {email: {region: "tenant:<name>"}} where another region used a tenant list
         self.policy = policy
         self.sesv2 = sesv2
         self.check_mode = check_mode
@@ -94,7 +102,7 @@ class Processor:
         self.sns_control = []
         self.writes = 0
         self.suppression_writes = 0
-        self._listing = None
+        self._listings = {}  # tenant (None: the account) -> the run's listing of that suppression list
         self.suppressible = set()  # keys of the hard bounce / complaint / escalation events handled
 
     # ------------------------------------------------------------------ AWS
@@ -102,8 +110,9 @@ class Processor:
         self.api_calls[operation] = self.api_calls.get(operation, 0) + 1
         return call(client, operation, **params)
 
-    def listed_reason(self, email, occurred=None):
-        """The reason the account's suppression list has for ``email``, or None.
+    def listed_reason(self, email, occurred=None, tenant=None):
+        """The reason the account's suppression list (with ``tenant``, that tenant's own list) has for ``email``,
+        or None.
 
         One listing of the list's recent entries (ListSuppressedDestinations, from a day before the run's first
         suppressible event until the listing starts) answers for every event of the run that happened inside that
@@ -112,21 +121,22 @@ class Processor:
         (GetSuppressedDestination)."""
         if self.sesv2 is None:
             return None
-        listing = self._listing_for(occurred)
+        listing = self._listing_for(occurred, tenant)
         if listing is not None:
             key = address_key(email)
             if key in listing["reasons"]:
                 return listing["reasons"][key]
             if listing["complete"] and occurred is not None and listing["start"] <= occurred <= listing["at"]:
                 return None
-        got = get_or_none(self.sesv2, "GetSuppressedDestination", caller=self._call, EmailAddress=email)
+        params = {"TenantName": tenant} if tenant else {}
+        got = get_or_none(self.sesv2, "GetSuppressedDestination", caller=self._call, EmailAddress=email, **params)
         return None if got is None else (got.get("SuppressedDestination") or {}).get("Reason")
 
-    def _listing_for(self, occurred):
+    def _listing_for(self, occurred, tenant=None):
         """The run's listing of recently suppressed addresses, read at the first need (and read again for an event
         newer than it, at most every LISTING_REFRESH seconds); None when it cannot be read (the caller asks per
         address, as before: a policy without ses:ListSuppressedDestinations keeps working)."""
-        listing = self._listing
+        listing = self._listings.get(tenant)
         if listing is False or occurred is None:
             return listing or None
         if listing is not None and (occurred <= listing["at"] or self.now() - listing["at"] < LISTING_REFRESH):
@@ -134,16 +144,16 @@ class Processor:
         at = self.now()
         since = occurred - LISTING_LOOKBACK if listing is None else listing["at"] - 60
         try:
-            reasons, complete = list_recent(self.sesv2, since, LISTING_MAX_PAGES, caller=self._call)
+            reasons, complete = list_recent(self.sesv2, since, LISTING_MAX_PAGES, caller=self._call, tenant=tenant)
         except AwsError:
             if listing is None:
-                self._listing = False  # not allowed or not answering: ask per address for the rest of the run
+                self._listings[tenant] = False  # not allowed or not answering: ask per address for the rest of the run
             return listing
         if listing is not None:
             reasons = dict(listing["reasons"], **reasons)
             complete, since = complete and listing["complete"], listing["start"]
-        self._listing = {"start": since, "at": at, "complete": complete, "reasons": reasons}
-        return self._listing
+        self._listings[tenant] = {"start": since, "at": at, "complete": complete, "reasons": reasons}
+        return self._listings[tenant]
 
     # ------------------------------------------------------------------ one notification
     def handle(self, note):
@@ -157,10 +167,16 @@ class Processor:
             return
         occurred = parse_time(note.get("timestamp"), self.now())
         channel = channel_of(note)
+        tenant = (None, None, None)
+        if self.tenants is not None and note.get("recipients"):
+            try:
+                tenant = self.tenants.resolve(note) + (None,)
+            except AwsError as exc:
+                tenant = (None, None, exc)  # could not look: its bounces and complaints wait for a redelivery
         failures = []
         for rec in note.get("recipients") or []:
             try:
-                self._recipient(note, rec, occurred, channel)
+                self._recipient(note, rec, occurred, channel, tenant)
             except Exception as exc:  # noqa: BLE001 - AWS and store errors alike keep the message; others go on
                 failures.append(exc)
         if failures:
@@ -182,10 +198,12 @@ class Processor:
                 self.writes += 1
         self.sns_control.append(item)
 
-    def _record(self, note, rec, occurred, channel):
+    def _record(self, note, rec, occurred, channel, tenant=None, source=None):
         """Count this copy, then insert the event. Returns "new", "redelivered" (this copy was received before) or
         "other_channel" (the event is known from the other channel's copy)."""
         detail = {"reason": rec.get("reason"), "channel": channel, "simulator": bool(rec.get("simulator"))}
+        if tenant:
+            detail.update(tenant=tenant, tenant_source=source)
         for name in ("configuration_set",):
             if note.get(name):
                 detail[name] = note[name]
@@ -208,13 +226,19 @@ class Processor:
             return "new"
         return "redelivered" if seen > 1 else "other_channel"
 
-    def _count(self, rec, status):
+    def _tenant_count(self, tenant, key):
+        row = self.by_tenant.setdefault(tenant or NO_TENANT, {})
+        row[key] = row.get(key, 0) + 1
+
+    def _count(self, rec, status, tenant=None):
         if status == "new":
             self.new_events += 1
             if rec.get("simulator"):
                 return
             cls = rec["class"]
             self.counts[cls] = self.counts.get(cls, 0) + 1
+            if self.tenants is not None:
+                self._tenant_count(tenant, cls)
             sub = "%s/%s" % (cls, rec.get("sub_type") or "-")
             self.sub_types[sub] = self.sub_types.get(sub, 0) + 1
         elif status == "redelivered":
@@ -222,12 +246,15 @@ class Processor:
         else:
             self.cross_channel += 1
 
-    def _recipient(self, note, rec, occurred, channel):
+    def _recipient(self, note, rec, occurred, channel, tenant=(None, None, None)):
         cls = rec["class"]
         email = rec["email"]
-        status = self._record(note, rec, occurred, channel)
+        tenant, source, unknown = tenant
+        if unknown is not None and cls in TENANT_NEEDED:
+            raise unknown  # which list it belongs in is unknown: not recorded, the message stays for redelivery
+        status = self._record(note, rec, occurred, channel, tenant, source)
         new = status == "new"
-        self._count(rec, status)
+        self._count(rec, status, tenant)
         if rec.get("simulator") and not self.policy.suppress_simulator:
             # SES never lists simulator addresses; they are a test, not a list to clean
             if new:
@@ -241,38 +268,43 @@ class Processor:
                                     "expiration_time": rec.get("expiration_time")})
         elif cls == "hard" or (cls == "complaint" and rec.get("action") == "suppress"):
             self.suppressible.add(rec["key"])
-            self._ensure_suppressed(email, REASON_OF[cls], cls, new, occurred)
+            self._ensure_suppressed(email, REASON_OF[cls], cls, new, occurred, tenant=tenant)
         elif cls == "suppressed":
             self.remove.add(email)
             reason = "BOUNCE" if note.get("kind") == "bounce" else "COMPLAINT"
             if not self.check_mode and self.store.mark_suppressed(email, reason, occurred, via="ses"):
                 self.writes += 1
-            self.suppressed.setdefault(email, {"email": email, "reason": reason, "class": cls, "via": "ses",
-                                               "escalated": False})
+            self.suppressed.setdefault((email, None), {"email": email, "reason": reason, "class": cls, "via": "ses",
+                                                       "escalated": False})
         elif cls == "soft":
-            self._soft(rec, new, occurred)
+            self._soft(rec, new, occurred, tenant)
         elif cls in ("undetermined", "unknown") and new:
             self.review.append({"email": email, "class": cls, "sub_type": rec.get("sub_type"),
                                 "reason": rec.get("reason"), "status": rec.get("status"),
                                 "diagnostic_code": rec.get("diagnostic_code")})
 
-    def _ensure_suppressed(self, email, reason, cls, new, occurred, escalated=False):
+    def _ensure_suppressed(self, email, reason, cls, new, occurred, escalated=False, tenant=None):
         self.remove.add(email)
-        if email in self.suppressed and self.suppressed[email]["via"] != "ses":
+        # the tenant's own list when its scope is TENANT (GetTenant once per run); a failed read raises: kept
+        listed_in = tenant if tenant and self.tenants.scope(tenant) == "TENANT" else None
+        key = (email, listed_in)
+        if key in self.suppressed and self.suppressed[key]["via"] != "ses":
             return
         state = self.store.get_address(email)
-        if state and state.get("suppressed_reason") and (
+        # the store knows addresses, not lists: it answers only for the account's list
+        if listed_in is None and state and state.get("suppressed_reason") and (
                 not new or (state["suppressed_reason"] == reason and occurred <= (state.get("suppressed_at") or 0))):
             # handled before a crash, by the other channel's copy, or by another processor; or a new event no newer
             # than the one the address was suppressed for, with the same reason: SES's answer then covered it
             via = "already"
         else:
             try:
-                via = suppression_action(reason, self.listed_reason(email, occurred))
+                via = suppression_action(reason, self.listed_reason(email, occurred, listed_in))
                 if via == "api" and not self.check_mode:
-                    self._call(self.sesv2, "PutSuppressedDestination", EmailAddress=email, Reason=reason)
+                    extra = {"TenantName": listed_in} if listed_in else {}
+                    self._call(self.sesv2, "PutSuppressedDestination", EmailAddress=email, Reason=reason, **extra)
                 if self.other_regions:
-                    suppress_in_other_regions(self, email, reason)
+                    suppress_in_other_regions(self, email, reason, tenant)
             except AwsError as exc:
                 if exc.code not in PERMANENT_CODES:
                     raise  # retryable: the message is kept, this recipient is tried again on redelivery
@@ -287,8 +319,11 @@ class Processor:
         if not self.check_mode:
             if self.store.mark_suppressed(email, reason, occurred, via="api" if via == "api" else "account"):
                 self.writes += 1
-        self.suppressed[email] = {"email": email, "reason": reason, "class": cls, "via": via,
-                                  "escalated": escalated}
+        entry = {"email": email, "reason": reason, "class": cls, "via": via, "escalated": escalated}
+        if self.tenants is not None:
+            entry.update(tenant=tenant, list="tenant" if listed_in else "account")
+            self._tenant_count(tenant, "suppressed_in_tenant_list" if listed_in else "suppressed_in_account_list")
+        self.suppressed[key] = entry
 
     def _delivery(self, email, occurred):
         """A delivery resets the soft-bounce count: soft bounces before the address's latest delivery no longer
@@ -304,7 +339,7 @@ class Processor:
                 self.retry.pop(email, None)
                 self.writes += 1
 
-    def _soft(self, rec, new, occurred):
+    def _soft(self, rec, new, occurred, tenant=None):
         email = rec["email"]
         state = self.store.get_address(email) or {}
         if self.check_mode:
@@ -319,7 +354,7 @@ class Processor:
                 self.escalated.append(email)
             self.retry.pop(email, None)
             self.suppressible.add(rec["key"])
-            self._ensure_suppressed(email, "BOUNCE", "soft", new, occurred, escalated=True)
+            self._ensure_suppressed(email, "BOUNCE", "soft", new, occurred, escalated=True, tenant=tenant)
             return
         if not recent:
             return  # a soft bounce older than the address's latest delivery: nothing to schedule
@@ -355,7 +390,7 @@ class Processor:
             "duplicate_events": self.redelivered,
             "redelivered": self.redelivered,
             "cross_channel_copies": self.cross_channel,
-            "suppressed": sorted(self.suppressed.values(), key=lambda x: x["email"]),
+            "suppressed": sorted(self.suppressed.values(), key=lambda x: (x["email"], x.get("tenant") or "")),
             "refused": sorted(self.refused.values(), key=lambda x: x["email"]),
             "simulator": sorted(self.simulator.values(), key=lambda x: x["email"]),
             "escalated": sorted(self.escalated),
@@ -364,7 +399,14 @@ class Processor:
             "review": self.review,
             "delivery_delays": self.delays,
             "sns_control_messages": self.sns_control,
+            "tenants": self.tenant_result(),
         }
+
+    def tenant_result(self):
+        """Per tenant, the new events by class and where they were suppressed; where the tenants came from."""
+        if self.tenants is None:
+            return {"mode": "ignore", "by_tenant": {}}
+        return dict(self.tenants.result(), by_tenant=dict(sorted(self.by_tenant.items())))
 
 
 # ---------------------------------------------------------------------- paths
@@ -436,6 +478,7 @@ def build_report(store, since, policy, now=None):
     counts = dict((cls, 0) for cls, _label in CLASS_LABELS)
     simulator, control, review, delays = {}, [], [], []
     by_email = {}
+    tenants = {}  # tenant -> new events by class, the account's figures beside them
     cross = redelivered = total = 0
     for ev in events:
         detail = ev.get("detail") or {}
@@ -453,6 +496,11 @@ def build_report(store, since, policy, now=None):
             simulator.setdefault(email, {"email": email, "class": ev["class"], "sub_type": ev.get("sub_type") or ""})
             continue
         counts[ev["class"]] = counts.get(ev["class"], 0) + 1
+        if detail.get("tenant"):
+            row = tenants.setdefault(detail["tenant"], {"events": 0, "hard": 0, "complaint": 0, "soft": 0})
+            row["events"] += 1
+            if ev["class"] in row:
+                row[ev["class"]] += 1
         if ev["class"] in ("undetermined", "unknown"):
             review.append({"email": email, "class": ev["class"], "sub_type": ev.get("sub_type") or "",
                            "reason": detail.get("reason") or "", "status": detail.get("status") or ""})
@@ -488,7 +536,7 @@ def build_report(store, since, policy, now=None):
             "simulator": sorted(simulator.values(), key=lambda x: x["email"]),
             "retry_schedule": sorted(retry, key=lambda x: (x["next_retry"], x["email"])),
             "review": review, "delivery_delays": delays, "sns_control_messages": control,
-            "remove_from_lists": remove}
+            "remove_from_lists": remove, "tenants": dict(sorted(tenants.items()))}
 
 
 def write_report(path, report, fmt, option="summary_path"):

@@ -19,14 +19,16 @@ def address_key(email):
     return "%s%s%s" % (local, sep, domain.lower()) if sep else (email or "")
 
 
-def list_recent(client, since, max_pages, caller=call):
+def list_recent(client, since, max_pages, caller=call, tenant=None):
     """({address_key: reason} of every entry added or updated since the epoch ``since``, complete): ``complete`` is
-    False when more than ``max_pages`` pages were there (the caller then trusts only what it found). AwsError as
-    :func:`aws.call` raises it."""
+    False when more than ``max_pages`` pages were there (the caller then trusts only what it found). With
+    ``tenant``, that tenant's own suppression list (TenantName). AwsError as :func:`aws.call` raises it."""
     reasons, token = {}, None
     start = datetime.datetime.fromtimestamp(max(0.0, since), datetime.timezone.utc)
     for _page in range(max_pages):
         params = {"StartDate": start, "PageSize": PAGE_SIZE}
+        if tenant:
+            params["TenantName"] = tenant
         if token:
             params["NextToken"] = token
         page = caller(client, "ListSuppressedDestinations", **params)
