@@ -294,7 +294,7 @@ report_files:
 suppressed:
   description:
     - Addresses that are (or in check mode would be) on the suppression list, with C(reason) (BOUNCE or COMPLAINT),
-      C(class), C(escalated), with O(tenants) the event's C(tenant) and C(list) (V(tenant) or V(account)), and
+      C(class), C(escalated), for an event of a tenant its C(tenant) and C(list) (V(tenant) or V(account)), and
       C(via) - V(api) (this run called C(PutSuppressedDestination)), V(account) (SES had
       listed it with that reason, read from the list), V(already) (handled before) or V(ses) (the
       notification said it was on the list). Mailbox simulator addresses are never here.

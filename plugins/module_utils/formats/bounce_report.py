@@ -55,8 +55,8 @@ def render_markdown(report):
         lines.extend(["## Per tenant (%d)" % len(tenants), "",
                       "| tenant | events | hard bounces | complaints | soft bounces |", "|---|---|---|---|---|"])
         for name, row in sorted(tenants.items()):
-            lines.append("| %s | %d | %d | %d | %d |" % (_cell(name), row["events"], row["hard"], row["complaint"],
-                                                       row["soft"]))
+            lines.append("| %s | %d | %d | %d | %d |"
+                         % (_cell(name), row["events"], row["hard"], row["complaint"], row["soft"]))
         lines.extend(["| **account (all events)** | %d | %d | %d | %d |"
                       % (report["events"], report["counts"].get("hard", 0),
                          report["counts"].get("complaint", 0), report["counts"].get("soft", 0)), ""])

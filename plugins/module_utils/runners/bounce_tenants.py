@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, get_or_none
+from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, get_or_none, is_missing
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import TENANT_SOURCES, event_tenant
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.tenants import TENANT_NAME
@@ -87,7 +87,7 @@ class TenantResolver:
                         break
                 got = sorted(set(names))
             except AwsError as exc:
-                if exc.code in ("NotFoundException",):
+                if is_missing(exc):
                     got = []  # the identity or set is gone: it is in no tenant now
                 else:
                     got = exc

@@ -39,16 +39,17 @@ visibility timeout of 0): it reads the queue depth.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 
-from ansible_collections.deliverability.ses.plugins.module_utils import files
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, get_or_none
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError  # noqa: F401
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.bounce_report import render_report
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_regions import suppress_in_other_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_tenants import NO_TENANT
+# the paths a run writes, checked before its first side effect (kept importable from here)
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_paths import (  # noqa: F401
+    check_dir_target, check_file_target, write_file)
 from ansible_collections.deliverability.ses.plugins.module_utils.ses.recent_suppressions import address_key, list_recent
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import (
     CLASS_LABELS, CONTROL, PERMANENT_CODES, RANK, REASON_OF, iso, parse_time, suppression_action)
@@ -320,8 +321,9 @@ class Processor:
             if self.store.mark_suppressed(email, reason, occurred, via="api" if via == "api" else "account"):
                 self.writes += 1
         entry = {"email": email, "reason": reason, "class": cls, "via": via, "escalated": escalated}
-        if self.tenants is not None:
+        if tenant:
             entry.update(tenant=tenant, list="tenant" if listed_in else "account")
+        if self.tenants is not None:
             self._tenant_count(tenant, "suppressed_in_tenant_list" if listed_in else "suppressed_in_account_list")
         self.suppressed[key] = entry
 
@@ -407,68 +409,6 @@ class Processor:
         if self.tenants is None:
             return {"mode": "ignore", "by_tenant": {}}
         return dict(self.tenants.result(), by_tenant=dict(sorted(self.by_tenant.items())))
-
-
-# ---------------------------------------------------------------------- paths
-def _nearest_existing(path):
-    parent = path
-    while not os.path.exists(parent):
-        up = os.path.dirname(parent)
-        if up == parent:
-            break
-        parent = up
-    return parent
-
-
-def check_file_target(path, option):
-    """Fail naming ``option`` unless a file can be written at ``path`` (existing regular file that is writable,
-    or a new file in a writable directory, made if missing). Called before the first side effect, so that a
-    bad path never stops a run after messages were deleted and addresses suppressed."""
-    full = os.path.abspath(os.path.expanduser(path))
-    if os.path.islink(full):
-        raise InputError(option, "%s is a symbolic link; refusing to write through it" % path)
-    if os.path.isdir(full):
-        raise InputError(option, "%s is a directory, not a file" % path)
-    if os.path.exists(full):
-        if not os.path.isfile(full):
-            raise InputError(option, "%s is not a regular file" % path)
-        if not os.access(full, os.W_OK):
-            raise InputError(option, "%s is not writable" % path)
-        parent = os.path.dirname(full)
-    else:
-        parent = _nearest_existing(os.path.dirname(full))
-        if not os.path.isdir(parent):
-            raise InputError(option, "cannot create %s: %s is not a directory" % (path, parent))
-    # the report and the store are replaced atomically: a new file is made next to the old one
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(option, "cannot write %s: directory %s is not writable" % (path, parent))
-    return full
-
-
-def check_dir_target(path, option):
-    """Fail naming ``option`` unless ``path`` is (or can be made) a writable directory."""
-    full = os.path.abspath(os.path.expanduser(path))
-    if os.path.islink(full):
-        raise InputError(option, "%s is a symbolic link; refusing to write through it" % path)
-    if os.path.exists(full):
-        if not os.path.isdir(full):
-            raise InputError(option, "%s is not a directory" % path)
-        if not os.access(full, os.W_OK | os.X_OK):
-            raise InputError(option, "directory %s is not writable" % path)
-        return full
-    parent = _nearest_existing(os.path.dirname(full))
-    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(option, "cannot create directory %s: %s is not a writable directory" % (path, parent))
-    return full
-
-
-def write_file(path, content, option="summary_path"):
-    """Write ``content`` atomically through files.write_atomic (0600 when new, never through a symlink); True when
-    the content changed."""
-    if files.read_text_if_exists(path) == content:
-        return False
-    files.write_atomic(path, content, option)
-    return True
 
 
 def build_report(store, since, policy, now=None):

@@ -108,8 +108,8 @@ def _identity_bounce(email, message_id, config_set=None):
     return {"notificationType": "Bounce", "mail": mail, "bounce": body}
 
 
-def test_untagged_events_take_the_associations_read_once_and_check_mode_writes_nothing(sandbox, feedback,
-                                                                                      module_main, tmp_path):
+def test_untagged_events_take_the_associations_read_once_and_check_mode_writes_nothing(
+        sandbox, feedback, module_main, tmp_path):
     ses = feedback.ses
     ses.put_account_suppression_attributes(SuppressedReasons=[])
     ses.create_configuration_set(ConfigurationSetName="other-mail")
