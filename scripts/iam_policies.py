@@ -75,7 +75,10 @@ def allowed(policy, action):
 PATH_DEPENDENT = {
     # an address SES did not list itself (a configuration set overriding the account's suppression, a bounce the
     # SMTP status made hard, soft bounces escalated); a message that cannot be parsed goes to the dead-letter queue
-    "process_bounces": ["sesv2:PutSuppressedDestination", "sqs:SendMessageBatch"],
+    "process_bounces": ["sesv2:PutSuppressedDestination", "sqs:SendMessageBatch",
+                        # tenants=auto: an event without its ses:tenant-name tag in an account with tenants (the
+                        # identity's and set's tenants), and each tenant's suppression scope
+                        "sesv2:ListTenants", "sesv2:ListResourceTenants", "sesv2:GetTenant"],
     # every domain identity is read (the documents' account has none), its configuration set, and each tenant's
     # resources and reputation entity when the account has tenants
     "posture_report": ["sesv2:GetEmailIdentity", "sesv2:GetConfigurationSet", "sesv2:ListTenants",
