@@ -17,11 +17,15 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.fixture
 def aws_cli(sandbox):
     """aws sesv2 ... against the sandbox, JSON out (the CLI v1 wants AWS_DEFAULT_REGION too)."""
-    def run(*args):
+    def run(*args, error=None):
+        """The JSON answer; with ``error`` (an AWS error code), the call must fail with it (returns None)."""
         env = dict(os.environ, **sandbox.env())
         env["AWS_DEFAULT_REGION"] = env.get("AWS_REGION", REGION)
         out = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "sesv2", *args, "--output", "json"], env=env,
                              capture_output=True, text=True, timeout=60, check=False)
+        if error is not None:
+            assert out.returncode != 0 and "(%s)" % error in out.stderr, (out.stdout, out.stderr)
+            return None
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout or "{}")
     return run
