@@ -62,11 +62,9 @@ _value:
       type: int
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.identity import DEFAULT_TTL
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.identity import dkim_records as render
+from ansible_collections.deliverability.ses.plugins.plugin_utils.filter_errors import filter_errors, refuse
 
 
 def dkim_records(value, domain=None, ttl=DEFAULT_TTL):
@@ -75,15 +73,11 @@ def dkim_records(value, domain=None, ttl=DEFAULT_TTL):
         tokens = (value.get("dkim") or {}).get("tokens") or value.get("tokens") or []
         domain = domain or value.get("identity")
     if domain is None:
-        raise AnsibleFilterError("dkim_records: domain is required when the input is a list of tokens")
+        refuse("dkim_records", "domain is required when the input is a list of tokens")
     if isinstance(domain, str) and "@" in domain:
-        raise AnsibleFilterError("dkim_records: %s is an email address; DKIM records belong to its domain" % domain)
-    try:
+        refuse("dkim_records", "%s is an email address; DKIM records belong to its domain" % domain)
+    with filter_errors("dkim_records"):
         return render(tokens, domain, ttl)
-    except InputError as exc:
-        raise AnsibleFilterError("dkim_records: %s" % exc.msg)
-    except (TypeError, ValueError) as exc:
-        raise AnsibleFilterError("dkim_records: %s" % exc)
 
 
 class FilterModule:

@@ -48,22 +48,19 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
+from ansible_collections.deliverability.ses.plugins.plugin_utils.filter_errors import filter_errors, refuse
 
 
 def dmarc_build(tags, legacy=False):
     if not isinstance(tags, dict):
-        raise AnsibleFilterError("dmarc_build: expects a dictionary of tags, got %s" % type(tags).__name__)
+        refuse("dmarc_build", "expects a dictionary of tags, got %s" % type(tags).__name__)
     old = [t for t in dmarc.obsolete(tags) if tags[t] is not None]
     if old and not legacy:
-        raise AnsibleFilterError("dmarc_build: %s removed by RFC 9989 (use t for test mode); pass legacy=true to "
-                                 "write them anyway" % ", ".join(old))
-    try:
+        refuse("dmarc_build", "%s removed by RFC 9989 (use t for test mode); pass legacy=true to write them anyway"
+               % ", ".join(old))
+    with filter_errors("dmarc_build", catch=dmarc.DmarcError):
         return dmarc.build(tags)
-    except dmarc.DmarcError as exc:
-        raise AnsibleFilterError("dmarc_build: %s" % exc)
 
 
 class FilterModule:

@@ -47,18 +47,15 @@ _value:
   type: raw
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_unquote
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dmarc
+from ansible_collections.deliverability.ses.plugins.plugin_utils.filter_errors import filter_errors
 
 
 def dmarc_parse(text, obsolete=False):
-    try:
+    with filter_errors("dmarc_parse", catch=dmarc.DmarcError):
         tags = dmarc.parse(txt_unquote(text))
         return dmarc.obsolete(tags) if obsolete else tags
-    except dmarc.DmarcError as exc:
-        raise AnsibleFilterError("dmarc_parse: %s" % exc)
 
 
 class FilterModule:

@@ -55,23 +55,20 @@ _value:
   type: raw
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import dns_restore
+from ansible_collections.deliverability.ses.plugins.plugin_utils.filter_errors import filter_errors, refuse
 
 
 def dns_journal(data, read=None, asked=None, step=None):
-    try:
+    with filter_errors("dns_journal(step=%s)" % step, catch=(KeyError, TypeError, AttributeError),
+                       hint="the journal or the read is not in the expected shape"):
         if step in ("before", "after"):
             return dns_restore.record_found(data or {}, asked or [], read or [], field=step)
         if step == "restore":
             return dns_restore.restore_records(data or {}, read or [])
         if step == "summary":
             return dns_restore.summary(data or [])
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise AnsibleFilterError("dns_journal(step=%s): the journal or the read is not in the expected shape (%s)"
-                                 % (step, exc))
-    raise AnsibleFilterError("dns_journal: step must be one of before, after, restore, summary, got %r" % (step,))
+    return refuse("dns_journal", "step must be one of before, after, restore, summary, got %r" % (step,))
 
 
 class FilterModule:

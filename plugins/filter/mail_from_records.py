@@ -43,22 +43,16 @@ _value:
   elements: dict
 """
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.identity import DEFAULT_TTL
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.identity import mail_from_records as render
+from ansible_collections.deliverability.ses.plugins.plugin_utils.filter_errors import filter_errors, refuse
 
 
 def mail_from_records(domain, region=None, ttl=DEFAULT_TTL):
     if not region:
-        raise AnsibleFilterError("mail_from_records: region is required (the MX names the region's feedback host)")
-    try:
+        refuse("mail_from_records", "region is required (the MX names the region's feedback host)")
+    with filter_errors("mail_from_records"):
         return render(domain, region, ttl)
-    except InputError as exc:
-        raise AnsibleFilterError("mail_from_records: %s" % exc.msg)
-    except (TypeError, ValueError) as exc:
-        raise AnsibleFilterError("mail_from_records: %s" % exc)
 
 
 class FilterModule:

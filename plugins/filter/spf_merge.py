@@ -54,19 +54,16 @@ _value:
   type: str
 """
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_unquote
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf
+from ansible_collections.deliverability.ses.plugins.plugin_utils.filter_errors import filter_errors
 
 
 def spf_merge(record, mechanisms=None, remove=None, all_qualifier=None):
-    try:
+    with filter_errors("spf_merge", catch=spf.SpfError):
         return spf.merge(txt_unquote(record) if record else None,
                          add=spf.DEFAULT_MECHANISMS if mechanisms is None else mechanisms,
                          remove=remove or (), all_qualifier=all_qualifier)
-    except spf.SpfError as exc:
-        raise AnsibleFilterError("spf_merge: %s" % exc)
 
 
 class FilterModule:

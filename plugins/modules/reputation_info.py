@@ -165,6 +165,7 @@ per_region:
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import reputation
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import other_regions
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
 
@@ -213,7 +214,7 @@ def main():
         if not p["sources"]:
             raise InputError("sources", "needs at least one of statistics, cloudwatch")
         home = module.client("sesv2").meta.region_name
-        others = reputation.other_regions(p["regions"], home, known=module.known_regions("sesv2"))
+        others = other_regions(p["regions"], home, known=module.known_regions("sesv2"))
         result = dict(reputation.read_region(module, p, thresholds), changed=False)
         overall = result["status"]
         if others:

@@ -48,6 +48,14 @@ def check_regions(values, option, known=None, minimum=1):
     return out
 
 
+def other_regions(values, home, option="regions", known=None):
+    """The regions of ``option`` besides ``home`` (the module's own), in the order given, by :func:`check_regions`'s
+    rule; none given: none. For the read-only paths that read the other regions side by side with their own."""
+    if not values:
+        return []
+    return [r for r in check_regions(values, option, known=known) if r != home]
+
+
 def address_key(email):
     """How SES compares addresses on the suppression list: the domain case-insensitively, the local part as given."""
     local, _at, domain = (email or "").strip().rpartition("@")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import get_or_none
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import suppression_action
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import other_regions
 
 
 def suppress_in_other_regions(processor, email, reason, tenant=None):
@@ -62,6 +62,6 @@ def region_clients(module, regions):
     primary and is always suppressed in (as before)."""
     if not regions:
         return module.params.get("region"), {}
-    names = check_regions(regions, "regions", known=module.known_regions("sesv2"), minimum=1)
     primary = module.client("sesv2").meta.region_name
-    return primary, dict((r, module.client("sesv2", region=r)) for r in names if r != primary)
+    others = other_regions(regions, primary, known=module.known_regions("sesv2"))
+    return primary, dict((r, module.client("sesv2", region=r)) for r in others)

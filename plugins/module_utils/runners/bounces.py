@@ -273,6 +273,8 @@ class Processor:
         elif cls == "suppressed":
             self.remove.add(email)
             reason = "BOUNCE" if note.get("kind") == "bounce" else "COMPLAINT"
+            if self.other_regions and new and not self._suppressed_elsewhere(email, cls, occurred):
+                return
             if not self.check_mode and self.store.mark_suppressed(email, reason, occurred, via="ses"):
                 self.writes += 1
             self.suppressed.setdefault((email, None), {"email": email, "reason": reason, "class": cls, "via": "ses",
@@ -326,6 +328,29 @@ class Processor:
         if self.tenants is not None:
             self._tenant_count(tenant, "suppressed_in_tenant_list" if listed_in else "suppressed_in_account_list")
         self.suppressed[key] = entry
+
+    def _suppressed_elsewhere(self, email, cls, occurred):
+        """An address SES itself did not send to (on this region's list) is suppressed in the other regions too,
+        with the reason this region lists it for now (the notification does not say which: a BOUNCE written over
+        another region's COMPLAINT would weaken it); delisted here since, it is left alone. False when a region
+        refused the address for good (reported in ``refused``, as for a hard bounce)."""
+        state = self.store.get_address(email)
+        if state and state.get("suppressed_reason"):
+            return True  # an earlier run or the other channel's copy did it, every region included
+        try:
+            listed = self.listed_reason(email)
+            if listed is not None:
+                suppress_in_other_regions(self, email, listed)
+        except AwsError as exc:
+            if exc.code not in PERMANENT_CODES:
+                raise  # retryable: the message is kept and tried again on redelivery
+            self.refused[email] = {"email": email, "reason": None, "class": cls, "error": exc.msg,
+                                   "error_code": exc.code}
+            if not self.check_mode:
+                self.store.mark_refused(email, exc.msg, occurred)
+                self.writes += 1
+            return False
+        return True
 
     def _delivery(self, email, occurred):
         """A delivery resets the soft-bounce count: soft bounces before the address's latest delivery no longer

@@ -64,24 +64,23 @@ class FleetTenants:
         self.summary["read"] = len(existing)
         self.account = call(self.fleet.module.client("sts"), "GetCallerIdentity")["Account"]
         for name, policy in sorted(self.wanted.items()):
-            tenant = existing.get(name)
-            if tenant is None:
+            if name not in existing:
                 self.summary["created"].append(name)
+                if policy and policy != rules.DEFAULT_POLICY:
+                    self.summary["policy_set"].append({"tenant": name, "before": rules.DEFAULT_POLICY,
+                                                       "after": policy})
                 if not self.fleet.check_mode:
-                    made = call(ses, "CreateTenant", TenantName=name)
-                    self.fleet._wrote({"tenant": name, "operation": "CreateTenant"})
-                    tenant = {"name": name, "arn": made.get("TenantArn")}
+                    api.create_tenant(ses, name, policy_arn=rules.policy_arn(policy, region) if policy else None,
+                                      wrote=lambda op, name=name: self.fleet._wrote({"tenant": name,
+                                                                                     "operation": op}))
+                continue
             if not policy:
                 continue
-            if name in entities:
-                entity = entities[name]
-            else:  # created just now (or, in check mode, to be created): SES's default policy
-                entity = api.get_entity(ses, tenant["arn"]) if tenant and tenant.get("arn") else None
-            have = (entity or {}).get("reputation_policy") or rules.DEFAULT_POLICY
+            have = (entities.get(name) or {}).get("reputation_policy") or rules.DEFAULT_POLICY
             if policy != have:
                 self.summary["policy_set"].append({"tenant": name, "before": have, "after": policy})
                 if not self.fleet.check_mode:
-                    api.set_policy(ses, tenant["arn"], rules.policy_arn(policy, region))
+                    api.set_policy(ses, existing[name]["arn"], rules.policy_arn(policy, region))
                     self.fleet._wrote({"tenant": name, "operation": "UpdateReputationEntityPolicy"})
 
     def domain(self, spec, result):

@@ -31,6 +31,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.dns.resolve imp
 from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture as rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_tenants
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import other_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import posture_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as tenants_api
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.reputation import account_status
@@ -171,8 +172,7 @@ class PosturePass:
             raise CouldNotLook("could not read the account: %s" % exc.msg, operation=exc.operation,
                                error_code=exc.code)
         account_findings = rules.assess_account(account)
-        others = posture_regions.replicas(self.params.get("regions"), region,
-                                          known=self.module.known_regions("sesv2"))
+        others = other_regions(self.params.get("regions"), region, known=self.module.known_regions("sesv2"))
         region_view = {"primary": region, "replicas": others}
         if others:
             self.regions = posture_regions.RegionReads(self.module, self.limiters, region, others, self.workers)

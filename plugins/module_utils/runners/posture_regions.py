@@ -10,21 +10,12 @@ import threading
 
 from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_regions as rules
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.ses.suppression import iter_suppressed
 
 # the suppression lists are compared whole, up to this many addresses per region (beyond: not compared, unknown)
 SUPPRESSION_LIMIT = 1000000
-
-
-def replicas(regions, primary, known=None):
-    """The other regions named in ``regions`` (the module's own is the primary): policy/regions.py's check - region
-    names SES has, none twice."""
-    if not regions:
-        return []
-    return [r for r in check_regions(regions, "regions", known=known) if r != primary]
 
 
 class RegionReads:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.posture_tenants import paused_by
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as tenants_api
@@ -173,14 +172,6 @@ def assess(statistics, cloudwatch, account, thresholds):
         reasons.append("no %s rate data (nothing sent in the window, or the metric is not published yet)"
                        % " or ".join(k for k in ("bounce", "complaint") if checks[k]["level"] == "unknown"))
     return checks, overall, reasons
-
-
-def other_regions(regions, home, known=None):
-    """The regions to read besides the module's own (``home``), in the order given (policy/regions.py's check:
-    region names SES has, none twice)."""
-    if not regions:
-        return []
-    return [r for r in check_regions(regions, "regions", known=known) if r != home]
 
 
 def read_region(module, p, thresholds, region=None):

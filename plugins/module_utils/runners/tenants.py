@@ -82,9 +82,10 @@ def run_tenant(module, partial):
     done = []
     partial.update(changed=False, changes=done)
     if current is None:
-        current = api.create_tenant(client, name, tags, sup)
-        done.append("created")
-        partial["changed"] = True  # from here a failure still reports what was applied
+        def wrote(operation):  # from the first write on, a failure still reports what was applied
+            done.append({"CreateTenant": "created", "UpdateReputationEntityPolicy": "reputation_policy"}[operation])
+            partial["changed"] = True
+        current = api.create_tenant(client, name, tags, sup, want_policy, wrote=wrote)
     arn = current["arn"]
     if "tags" in changes:
         if to_set:
@@ -96,7 +97,7 @@ def run_tenant(module, partial):
         api.put_suppression(client, name, sup)
         done.append("suppression")
     partial["changed"] = bool(done)
-    if need_policy or (want_policy and "created" in changes):
+    if need_policy and "created" not in changes:
         api.set_policy(client, arn, want_policy)
         done.append("reputation_policy")
         partial["changed"] = True

@@ -117,13 +117,24 @@ def resource_exists(client, kind, name):
 
 
 # ------------------------------------------------------------------------------------------------ writes
-def create_tenant(client, name, tags, suppression):
+def create_tenant(client, name, tags=None, suppression=None, policy_arn=None, wrote=None):
+    """CreateTenant, then its reputation policy when one is asked (CreateTenant takes none, so a new tenant's policy
+    is always this second call): the one place that makes a tenant, for the ``tenant`` module and ``domain_policy``.
+    ``wrote(operation)`` is told of each write as it succeeds, so a failure between the two still reports the first.
+    """
     params = {"TenantName": name}
     if tags:
         params["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
     if suppression:
         params["SuppressionAttributes"] = suppression
-    return tenant_from_api(call(client, "CreateTenant", **params))
+    made = tenant_from_api(call(client, "CreateTenant", **params))
+    if wrote:
+        wrote("CreateTenant")
+    if policy_arn:
+        set_policy(client, made["arn"], policy_arn)
+        if wrote:
+            wrote("UpdateReputationEntityPolicy")
+    return made
 
 
 def delete_tenant(client, name):

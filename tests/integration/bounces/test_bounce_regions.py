@@ -89,3 +89,36 @@ def test_bad_regions_fail_naming_the_option_before_any_request(sandbox, module_m
         out = module_main("bounce_processor", args(tmp_path, regions=regions))
         assert out.rc != 0 and out.result["msg"].startswith("regions:") and words in out.result["msg"], out.result
     assert sandbox.requests(since=mark) == [] and not (tmp_path / "h.sqlite").exists()
+
+
+def test_an_address_ses_already_suppressed_is_suppressed_in_the_other_regions_with_its_reason(
+        sandbox, module_main, tmp_path):
+    """OnAccountSuppressionList: SES did not send because eu-west-1 lists the address. us-east-1 must list it
+    too, with the reason eu-west-1 holds (COMPLAINT here: the notification, a bounce, does not say it); the
+    second copy writes nothing; an address delisted here since the notification is left alone elsewhere."""
+    gone, delisted = "gone@example.com", "back@example.com"
+    sandbox.post("suppressions", {"region": EU, "entries": [{"email": gone, "reason": "COMPLAINT"}]})
+    note = json.loads((CORPUS / "bounce_on_account_suppression_list.json").read_text())
+    note["bounce"]["bouncedRecipients"].append(dict(note["bounce"]["bouncedRecipients"][0], emailAddress=delisted))
+    path = tmp_path / "ses_suppressed.json"
+    path.write_text(json.dumps(note))
+
+    mark = sandbox.mark()
+    check = module_main("bounce_processor", args(tmp_path, paths=[str(path)]), check=True)
+    assert check.rc == 0, check
+    assert sandbox.mutating_calls(since=mark) == []
+    assert check.result["regions"]["suppressed"] == {gone: {US: "api"}}
+
+    mark = sandbox.mark()
+    run = module_main("bounce_processor", args(tmp_path, paths=[str(path)]))
+    assert run.rc == 0, run
+    writes = [(w["operation"], w["region"], w["params"]["EmailAddress"], w["params"].get("Reason"))
+              for w in sandbox.mutating_calls(since=mark) if w["service"] == "sesv2"]
+    assert writes == [("PutSuppressedDestination", US, gone, "COMPLAINT")]
+    assert reason_in(sandbox, US, gone) == "COMPLAINT" and reason_in(sandbox, EU, gone) == "COMPLAINT"
+    assert reason_in(sandbox, US, delisted) is None and reason_in(sandbox, EU, delisted) is None
+
+    mark = sandbox.mark()
+    again = module_main("bounce_processor", args(tmp_path, paths=[str(path)]))
+    assert again.rc == 0, again
+    assert [w for w in sandbox.mutating_calls(since=mark) if w["service"] == "sesv2"] == []

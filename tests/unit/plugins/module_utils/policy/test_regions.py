@@ -74,3 +74,15 @@ def test_plan_of_lists_in_sync_is_empty():
     same = [entry("s%d@x.test" % i, "BOUNCE", "2026-11-01T00:00:00Z") for i in range(50)]
     plan = regions.plan_sync({"us-east-1": same, "eu-west-1": list(reversed(same))}, ["us-east-1", "eu-west-1"])
     assert plan["writes"] == [] and plan["union"] == 50
+
+
+def test_other_regions_excludes_home_and_keeps_the_one_check():
+    from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import other_regions
+    assert other_regions(None, "us-east-1") == []
+    assert other_regions([], "us-east-1") == []
+    assert other_regions(["us-east-1", "eu-west-1", "ap-south-1"], "us-east-1") == ["eu-west-1", "ap-south-1"]
+    with pytest.raises(InputError) as info:
+        other_regions(["eu-west-1", "eu-west-1"], "us-east-1")
+    assert info.value.option == "regions" and "twice" in info.value.msg
+    with pytest.raises(InputError):
+        other_regions(["zz-north-1"], "us-east-1", known={"us-east-1", "eu-west-1"})
