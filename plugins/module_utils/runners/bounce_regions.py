@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import get_or_none
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
-from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import suppression_action
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import (
+    PERMANENT_CODES, suppression_action)
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import other_regions
 
 
@@ -46,6 +47,32 @@ def suppress_in_other_regions(processor, email, reason, tenant=None):
         processor.region_outcomes.setdefault(email, {})[region] = via
         if listed_in:
             processor.region_lists.setdefault(email, {})[region] = "tenant:%s" % listed_in
+
+
+def suppressed_elsewhere(processor, email, cls, occurred, tenant=None):
+    """An address SES itself did not send to (on this region's list) is suppressed in the other regions too,
+    with the reason this region lists it for now (the notification does not say which: a BOUNCE written over
+    another region's COMPLAINT would weaken it); delisted here since, it is left alone. With ``tenant`` whose scope
+    is TENANT, the tenant's list here is read and each region's tenant of that name decides there. False when a
+    region refused the address for good (reported in ``refused``, as for a hard bounce)."""
+    state = processor.store.get_address(email)
+    if state and state.get("suppressed_reason"):
+        return True  # an earlier run or the other channel's copy did it, every region included
+    try:
+        listed_in = tenant if tenant and processor.tenants.scope(tenant) == "TENANT" else None
+        listed = processor.listed_reason(email, tenant=listed_in)
+        if listed is not None:
+            suppress_in_other_regions(processor, email, listed, tenant)
+    except AwsError as exc:
+        if exc.code not in PERMANENT_CODES:
+            raise  # retryable: the message is kept and tried again on redelivery
+        processor.refused[email] = {"email": email, "reason": None, "class": cls, "error": exc.msg,
+                                    "error_code": exc.code}
+        if not processor.check_mode:
+            processor.store.mark_refused(email, exc.msg, occurred)
+            processor.writes += 1
+        return False
+    return True
 
 
 def result(processor, primary):

@@ -45,7 +45,8 @@ from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError  # noqa: F401
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.bounce_report import render_report
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of
-from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_regions import suppress_in_other_regions
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_regions import (
+    suppress_in_other_regions, suppressed_elsewhere)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_tenants import NO_TENANT
 # the paths a run writes, checked before its first side effect (kept importable from here)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_paths import (  # noqa: F401
@@ -251,7 +252,7 @@ class Processor:
         cls = rec["class"]
         email = rec["email"]
         tenant, source, unknown = tenant
-        if unknown is not None and cls in TENANT_NEEDED:
+        if unknown is not None and (cls in TENANT_NEEDED or (cls == "suppressed" and self.other_regions)):
             raise unknown  # which list it belongs in is unknown: not recorded, the message stays for redelivery
         status = self._record(note, rec, occurred, channel, tenant, source)
         new = status == "new"
@@ -273,7 +274,7 @@ class Processor:
         elif cls == "suppressed":
             self.remove.add(email)
             reason = "BOUNCE" if note.get("kind") == "bounce" else "COMPLAINT"
-            if self.other_regions and new and not self._suppressed_elsewhere(email, cls, occurred):
+            if self.other_regions and new and not suppressed_elsewhere(self, email, cls, occurred, tenant):
                 return
             if not self.check_mode and self.store.mark_suppressed(email, reason, occurred, via="ses"):
                 self.writes += 1
@@ -328,29 +329,6 @@ class Processor:
         if self.tenants is not None:
             self._tenant_count(tenant, "suppressed_in_tenant_list" if listed_in else "suppressed_in_account_list")
         self.suppressed[key] = entry
-
-    def _suppressed_elsewhere(self, email, cls, occurred):
-        """An address SES itself did not send to (on this region's list) is suppressed in the other regions too,
-        with the reason this region lists it for now (the notification does not say which: a BOUNCE written over
-        another region's COMPLAINT would weaken it); delisted here since, it is left alone. False when a region
-        refused the address for good (reported in ``refused``, as for a hard bounce)."""
-        state = self.store.get_address(email)
-        if state and state.get("suppressed_reason"):
-            return True  # an earlier run or the other channel's copy did it, every region included
-        try:
-            listed = self.listed_reason(email)
-            if listed is not None:
-                suppress_in_other_regions(self, email, listed)
-        except AwsError as exc:
-            if exc.code not in PERMANENT_CODES:
-                raise  # retryable: the message is kept and tried again on redelivery
-            self.refused[email] = {"email": email, "reason": None, "class": cls, "error": exc.msg,
-                                   "error_code": exc.code}
-            if not self.check_mode:
-                self.store.mark_refused(email, exc.msg, occurred)
-                self.writes += 1
-            return False
-        return True
 
     def _delivery(self, email, occurred):
         """A delivery resets the soft-bounce count: soft bounces before the address's latest delivery no longer

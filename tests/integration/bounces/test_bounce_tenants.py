@@ -186,3 +186,35 @@ def test_tenants_ignore_keeps_the_account_list(sandbox, feedback, module_main, t
     assert res.rc == 0, res
     assert listed(ses, "plain@bad.test") == "BOUNCE" and listed(ses, "plain@bad.test", "client-own") is None
     assert "GetTenant" not in res.result["api_calls"] and res.result["tenants"]["mode"] == "ignore"
+
+
+def test_every_region_uses_its_own_tenant_of_that_name(sandbox, module_main, tmp_path):
+    """Tenants are regional: the event's tenant has scope TENANT in us-east-1 (where the mail was sent) and in
+    eu-west-1, and does not exist in us-west-2 - its list in the first two, us-west-2's account list."""
+    regions = ("us-east-1", "eu-west-1", "us-west-2")
+    for region in regions[:2]:
+        ses = sandbox.boto3_client("sesv2", region)
+        ses.create_tenant(TenantName="client-own",
+                          SuppressionAttributes={"SuppressedReasons": [], "SuppressionScope": "TENANT"})
+    note = _identity_bounce("far@bad.test", "m-far", config_set="own-mail")
+    note["mail"]["tags"]["ses:tenant-name"] = ["client-own"]
+    path = tmp_path / "note.json"
+    path.write_text(json.dumps(note))
+    params = {"paths": [str(path)], "store_path": str(tmp_path / "h.sqlite"), "region": "us-east-1",
+              "regions": list(regions)}
+    mark = sandbox.mark()
+    check = module_main("bounce_processor", params, check=True)
+    assert check.rc == 0, check
+    assert sandbox.mutating_calls(since=mark) == []
+    res = module_main("bounce_processor", params)
+    assert res.rc == 0, res
+    us, eu, west = (sandbox.boto3_client("sesv2", r) for r in regions)
+    assert listed(us, "far@bad.test", "client-own") == "BOUNCE" and listed(us, "far@bad.test") is None
+    assert listed(eu, "far@bad.test", "client-own") == "BOUNCE" and listed(eu, "far@bad.test") is None
+    assert listed(west, "far@bad.test") == "BOUNCE"
+    r = res.result
+    assert r["regions"]["tenant_lists"] == {"far@bad.test": {"eu-west-1": "tenant:client-own"}}
+    assert r["regions"]["suppressed"] == {"far@bad.test": {"eu-west-1": "api", "us-west-2": "api"}}
+    assert r["tenants"]["scopes"] == {"client-own": "TENANT", "client-own@eu-west-1": "TENANT",
+                                      "client-own@us-west-2": "ACCOUNT"}
+    assert r["tenants"]["missing"] == ["client-own@us-west-2"]
