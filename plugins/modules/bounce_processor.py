@@ -191,6 +191,9 @@ options:
         list (one C(ListSuppressedDestinations) of the tenant's recent entries); scope C(ACCOUNT), a tenant SES
         no longer has, or no tenant mean the account's list. A configuration set's own C(SuppressionScope)
         override is not read."
+      - Every per-address entry of an event that has a tenant (RV(suppressed), RV(retry_schedule), RV(review),
+        RV(delivery_delays)) names it (C(tenant)); the store records it with the event, so the list-hygiene report
+        counts events, hard bounces, complaints and soft bounces per tenant next to the account's.
       - A tenant read that fails (throttled, denied, timed out) is could-not-look, never "no tenant" - the
         event's hard bounces, complaints and soft bounces are not recorded and their message stays in the queue for
         redelivery (RV(errors), RV(tenants.could_not_look)).

@@ -65,6 +65,13 @@ LISTING_REFRESH = 30.0
 TENANT_NEEDED = ("hard", "complaint", "soft")
 
 
+def _with_tenant(entry, tenant):
+    """A result entry with the event's tenant, when it has one (entries without a tenant keep their old shape)."""
+    if tenant:
+        entry["tenant"] = tenant
+    return entry
+
+
 class Processor:
     """Applies the policy to classified notifications; collects the run's summary.
 
@@ -266,8 +273,9 @@ class Processor:
             self._delivery(email, occurred)
         elif cls == "delivery_delay":
             if new:
-                self.delays.append({"email": email, "delay_type": rec.get("sub_type"), "status": rec.get("status"),
-                                    "expiration_time": rec.get("expiration_time")})
+                self.delays.append(_with_tenant({"email": email, "delay_type": rec.get("sub_type"),
+                                                 "status": rec.get("status"),
+                                                 "expiration_time": rec.get("expiration_time")}, tenant))
         elif cls == "hard" or (cls == "complaint" and rec.get("action") == "suppress"):
             self.suppressible.add(rec["key"])
             self._ensure_suppressed(email, REASON_OF[cls], cls, new, occurred, tenant=tenant)
@@ -278,14 +286,14 @@ class Processor:
                 return
             if not self.check_mode and self.store.mark_suppressed(email, reason, occurred, via="ses"):
                 self.writes += 1
-            self.suppressed.setdefault((email, None), {"email": email, "reason": reason, "class": cls, "via": "ses",
-                                                       "escalated": False})
+            self.suppressed.setdefault((email, None), _with_tenant({"email": email, "reason": reason, "class": cls,
+                                                                    "via": "ses", "escalated": False}, tenant))
         elif cls == "soft":
             self._soft(rec, new, occurred, tenant)
         elif cls in ("undetermined", "unknown") and new:
-            self.review.append({"email": email, "class": cls, "sub_type": rec.get("sub_type"),
-                                "reason": rec.get("reason"), "status": rec.get("status"),
-                                "diagnostic_code": rec.get("diagnostic_code")})
+            self.review.append(_with_tenant({"email": email, "class": cls, "sub_type": rec.get("sub_type"),
+                                             "reason": rec.get("reason"), "status": rec.get("status"),
+                                             "diagnostic_code": rec.get("diagnostic_code")}, tenant))
 
     def _ensure_suppressed(self, email, reason, cls, new, occurred, escalated=False, tenant=None):
         self.remove.add(email)
@@ -370,9 +378,9 @@ class Processor:
         if not self.check_mode:
             self.store.set_retry(email, next_retry, len(recent))
             self.writes += 1 if new else 0
-        self.retry[email] = {"email": email, "soft_bounces": len(recent), "last_bounce": iso(last),
-                             "next_retry": iso(next_retry), "delay_seconds": int(round(delay)),
-                             "sub_type": rec.get("sub_type"), "reason": rec.get("reason")}
+        self.retry[email] = _with_tenant({"email": email, "soft_bounces": len(recent), "last_bounce": iso(last),
+                                          "next_retry": iso(next_retry), "delay_seconds": int(round(delay)),
+                                          "sub_type": rec.get("sub_type"), "reason": rec.get("reason")}, tenant)
 
     # ------------------------------------------------------------------ result
     def suppression_calls(self):

@@ -58,8 +58,9 @@ def test_tagged_events_are_suppressed_in_the_tenants_list_or_the_accounts(sandbo
     tenant_with(ses, "client-own", "TENANT", [IDENTITY_ARN, set_arn(own)])
     tenant_with(ses, "client-shared", "ACCOUNT", [IDENTITY_ARN, set_arn(shared)])
     sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"},
-                                          {"match": "angry@x.test", "behaviour": "complaint"}]})
-    send(feedback, "client-own", own, "h1@bad.test", "h2@bad.test", "angry@x.test")
+                                          {"match": "angry@x.test", "behaviour": "complaint"},
+                                          {"match": "full@x.test", "behaviour": "soft_bounce"}]})
+    send(feedback, "client-own", own, "h1@bad.test", "h2@bad.test", "angry@x.test", "full@x.test")
     send(feedback, "client-shared", shared, "h3@bad.test")
 
     res = module_main("bounce_processor", args(feedback, tmp_path))
@@ -72,8 +73,9 @@ def test_tagged_events_are_suppressed_in_the_tenants_list_or_the_accounts(sandbo
     # client-shared's scope is ACCOUNT: the account's list
     assert listed(ses, "h3@bad.test") == "BOUNCE" and listed(ses, "h3@bad.test", "client-shared") is None
     t = r["tenants"]
-    assert t["sources"]["event"] == 4 and t["sources"]["none"] == 0
-    assert t["by_tenant"]["client-own"] == {"hard": 2, "complaint": 1, "suppressed_in_tenant_list": 3}
+    assert t["sources"]["event"] == 5 and t["sources"]["none"] == 0
+    assert t["by_tenant"]["client-own"] == {"hard": 2, "complaint": 1, "soft": 1, "suppressed_in_tenant_list": 3}
+    assert [(x["email"], x["tenant"]) for x in r["retry_schedule"]] == [("full@x.test", "client-own")]
     assert t["by_tenant"]["client-shared"] == {"hard": 1, "suppressed_in_account_list": 1}
     assert t["scopes"] == {"client-own": "TENANT", "client-shared": "ACCOUNT"}
     # the tag answered: no association read; each tenant's attributes read once
@@ -85,8 +87,8 @@ def test_tagged_events_are_suppressed_in_the_tenants_list_or_the_accounts(sandbo
     assert by_email["h3@bad.test"]["list"] == "account" and by_email["h3@bad.test"]["via"] == "api"
     # the report: per tenant next to the account's
     md = (tmp_path / "reports" / "list-hygiene.md").read_text()
-    assert "| client-own | 3 | 2 | 1 | 0 |" in md and "| client-shared | 1 | 1 | 0 | 0 |" in md
-    assert "| **account (all events)** | 4 | 3 | 1 | 0 |" in md
+    assert "| client-own | 4 | 2 | 1 | 1 |" in md and "| client-shared | 1 | 1 | 0 | 0 |" in md
+    assert "| **account (all events)** | 5 | 3 | 1 | 1 |" in md
 
     # a second run: nothing new, nothing written
     mark = sandbox.mark()
