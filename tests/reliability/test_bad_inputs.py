@@ -386,6 +386,8 @@ def cases(ctx):
          {"paths": [ctx["garbage"]], "regions": ["eu-west-1", "eu-west-1"]}, err("regions")),
         ("bounce_processor", "jitter 1.5", "out of range", {"paths": [ctx["garbage"]], "retry_jitter": 1.5},
          err("retry_jitter")),
+        ("bounce_processor", "tenants: unknown mode", "wrong type", {"paths": [ctx["garbage"]], "tenants": "off"},
+         err("tenants")),
         ("bounce_processor", "dynamodb without table", "empty", {"paths": [ctx["garbage"]], "store": "dynamodb"},
          err("store_table")),
         ("bounce_processor", "garbage notification file", "wrong type",
