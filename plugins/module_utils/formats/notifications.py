@@ -383,7 +383,7 @@ def _classify(raw):
             # SES tags bounce and complaint events of a tenant's mail with its name (tenant-level suppression docs)
             tenant = tags.get("ses:tenant-name")
             if isinstance(tenant, list) and tenant and isinstance(tenant[0], str) and tenant[0]:
-                out["tenant"] = tenant[0][:64]
+                out["tenant"] = tenant[0][:256]  # kept as sent (bounded): a name SES would not give is refused later
     elif kind not in ("subscription_succeeded",):
         out["message_id"] = None
         out["warning"] = "no mail object"

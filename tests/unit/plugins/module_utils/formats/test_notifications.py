@@ -351,3 +351,18 @@ def test_the_property_checks_can_fail(monkeypatch):
     monkeypatch.setattr(notes_module, "_classify", caught)
     with pytest.raises(AssertionError):
         _strict({"notificationType": "Delivery"})
+
+
+def test_a_tenants_event_names_its_tenant_and_the_sending_identity():
+    """SES tags a tenant's bounce and complaint events with ses:tenant-name; mail.sourceArn is the identity."""
+    event = {"eventType": "Bounce",
+             "mail": {"messageId": "m1", "sourceArn": "arn:aws:ses:us-east-1:123456789012:identity/shop.example",
+                      "tags": {"ses:configuration-set": ["shop-mail"], "ses:tenant-name": ["client-shop"]}},
+             "bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+                        "bouncedRecipients": [{"emailAddress": "a@x.test"}]}}
+    got = notes_module.classify(json.dumps(event))
+    assert got["tenant"] == "client-shop" and got["configuration_set"] == "shop-mail"
+    assert got["source_arn"] == "arn:aws:ses:us-east-1:123456789012:identity/shop.example"
+    for bad in ([], [7], "client-shop", [""]):
+        event["mail"]["tags"]["ses:tenant-name"] = bad
+        assert "tenant" not in notes_module.classify(json.dumps(event))
