@@ -367,20 +367,52 @@ regions:
       returned: when a tenant list was used in another region
       type: dict
 tenants:
-  description:
-    - C(mode) (O(tenants)); C(sources) - events by where their tenant came from (V(event) tag, V(both),
-      V(configuration_set), V(identity) associations, V(none)); C(by_tenant) - per tenant (C((no tenant)) for the
-      rest) the new events by class and C(suppressed_in_tenant_list) / C(suppressed_in_account_list);
-      C(scopes) - each tenant's suppression scope read (C(name@region) for other regions); C(disagreements)
-      (identity and configuration set in different tenants - C(identity_tenants), C(configuration_set_tenants),
-      C(chosen)) and C(disagreement_events); C(ambiguous); C(could_not_look) (reads that failed, with
-      C(operation) and C(error_code)); C(missing) (tenants named that SES does not have); C(untrusted_tags).
+  description: Which tenant each event belonged to and which lists were used (see O(tenants)).
   returned: always
   type: dict
-  sample: {mode: auto, sources: {event: 3, both: 1, configuration_set: 0, identity: 0, none: 2},
-           by_tenant: {client-a: {hard: 2, suppressed_in_tenant_list: 2}}, scopes: {client-a: TENANT},
-           disagreements: [], disagreement_events: 0, ambiguous: [], could_not_look: [], missing: [],
-           untrusted_tags: 0}
+  contains:
+    mode:
+      description: O(tenants).
+      type: str
+    sources:
+      description: Events by where their tenant came from - V(event) (the tag), V(both), V(configuration_set),
+        V(identity) (the associations) and V(none).
+      type: dict
+    by_tenant:
+      description: Per tenant (C((no tenant)) for the rest), the new events by class and C(suppressed_in_tenant_list) /
+        C(suppressed_in_account_list).
+      type: dict
+      sample: {client-a: {hard: 2, suppressed_in_tenant_list: 2}}
+    scopes:
+      description: Each tenant's suppression scope as read (C(name@region) for the other regions).
+      type: dict
+      sample: {client-a: TENANT, client-a@eu-west-1: ACCOUNT}
+    disagreements:
+      description: Identity and configuration set in different tenants - C(identity), C(configuration_set),
+        C(identity_tenants), C(configuration_set_tenants) and C(chosen); at most 100 listed.
+      type: list
+      elements: dict
+    disagreement_events:
+      description: Events whose identity and configuration set disagreed (all of them counted).
+      type: int
+    ambiguous:
+      description: Resources in several tenants with nothing to choose between them (C(candidates)); such events got
+        no tenant.
+      type: list
+      elements: dict
+    could_not_look:
+      description: Tenant reads that failed (C(what), C(operation), C(error_code), C(error)); their events' messages
+        stay in the queue.
+      type: list
+      elements: dict
+    missing:
+      description: Tenants named that SES does not have (C(name@region) for the other regions); the account's list
+        was used.
+      type: list
+      elements: str
+    untrusted_tags:
+      description: C(ses:tenant-name) tags that are not a name SES gives a tenant (not believed).
+      type: int
 api_calls:
   description: AWS calls made, by operation.
   returned: always
