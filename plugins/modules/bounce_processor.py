@@ -193,7 +193,8 @@ options:
         override is not read."
       - Every per-address entry of an event that has a tenant (RV(suppressed), RV(retry_schedule), RV(review),
         RV(delivery_delays)) names it (C(tenant)); the store records it with the event, so the list-hygiene report
-        counts events, hard bounces, complaints and soft bounces per tenant next to the account's.
+        counts events, hard bounces, complaints and soft bounces per tenant next to the account's, and records an
+        address put on a tenant's list as via C(tenant:<name>) (such an entry never stands for the account's list).
       - A tenant read that fails (throttled, denied, timed out) is could-not-look, never "no tenant" - the
         event's hard bounces, complaints and soft bounces are not recorded and their message stays in the queue for
         redelivery (RV(errors), RV(tenants.could_not_look)).

@@ -303,8 +303,10 @@ class Processor:
         if key in self.suppressed and self.suppressed[key]["via"] != "ses":
             return
         state = self.store.get_address(email)
-        # the store knows addresses, not lists: it answers only for the account's list
-        if listed_in is None and state and state.get("suppressed_reason") and (
+        # the store knows addresses, not lists: it answers only for the account's list, and only when it was the
+        # account's list that it recorded (a tenant's is recorded as via "tenant:<name>")
+        if listed_in is None and state and state.get("suppressed_reason") and not str(
+                state.get("suppressed_via") or "").startswith("tenant:") and (
                 not new or (state["suppressed_reason"] == reason and occurred <= (state.get("suppressed_at") or 0))):
             # handled before a crash, by the other channel's copy, or by another processor; or a new event no newer
             # than the one the address was suppressed for, with the same reason: SES's answer then covered it
@@ -329,7 +331,8 @@ class Processor:
             if via == "api":
                 self.suppression_writes += 1
         if not self.check_mode:
-            if self.store.mark_suppressed(email, reason, occurred, via="api" if via == "api" else "account"):
+            how = ("tenant:%s" % listed_in) if listed_in else "api" if via == "api" else "account"
+            if self.store.mark_suppressed(email, reason, occurred, via=how):
                 self.writes += 1
         entry = {"email": email, "reason": reason, "class": cls, "via": via, "escalated": escalated}
         if tenant:

@@ -90,11 +90,24 @@ def test_tagged_events_are_suppressed_in_the_tenants_list_or_the_accounts(sandbo
     assert "| client-own | 4 | 2 | 1 | 1 |" in md and "| client-shared | 1 | 1 | 0 | 0 |" in md
     assert "| **account (all events)** | 5 | 3 | 1 | 1 |" in md
 
+    assert "| h1@bad.test | BOUNCE | hard | tenant:client-own |" in md  # the store says which list
+
     # a second run: nothing new, nothing written
     mark = sandbox.mark()
     again = module_main("bounce_processor", args(feedback, tmp_path))
     assert again.rc == 0 and again.result["changed"] is False, again
     assert sandbox.mutating_calls(since=mark) == []
+
+    # h1 also bounced, earlier, for client-shared (scope ACCOUNT): the store's "suppressed" was client-own's list,
+    # so it does not stand for the account's - the account's list gets it too
+    older = _identity_bounce("h1@bad.test", "m-older", config_set=shared)
+    older["mail"]["tags"]["ses:tenant-name"] = ["client-shared"]
+    older["bounce"]["timestamp"] = "2026-01-01T00:00:00.000Z"
+    path = tmp_path / "older.json"
+    path.write_text(json.dumps(older))
+    late = module_main("bounce_processor", {"paths": [str(path)], "store_path": str(tmp_path / "history.sqlite")})
+    assert late.rc == 0, late
+    assert listed(ses, "h1@bad.test") == "BOUNCE" and listed(ses, "h1@bad.test", "client-own") == "BOUNCE"
 
 
 def _identity_bounce(email, message_id, config_set=None):
