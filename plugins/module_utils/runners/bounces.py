@@ -303,11 +303,11 @@ class Processor:
         if key in self.suppressed and self.suppressed[key]["via"] != "ses":
             return
         state = self.store.get_address(email)
-        # the store knows addresses, not lists: it answers only for the account's list, and only when it was the
-        # account's list that it recorded (a tenant's is recorded as via "tenant:<name>")
-        if listed_in is None and state and state.get("suppressed_reason") and not str(
-                state.get("suppressed_via") or "").startswith("tenant:") and (
-                not new or (state["suppressed_reason"] == reason and occurred <= (state.get("suppressed_at") or 0))):
+        # the store knows addresses, not lists: a copy of an event handled before stands (whichever list its first
+        # copy chose); a newer event is covered only by an account-list entry (a tenant's is via "tenant:<name>")
+        if listed_in is None and state and state.get("suppressed_reason") and (not new or (
+                not str(state.get("suppressed_via") or "").startswith("tenant:")
+                and state["suppressed_reason"] == reason and occurred <= (state.get("suppressed_at") or 0))):
             # handled before a crash, by the other channel's copy, or by another processor; or a new event no newer
             # than the one the address was suppressed for, with the same reason: SES's answer then covered it
             via = "already"

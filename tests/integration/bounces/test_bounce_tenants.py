@@ -233,3 +233,22 @@ def test_every_region_uses_its_own_tenant_of_that_name(sandbox, module_main, tmp
     assert r["tenants"]["scopes"] == {"client-own": "TENANT", "client-own@eu-west-1": "TENANT",
                                       "client-own@us-west-2": "ACCOUNT"}
     assert r["tenants"]["missing"] == ["client-own@us-west-2"]
+
+
+def test_the_identity_notification_copy_of_a_tenant_event_is_not_put_on_the_account_list(
+        sandbox, module_main, feedback, tmp_path):
+    """The tagged event put the address on its tenant's list; the identity notification of the same bounce (no tag,
+    the identity in no tenant) arrives in a later run: one event, handled - nothing on the account's list."""
+    ses = feedback.ses
+    ses.create_configuration_set(ConfigurationSetName="own-mail")
+    tenant_with(ses, "client-own", "TENANT", [set_arn("own-mail")])
+    tagged = _identity_bounce("twice@bad.test", "m-twice", config_set="own-mail")
+    tagged["mail"]["tags"]["ses:tenant-name"] = ["client-own"]
+    store = str(tmp_path / "h.sqlite")
+    for name, note in (("tagged.json", tagged), ("plain.json", _identity_bounce("twice@bad.test", "m-twice"))):
+        (tmp_path / name).write_text(json.dumps(note))
+        res = module_main("bounce_processor", {"paths": [str(tmp_path / name)], "store_path": store})
+        assert res.rc == 0, res
+    assert res.result["cross_channel_copies"] == 1 and res.result["tenants"]["sources"]["none"] == 1
+    assert "PutSuppressedDestination" not in res.result["api_calls"]
+    assert listed(ses, "twice@bad.test", "client-own") == "BOUNCE" and listed(ses, "twice@bad.test") is None
