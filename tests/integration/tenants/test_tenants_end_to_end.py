@@ -141,6 +141,7 @@ def test_one_clients_bounces_pause_its_tenant_and_are_suppressed_in_its_scope(
     assert on_list("client-acme") == {} and on_list("client-initech") == {}
     got = aws_cli("get-suppressed-destination", "--email-address", bounced[0], "--tenant-name", "client-globex")
     assert got["SuppressedDestination"]["Reason"] == "BOUNCE"
+    aws_cli("get-suppressed-destination", "--email-address", bounced[0], error="NotFoundException")
     md = (tmp_path / "reports" / "list-hygiene.md").read_text()
     assert "| client-globex | %d | %d | 0 | 0 |" % (len(bounced), len(bounced)) in md
     assert "| client-initech | 1 | 1 | 0 | 0 |" in md
