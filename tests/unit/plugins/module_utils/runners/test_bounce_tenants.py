@@ -3,10 +3,18 @@ look), untrusted tags not believed, a tenant SES does not have means the account
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
+from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import classify
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import Policy
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_tenants import TenantResolver
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounces import Processor
+from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
+
+from ..fakes import FakeSes as FakeSuppressionLists
 
 IDENTITY = "arn:aws:ses:us-east-1:123456789012:identity/shop.example"
 SET = "arn:aws:ses:us-east-1:123456789012:configuration-set/shop-mail"
@@ -103,3 +111,57 @@ def test_other_regions_have_their_own_tenant_of_that_name():
     r = TenantResolver("us", caller=route, other_regions={"eu-west-1": "eu"})
     assert r.scope("t1") == "TENANT" and r.scope("t1", "eu-west-1") == "ACCOUNT"
     assert r.result()["scopes"] == {"t1": "TENANT", "t1@eu-west-1": "ACCOUNT"}
+
+
+class StubTenants:
+    """A resolver that says every event is client-a's, whose scope is TENANT."""
+
+    def __init__(self):
+        self.scopes = []
+
+    def resolve(self, note):
+        return "client-a", "event"
+
+    def scope(self, tenant, region=None):
+        self.scopes.append((tenant, region))
+        return "TENANT"
+
+    def result(self):
+        return {"mode": "auto"}
+
+
+def _soft(fid, ts):
+    return json.dumps({"eventType": "Bounce", "mail": {"messageId": "m-" + fid},
+                       "bounce": {"bounceType": "Transient", "bounceSubType": "MailboxFull", "feedbackId": fid,
+                                  "timestamp": ts, "bouncedRecipients": [{"emailAddress": "full@x.test",
+                                                                          "status": "4.2.2"}]}})
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_escalated_soft_bounces_go_to_the_tenants_list(tmp_path, check_mode):
+    now = 1_800_000_000.0
+    store = SqliteStore(str(tmp_path / "h.sqlite"))
+    ses = FakeSuppressionLists()
+    proc = Processor(store, Policy(soft_threshold=3), sesv2=ses, check_mode=check_mode, now=lambda: now,
+                     tenants=StubTenants())
+    if check_mode:  # the store already holds two soft bounces (check mode adds none of its own)
+        for n in (1, 2):
+            store.add_soft("full@x.test", "k%d" % n, now - 7200 * n)
+    for n, ts in enumerate(("2027-01-15T05:00:00Z", "2027-01-15T06:00:00Z", "2027-01-15T07:00:00Z")):
+        if check_mode and n < 2:
+            continue
+        proc.handle(classify(_soft("s%d" % n, ts)))
+    out = proc.summary()
+    assert out["escalated"] == ["full@x.test"]
+    assert out["suppressed"] == [{"email": "full@x.test", "reason": "BOUNCE", "class": "soft", "via": "api",
+                                  "escalated": True, "tenant": "client-a", "list": "tenant"}]
+    assert out["tenants"]["by_tenant"]["client-a"]["suppressed_in_tenant_list"] == 1
+    puts = [kw for op, kw in ses.calls if op == "PutSuppressedDestination"]
+    lists = [kw for op, kw in ses.calls if op == "ListSuppressedDestinations"]
+    assert lists and all(kw["TenantName"] == "client-a" for kw in lists)
+    if check_mode:
+        assert puts == [] and (store.get_address("full@x.test") or {}).get("suppressed_reason") is None
+    else:
+        assert puts == [{"EmailAddress": "full@x.test", "Reason": "BOUNCE", "TenantName": "client-a"}]
+        assert store.get_address("full@x.test")["suppressed_via"] == "tenant:client-a"
+    store.close()
