@@ -142,7 +142,9 @@ def _check_origin_region(module, dkim, region):
     origin_region = dkim.get("origin_region")
     if origin_region is None:
         return None
-    check_regions([origin_region], "dkim.origin_region", known=module.known_regions())
+    known = module.known_regions()
+    check_regions([region], "region", known=known)  # the replica's own region: one SES has
+    check_regions([origin_region], "dkim.origin_region", known=known)
     if origin_region == region:
         raise InputError("dkim.origin_region", "%s is the region this task connects to (region): a replica lives in "
                                                "another region than its parent; run the task in the replica's region "
