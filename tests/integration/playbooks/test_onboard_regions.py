@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fixtures.names import unique
+from tests.fixtures.tenants import arn
 from tests.integration.operator.helpers import axfr, rfc2136_vars
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,7 +39,9 @@ def test_two_regions_onboard_check_idempotent_and_offboard_replica_first(ansible
     for region in (US, EU):  # the configuration set exists in both regions (configure_account.yml's job)
         sandbox.boto3_client("sesv2", region).create_configuration_set(ConfigurationSetName="transactional")
     args = rfc2136_vars(bind, zone, tmp_path / "journal", regions=[US, EU], domain_wait=True,
-                        domain_wait_timeout=60, domain_configuration_set="transactional")
+                        domain_wait_timeout=60, domain_configuration_set="transactional",
+                        domain_tenant=unique("client", ""))
+    tenant = args["domain_tenant"]
     replica_mf = "mail-%s.%s" % (EU, zone)
 
     # a domain onboarded in one region, as today
@@ -84,6 +88,11 @@ def test_two_regions_onboard_check_idempotent_and_offboard_replica_first(ansible
     assert eu["MailFromAttributes"]["MailFromDomain"] == replica_mf
     assert eu["MailFromAttributes"]["MailFromDomainStatus"] == "SUCCESS"
     assert us["MailFromAttributes"]["MailFromDomain"] == "mail." + zone
+    # the tenant follows the replica: one tenant of that name per region, each holding its region's identity and set
+    for region in (US, EU):
+        members = sandbox.boto3_client("sesv2", region).list_tenant_resources(TenantName=tenant)["TenantResources"]
+        assert sorted(r["ResourceArn"] for r in members) == sorted(
+            [arn("identity", zone, region), arn("configuration-set", "transactional", region)]), (region, members)
     # DNS with dig: three DKIM CNAMEs (the primary's; none for the replica), each MAIL FROM name's only MX its region's
     records = axfr(bind, zone)
     assert len([r for r in records if r[2] == "CNAME" and "._domainkey." in r[0]]) == 3
@@ -113,7 +122,10 @@ def test_two_regions_onboard_check_idempotent_and_offboard_replica_first(ansible
     mark = sandbox.mark()
     first = ansible_playbook(PLAYBOOK, extra_vars=off)
     assert first.rc != 0, first
-    deletes = [w for w in writes(sandbox, mark) if w[0] == "DeleteEmailIdentity"]
+    made = writes(sandbox, mark)
+    # the replica leaves its region's tenant before it is deleted, and goes before the primary
+    assert made.index(("DeleteTenantResourceAssociation", EU)) < made.index(("DeleteEmailIdentity", EU)), made
+    deletes = [w for w in made if w[0] == "DeleteEmailIdentity"]
     assert deletes[0] == ("DeleteEmailIdentity", EU) and set(deletes[1:]) == {("DeleteEmailIdentity", US)}, deletes
     rc, _out, err = cli(sandbox, EU, "get-email-identity", "--email-identity", zone)
     assert rc != 0 and "NotFoundException" in err  # the replica went first
