@@ -144,3 +144,15 @@ def test_two_regions_onboard_check_idempotent_and_offboard_replica_first(ansible
     left = axfr(bind, zone)
     assert not [r for r in left if r[0].startswith("mail-")], sorted(left)
     assert not [r for r in left if r[2] == "CNAME"], sorted(left)
+
+
+def test_bad_regions_fail_before_any_request(ansible_playbook, sandbox, bind, zone, tmp_path):
+    """A region given twice, a name that is not a region, a primary other than domain_aws_region: one clear
+    failure naming domain_regions, and not one request (read or write) in any region."""
+    for regions, extra in (([US, US], {}), ([US, "Mars-1"], {}), ([EU, US], {"domain_aws_region": US})):
+        mark = sandbox.mark()
+        res = ansible_playbook(PLAYBOOK, extra_vars=rfc2136_vars(bind, zone, tmp_path / "journal", regions=regions,
+                                                                 **extra))
+        assert res.rc != 0, (regions, res)
+        assert "domain_regions=" in res.output and "give each region once" in res.output, res.output[-2000:]
+        assert sandbox.requests(since=mark) == [], regions
