@@ -70,6 +70,23 @@ options:
           - BYODKIM RSA private key (1024 or 2048 bits), PEM or the bare base64 DER body. Required with
             O(dkim.mode=byodkim). Validated before any call (with python C(cryptography) when installed).
         type: str
+      origin_region:
+        description:
+          - Make the identity a replica, with Deterministic Easy DKIM (DEED), of the identity of the same name in
+            this region (the parent), for example V(us-east-1) while the task connects to V(eu-west-1).
+          - SES creates it with C(DkimSigningAttributes.DomainSigningAttributesOrigin=AWS_SES_<REGION>)
+            (V(AWS_SES_US_EAST_1)). The replica signs with the parent's keys, so it needs no DNS record of its own
+            (RV(dns_records) is empty) and it is verified when the parent is.
+          - Refused before any write when the region is not one SES has, when it is the region the task connects
+            to (O(region)), and when the parent is missing, not verified, signs with BYODKIM or is itself a replica
+            (the parent is read in its region).
+          - An existing identity is not changed. When it signs with its own keys or is a replica of another
+            region, RV(replica.drift) is true and the module warns; SES sets the DEED origin when it creates an
+            identity, so delete the identity in this region (O(state=absent), O(confirm_delete=true)) and run
+            again to make it a replica.
+          - Not with O(dkim.mode), O(dkim.key_length), O(dkim.selector) or O(dkim.private_key); domains only.
+        type: str
+        version_added: 0.3.0
   configuration_set:
     description:
       - Default configuration set of the identity; it must exist. An empty string removes it.
@@ -136,6 +153,14 @@ EXAMPLES = r"""
     wait: true
     wait_timeout: 600
 
+- name: A replica in eu-west-1 of the verified identity in us-east-1 (DEED, no new DNS record)
+  deliverability.ses.email_identity:
+    identity: example.com
+    region: eu-west-1
+    dkim:
+      origin_region: us-east-1
+    wait: true
+
 - name: Delete the identity (offboarding; refused without confirm_delete)
   deliverability.ses.email_identity:
     identity: example.com
@@ -178,6 +203,31 @@ identity:
     tags:
       description: Tags as a dictionary.
       type: dict
+replica:
+  description:
+    - With O(dkim.origin_region), the replica as this run found it, compared with the collection's one rule of a
+      correct replica (the posture's region findings).
+  returned: when O(dkim.origin_region) is given and O(state=present)
+  type: dict
+  contains:
+    origin_region:
+      description: The parent's region, as given.
+      type: str
+      sample: us-east-1
+    origin:
+      description: The DKIM signing origin a replica of that region has.
+      type: str
+      sample: AWS_SES_US_EAST_1
+    current_origin:
+      description: The signing origin of the identity before this run (null when it did not exist).
+      type: str
+    drift:
+      description: Whether the existing identity signs with its own keys or is a replica of another region.
+      type: bool
+    findings:
+      description: The region findings of the existing identity (missing, pending, own keys, wrong parent).
+      type: list
+      elements: dict
 dns_records:
   description:
     - The DNS records the identity needs (Easy DKIM gives three CNAMEs; BYODKIM one TXT record), in exactly the
@@ -226,6 +276,7 @@ ARGUMENT_SPEC = dict(
         signing_enabled=dict(type="bool"),
         selector=dict(type="str"),
         private_key=dict(type="str", no_log=True),
+        origin_region=dict(type="str"),
     )),
     configuration_set=dict(type="str"),
     feedback_forwarding=dict(type="bool"),

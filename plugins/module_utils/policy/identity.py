@@ -16,6 +16,7 @@ import re
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import record_dict
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import ses as ses_rules
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_regions as region_rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import spf as spf_rules
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
 
@@ -230,6 +231,11 @@ def dkim_mode(origin):
     return "byodkim" if origin == "EXTERNAL" else "easy"
 
 
+def replica_region(ident):
+    """The parent region of a DEED replica (its DKIM signing origin ``AWS_SES_<REGION>``), else None."""
+    return region_rules.deed_parent_region(((ident or {}).get("dkim") or {}).get("origin"))
+
+
 def settings_from_identity(ident):
     """The settings this collection manages, as compared and shown in diffs ({"state": "absent"} if none)."""
     if not ident:
@@ -243,6 +249,9 @@ def settings_from_identity(ident):
             out_dkim["key_length"] = dkim.get("next_key_length")
         elif mode == "byodkim":
             out_dkim["selector"] = (dkim.get("tokens") or [None])[0]
+        parent = region_rules.deed_parent_region(dkim.get("origin"))
+        if parent:  # a DEED replica: the parent's keys (and key length)
+            out_dkim.update(mode="replica", origin_region=parent)
     return {
         "state": "present",
         "identity": ident.get("identity"),
@@ -269,6 +278,13 @@ def validate_params(name, params):
                 raise InputError("dkim.%s" % opt, "applies to domain identities only; %s is an email address "
                                  "(it signs with its domain's DKIM)" % name)
     mode = dkim.get("mode")
+    if dkim.get("origin_region") is not None:
+        if kind == "EMAIL_ADDRESS":
+            raise InputError("dkim.origin_region", "applies to domain identities only; %s is an email address" % name)
+        for opt in ("mode", "key_length", "selector", "private_key"):
+            if dkim.get(opt) is not None:
+                raise InputError("dkim.origin_region", "a DEED replica signs with its parent's Easy DKIM keys; "
+                                 "dkim.%s cannot be given with it" % opt)
     if mode == "byodkim":
         if dkim.get("key_length") is not None:
             raise InputError("dkim.key_length", "applies to Easy DKIM only; with mode=byodkim the key's own "
@@ -344,7 +360,11 @@ def plan(name, params, current, key=None):
         create = {"EmailIdentity": name}
         after_dkim = {"signing_enabled": kind == "DOMAIN"}
         if kind == "DOMAIN":
-            if mode == "byodkim":
+            if dkim.get("origin_region"):
+                create["DkimSigningAttributes"] = {
+                    "DomainSigningAttributesOrigin": region_rules.deed_origin(dkim["origin_region"])}
+                after_dkim.update(mode="replica", origin_region=dkim["origin_region"])
+            elif mode == "byodkim":
                 create["DkimSigningAttributes"] = {"DomainSigningSelector": dkim["selector"],
                                                    "DomainSigningPrivateKey": "<private_key>"}
                 after_dkim.update(mode="byodkim", selector=dkim["selector"])

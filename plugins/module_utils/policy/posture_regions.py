@@ -21,6 +21,37 @@ def deed_origin(region):
     return "AWS_SES_" + region.upper().replace("-", "_")
 
 
+def deed_parent_region(origin):
+    """``AWS_SES_US_EAST_1`` -> ``us-east-1``: the parent region of a DEED replica's signing origin; None for
+    ``AWS_SES`` (its own Easy DKIM keys), ``EXTERNAL`` (BYODKIM) or nothing."""
+    if not isinstance(origin, str) or not origin.startswith("AWS_SES_") or len(origin) <= len("AWS_SES_"):
+        return None
+    return origin[len("AWS_SES_"):].lower().replace("_", "-")
+
+
+def parent_problem(domain, parent_region, parent):
+    """Why the identity ``parent`` (GetEmailIdentity of ``domain`` in ``parent_region`` as the collection reads it,
+    None when there is none) cannot be the parent of a DEED replica, or None when it can. What SES documents:
+    the parent is a verified identity that signs with Easy DKIM (not BYODKIM) and is not itself a replica;
+    otherwise the replica never verifies (``REPLICATION_PRIMARY_NOT_FOUND``,
+    ``REPLICATION_PRIMARY_BYO_DKIM_NOT_SUPPORTED``, ``REPLICATION_REPLICA_AS_PRIMARY_NOT_SUPPORTED``)."""
+    if parent is None:
+        return ("%s is not an SES identity in %s: create and verify it there first (the replica signs with its "
+                "keys)" % (domain, parent_region))
+    origin = (parent.get("dkim") or {}).get("origin")
+    if origin == "EXTERNAL":
+        return ("%s signs with its own key (BYODKIM) in %s; SES replicates only Easy DKIM identities"
+                % (domain, parent_region))
+    if deed_parent_region(origin):
+        return ("%s in %s is itself a replica of %s; SES replicates only from a parent, so name %s"
+                % (domain, parent_region, deed_parent_region(origin), deed_parent_region(origin)))
+    status = (parent.get("dkim") or {}).get("status")
+    if status != "SUCCESS":
+        return ("%s is not verified in %s (DKIM status %s): a replica is verified when its parent is, so "
+                "verify it there first" % (domain, parent_region, status or "not started"))
+    return None
+
+
 def replica_findings(domain, primary, region, replica, config_set_exists):
     """The findings of ``domain``'s identity in ``region`` (``replica``: GetEmailIdentity as the collection reads
     it, None when there is none; ``config_set_exists``: None when the primary names no default set)."""

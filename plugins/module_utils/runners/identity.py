@@ -10,6 +10,8 @@ orchestrate them, return the result dict and raise DeliverabilityError subclasse
 from __future__ import annotations
 
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity as logic
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_regions as region_rules
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import record_check
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
@@ -72,6 +74,7 @@ def run_email_identity(module, partial):
     state = p["state"]
     dkim, key = ({}, None) if state == "absent" else logic.validate_params(name, p)
     client = module.client("sesv2")
+    origin_region = _check_origin_region(module, dkim, client.meta.region_name)
     current_ident = sesv2.get_identity(client, name)
     if state == "absent" and current_ident is not None and not p.get("confirm_delete"):
         raise InputError("confirm_delete", "refusing to delete the SES identity %s (it stops all sending from it "
@@ -83,8 +86,13 @@ def run_email_identity(module, partial):
         if not sesv2.configuration_set_exists(client, cs):
             raise InputError("configuration_set", "configuration set %r does not exist in this account and "
                                                   "region; create it first" % cs)
+    replica = None
+    if origin_region is not None:
+        replica = _replica_check(module, name, origin_region, client.meta.region_name, current_ident)
     actions, after = logic.plan(name, dict(p, dkim=dkim), current)
     result = {"changed": bool(actions), "actions": [action[0] for action in actions]}
+    if replica is not None:
+        result["replica"] = replica
     if module.module._diff:
         result["diff"] = {"before": current, "after": after}
     public_key = key["public_key"] if key else None
@@ -117,6 +125,8 @@ def run_email_identity(module, partial):
         else:
             ident = sesv2.get_identity_visible(client, name)
             records = logic.identity_records(ident, p["dns_ttl"], public_key)
+    if logic.replica_region(ident):
+        records = []  # a DEED replica signs with its parent's keys: the CNAMEs are the parent's, nothing to add
     if state == "present" and ident is not None and not public_key \
             and (ident.get("dkim") or {}).get("origin") == "EXTERNAL":
         module.module.warn("%s uses BYODKIM; give dkim.private_key to get its selector TXT in dns_records" % name)
@@ -125,6 +135,48 @@ def run_email_identity(module, partial):
     if p["wait"] and state == "present" and not module.check_mode and not _verified(ident):
         result["identity"] = wait_verified(client, name, records, p["wait_timeout"], p.get("resolvers"))
     return result
+
+
+def _check_origin_region(module, dkim, region):
+    """``dkim.origin_region`` checked before any request: a region SES has, not the connection's own."""
+    origin_region = dkim.get("origin_region")
+    if origin_region is None:
+        return None
+    known = module.known_regions()
+    check_regions([region], "region", known=known)  # the replica's own region: one SES has
+    check_regions([origin_region], "dkim.origin_region", known=known)
+    if origin_region == region:
+        raise InputError("dkim.origin_region", "%s is the region this task connects to (region): a replica lives in "
+                                               "another region than its parent; run the task in the replica's region "
+                                               "and name the parent's region here" % origin_region)
+    return origin_region
+
+
+def _replica_check(module, name, origin_region, region, current_ident):
+    """A DEED replica wanted in ``region`` of ``name`` in ``origin_region``.
+
+    To create it, the parent must be usable (read there; refused with an InputError naming dkim.origin_region,
+    before any write). An existing identity is compared with the one rule of a correct replica
+    (``policy/posture_regions.replica_findings``): a replica of another region or one with its own keys is
+    reported (findings and a warning), not changed - SES documents DEED on CreateEmailIdentity only; making it
+    a replica means deleting the identity in this region and creating it again."""
+    if current_ident is None:
+        parent = sesv2.get_identity(module.client("sesv2", region=origin_region), name)
+        problem = region_rules.parent_problem(name, origin_region, parent)
+        if problem:
+            raise InputError("dkim.origin_region", problem)
+        findings = []
+    else:
+        findings = region_rules.replica_findings(name, origin_region, region, current_ident, None)
+        for item in findings:
+            if item["id"] in ("region_dkim_own_keys", "region_dkim_wrong_parent"):
+                module.module.warn("dkim.origin_region: %s - %s; SES sets a DEED origin only when it creates the "
+                                   "identity: delete it in %s (state=absent, confirm_delete=true) and run again "
+                                   "to make it a replica of %s" % (item["title"], item["detail"], region, origin_region))
+    drift = [f["id"] for f in findings if f["id"] in ("region_dkim_own_keys", "region_dkim_wrong_parent")]
+    return {"origin_region": origin_region, "origin": region_rules.deed_origin(origin_region),
+            "current_origin": ((current_ident or {}).get("dkim") or {}).get("origin"),
+            "drift": bool(drift), "findings": findings}
 
 
 def identity_exists(client, name, option="identity"):

@@ -303,3 +303,35 @@ def test_mail_from_plan():
     assert actions == [("PutEmailIdentityMailFromAttributes", {"EmailIdentity": "example.com"})]
     assert after2["mail_from_domain"] is None
     assert logic.mail_from_plan("example.com", {"state": "absent"}, cur)[0] == []
+
+
+# ------------------------------------------------------------------------------------------ DEED replicas
+def test_replica_plan_creates_with_the_deed_origin_and_no_key_options():
+    dkim, key = logic.validate_params("example.com", {"dkim": {"origin_region": "us-east-1"}})
+    assert key is None
+    actions, after = logic.plan("example.com", {"dkim": dkim}, {"state": "absent"})
+    assert actions == [("CreateEmailIdentity", {
+        "EmailIdentity": "example.com",
+        "DkimSigningAttributes": {"DomainSigningAttributesOrigin": "AWS_SES_US_EAST_1"}})]
+    assert after["dkim"] == {"signing_enabled": True, "mode": "replica", "origin_region": "us-east-1"}
+    for extra in ({"mode": "easy"}, {"key_length": "RSA_2048_BIT"}, {"mode": "byodkim", "selector": "s1"}):
+        with pytest.raises(InputError) as err:
+            logic.validate_params("example.com", {"dkim": dict(extra, origin_region="us-east-1")})
+        assert err.value.option == "dkim.origin_region"
+    with pytest.raises(InputError) as err:
+        logic.validate_params("news@example.com", {"dkim": {"origin_region": "us-east-1"}})
+    assert err.value.option == "dkim.origin_region"
+
+
+def test_an_existing_replica_is_shown_as_one_and_left_alone():
+    ident = {"identity": "example.com", "identity_type": "DOMAIN",
+             "dkim": {"signing_enabled": True, "origin": "AWS_SES_US_EAST_1", "next_key_length": "RSA_2048_BIT"}}
+    current = logic.settings_from_identity(ident)
+    assert current["dkim"] == {"signing_enabled": True, "mode": "replica", "origin_region": "us-east-1",
+                               "key_length": "RSA_2048_BIT"}
+    assert logic.replica_region(ident) == "us-east-1" and logic.replica_region(None) is None
+    dkim, _key = logic.validate_params("example.com", {"dkim": {"origin_region": "us-east-1"}})
+    assert logic.plan("example.com", {"dkim": dkim}, current) == ([], current)
+    # wanting another parent does not plan a change in place (SES sets the origin on create): the runner reports it
+    dkim, _key = logic.validate_params("example.com", {"dkim": {"origin_region": "us-west-2"}})
+    assert logic.plan("example.com", {"dkim": dkim}, current)[0] == []

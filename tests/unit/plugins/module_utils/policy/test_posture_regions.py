@@ -31,3 +31,25 @@ def test_suppression_drift_counts_what_each_region_misses():
     assert missing == {"eu-west-1": 1, "us-east-1": 1} and findings[0]["id"] == "suppression_lists_differ"
     assert pr.suppression_drift({"us-east-1": {"a": "BOUNCE"}, "eu-west-1": {"a": "COMPLAINT"}}) == (
         {"eu-west-1": 0, "us-east-1": 0}, [])
+
+
+def test_deed_parent_region_is_the_inverse_of_deed_origin():
+    for region in ("us-east-1", "eu-west-1", "ap-southeast-2", "us-gov-west-1"):
+        assert pr.deed_parent_region(pr.deed_origin(region)) == region
+    for origin in ("AWS_SES", "EXTERNAL", None, "", "AWS_SES_", 7):
+        assert pr.deed_parent_region(origin) is None
+
+
+def _parent(status="SUCCESS", origin="AWS_SES"):
+    return {"dkim": {"status": status, "origin": origin}}
+
+
+def test_parent_problem_what_ses_replicates_from():
+    assert pr.parent_problem("a.test", "us-east-1", _parent()) is None
+    assert "not an SES identity in us-east-1" in pr.parent_problem("a.test", "us-east-1", None)
+    assert "not verified in us-east-1 (DKIM status PENDING)" in pr.parent_problem("a.test", "us-east-1",
+                                                                                 _parent("PENDING"))
+    assert "DKIM status not started" in pr.parent_problem("a.test", "us-east-1", {"dkim": {"origin": "AWS_SES"}})
+    assert "BYODKIM" in pr.parent_problem("a.test", "us-east-1", _parent(origin="EXTERNAL"))
+    # a replica (even a verified one) is no parent: its own parent is named
+    assert "replica of eu-west-1" in pr.parent_problem("a.test", "us-east-1", _parent(origin="AWS_SES_EU_WEST_1"))
