@@ -225,7 +225,7 @@ class FleetRegions:
             finally:
                 done = applied
                 for op in applied:
-                    self.fleet._wrote({"domain": spec.name, "region": region, "operation": op})  # pylint: disable=protected-access
+                    self.fleet._wrote({"domain": spec.name, "region": region, "operation": op})
             made = responses.get("CreateEmailIdentity")
             if made is not None:
                 planned["verified_for_sending"] = bool(made.get("VerifiedForSendingStatus"))
@@ -269,8 +269,9 @@ def _state(replica):
 
 def _as_identity(state):
     """A result state back in the shape replica_findings reads (identity_from_api's)."""
-    return {"verified_for_sending": state.get("verified_for_sending"), "configuration_set": state.get("configuration_set"),
-            "verification_status": None, "dkim": {"origin": state.get("origin"), "status": state.get("dkim_status")}}
+    return {"verified_for_sending": state.get("verified_for_sending"),
+            "configuration_set": state.get("configuration_set"), "verification_status": None,
+            "dkim": {"origin": state.get("origin"), "status": state.get("dkim_status")}}
 
 
 def _shown(ident):

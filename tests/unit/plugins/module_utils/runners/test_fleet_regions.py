@@ -48,7 +48,7 @@ def test_a_verified_easy_dkim_primary_can_be_a_parent():
 
 
 def test_a_replica_finding_needs_attention_in_the_compact_result():
-    ok = {"domain": "a.test", "changed": False, "identity": {"exists": True, "verified_for_sending": True,
-                                                              "dkim_status": "SUCCESS", "mail_from_status": None}}
+    healthy = {"exists": True, "verified_for_sending": True, "dkim_status": "SUCCESS", "mail_from_status": None}
+    ok = {"domain": "a.test", "changed": False, "identity": healthy}
     assert not needs_attention(dict(ok, regions={"eu-west-1": {"findings": []}}))
     assert needs_attention(dict(ok, regions={"eu-west-1": {"findings": [{"id": "region_identity_pending"}]}}))
