@@ -169,14 +169,13 @@ class FleetRegions:
         return listed
 
     def _config_set_exists(self, region, name):
-        key = (region, name)
+        """Read once per region and set, however many workers ask at the same time."""
         with self.lock:
-            if key in self.config_sets:
-                return self.config_sets[key]
-        found = sesv2.configuration_set_exists(self.clients[region], name)
-        with self.lock:
-            self.config_sets[key] = found
-        return found
+            entry = self.config_sets.setdefault((region, name), {"lock": threading.Lock()})
+        with entry["lock"]:
+            if "found" not in entry:
+                entry["found"] = sesv2.configuration_set_exists(self.clients[region], name)
+            return entry["found"]
 
     def domain(self, spec, result, ident):
         """One domain's replicas, after its primary (``ident``: the primary as read before this run's changes)."""

@@ -86,6 +86,7 @@ def test_a_fleet_gains_a_region_check_idempotent_and_read_back(module_main, sand
     # bounded reads: one listing per region, GetEmailIdentity in eu-west-1 once per domain (listed there)
     assert _ops(requests, EU).count("ListEmailIdentities") == 1 and _ops(requests, US).count("ListEmailIdentities") == 1
     assert _ops(requests, EU).count("GetEmailIdentity") == 3
+    assert _ops(requests, EU).count("GetConfigurationSet") == 1  # once per region and set, not per domain
     assert all(d["regions"][EU]["findings"] == [] for d in again.result["domains"])
 
 
