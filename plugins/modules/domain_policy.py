@@ -415,7 +415,8 @@ domains:
       description: The error of a failed domain, with the operation and error code or DNS rcode.
       type: str
     actions:
-      description: The SES operations applied (or planned, in check mode).
+      description: The SES operations applied (or planned, in check mode); in a replica region of O(regions)
+        C(<operation> in <region>).
       type: list
       elements: str
     dns_changes:
@@ -491,7 +492,7 @@ writes:
     - Every write call that succeeded, in order, also when some domains failed - C({domain, operation}) for
       SES, C({tenant, operation}) or C({domain, tenant, operation}) for tenants, C({zone, operation, domains,
       changes}) for a DNS batch (C(ChangeResourceRecordSets) or an RFC 2136
-      C(UPDATE)).
+      C(UPDATE)); a write in a replica region of O(regions) has C(region) too.
   returned: always
   type: list
   elements: dict

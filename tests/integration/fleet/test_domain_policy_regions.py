@@ -68,6 +68,9 @@ def test_a_fleet_gains_a_region_check_idempotent_and_read_back(module_main, sand
         [("CreateEmailIdentity", EU)] * 3 + [("CreateTenant", EU), ("CreateTenantResourceAssociation", EU),
                                              ("CreateTenantResourceAssociation", EU)]), writes
     assert r53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"] == records  # no new record
+    assert {"domain": domains[0], "region": EU, "operation": "CreateEmailIdentity"} in run.result["writes"]
+    first = [d for d in run.result["domains"] if d["domain"] == domains[0]][0]
+    assert "CreateEmailIdentity in %s" % EU in first["actions"]
     us_ses, eu_ses = sandbox.boto3_client("sesv2", US), sandbox.boto3_client("sesv2", EU)
     for d in domains:
         primary, replica = us_ses.get_email_identity(EmailIdentity=d), eu_ses.get_email_identity(EmailIdentity=d)
