@@ -151,3 +151,20 @@ def test_bad_regions_fail_naming_the_option_before_any_request(module_main, sand
     assert res.rc != 0 and res.result["msg"].startswith(option + ":") and words in res.result["msg"], res.result
     assert "Traceback" not in res.output
     assert sandbox.requests(since=mark) == []
+
+
+def test_a_replica_region_that_cannot_be_read_fails_its_domains_never_a_finding(module_main, sandbox, bind):
+    zone, dummy = _zone(sandbox)
+    domains = ["%s.%s" % (x, zone) for x in ("a", "b")]
+    assert module_main("domain_policy", _args(zone, domains, bind)).rc == 0
+    sandbox.post("faults", {"rules": [{"operation": "ListEmailIdentities", "region": EU, "kind": "error"}]})
+    try:
+        mark = sandbox.mark()
+        res = module_main("domain_policy", _args(zone, domains, bind, regions=[US, EU], max_attempts=1,
+                                                 fail_on_error=False))
+    finally:
+        sandbox.post("faults", {"rules": []})
+    assert res.rc == 0 and res.result["failed_domains"] == domains, res.result
+    for d in res.result["domains"]:
+        assert "eu-west-1" in d["msg"] and "ListEmailIdentities" in d["msg"] and "regions" not in d, d
+    assert sandbox.mutating_calls(since=mark) == []  # nothing created anywhere on a guess
