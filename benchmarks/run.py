@@ -5,7 +5,7 @@
     BENCH_SIZES=10,100 BENCH_NAIVE_SIZES=10,100 .venv/bin/python benchmarks/run.py   # the loop measured at 100
     BENCH_NAIVE_SIZES=10 BENCH_SKIP_CLASSIFY=1 BENCH_SKIP_DMARC=1 BENCH_SKIP_POSTURE=1 ...  # shorter still
     # prove the plumbing in ~2 minutes without touching the recorded results:
-    BENCH_SIZES=10 BENCH_NAIVE_SIZES=0 BENCH_SKIP_POSTURE=1 BENCH_SKIP_DMARC=1 BENCH_OVERHEAD_N=20 \
+    BENCH_SIZES=10 BENCH_NAIVE_SIZES=0 BENCH_SKIP_POSTURE=1 BENCH_SKIP_DMARC=1 BENCH_OVERHEAD_N=20 BENCH_REGIONS_N=20 \
       BENCH_CLASSIFY_ARGS="--seconds 0.2 --drain 200 --sandbox 50" BENCH_RESULTS_DIR=/tmp/b BENCH_DOC=/tmp/b/b.md \
       .venv/bin/python benchmarks/run.py
 
@@ -447,6 +447,13 @@ def main():
                        cwd=str(ROOT))
         if overhead.exists():
             result["fleet_overhead"] = json.loads(overhead.read_text())
+    if not os.environ.get("BENCH_SKIP_REGIONS"):
+        log("audit of 1,000 domains in two regions against one (benchmarks/fleet_regions.py)")
+        regions = RESULTS / "fleet_regions.json"
+        subprocess.run([PY, str(ROOT / "benchmarks" / "fleet_regions.py"), "--out", str(regions)], check=False,
+                       cwd=str(ROOT))
+        if regions.exists():
+            result["fleet_regions"] = json.loads(regions.read_text())
     if not os.environ.get("BENCH_SKIP_CLASSIFY"):
         log("bounce classification (benchmarks/classify.py)")
         subprocess.run([PY, str(ROOT / "benchmarks" / "classify.py"), "--out", str(RESULTS / "classify.json")]

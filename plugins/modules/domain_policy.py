@@ -43,8 +43,8 @@ options:
     description:
       - The domains. Each is a domain name, or a dictionary with C(name) and any of C(zone),
         C(configuration_set), C(mail_from_subdomain), C(behavior_on_mx_failure), C(dkim), C(spf), C(dmarc),
-        C(tenant) to override the module's options for that domain (C(dkim), C(spf), C(dmarc) and C(tenant) are
-        merged key by key).
+        C(tenant), C(regions) to override the module's options for that domain (C(dkim), C(spf), C(dmarc) and
+        C(tenant) are merged key by key).
       - Required unless O(domains_file) is given; the file's domains are added after these.
     type: list
     elements: raw
@@ -120,6 +120,27 @@ options:
         description: Detach the identity from every other tenant it is in (else that is reported as drift).
         type: bool
         default: false
+  regions:
+    description:
+      - The regions each domain sends from, the primary first - it must be the module's O(region) - then the
+        replicas. Not given - the module's region only, as before. A bad list (a region SES does not have, a
+        replica equal to the primary, a region twice), here or in any entry of O(domains), fails the task naming
+        the option before any request.
+      - In each replica region the identity is a deterministic Easy DKIM (DEED) replica of the primary
+        (C(DomainSigningAttributesOrigin) C(AWS_SES_<PRIMARY>)) - it signs with the primary's keys and has its
+        tokens, so no DNS record is written for it. A missing replica is created once the primary can be its
+        parent (verified, Easy DKIM, not itself a replica; until then the domain's C(regions.<region>.waiting)
+        says why); its default configuration set is the primary's when that set exists in the region (else the
+        finding C(region_configuration_set_missing)); with O(tenant.name) it joins the tenant of that name in the
+        region. An existing replica's DKIM is left as it is - its findings say what to do. The replica keeps SES's
+        default MAIL FROM (the custom MAIL FROM is the primary's).
+      - Reads - one paginated C(ListEmailIdentities) per replica region, then C(GetEmailIdentity) only for the
+        domains listed there, the domains side by side. Each domain's result has per region its findings
+        (C(region_identity_missing), C(region_identity_pending), C(region_dkim_wrong_parent),
+        C(region_dkim_own_keys), C(region_configuration_set_missing) - the posture's rule); RV(regions) the counts.
+        Check mode writes nothing in any region.
+    type: list
+    elements: str
   mail_from_subdomain:
     description:
       - The custom MAIL FROM subdomain, for example V(bounce) for C(bounce.<domain>). Not given leaves
@@ -344,6 +365,13 @@ EXAMPLES = r"""
   check_mode: true
   register: audit
 
+- name: Send from eu-west-1 too - DEED replicas of the us-east-1 identities, no new DNS record
+  deliverability.ses.domain_policy:
+    domains: "{{ fleet_domains }}"
+    region: us-east-1
+    regions: [us-east-1, eu-west-1]
+    provider: route53
+
 - name: Move every domain one DMARC stage further (never backwards)
   deliverability.ses.domain_policy:
     domains: "{{ fleet_domains }}"
@@ -374,6 +402,12 @@ domains:
         C(attach) and C(detach) (C(<tenant> <resource ARN>), done or, in check mode, planned) and C(drift) (in
         words).
       type: dict
+    regions:
+      description: With O(regions), per replica region - C(exists), C(origin) (the DKIM signing origin),
+        C(dkim_status), C(verified_for_sending), C(configuration_set) as after the run (as read, in check mode),
+        C(actions) (done or, in check mode, planned), C(findings) (of the replica as after the run), C(waiting)
+        (why a missing replica is not created yet) and C(tenant).
+      type: dict
     failed:
       description: Whether this domain failed; C(msg) says why.
       type: bool
@@ -381,7 +415,8 @@ domains:
       description: The error of a failed domain, with the operation and error code or DNS rcode.
       type: str
     actions:
-      description: The SES operations applied (or planned, in check mode).
+      description: The SES operations applied (or planned, in check mode); in a replica region of O(regions)
+        C(<operation> in <region>).
       type: list
       elements: str
     dns_changes:
@@ -440,6 +475,13 @@ tenants:
     (C(tenant), C(before), C(after)).
   returned: always
   type: dict
+regions:
+  description: C(primary), C(replicas) (every replica region of the run) and per replica region in C(regions) the
+    counts C(domains), C(listed) (identities listed there), C(created), C(configuration_set_set),
+    C(waiting_for_primary) and of the findings C(missing), C(pending), C(wrong_parent), C(own_keys),
+    C(configuration_set_missing) (with C(tenants) when a domain there has a tenant).
+  returned: always
+  type: dict
 api_calls:
   description: The AWS API calls of this run by operation (retries not counted).
   returned: always
@@ -450,7 +492,7 @@ writes:
     - Every write call that succeeded, in order, also when some domains failed - C({domain, operation}) for
       SES, C({tenant, operation}) or C({domain, tenant, operation}) for tenants, C({zone, operation, domains,
       changes}) for a DNS batch (C(ChangeResourceRecordSets) or an RFC 2136
-      C(UPDATE)).
+      C(UPDATE)); a write in a replica region of O(regions) has C(region) too.
   returned: always
   type: list
   elements: dict

@@ -223,6 +223,14 @@ def cases(ctx):
          dict(rfc, domains=[{"name": "dp7." + z, "dmarc": {"advance": True, "stages": [{"policy": "none",
                                                                                           "pct": "lots"}]}}]),
          err("domains[0].dmarc.stages.pct")),
+        # domain_policy regions (issue 26): the whole task fails before any request, naming the option
+        ("domain_policy", "regions: unknown region", "domain form",
+         dict(rfc, domains=["dp8." + z], regions=["us-east-1", "zz-nowhere-1"]), err("regions")),
+        ("domain_policy", "regions: replica equal to the primary", "duplicate",
+         dict(rfc, domains=["dp9." + z], regions=["us-east-1", "us-east-1"]), err("regions")),
+        ("domain_policy", "override regions: duplicate", "duplicate",
+         dict(rfc, domains=[{"name": "dp10." + z, "regions": ["us-east-1", "eu-west-1", "eu-west-1"]}]),
+         err("domains[0].regions")),
         # dmarc
         ("dmarc", "pct 150", "out of range", dict(rfc, domain=z, policy="none", pct=150, legacy_tags=True), err("pct")),
         ("dmarc", "pct negative", "out of range", dict(rfc, domain=z, policy="none", pct=-1, legacy_tags=True),

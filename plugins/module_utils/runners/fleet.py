@@ -36,6 +36,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import A
 from ansible_collections.deliverability.ses.plugins.module_utils.dns import base as dnsbase
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.providers import get_provider, lookup_resolver, zone_directory
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain as planner
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_regions import FleetRegions
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_tenants import FleetTenants
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_specs import (
     MAX_WARNINGS, batches, desired_from_plan, domain_specs, failed_result, ses_plan)
@@ -93,6 +94,7 @@ class Fleet:
         self.dns_cache = {}
         self.resolver = None
         self.tenants = FleetTenants(self)
+        self.regions = FleetRegions(self)
 
     # -- DNS beyond the zones (SPF includes, report authorisations): one resolver, answers and failures cached
     def resolve(self, name, rtype):
@@ -248,6 +250,7 @@ class Fleet:
             desired_from_plan(spec, planned, None, False, self._warn(spec.name))  # warns, then raises the refusal
         state = self.ses_domain(spec, exists, ident)
         self.tenants.domain(spec, self.results[spec.name])
+        self.regions.domain(spec, self.results[spec.name], ident)
         return self.plan_dns(spec, state, provider, current, planned)
 
     def apply_zone(self, provider, planned):
@@ -286,6 +289,7 @@ class Fleet:
         self.started = time.monotonic()
         specs, failures = domain_specs(self.params)
         self.tenants.refuse_bad_input(failures)  # a bad ``tenant`` anywhere fails the task before any request
+        self.regions.refuse_bad_input(specs, failures)  # and so does a bad ``regions``
         for spec in specs:
             self.results[spec.name] = {"domain": spec.name, "zone": spec.zone, "changed": False, "failed": False}
         partial["domains"] = failures
@@ -294,6 +298,7 @@ class Fleet:
             zones.setdefault(spec.zone, []).append(spec)
         zone_ids = zone_directory(self.params, zones, self._dns_client)
         self.tenants.prepare(specs)
+        self.regions.prepare(specs)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             # zone reads first in the queue: the domain jobs wait for them, never the other way round
             zone_reads = {zone: pool.submit(self.read_zone, zone, zone_ids) for zone in zones}
@@ -356,6 +361,7 @@ class Fleet:
             "writes": list(self.writes),
             "api_calls": dict(sorted(self.counter.counts.items())),
             "tenants": self.tenants.summary,
+            "regions": self.regions.summary,
             "stats": {"workers": self.workers, "elapsed_seconds": round(time.monotonic() - self.started, 3),
                       "peak_rss_kb": peak_rss_kb(), "throttling": self.limiters.stats()},
         }

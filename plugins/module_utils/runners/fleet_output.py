@@ -56,6 +56,8 @@ def needs_attention(result):
     verified (DKIM, sending, MAIL FROM)."""
     if result.get("changed") or result.get("failed") or result.get("warnings") or result.get("rule"):
         return True
+    if any(r.get("findings") for r in (result.get("regions") or {}).values()):
+        return True  # a replica region that is not right (runners/fleet_regions.py)
     ident = result.get("identity") or {}
     if not ident:
         return False

@@ -23,7 +23,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.runners.spf_dma
 
 # per-domain keys a ``domains`` entry may override; everything else comes from the module's options
 OVERRIDABLE = ("zone", "configuration_set", "mail_from_subdomain", "behavior_on_mx_failure", "dkim", "spf", "dmarc",
-               "tenant")
+               "tenant", "regions")
 # the module's own options that a ``domains`` entry may override; per-domain values are validated and typed
 # with this same spec (defaults stripped), so "false" / "no" / "0" mean False there exactly as here
 ARGUMENT_SPEC = dict(
@@ -53,6 +53,7 @@ ARGUMENT_SPEC = dict(
         reputation_policy=dict(type="str", choices=["standard", "strict", "none"]),
         exclusive=dict(type="bool", default=False),
     )),
+    regions=dict(type="list", elements="str"),  # checked by runners/fleet_regions.py before any request
     resolvers=resolvers_spec(env=True),
     dns_ttl=dict(type="int", default=1800),
     workers=dict(type="int", default=8),
@@ -88,10 +89,10 @@ class DomainSpec:
     """What one domain should look like, options merged and validated."""
 
     __slots__ = ("index", "name", "zone", "configuration_set", "mail_from_domain", "behavior_on_mx_failure",
-                 "dkim", "spf", "dmarc", "tenant")
+                 "dkim", "spf", "dmarc", "tenant", "regions")
 
     def __init__(self, index, name, zone, configuration_set, mail_from_domain, behavior, dkim, spf_opts, dmarc,
-                 tenant=None):
+                 tenant=None, regions=None):
         self.index = index
         self.name = name
         self.zone = zone
@@ -102,6 +103,7 @@ class DomainSpec:
         self.spf = spf_opts
         self.dmarc = dmarc
         self.tenant = tenant
+        self.regions = regions  # primary first; set by runners/fleet_regions.py once checked
 
     def as_dict(self):
         """The spec as the planner (``policy.domain``) takes it."""
@@ -201,7 +203,7 @@ def domain_spec(index, entry, params):
         where_t = where + ".tenant.name" if "name" in (raw.get("tenant") or {}) else "tenant.name"
         tenant["name"] = tenant_rules.tenant_name(tenant["name"], where_t)
     return DomainSpec(index, name, zone, cs, mail_from, behavior, dkim, spf_opts, dmarc,
-                      tenant if tenant.get("name") else None)
+                      tenant if tenant.get("name") else None, pick("regions"))
 
 
 def domain_specs(params):

@@ -1,0 +1,280 @@
+# -*- coding: utf-8 -*-
+# Copyright: deliverability.ses contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""domain_policy's regions (issue 26): a domain sends from a primary region (the module's) and replica regions.
+
+Before any request: every ``regions`` list is checked (policy/regions.py's one region-name rule; the first is the
+primary and must be the module's region; a replica equal to the primary or named twice is refused) - a bad list
+anywhere fails the whole task naming the option. Before the domains: one paginated ``ListEmailIdentities`` per
+replica region (side by side), and the tenants of each replica region read once (runners/fleet_tenants.py, the same
+code over that region). Then per domain, in its worker, after its primary: ``GetEmailIdentity`` in a replica region
+only where the listing has the domain; the findings are policy/posture_regions.py's ``replica_findings`` (the one
+rule for what a correct replica is); a missing replica is created with deterministic Easy DKIM from the primary
+(``DomainSigningAttributesOrigin AWS_SES_<PRIMARY>``: the primary's keys and tokens, no DNS record written) once the
+primary can be a parent (verified, Easy DKIM, not itself a replica); its default configuration set is the
+primary's when that set exists in the region (a finding when not); with a tenant, the identity joins the tenant of
+the same name in that region. An existing replica's DKIM is never changed (its findings say what to do). Check mode
+reads and plans; it writes nothing in any region.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_regions as rules
+from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_tenants import FleetTenants
+from ansible_collections.deliverability.ses.plugins.module_utils.ses import identities as sesv2
+
+_REGIONS_OPTION = re.compile(r"(^|\.)regions(\.|\[|$)")
+# per region, the summary counts of these finding ids (replica_findings) under these names
+_COUNTED = {"region_identity_missing": "missing", "region_identity_pending": "pending",
+            "region_dkim_wrong_parent": "wrong_parent", "region_dkim_own_keys": "own_keys",
+            "region_configuration_set_missing": "configuration_set_missing"}
+
+
+def check_fleet_regions(values, option, primary, known):
+    """One ``regions`` list -> the region names (primary first). InputError naming ``option`` when a replica is the
+    primary, a region is named twice or unknown, or the first is not the module's region."""
+    if not isinstance(values, (list, tuple)):
+        raise InputError(option, "must be a list of region names (the primary first), got %s" % type(values).__name__)
+    if values and values[0] in values[1:]:
+        raise InputError(option, "replica %s is the primary (the first region): a replica is another region"
+                         % values[0])
+    names = check_regions(values, option, known=known)
+    if names[0] != primary:
+        raise InputError(option, "the first region is the primary and must be the module's region %s, got %s "
+                                 "(run the module with region=%s to make %s the primary)"
+                         % (primary, names[0], names[0], names[0]))
+    return names
+
+
+def parent_problem(ident):
+    """Why the primary identity (as read, None when missing) cannot be a DEED parent yet, or None."""
+    if ident is None:
+        return "the primary identity does not exist yet"
+    dkim = ident.get("dkim") or {}
+    origin = dkim.get("origin")
+    if origin == "EXTERNAL":
+        return "the primary signs with its own key (BYODKIM); SES replicates only Easy DKIM identities"
+    if origin and origin != "AWS_SES":
+        return "the primary is itself a replica (%s)" % origin
+    if dkim.get("status") != "SUCCESS":
+        return ("the primary is not verified yet (DKIM %s): the replica is created by a run after it is"
+                % (dkim.get("status") or "not started"))
+    return None
+
+
+class _RegionView:
+    """The fleet as seen from one replica region: FleetTenants runs on it unchanged (its client and region)."""
+
+    def __init__(self, fleet, region, client):
+        self._fleet = fleet
+        self.region = region
+        self.ses = client
+
+    def __getattr__(self, name):
+        return getattr(self._fleet, name)
+
+    def _wrote(self, entry):
+        self._fleet._wrote(dict(entry, region=self.region))  # pylint: disable=protected-access
+
+
+class _InRegion:
+    """A DomainSpec whose configuration set is the one the replica gets in its region (None when missing there)."""
+
+    def __init__(self, spec, configuration_set):
+        self.name = spec.name
+        self.tenant = spec.tenant
+        self.configuration_set = configuration_set
+
+
+class FleetRegions:
+    def __init__(self, fleet):
+        self.fleet = fleet
+        self.primary = fleet.region
+        self.clients = {}
+        self.listings = {}  # region -> Future of the set of identity names listed there
+        self.tenants = {}  # region -> FleetTenants of that region
+        self.config_sets = {}
+        self.lock = threading.Lock()
+        self.summary = {"primary": self.primary, "replicas": [], "regions": {}}
+
+    def refuse_bad_input(self, specs, failures):
+        """Every ``regions`` (the module's and each entry's) checked before the first request: one error naming the
+        option fails the task (a domain half in a region is worse than none). Sets each spec's ``regions``."""
+        for failure in failures:
+            option = failure.get("option") or ""
+            if _REGIONS_OPTION.search(option):
+                msg = failure.get("msg") or ""
+                raise InputError(option, msg[len(option) + 2:] if msg.startswith(option + ": ") else msg)
+        params = self.fleet.params
+        entries = params.get("domains") or []
+        if not params.get("regions") and not any(isinstance(e, dict) and e.get("regions") for e in entries):
+            return
+        known = self.fleet.module.known_regions("sesv2")
+        default = check_fleet_regions(params["regions"], "regions", self.primary, known) \
+            if params.get("regions") else [self.primary]
+        for spec in specs:
+            entry = entries[spec.index] if spec.index < len(entries) else None
+            if isinstance(entry, dict) and entry.get("regions") is not None:
+                spec.regions = check_fleet_regions(spec.regions, "domains[%d].regions" % spec.index, self.primary,
+                                                   known)
+            else:
+                spec.regions = default
+
+    def prepare(self, specs):
+        """One listing per replica region (paginated, the regions side by side); the tenants of each region read."""
+        for spec in specs:
+            for region in (spec.regions or [])[1:]:
+                if region not in self.summary["replicas"]:
+                    self.summary["replicas"].append(region)
+        if not self.summary["replicas"]:
+            return
+        fleet = self.fleet
+        for region in self.summary["replicas"]:
+            # SES paces per region: each region its own limiters
+            limiters = concurrency.Limiters(max_concurrency=fleet.workers,
+                                            max_attempts=fleet.params.get("max_attempts") or 8)
+            self.clients[region] = concurrency.LimitedClient(fleet.counter.attach(fleet.module.client(
+                "sesv2", max_pool_connections=max(10, fleet.workers + 2), max_attempts=1, region=region)), limiters)
+            self.summary["regions"][region] = dict.fromkeys(
+                ["domains", "listed", "created", "configuration_set_set", "waiting_for_primary"]
+                + sorted(_COUNTED.values()), 0)
+        pool = ThreadPoolExecutor(max_workers=len(self.clients))
+        for region, client in self.clients.items():
+            self.listings[region] = pool.submit(
+                lambda c: set(item["identity"] for item in sesv2.list_identities(c)), client)
+        pool.shutdown(wait=False)
+        for region in self.summary["replicas"]:
+            named = [s for s in specs if s.tenant and region in (s.regions or [])[1:]]
+            if named:
+                tenants = FleetTenants(_RegionView(fleet, region, self.clients[region]))
+                tenants.prepare(named)
+                self.tenants[region] = tenants
+                self.summary["regions"][region]["tenants"] = tenants.summary
+
+    def _listed(self, region):
+        try:
+            listed = self.listings[region].result()
+        except AwsError as exc:
+            raise DeliverabilityError("could not list the identities of %s: %s" % (region, exc.msg),
+                                      operation=exc.operation, error_code=exc.code)
+        with self.lock:
+            self.summary["regions"][region]["listed"] = len(listed)
+        return listed
+
+    def _config_set_exists(self, region, name):
+        """Read once per region and set, however many workers ask at the same time."""
+        with self.lock:
+            entry = self.config_sets.setdefault((region, name), {"lock": threading.Lock()})
+        with entry["lock"]:
+            if "found" not in entry:
+                entry["found"] = sesv2.configuration_set_exists(self.clients[region], name)
+            return entry["found"]
+
+    def domain(self, spec, result, ident):
+        """One domain's replicas, after its primary (``ident``: the primary as read before this run's changes)."""
+        replicas = (spec.regions or [])[1:]
+        if not replicas:
+            return
+        if result.get("actions") and not self.fleet.check_mode:  # changed just now: read what the replica copies
+            ident = sesv2.get_identity(self.fleet.ses, spec.name)
+        cs = (result.get("ses_after") or {}).get("configuration_set")
+        problem = parent_problem(ident)
+        out, before, after = {}, {}, {}
+        for region in replicas:
+            try:
+                out[region], before[region], after[region] = self._one(spec, result, region, cs, problem)
+            except AwsError as exc:
+                raise DeliverabilityError("in %s: %s" % (region, exc.msg), operation=exc.operation,
+                                          error_code=exc.code, region=region)
+        result["regions"] = out
+        for key, value in (("ses_before", before), ("ses_after", after)):
+            if isinstance(result.get(key), dict):
+                result[key] = dict(result[key], regions=value)
+
+    def _one(self, spec, result, region, cs, problem):
+        client = self.clients[region]
+        replica = sesv2.get_identity(client, spec.name) if spec.name in self._listed(region) else None
+        cs_exists = self._config_set_exists(region, cs) if cs else None
+        actions, state = [], _state(replica)
+        if replica is None and problem is None:
+            create = {"EmailIdentity": spec.name,
+                      "DkimSigningAttributes": {"DomainSigningAttributesOrigin": rules.deed_origin(self.primary)}}
+            if cs_exists:
+                create["ConfigurationSetName"] = cs
+            actions.append(("CreateEmailIdentity", create))
+        elif replica is not None and cs_exists and replica.get("configuration_set") != cs:
+            actions.append(("PutEmailIdentityConfigurationSetAttributes",
+                            {"EmailIdentity": spec.name, "ConfigurationSetName": cs}))
+        planned = dict(state, exists=True, configuration_set=cs if cs_exists else state["configuration_set"]) \
+            if actions else dict(state)
+        if replica is None and actions:
+            planned.update(origin=rules.deed_origin(self.primary), verified_for_sending=False)
+        done = [op for op, dummy in actions]
+        if actions and not self.fleet.check_mode:
+            applied, responses = [], {}
+            try:
+                sesv2.apply_actions(client, actions, applied=applied, responses=responses)
+            finally:
+                done = applied
+                for op in applied:
+                    self.fleet._wrote({"domain": spec.name, "region": region, "operation": op})
+            made = responses.get("CreateEmailIdentity")
+            if made is not None:
+                planned["verified_for_sending"] = bool(made.get("VerifiedForSendingStatus"))
+                planned["dkim_status"] = (made.get("DkimAttributes") or {}).get("Status")
+        # the findings of the replica as it is after this run (in check mode: as it is)
+        seen = replica if self.fleet.check_mode or not done else _as_identity(planned)
+        findings = rules.replica_findings(spec.name, self.primary, region, seen,
+                                          cs_exists if cs else None)
+        entry = dict(planned, actions=done if not self.fleet.check_mode else [op for op, dummy in actions],
+                     findings=findings)
+        if replica is None and problem is not None:
+            entry["waiting"] = problem
+        if spec.tenant and region in self.tenants and planned["exists"]:
+            sub = {}
+            self.tenants[region].domain(_InRegion(spec, cs if cs_exists else None), sub)
+            entry["tenant"] = sub.get("tenant")
+            entry["actions"] = entry["actions"] + list(sub.get("actions") or [])
+        if entry["actions"]:
+            result["actions"] = list(result.get("actions") or []) + ["%s in %s" % (op, region)
+                                                                     for op in entry["actions"]]
+            result["changed"] = True
+        with self.lock:
+            counts = self.summary["regions"][region]
+            counts["domains"] += 1
+            counts["created"] += "CreateEmailIdentity" in entry["actions"]
+            counts["configuration_set_set"] += "PutEmailIdentityConfigurationSetAttributes" in entry["actions"]
+            counts["waiting_for_primary"] += "waiting" in entry
+            for f in findings:
+                if f["id"] in _COUNTED:
+                    counts[_COUNTED[f["id"]]] += 1
+        return entry, _shown(replica), _shown(_as_identity(planned) if planned["exists"] else None)
+
+
+def _state(replica):
+    """What the result shows of a replica (its state as read)."""
+    dkim = (replica or {}).get("dkim") or {}
+    return {"exists": replica is not None, "origin": dkim.get("origin"), "dkim_status": dkim.get("status"),
+            "verified_for_sending": bool((replica or {}).get("verified_for_sending")),
+            "configuration_set": (replica or {}).get("configuration_set")}
+
+
+def _as_identity(state):
+    """A result state back in the shape replica_findings reads (identity_from_api's)."""
+    return {"verified_for_sending": state.get("verified_for_sending"),
+            "configuration_set": state.get("configuration_set"), "verification_status": None,
+            "dkim": {"origin": state.get("origin"), "status": state.get("dkim_status")}}
+
+
+def _shown(ident):
+    """A replica in the diff: None when missing, else its DKIM origin and configuration set."""
+    if ident is None:
+        return None
+    return {"dkim_origin": (ident.get("dkim") or {}).get("origin"), "configuration_set": ident.get("configuration_set")}
