@@ -53,22 +53,6 @@ def check_fleet_regions(values, option, primary, known):
     return names
 
 
-def parent_problem(ident):
-    """Why the primary identity (as read, None when missing) cannot be a DEED parent yet, or None."""
-    if ident is None:
-        return "the primary identity does not exist yet"
-    dkim = ident.get("dkim") or {}
-    origin = dkim.get("origin")
-    if origin == "EXTERNAL":
-        return "the primary signs with its own key (BYODKIM); SES replicates only Easy DKIM identities"
-    if origin and origin != "AWS_SES":
-        return "the primary is itself a replica (%s)" % origin
-    if dkim.get("status") != "SUCCESS":
-        return ("the primary is not verified yet (DKIM %s): the replica is created by a run after it is"
-                % (dkim.get("status") or "not started"))
-    return None
-
-
 class _RegionView:
     """The fleet as seen from one replica region: FleetTenants runs on it unchanged (its client and region)."""
 
@@ -185,7 +169,7 @@ class FleetRegions:
         if result.get("actions") and not self.fleet.check_mode:  # changed just now: read what the replica copies
             ident = sesv2.get_identity(self.fleet.ses, spec.name)
         cs = (result.get("ses_after") or {}).get("configuration_set")
-        problem = parent_problem(ident)
+        problem = rules.parent_problem(spec.name, self.fleet.region, ident)  # the one rule, as email_identity
         out, before, after = {}, {}, {}
         for region in replicas:
             try:

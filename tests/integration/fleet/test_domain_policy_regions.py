@@ -113,7 +113,7 @@ def test_drift_is_reported_by_the_posture_rule_and_existing_replicas_are_left(mo
     assert ids[own] == ["region_configuration_set_missing", "region_dkim_own_keys", "region_identity_pending"]
     assert ids[wrong] == ["region_configuration_set_missing", "region_dkim_wrong_parent", "region_identity_pending"]
     assert ids[fresh] == ["region_configuration_set_missing"]  # created now, verified with its primary
-    assert ids[unverified] == ["region_identity_missing"] and "not verified yet" in by[unverified]["waiting"]
+    assert ids[unverified] == ["region_identity_missing"] and "is not verified in us-east-1" in by[unverified]["waiting"]
     eu_writes = [(w["operation"], w["params"].get("EmailIdentity")) for w in sandbox.mutating_calls(since=mark)
                  if w["region"] == EU]
     assert eu_writes == [("CreateEmailIdentity", fresh)]  # existing replicas untouched, no set that is missing

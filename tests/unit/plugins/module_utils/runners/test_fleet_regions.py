@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_output import needs_attention
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_regions import (
-    check_fleet_regions, parent_problem)
+    check_fleet_regions)
 
 KNOWN = {"us-east-1", "eu-west-1", "ap-south-1"}
 
@@ -31,20 +31,6 @@ def test_a_bad_list_is_one_error_naming_the_option(values, words):
     with pytest.raises(InputError) as err:
         check_fleet_regions(values, "domains[2].regions", "us-east-1", KNOWN)
     assert err.value.option == "domains[2].regions" and words in err.value.msg
-
-
-@pytest.mark.parametrize("ident, words", [
-    (None, "does not exist"),
-    ({"dkim": {"origin": "EXTERNAL", "status": "SUCCESS"}}, "BYODKIM"),
-    ({"dkim": {"origin": "AWS_SES_EU_WEST_1", "status": "SUCCESS"}}, "itself a replica"),
-    ({"dkim": {"origin": "AWS_SES", "status": "PENDING"}}, "not verified yet (DKIM PENDING)"),
-])
-def test_a_primary_that_cannot_be_a_parent_says_why(ident, words):
-    assert words in parent_problem(ident)
-
-
-def test_a_verified_easy_dkim_primary_can_be_a_parent():
-    assert parent_problem({"dkim": {"origin": "AWS_SES", "status": "SUCCESS"}}) is None
 
 
 def test_a_replica_finding_needs_attention_in_the_compact_result():
