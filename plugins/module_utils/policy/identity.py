@@ -71,6 +71,20 @@ def mail_from_records(mail_from_domain, region, ttl=DEFAULT_TTL):
     ]
 
 
+def replica_mail_from_domain(mail_from_domain, region, option="mail_from_domain"):
+    """The MAIL FROM domain of a replica in ``region``: the first label of the primary's MAIL FROM domain with
+    ``-<region>`` appended, the rest unchanged (``mail.example.com`` in eu-west-1 -> ``mail-eu-west-1.example.com``).
+    SES asks the MAIL FROM name's MX to be the feedback endpoint of the region that sends, and the planner keeps it
+    the only MX there: each region needs a name of its own. The one rule (the ``domain`` role, ``domain_policy``)."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.names import normalize_domain
+    first, rest = normalize_domain(mail_from_domain, option).split(".", 1)
+    validate.aws_region(region if isinstance(region, str) else repr(region), "region")
+    if len(first) + 1 + len(region) > 63:
+        raise InputError(option, "%s-%s is longer than the 63 characters a DNS label may have; use a shorter MAIL "
+                                 "FROM label" % (first, region))
+    return normalize_domain("%s-%s.%s" % (first, region, rest), option)
+
+
 def identity_records(ident, ttl=DEFAULT_TTL, public_key=None):
     """The DKIM records an identity (as sesv2.identity_from_api returns it) needs, or [] when unknown."""
     if not ident or ident.get("identity_type") != "DOMAIN":

@@ -68,6 +68,28 @@ def test_mail_from_records():
                    "ttl": 1800}
 
 
+def test_replica_mail_from_domain_is_first_label_dash_region():
+    assert logic.replica_mail_from_domain("mail.example.com", "eu-west-1") == "mail-eu-west-1.example.com"
+    assert logic.replica_mail_from_domain("Bounce.News.Example.COM.", "ap-southeast-2") == \
+        "bounce-ap-southeast-2.news.example.com"  # normalised, only the first label changes
+    # one name per region, none equal to the primary's
+    names = {logic.replica_mail_from_domain("mail.example.com", r) for r in ("eu-west-1", "us-west-2")}
+    assert len(names) == 2 and "mail.example.com" not in names
+
+
+@pytest.mark.parametrize("domain, region, option, match", [
+    ("mail.example.com", "Europe", "region", "not an AWS region name"),
+    ("mail.example.com", None, "region", "not an AWS region name"),
+    ("example", "eu-west-1", "mail_from_domain", "not a valid domain name"),
+    ("", "eu-west-1", "mail_from_domain", "required"),
+    ("m" * 60 + ".example.com", "eu-west-1", "mail_from_domain", "63 characters"),
+])
+def test_replica_mail_from_domain_refuses_bad_input(domain, region, option, match):
+    with pytest.raises(InputError, match=match) as err:
+        logic.replica_mail_from_domain(domain, region)
+    assert err.value.option == option
+
+
 def test_identity_records_by_origin():
     easy = {"identity": "example.com", "identity_type": "DOMAIN", "dkim": {"origin": "AWS_SES", "tokens": ["a"]}}
     assert logic.identity_records(easy)[0]["type"] == "CNAME"
