@@ -132,12 +132,18 @@ options:
         parent (verified, Easy DKIM, not itself a replica; until then the domain's C(regions.<region>.waiting)
         says why); its default configuration set is the primary's when that set exists in the region (else the
         finding C(region_configuration_set_missing)); with O(tenant.name) it joins the tenant of that name in the
-        region. An existing replica's DKIM is left as it is - its findings say what to do. The replica keeps SES's
-        default MAIL FROM (the custom MAIL FROM is the primary's).
+        region. An existing replica's DKIM is left as it is - its findings say what to do.
+      - With O(mail_from_subdomain), each replica gets its own MAIL FROM domain, the first label with C(-<region>)
+        appended (C(bounce-eu-west-1.example.com); the C(deliverability.ses.replica_mail_from_domain) filter and the
+        C(deliverability.ses.domain) role use the same rule), set in its region with the same
+        O(behavior_on_mx_failure), and its MX (that region's feedback endpoint, the only MX of the name) and SPF
+        written with the primary's MAIL FROM records. A replica whose MAIL FROM is missing or another name has the
+        finding C(region_mail_from_missing) or C(region_mail_from_different) (check mode writes nothing).
       - Reads - one paginated C(ListEmailIdentities) per replica region, then C(GetEmailIdentity) only for the
         domains listed there, the domains side by side. Each domain's result has per region its findings
         (C(region_identity_missing), C(region_identity_pending), C(region_dkim_wrong_parent),
-        C(region_dkim_own_keys), C(region_configuration_set_missing) - the posture's rule); RV(regions) the counts.
+        C(region_dkim_own_keys), C(region_configuration_set_missing), C(region_mail_from_missing),
+        C(region_mail_from_different) - the posture's rule); RV(regions) the counts.
         Check mode writes nothing in any region.
     type: list
     elements: str
@@ -477,9 +483,10 @@ tenants:
   type: dict
 regions:
   description: C(primary), C(replicas) (every replica region of the run) and per replica region in C(regions) the
-    counts C(domains), C(listed) (identities listed there), C(created), C(configuration_set_set),
+    counts C(domains), C(listed) (identities listed there), C(created), C(configuration_set_set), C(mail_from_set),
     C(waiting_for_primary) and of the findings C(missing), C(pending), C(wrong_parent), C(own_keys),
-    C(configuration_set_missing) (with C(tenants) when a domain there has a tenant).
+    C(configuration_set_missing), C(mail_from_missing), C(mail_from_different) (with C(tenants) when a domain there
+    has a tenant).
   returned: always
   type: dict
 api_calls:

@@ -357,11 +357,24 @@ def dkim_records(tokens, domain):
 
 
 # ---------------------------------------------------------------------------------------------- the domain
+def replica_mail_from(spec):
+    """``[(region, MAIL FROM domain)]`` of the replica regions (``spec["regions"][1:]``, the primary first) when the
+    domain has a MAIL FROM domain: each region its own name (policy/identity.replica_mail_from_domain, the rule the
+    ``domain`` role uses), since the MX of a MAIL FROM name is the feedback endpoint of one region only."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.policy.identity import replica_mail_from_domain
+    if not spec.get("mail_from_domain"):
+        return []
+    return [(region, replica_mail_from_domain(spec["mail_from_domain"], region, "mail_from_subdomain"))
+            for region in (spec.get("regions") or [])[1:]]
+
+
 def policy_keys(spec):
     """The (name, type) of every rrset :func:`plan_records` reads (DKIM CNAMEs aside)."""
     keys = []
     if spec.get("mail_from_domain"):
         keys += [(spec["mail_from_domain"], "MX"), (spec["mail_from_domain"], "TXT")]
+    for dummy, name in replica_mail_from(spec):
+        keys += [(name, "MX"), (name, "TXT")]
     if (spec.get("spf") or {}).get("enabled", True):
         keys.append((spec["name"], "TXT"))
     if (spec.get("dmarc") or {}).get("enabled", True):
@@ -373,9 +386,10 @@ def plan_records(spec, zone, resolve, region, gate=None, start_policy="none"):
     """Every record of one domain except the DKIM CNAMEs (which need the tokens SES gives).
 
     ``spec``: ``{name, mail_from_domain, spf: {enabled, mechanisms, all_qualifier, force}, dmarc: {enabled,
-    ...the dmarc module's options}}``. ``zone``: ``{(name, type): values or rrset}``. Returns ``{records,
-    refusals, warnings, spf, dmarc, mail_from}``; with any refusal, ``records`` is empty: a refused domain
-    writes nothing.
+    ...the dmarc module's options}, regions (optional, the primary first)}``; with ``regions`` and a MAIL FROM domain
+    each replica region's MAIL FROM name gets the same MX and SPF plan (``mail_from.replicas``). ``zone``:
+    ``{(name, type): values or rrset}``. Returns ``{records, refusals, warnings, spf, dmarc, mail_from}``; with any
+    refusal, ``records`` is empty: a refused domain writes nothing.
     """
     plan = {"records": [], "refusals": [], "warnings": [], "spf": None, "dmarc": None, "mail_from": None}
     name = spec["name"]
@@ -383,6 +397,12 @@ def plan_records(spec, zone, resolve, region, gate=None, start_policy="none"):
         mf = mail_from_plan(spec["mail_from_domain"], region, zone, resolve)
         plan["mail_from"] = {"domain": mf["name"], "mx": mf["mx"], "spf": mf["spf"]["record"]}
         _collect(plan, mf)
+        # each replica region's own MAIL FROM name, planned exactly as the primary's (its region's MX, exclusive)
+        for replica_region, replica_name in replica_mail_from(spec):
+            mf = mail_from_plan(replica_name, replica_region, zone, resolve)
+            plan["mail_from"].setdefault("replicas", {})[replica_region] = {
+                "domain": mf["name"], "mx": mf["mx"], "spf": mf["spf"]["record"]}
+            _collect(plan, mf)
     spf_opts = spec.get("spf") or {}
     if spf_opts.get("enabled", True):
         planned = spf_plan(name, _values(zone, name, "TXT"),

@@ -52,9 +52,11 @@ def parent_problem(domain, parent_region, parent):
     return None
 
 
-def replica_findings(domain, primary, region, replica, config_set_exists):
+def replica_findings(domain, primary, region, replica, config_set_exists, mail_from=None):
     """The findings of ``domain``'s identity in ``region`` (``replica``: GetEmailIdentity as the collection reads
-    it, None when there is none; ``config_set_exists``: None when the primary names no default set)."""
+    it, None when there is none; ``config_set_exists``: None when the primary names no default set; ``mail_from``:
+    the MAIL FROM domain the replica should have (policy/identity.replica_mail_from_domain), None when the fleet
+    sets none)."""
     if replica is None:
         return [finding("region_identity_missing", "high", "ses", "%s has no identity in %s" % (domain, region),
                         "the fleet sends from %s too, and SES refuses mail from a domain it does not know there "
@@ -89,6 +91,20 @@ def replica_findings(domain, primary, region, replica, config_set_exists):
                            "event publishing and no suppression override" % region,
                            "create the configuration set in %s (configure_account.yml with region=%s)"
                            % (region, region)))
+    have = ((replica.get("mail_from") or {}).get("domain") or "").lower() or None
+    if mail_from and have is None:
+        out.append(finding("region_mail_from_missing", "medium", "ses",
+                           "%s has no custom MAIL FROM domain in %s" % (domain, region),
+                           "mail sent from %s uses SES's default MAIL FROM (amazonses.com): SPF does not align "
+                           "with %s for DMARC there" % (region, domain),
+                           "set MAIL FROM %s in %s (its MX feedback-smtp.%s.amazonses.com, the only MX of the name)"
+                           % (mail_from, region, region)))
+    elif mail_from and have != mail_from:
+        out.append(finding("region_mail_from_different", "medium", "ses",
+                           "%s's MAIL FROM domain in %s is %s, not %s" % (domain, region, have, mail_from),
+                           "each region needs its own MAIL FROM name (its MX is that region's feedback endpoint); "
+                           "%s is not the name the fleet publishes for %s" % (have, region),
+                           "set MAIL FROM %s in %s" % (mail_from, region)))
     return out
 
 

@@ -13,8 +13,11 @@ rule for what a correct replica is); a missing replica is created with determini
 (``DomainSigningAttributesOrigin AWS_SES_<PRIMARY>``: the primary's keys and tokens, no DNS record written) once the
 primary can be a parent (verified, Easy DKIM, not itself a replica); its default configuration set is the
 primary's when that set exists in the region (a finding when not); with a tenant, the identity joins the tenant of
-the same name in that region. An existing replica's DKIM is never changed (its findings say what to do). Check mode
-reads and plans; it writes nothing in any region.
+the same name in that region. An existing replica's DKIM is never changed (its findings say what to do). With a
+MAIL FROM domain (``mail_from_subdomain``), each replica gets its own (policy/identity.replica_mail_from_domain:
+``mail-eu-west-1.example.com``), set with ``PutEmailIdentityMailFromAttributes`` in its region when missing or
+different (a finding in check mode); its MX and SPF are planned by policy/domain.plan_records with the primary's and
+written by the fleet's DNS path. Check mode reads and plans; it writes nothing in any region.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
+from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_regions as rules
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.regions import check_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_tenants import FleetTenants
@@ -34,7 +38,8 @@ _REGIONS_OPTION = re.compile(r"(^|\.)regions(\.|\[|$)")
 # per region, the summary counts of these finding ids (replica_findings) under these names
 _COUNTED = {"region_identity_missing": "missing", "region_identity_pending": "pending",
             "region_dkim_wrong_parent": "wrong_parent", "region_dkim_own_keys": "own_keys",
-            "region_configuration_set_missing": "configuration_set_missing"}
+            "region_configuration_set_missing": "configuration_set_missing",
+            "region_mail_from_missing": "mail_from_missing", "region_mail_from_different": "mail_from_different"}
 
 
 def check_fleet_regions(values, option, primary, known):
@@ -127,7 +132,7 @@ class FleetRegions:
             self.clients[region] = concurrency.LimitedClient(fleet.counter.attach(fleet.module.client(
                 "sesv2", max_pool_connections=max(10, fleet.workers + 2), max_attempts=1, region=region)), limiters)
             self.summary["regions"][region] = dict.fromkeys(
-                ["domains", "listed", "created", "configuration_set_set", "waiting_for_primary"]
+                ["domains", "listed", "created", "configuration_set_set", "mail_from_set", "waiting_for_primary"]
                 + sorted(_COUNTED.values()), 0)
         pool = ThreadPoolExecutor(max_workers=len(self.clients))
         for region, client in self.clients.items():
@@ -196,10 +201,25 @@ class FleetRegions:
         elif replica is not None and cs_exists and replica.get("configuration_set") != cs:
             actions.append(("PutEmailIdentityConfigurationSetAttributes",
                             {"EmailIdentity": spec.name, "ConfigurationSetName": cs}))
+        mail_from = logic.replica_mail_from_domain(spec.mail_from_domain, region, "mail_from_subdomain") \
+            if spec.mail_from_domain else None
+        mf_actions = []
+        if mail_from and (replica is not None or actions):  # a replica there, or created just before
+            mf = (replica or {}).get("mail_from") or {}
+            mf_actions, dummy = logic.mail_from_plan(
+                spec.name, {"state": "present", "mail_from_domain": mail_from,
+                            "behavior_on_mx_failure": spec.behavior_on_mx_failure},
+                {"mail_from_domain": (mf.get("domain") or "").lower() or None,
+                 "behavior_on_mx_failure": mf.get("behavior_on_mx_failure") or "USE_DEFAULT_VALUE"})
         planned = dict(state, exists=True, configuration_set=cs if cs_exists else state["configuration_set"]) \
-            if actions else dict(state)
+            if actions or mf_actions else dict(state)
         if replica is None and actions:
             planned.update(origin=rules.deed_origin(self.primary), verified_for_sending=False)
+        if mf_actions:
+            planned.update(mail_from_domain=mail_from,
+                           mail_from_status="PENDING" if mail_from != state["mail_from_domain"]
+                           else state["mail_from_status"])
+        actions.extend(mf_actions)
         done = [op for op, dummy in actions]
         if actions and not self.fleet.check_mode:
             applied, responses = [], {}
@@ -216,7 +236,7 @@ class FleetRegions:
         # the findings of the replica as it is after this run (in check mode: as it is)
         seen = replica if self.fleet.check_mode or not done else _as_identity(planned)
         findings = rules.replica_findings(spec.name, self.primary, region, seen,
-                                          cs_exists if cs else None)
+                                          cs_exists if cs else None, mail_from=mail_from)
         entry = dict(planned, actions=done if not self.fleet.check_mode else [op for op, dummy in actions],
                      findings=findings)
         if replica is None and problem is not None:
@@ -235,30 +255,40 @@ class FleetRegions:
             counts["domains"] += 1
             counts["created"] += "CreateEmailIdentity" in entry["actions"]
             counts["configuration_set_set"] += "PutEmailIdentityConfigurationSetAttributes" in entry["actions"]
+            counts["mail_from_set"] += "PutEmailIdentityMailFromAttributes" in entry["actions"]
             counts["waiting_for_primary"] += "waiting" in entry
             for f in findings:
                 if f["id"] in _COUNTED:
                     counts[_COUNTED[f["id"]]] += 1
-        return entry, _shown(replica), _shown(_as_identity(planned) if planned["exists"] else None)
+        return (entry, _shown(replica, mail_from), _shown(_as_identity(planned) if planned["exists"] else None,
+                                                          mail_from))
 
 
 def _state(replica):
     """What the result shows of a replica (its state as read)."""
     dkim = (replica or {}).get("dkim") or {}
+    mail_from = (replica or {}).get("mail_from") or {}
     return {"exists": replica is not None, "origin": dkim.get("origin"), "dkim_status": dkim.get("status"),
             "verified_for_sending": bool((replica or {}).get("verified_for_sending")),
-            "configuration_set": (replica or {}).get("configuration_set")}
+            "configuration_set": (replica or {}).get("configuration_set"),
+            "mail_from_domain": (mail_from.get("domain") or "").lower() or None,
+            "mail_from_status": mail_from.get("status")}
 
 
 def _as_identity(state):
     """A result state back in the shape replica_findings reads (identity_from_api's)."""
     return {"verified_for_sending": state.get("verified_for_sending"),
             "configuration_set": state.get("configuration_set"), "verification_status": None,
-            "dkim": {"origin": state.get("origin"), "status": state.get("dkim_status")}}
+            "dkim": {"origin": state.get("origin"), "status": state.get("dkim_status")},
+            "mail_from": {"domain": state.get("mail_from_domain"), "status": state.get("mail_from_status")}}
 
 
-def _shown(ident):
-    """A replica in the diff: None when missing, else its DKIM origin and configuration set."""
+def _shown(ident, mail_from=None):
+    """A replica in the diff: None when missing, else its DKIM origin and configuration set (and its MAIL FROM
+    domain when the fleet sets one)."""
     if ident is None:
         return None
-    return {"dkim_origin": (ident.get("dkim") or {}).get("origin"), "configuration_set": ident.get("configuration_set")}
+    out = {"dkim_origin": (ident.get("dkim") or {}).get("origin"), "configuration_set": ident.get("configuration_set")}
+    if mail_from:
+        out["mail_from_domain"] = ((ident.get("mail_from") or {}).get("domain") or "").lower() or None
+    return out

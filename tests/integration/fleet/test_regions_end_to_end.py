@@ -1,7 +1,8 @@
 """Issue 26, Must show, end to end in the sandbox: a fleet of 20 domains onboarded in us-east-1 with domain_policy
 gains eu-west-1 through ``regions``. Read back per region with the AWS CLI (``--region``): every replica signs with
-DEED from us-east-1 with the primary's tokens and no DNS record is published (Route 53 record count read with the
-AWS CLI before and after); check mode writes nothing in any region and a second run changes nothing; a hard bounce
+DEED from us-east-1 with the primary's tokens and no DKIM record is published; the only new records are each
+replica's own MAIL FROM MX and SPF (``bounce-eu-west-1.<domain>``, Route 53 records read with the AWS CLI before
+and after); check mode writes nothing in any region and a second run changes nothing; a hard bounce
 received in eu-west-1 ends up suppressed in both regions (bounce_processor with regions); a delist removes it from
 both with two audit lines (suppressed_destination with regions); a global endpoint is READY and a send through it
 succeeds with the primary faulted (/_sandbox/faults). The modules run in-process (module_main); everything asserted
@@ -61,9 +62,15 @@ def aws_batch(sandbox, region, commands):
 
 
 def record_count(sandbox, zone_id):
+    return len(record_sets(sandbox, zone_id))
+
+
+def record_sets(sandbox, zone_id):
+    """{(name, type): sorted values} of the hosted zone, read with the AWS CLI."""
     rc, out, err = aws(sandbox, US, "route53", "list-resource-record-sets", "--hosted-zone-id", zone_id)
     assert rc == 0, err
-    return len(out["ResourceRecordSets"])
+    return dict(((r["Name"].rstrip(".").lower(), r["Type"]), sorted(v["Value"] for v in r["ResourceRecords"]))
+                for r in out["ResourceRecordSets"])
 
 
 def reason_in(sandbox, region, email):
@@ -88,6 +95,7 @@ def test_twenty_domains_gain_eu_west_1(module_main, sandbox, bind, amazonses, tm
     # onboarded in us-east-1 only (as the fleet is today)
     onboard = module_main("domain_policy", args)
     assert onboard.rc == 0 and onboard.result["summary"]["changed"] == FLEET, onboard.result.get("msg")
+    zone_before = record_sets(sandbox, zone_id)
     before = record_count(sandbox, zone_id)
     assert before >= FLEET * 6  # 3 DKIM CNAMEs, MAIL FROM MX + SPF, SPF, DMARC per domain (and SOA / NS)
     for d in domains[:1]:
@@ -108,7 +116,9 @@ def test_twenty_domains_gain_eu_west_1(module_main, sandbox, bind, amazonses, tm
     run = module_main("domain_policy", regional)
     assert run.rc == 0 and run.result["summary"]["changed"] == FLEET, run.result.get("msg")
     writes = sandbox.mutating_calls(since=mark)
-    assert sorted((w["operation"], w["region"]) for w in writes) == [("CreateEmailIdentity", EU)] * FLEET, writes
+    ses_writes = sorted((w["operation"], w["region"]) for w in writes if w["service"] == "sesv2")
+    assert ses_writes == [("CreateEmailIdentity", EU)] * FLEET + [("PutEmailIdentityMailFromAttributes", EU)] * FLEET
+    assert {w["operation"] for w in writes if w["service"] != "sesv2"} == {"ChangeResourceRecordSets"}, writes
 
     # read back per region with the AWS CLI (--region): DEED from us-east-1, the primary's tokens, verified, the set
     reads = dict((region, aws_batch(sandbox, region, [["sesv2", "get-email-identity", "--email-identity", d]
@@ -120,7 +130,17 @@ def test_twenty_domains_gain_eu_west_1(module_main, sandbox, bind, amazonses, tm
             len(primary["DkimAttributes"]["Tokens"]) == 3
         assert primary["DkimAttributes"]["SigningAttributesOrigin"] == "AWS_SES"
         assert replica["VerifiedForSendingStatus"] is True and replica["ConfigurationSetName"] == cs
-    assert record_count(sandbox, zone_id) == before  # no DNS record for any replica
+        # its own MAIL FROM name, its MX (eu-west-1's feedback endpoint) found in DNS; the primary keeps bounce.<d>
+        assert replica["MailFromAttributes"]["MailFromDomain"] == "bounce-eu-west-1." + d
+        assert replica["MailFromAttributes"]["MailFromDomainStatus"] == "SUCCESS", replica
+        assert primary["MailFromAttributes"]["MailFromDomain"] == "bounce." + d
+    # no DKIM record for any replica: the only new records are the replicas' MAIL FROM MX and SPF
+    zone_after = record_sets(sandbox, zone_id)
+    assert record_count(sandbox, zone_id) == before + 2 * FLEET
+    assert {k: v for k, v in zone_after.items() if k not in zone_before} == dict(
+        [(("bounce-eu-west-1." + d, "MX"), ["10 feedback-smtp.eu-west-1.amazonses.com."]) for d in domains]
+        + [(("bounce-eu-west-1." + d, "TXT"), ['"v=spf1 include:amazonses.com ~all"']) for d in domains])
+    assert all(zone_after[k] == v for k, v in zone_before.items())
 
     mark = sandbox.mark()
     again = module_main("domain_policy", regional)

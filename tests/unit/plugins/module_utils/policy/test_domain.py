@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import domain, ses, spf
 
 SES_SPF = "v=spf1 ip4:199.255.192.0/22 -all"
@@ -135,6 +136,30 @@ def test_mail_from_mx_is_exclusive_and_names_replaced_hosts():
                                  "values": [ses.mail_from_mx("eu-west-1")]}
     assert "mx.other.test" in got["warnings"][0]
     assert got["records"][1]["values"] == ["v=spf1 include:amazonses.com ~all"]
+
+
+def test_replica_regions_get_their_own_mail_from_name_planned_as_the_primarys():
+    spec = {"name": "a.test", "mail_from_domain": "bounce.a.test", "spf": {"enabled": False},
+            "dmarc": {"enabled": False}, "regions": ["us-east-1", "eu-west-1", "ap-south-1"]}
+    zone = {("bounce-eu-west-1.a.test", "MX"): ["10 mx.other.test"]}
+    got = domain.plan_records(spec, zone, resolver(BASE), "us-east-1")
+    mx = {r["name"]: r for r in got["records"] if r["type"] == "MX"}
+    assert sorted(mx) == ["bounce-ap-south-1.a.test", "bounce-eu-west-1.a.test", "bounce.a.test"]
+    for name, region in (("bounce.a.test", "us-east-1"), ("bounce-eu-west-1.a.test", "eu-west-1"),
+                         ("bounce-ap-south-1.a.test", "ap-south-1")):
+        assert mx[name]["values"] == [ses.mail_from_mx(region)] and mx[name]["exclusive"] is True  # the only MX
+        assert {"name": name, "type": "TXT", "values": ["v=spf1 include:amazonses.com ~all"], "exclusive": True} \
+            in [{k: r[k] for k in ("name", "type", "values", "exclusive")} for r in got["records"]]
+    assert any("mx.other.test" in w for w in got["warnings"])  # another MX there is replaced and named
+    assert got["mail_from"]["replicas"]["eu-west-1"]["domain"] == "bounce-eu-west-1.a.test"
+    assert ("bounce-ap-south-1.a.test", "MX") in domain.policy_keys(spec)
+    # one region, or no MAIL FROM: nothing more
+    assert len(domain.plan_records(dict(spec, regions=["us-east-1"]), {}, resolver(BASE), "us-east-1")["records"]) == 2
+    assert domain.plan_records(dict(spec, mail_from_domain=None), {}, resolver(BASE), "us-east-1")["records"] == []
+    long_label = dict(spec, mail_from_domain="b" * 55 + ".a.test")  # fits alone, not with -ap-south-1
+    with pytest.raises(InputError, match="63 characters") as err:
+        domain.plan_records(long_label, {}, resolver(BASE), "us-east-1")
+    assert err.value.option == "mail_from_subdomain"
 
 
 def test_plan_records_refusal_plans_no_record_at_all():

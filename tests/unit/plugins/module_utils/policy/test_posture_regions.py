@@ -25,6 +25,23 @@ def test_replica_states():
     assert _ids(_rep(), cs=False) == ["region_configuration_set_missing"]
 
 
+def test_replica_mail_from_missing_or_different_is_a_finding_only_when_the_fleet_sets_one():
+    def ids(mail_from_domain, want):
+        replica = dict(_rep(), mail_from={"domain": mail_from_domain})
+        return sorted(f["id"] for f in pr.replica_findings("a.test", "us-east-1", "eu-west-1", replica, None,
+                                                           mail_from=want))
+    want = "mail-eu-west-1.a.test"
+    assert ids(None, want) == ["region_mail_from_missing"]
+    assert ids("mail.a.test", want) == ["region_mail_from_different"]  # the primary's name: another region's MX
+    assert ids("MAIL-eu-west-1.a.test", want) == []  # SES may answer in another case
+    assert ids(None, None) == [] and ids("other.a.test", None) == []  # no MAIL FROM wanted: nothing to say
+    missing = pr.replica_findings("a.test", "us-east-1", "eu-west-1", None, None, mail_from=want)
+    assert [f["id"] for f in missing] == ["region_identity_missing"]  # one finding for a missing replica
+    different = pr.replica_findings("a.test", "us-east-1", "eu-west-1", dict(_rep(), mail_from={"domain": "x.a.test"}),
+                                    None, mail_from=want)[0]
+    assert want in different["fix"] and "x.a.test" in different["title"]
+
+
 def test_suppression_drift_counts_what_each_region_misses():
     missing, findings = pr.suppression_drift({"us-east-1": {"a": "BOUNCE", "b": "BOUNCE"},
                                               "eu-west-1": {"a": "BOUNCE", "c": "COMPLAINT"}})
