@@ -171,18 +171,14 @@ def select(names):
 
 def run_section(section, results, quick):
     """Run one section; returns (status, seconds). Writes results/<name>.json only when it finished."""
-    staging = results / ".staging"
-    staging.mkdir(parents=True, exist_ok=True)
-    staged = staging / ("%s.json" % section.name)
-    if staged.exists():
-        staged.unlink()
+    staged = Path(tempfile.mkdtemp(prefix="bench-%s-" % section.name)) / ("%s.json" % section.name)
     cmd = section.command(staged, quick)
     at_start, sha = machine(), commit()
     log("=== section %s: %s (load %s on %d CPUs)" % (section.name, " ".join(cmd[1:]),
                                                      ", ".join("%.2f" % x for x in at_start["load_average"]),
                                                      at_start["cpus"]))
     started = time.monotonic()
-    proc = subprocess.run(cmd, cwd=str(ROOT), check=False)
+    proc = subprocess.run(cmd, cwd=str(ROOT), check=False, env=dict(os.environ, BENCH_SECTION=section.name))
     seconds = round(time.monotonic() - started, 1)
     if proc.returncode != 0 or not staged.exists():
         log("=== section %s FAILED (rc %s, %.0f s): nothing written; %s" % (
@@ -197,6 +193,7 @@ def run_section(section, results, quick):
                      "load_average_at_end": machine()["load_average"], "seconds": seconds}
     (results / ("%s.json" % section.name)).write_text(json.dumps(data, indent=2) + "\n")
     staged.unlink()
+    staged.parent.rmdir()
     import report
     missed = 0
     for t in report.targets(section.name, data):
