@@ -204,6 +204,31 @@ def run_section(section, results, quick):
     return "ok" + (" (%d MISSED)" % missed if missed else ""), seconds
 
 
+# what each section measures: a result older than the last commit touching these is stale
+MEASURED_CODE = ("plugins/", "playbooks/", "roles/", "meta/")
+
+
+def stale(results, sections):
+    """[(section, recorded commit, last change)] for each result measured before the last change to the code."""
+    out = []
+    try:
+        last = subprocess.run(["git", "log", "-1", "--format=%H", "--"] + list(MEASURED_CODE), cwd=str(ROOT),
+                              capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return out
+    for s in sections:
+        path = results / ("%s.json" % s.name)
+        if not last or not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        sha = ((data.get("bench") or {}).get("commit") or data.get("commit") or "").replace("+dirty", "")
+        known = sha and subprocess.run(["git", "merge-base", "--is-ancestor", last, sha], cwd=str(ROOT),
+                                       capture_output=True, timeout=30).returncode == 0
+        if not known:
+            out.append((s.name, sha or "unknown", last))
+    return out
+
+
 def main(argv=None):
     import argparse
     ap = argparse.ArgumentParser(description="make bench: every section, then docs/benchmarks.md")
@@ -232,6 +257,9 @@ def main(argv=None):
     import report
     doc.write_text(report.render(results, SECTIONS))
     log("wrote %s from %s/*.json" % (doc, results))
+    for name, sha, last in stale(results, SECTIONS):
+        log("STALE: %s was measured on %s, before the last change to %s (%s): `make bench BENCH=%s`" % (
+            name, sha[:12], ", ".join(MEASURED_CODE), last[:12], name))
     if timings:
         log("time per section:")
         for name, status, seconds in timings:
