@@ -177,7 +177,10 @@ def _md_fleet(d):
         lines += ["", "The community.aws anchor: `%s` from PyPI (these machines reach no Galaxy server), its "
                   "collections %s unpacked into a private collections path (benchmarks/anchors.py), under ansible-core "
                   "%s; per domain %s. It does less than domain_policy (community.aws has no module for Easy DKIM, "
-                  "MAIL FROM or a configuration set), so the ratio against it is a lower bound." % (
+                  "MAIL FROM or a configuration set), so the ratio against it is a lower bound. Its first run includes "
+                  "ses_identity's own 10 s sleep for each identity that does not exist yet (measured against the "
+                  "sandbox: `get_verification_attributes` sleeps after its only lookup before VerifyDomainIdentity); "
+                  "the no-change run has none." % (
                       anchor.get("package"), ", ".join("%s %s" % kv for kv in (anchor.get("versions") or {}).items()),
                       anchor.get("ansible_core"),
                       ", ".join(next(e["community_aws"]["tasks_per_domain"] for e in d["sizes"].values()
