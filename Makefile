@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
+comma := ,
 SANDBOX_PORT ?= 4566
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -57,8 +58,12 @@ demo: venv
 sandbox: venv
 	$(PY) -m tests.sandbox --port $(SANDBOX_PORT) --dns-port $$(( $(SANDBOX_PORT) + 1 ))
 
+# Every figure of docs/benchmarks.md, each beside its anchor (benchmarks/run.py). BENCH=fleet,posture reruns those
+# sections only; QUICK=1 runs each at a small size into benchmarks/results/tmp/ (the plumbing, not the figures).
+BENCH ?=
+QUICK ?=
 bench: venv
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(if $(QUICK),--quick) $(subst $(comma), ,$(BENCH))
 
 clean:
 	rm -rf $(VENV) tests/output .build

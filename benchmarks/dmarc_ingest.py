@@ -167,13 +167,26 @@ def main():
     ap.add_argument("--child", nargs=3)
     ap.add_argument("--max-records", type=int)
     ap.add_argument("--parsedmarc", default=os.environ.get("PARSEDMARC_PYTHON"),
-                    help="a Python with parsedmarc installed: compare side by side")
+                    help="a Python with parsedmarc installed: compare side by side ('auto': the private virtualenv "
+                         "benchmarks/anchors.py installs under .build/anchors/parsedmarc)")
+    ap.add_argument("--out", default=str(RESULTS / "dmarc_ingest.json"))
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (best of each is kept)")
     ap.add_argument("--big", type=int, default=0, help="also measure one report of this many records")
     args = ap.parse_args()
     if args.child:
         child(*args.child, max_records=args.max_records)
         return
+    anchor = None
+    if args.parsedmarc == "auto":
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import anchors
+        try:
+            anchor = anchors.parsedmarc_python()
+            args.parsedmarc = anchor["python"]
+            log("parsedmarc %s: %s" % (anchor["version"], anchor["python"]))
+        except (anchors.AnchorError, OSError, subprocess.SubprocessError) as exc:
+            log("parsedmarc could not be installed, the side-by-side figure is not measured: %s" % exc)
+            anchor, args.parsedmarc = {"error": str(exc)}, None
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "reports"
         log("generating %d reports of ~%d records" % (args.reports, args.records))
@@ -211,6 +224,8 @@ def main():
                 "peak_mb": first["peak_mb"] <= TARGETS["peak_mb"] and second["peak_mb"] <= TARGETS["peak_mb"]},
     }
     result["met"]["records_per_s"] = result["records_per_s"] >= TARGETS["records_per_s"]
+    if anchor:
+        result["parsedmarc_anchor"] = anchor
     if theirs:
         result["parsedmarc"] = dict(theirs, records_per_s=round(theirs["records"] / theirs["wall_s"], 0)
                                     if theirs["wall_s"] else 0, all_runs=theirs_runs)
@@ -221,8 +236,8 @@ def main():
         result["met"]["big_peak_mb"] = big["peak_mb"] <= TARGETS["big_peak_mb"]
     assert first["rc"] == 0 and first["totals"]["reports_new"] == n, first
     assert second["totals"]["reports_new"] == 0 and second["totals"]["seen"] == n, second
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "dmarc_ingest.json").write_text(json.dumps(result, indent=2) + "\n")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     log("%d reports (%d records) in %.1f s wall / %.1f s CPU: %.0f reports/s (%.0f per CPU second), peak %.0f MB; "
         "re-run %.1f s, peak %.0f MB; targets met: %s" % (
             n, records, first["wall_s"], first["cpu_s"], rate, result["reports_per_cpu_s"], first["peak_mb"],

@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--domains", type=int, default=1000)
     ap.add_argument("--tenants", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", help="default benchmarks/results/fleet_tenants[_policy].json")
     ap.add_argument("--policy", choices=["standard", "strict", "none"],
                     help="ask each tenant for this reputation policy (one more read per tenant: its entity)")
     a = ap.parse_args()
@@ -80,9 +81,9 @@ def main():
                   "rounds": a.rounds, "runs_s": runs, "best_s": best, "ratio": ratio, "target": TARGET,
                   "met": ratio <= TARGET, "tenant_reads": reads, "cpus": os.cpu_count(),
                   "load_avg_at_end": os.getloadavg()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "fleet_tenants%s.json" % ("_policy" if a.policy else "")
-    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
+    out = Path(a.out) if a.out else RESULTS / ("fleet_tenants%s.json" % ("_policy" if a.policy else ""))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     log("audit of %d domains: %.2f s with %d tenants, %.2f s without: %.2fx (target <= %.1fx: %s); tenant reads %s"
         % (a.domains, best["with"], a.tenants, best["without"], ratio, TARGET, "met" if result["met"] else "MISSED",
            reads))

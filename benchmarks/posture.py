@@ -201,12 +201,20 @@ def loop_playbook(tmp, bind):
 
 
 def main():
-    n = int(os.environ.get("POSTURE_N", "1000"))
-    rates = ints("POSTURE_RATES", (20, 5))
+    global RESULTS
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(RESULTS))
+    ap.add_argument("--quick", action="store_true", help="N = 100, R = 20 only: the plumbing, not the figures")
+    opts = ap.parse_args()
+    RESULTS = Path(opts.out)
+    n = int(os.environ.get("POSTURE_N", "100" if opts.quick else "1000"))
+    rates = ints("POSTURE_RATES", (20,) if opts.quick else (20, 5))
     small_n = int(os.environ.get("POSTURE_SMALL_N", "100"))
-    small_rates = ints("POSTURE_SMALL_RATES", (1,))
+    small_rates = ints("POSTURE_SMALL_RATES", () if opts.quick else (1,))
     loop_n = ints("POSTURE_LOOP_N", ())
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpus": os.cpu_count(),
+    from run import commit
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit(), "cpus": os.cpu_count(),
               "load_average_at_start": list(os.getloadavg()), "workers": WORKERS, "n": n, "whole_run": {},
               "throttled": [], "throttled_small": [], "loop_of_modules": {}}
     whole_only = bool(os.environ.get("POSTURE_WHOLE_RUN_ONLY"))
@@ -293,67 +301,3 @@ def posture_run_for(sandbox, bind, tmp, domains):
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-def markdown(p):
-    """The posture section of docs/benchmarks.md, from benchmarks/results/posture.json."""
-    lines = ["## Fleet posture (benchmarks/posture.py)", "",
-             "Run %s, %s CPUs, load average at start %s (shared machine: wall times move with the load). "
-             "Workers: %s. Fleet: %s healthy domains (Easy DKIM, MAIL FROM, SPF, DMARC) in BIND + the sandbox." % (
-                 p["date"], p["cpus"], ", ".join("%.1f" % x for x in p["load_average_at_start"]), p["workers"], p["n"]),
-             ""]
-    w = p.get("whole_run") or {}
-    if w.get("playbook"):
-        b = w["breakdown_s"]
-        lines += ["### Whole run against whole run (no throttling)", "",
-                  "| run | wall s | CPU s | notes |", "|---|---|---|---|",
-                  "| bare boto3 + dnspython (best of 2) | %.1f | %.1f | %s DNS queries, in-script %.1f s |" % (
-                      min(w["bare"]["wall_s"], w["bare_2"]["wall_s"]), w["bare"]["cpu_s"],
-                      w["bare"].get("dns_queries"), b["bare_in_script"]),
-                  "| `ansible-playbook playbooks/posture_report.yml` (best of 2) | %.1f | %.1f | module pass %.1f s, "
-                  "%s DNS queries, task result %d bytes, JSON + CSV + HTML + trend written |" % (
-                      min(w["playbook"]["wall_s"], w["playbook_2"]["wall_s"]), w["playbook"]["cpu_s"],
-                      b["module_pass"], w["playbook"].get("dns_queries"), w["playbook"]["result_bytes"]),
-                  "| empty playbook (Ansible start-up alone) | %.1f | %.1f | |" % (
-                      w["startup"]["wall_s"], w["startup"]["cpu_s"]), "",
-                  "Ratio playbook / bare: **%.2fx** (target <= 1.5x: %s). Where the rest goes: Ansible start-up and "
-                  "callbacks %.1f s (an empty playbook alone: %.1f s) against the bare script's interpreter and "
-                  "imports %.1f s; the module's pass %.1f s against the bare reads %.1f s. The task result is kept "
-                  "small (`return_domains: false`: the files carry the findings)." % (
-                      w["ratio_whole_run"], "met" if w["met"] else "**missed**", b["ansible_start_and_callbacks"],
-                      b["empty_playbook"], b["bare_interpreter_and_imports"], b["module_pass"], b["bare_in_script"]),
-                  ""]
-    rows = [("throttled", p.get("throttled") or []), ("throttled_small", p.get("throttled_small") or [])]
-    if any(r for _, r in rows):
-        lines += ["### Under SES throttling (sandbox token bucket of R requests/s per operation)", "",
-                  "Measured %s." % p.get("throttled_date", p["date"]), "",
-                  "Bound = SES reads of the pass / R (reads counted from an unthrottled run). Target: whole "
-                  "`ansible-playbook` wall <= 1.15 x bound, zero failed domains.", "",
-                  "| N | R | pass | SES reads | bound s | wall s | module s | ratio | throttled answers | "
-                  "failed domains | met |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-        for _, entries in rows:
-            for e in entries:
-                for name, key in (("posture_report.yml", "posture"), ("domain_policy audit", "domain_policy")):
-                    r = e.get(key)
-                    if not r:
-                        continue
-                    lines.append("| %d | %g | %s | %d | %.1f | %.1f | %s | %.3f | %d | %s | %s |" % (
-                        e["n"], e["rate"], name, round(r["bound_s"] * e["rate"]), r["bound_s"], r["wall_s"],
-                        r.get("module_elapsed_s"), r["ratio"], r["api"]["throttled"], r.get("failed_domains"),
-                        "yes" if r["met"] else "**no**"))
-        measured = {(e["n"], e["rate"]) for _, es in rows for e in es}
-        missing = [(n, r) for n, r in ((p["n"], 20), (p["n"], 5), (p["n"], 1)) if (n, r) not in measured]
-        if missing:
-            lines += ["", "Not measured: %s (R=1 at N=1,000 is ~17 minutes per pass; nothing here is "
-                      "extrapolated)." % ", ".join("N=%d R=%g" % m for m in missing)]
-        lines.append("")
-    loop = p.get("loop_of_modules") or {}
-    lines += ["### Loop of modules (email_identity_info + email_auth_check per domain)", ""]
-    for n in sorted(loop, key=int):
-        v = loop[n]
-        if isinstance(v, dict):
-            lines.append("- N=%s: loop %.1f s wall against posture_report.yml %.1f s." % (n, v["loop_wall_s"],
-                                                                                      v["posture_wall_s"]))
-        else:
-            lines.append("- N=%s: %s." % (n, v))
-    return "\n".join(lines) + "\n"
