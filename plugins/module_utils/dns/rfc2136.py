@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import (
@@ -27,6 +29,22 @@ def rdata_values(rdtype_text, rrset):
         else:
             out.append(normalize_value(rdtype_text, rd.to_text()))
     return out
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.-]*")
+
+
+def owner_text(name):
+    """``fqdn(name.to_text())`` of an absolute dnspython name; names of letters, digits, hyphens and underscores
+    (nothing dnspython would escape) without its per-character escaping, which was a third of a zone transfer's
+    conversion."""
+    try:
+        text = b".".join(name.labels).decode("ascii")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or not _PLAIN_NAME.fullmatch(text) or text.count(".") != len(name.labels) - 1:  # a dot in a label
+        return fqdn(name.to_text())
+    return fqdn(text)
 
 
 class Rfc2136Provider(Provider):
@@ -144,9 +162,12 @@ class Rfc2136Provider(Provider):
         except (dns.exception.DNSException, OSError, EOFError) as exc:
             raise DnsError("AXFR %s" % self.zone, type(exc).__name__, str(exc) or repr(exc), self.server_text)
         out = {}
+        types = {}
         for (name, rdtype), rdataset in rrsets.items():
-            rtype = dns.rdatatype.to_text(rdtype)
-            fq = fqdn(name.to_text())
+            rtype = types.get(rdtype)
+            if rtype is None:
+                rtype = types[rdtype] = dns.rdatatype.to_text(rdtype)
+            fq = owner_text(name)
             # raw: the rdata as the server holds it, so prerequisites match a TXT split at other boundaries
             raw = [rd.to_text() for rd in rdataset]
             values = rdata_values(rtype, rdataset) if rtype == "TXT" else [normalize_value(rtype, t) for t in raw]
