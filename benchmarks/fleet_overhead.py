@@ -8,8 +8,8 @@ turn: the no-change audit as a user runs it (`ansible-playbook playbooks/enforce
 callback, no test callback), with the domains passed as an extra-var list (`-e @vars.json`, enforce_policy_domains)
 and as a file (enforce_policy_domains_file); benchmarks/bare_reads.py (the same minimal reads in plain boto3 +
 dnspython, same concurrency); and a trivial playbook (one debug task: the floor of any ansible-playbook run). Best
-of the rounds for each; the load average printed before and after. Target: whole audit run <= 1.5x the bare
-script at N = 1,000.
+of the rounds for each; the load average printed before and after. Targets: whole audit run <= 1.5x the bare
+script at N = 1,000 (<= 1.25x at N >= 10,000); the module's own pass <= 1.2x the bare script's reads.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ from tests.fixtures.bind import Bind  # noqa: E402
 from tests.sandbox.control import Sandbox  # noqa: E402
 
 TARGET = 1.5
+PASS_TARGET = 1.2  # the module's own pass against the bare reads
+TARGET_10000 = 1.25  # whole run at N >= 10,000
 WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
 
 
@@ -88,7 +90,8 @@ def main():
             bind.add_zone("amazonses.com")
             publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
         zone = "fleet%d.bench" % opts.n
-        log("seeding %d healthy domains" % opts.n)
+        log("%d cores, load average %s; seeding %d healthy domains" % (
+            os.cpu_count(), " ".join("%.2f" % x for x in os.getloadavg()), opts.n))
         domains = seed(sandbox, bind, zone, opts.n)
         # the seed's MAIL FROM says REJECT_MESSAGE; the playbook's policy keeps SES's default: make it a no-change
         ses = sandbox.boto3_client("sesv2")
@@ -131,6 +134,8 @@ def main():
                 writes = [r for r in sandbox.requests(mark) if r["mutating"]]
                 runs[name].append({"rc": m["rc"], "wall_s": m["wall_s"], "cpu_s": m["cpu_s"], "writes": len(writes),
                                    "load": round(os.getloadavg()[0], 2), "output_bytes": len(m["output_tail"])})
+                if name == "bare":  # the reads alone, without the interpreter's start and imports
+                    runs[name][-1]["reads_s"] = json.loads((Path(tmp) / "bare_out.json").read_text())["elapsed_s"]
                 log("round %d %-12s wall %.2f s cpu %.2f s rc %s load %.2f" % (
                     rnd + 1, name, m["wall_s"], m["cpu_s"], m["rc"], os.getloadavg()[0]))
         # where the time goes: one more audit with the test callback, for the module's own figures
@@ -146,17 +151,28 @@ def main():
             log("%s: module %s s, result %d bytes, %s" % (
                 name, diag[name]["module_elapsed_s"], diag[name]["result_bytes"], diag[name]["summary"]))
         result["diagnostics"] = diag
+        # the module's own pass (Fleet.run, stats.elapsed_seconds) against the bare script's reads (its elapsed_s,
+        # also without start-up): best bare reads of the rounds, one diagnostic run per variant
+        bare_reads = min(r["reads_s"] for r in runs["bare"])
+        result["module_pass"] = dict((v, {"module_elapsed_s": diag[v]["module_elapsed_s"], "bare_reads_s": bare_reads,
+                                          "ratio": round(diag[v]["module_elapsed_s"] / bare_reads, 2)
+                                          if diag[v]["module_elapsed_s"] else None, "target": PASS_TARGET})
+                                     for v in variants)
+        for v in variants:
+            log("N=%d %s: module pass %s s against the bare reads %.2f s = %sx (target <= %.1fx)" % (
+                opts.n, v, diag[v]["module_elapsed_s"], bare_reads, result["module_pass"][v]["ratio"], PASS_TARGET))
     result["load_average_at_end"] = list(os.getloadavg())
     best = dict((k, min(r["wall_s"] for r in v)) for k, v in runs.items())
     result["runs"] = runs
     result["best_wall_s"] = best
     result["ratios"] = dict((v, round(best[v] / best["bare"], 2)) for v in variants)
-    result["target"] = {"whole_run_vs_bare": TARGET}
-    result["met"] = dict((v, result["ratios"][v] <= TARGET and all(r["rc"] == 0 and r["writes"] == 0
+    target = TARGET_10000 if opts.n >= 10000 else TARGET
+    result["target"] = {"whole_run_vs_bare": target, "module_pass_vs_bare_reads": PASS_TARGET}
+    result["met"] = dict((v, result["ratios"][v] <= target and all(r["rc"] == 0 and r["writes"] == 0
                                                                    for r in runs[v])) for v in variants)
     for v in variants:
-        log("N=%d %s: best %.2f s against bare %.2f s = %.2fx (target <= %.1fx: %s); trivial playbook %.2f s" % (
-            opts.n, v, best[v], best["bare"], result["ratios"][v], TARGET,
+        log("N=%d %s: best %.2f s against bare %.2f s = %.2fx (target <= %.2fx: %s); trivial playbook %.2f s" % (
+            opts.n, v, best[v], best["bare"], result["ratios"][v], target,
             "met" if result["met"][v] else "MISSED", best["trivial"]))
     Path(opts.out).parent.mkdir(parents=True, exist_ok=True)
     Path(opts.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -157,6 +157,8 @@ SECTIONS = [
             ["--reports", "100", "--rounds", "1", "--big", "2000"], "DMARC report ingestion against parsedmarc"),
     Section("suppression_sync", "suppression_sync.py", [], ["--size", "2000", "--differ", "100"],
             "suppression_sync of two regions' lists"),
+    Section("fleet_overhead_10000", "fleet_overhead.py", ["--n", "10000", "--rounds", "2", "--variants", "domains_file"],
+            ["--n", "200", "--rounds", "1", "--variants", "domains_file"], "the whole audit run at N = 10,000"),
     Section("fleet_regions", "fleet_regions.py", [], ["--n", "20", "--rounds", "1"],
             "the audit of a fleet in two regions against one"),
 ]

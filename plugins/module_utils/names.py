@@ -34,8 +34,13 @@ _LOCAL_FORBIDDEN = re.compile(r"[\x00-\x20\x7f]")
 _HIDDEN_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Cn", "Cs", "Co")
 
 
+_ASCII_HIDDEN = re.compile(r"[\x00-\x1f\x7f]")  # the only hidden characters ASCII has (all of category Cc)
+
+
 def bad_characters(value, allow=""):
     """The control, format or invisible characters in ``value`` (those in ``allow`` excepted)."""
+    if value.isascii():  # the common case, without a Unicode database lookup per character
+        return [c for c in _ASCII_HIDDEN.findall(value) if c not in allow]
     return [c for c in value if c not in allow and unicodedata.category(c) in _HIDDEN_CATEGORIES]
 
 

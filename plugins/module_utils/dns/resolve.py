@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 import traceback
 
 from ansible_collections.deliverability.ses.plugins.module_utils import validate
@@ -22,10 +23,24 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import I
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DNS_PIP_HINT, DnsError, fqdn
 
+def _skip_dns_over_https():
+    """Nothing in this collection speaks DNS over HTTPS; without this, importing dns.query looks up the versions of
+    httpx and h2 (importlib.metadata) and imports them: about 0.15 s of every module run that uses DNS. dnspython's
+    switch is private (``dns._features``, 2.4 and later): where it is missing, nothing changes."""
+    try:
+        import dns._features
+        if "doh" not in dns._features._cache:  # pylint: disable=protected-access
+            dns._features.force("doh", False)
+    except (ImportError, AttributeError):  # pragma: no cover - another dnspython
+        pass
+
+
 # The one dnspython import guard: every DNS module of the collection takes ``dns`` and HAS_DNSPYTHON from here
 # (dns/rfc2136.py too), so a missing library is reported the same way everywhere (require_dnspython).
 try:
     import dns.exception
+    if "dns.query" not in sys.modules:
+        _skip_dns_over_https()  # before dns.query is imported, which looks for the DoH libraries once
     import dns.flags
     import dns.message
     import dns.name

@@ -276,9 +276,10 @@ def dmarc_plan(domain, values, opts, resolve=None, report_zones=(), gate=None, s
         # a refused request writes nothing: the published record stays exactly as it is
         tags = dict(current)
         migrations = []
-    text = dmarc.build(tags)
     if len(existing) == 1 and current == tags:
         text = existing[0]  # the same tags: keep the published text as it is
+    else:
+        text = dmarc.build(tags)
     out.update(record=text, tags=tags, downgrades=downgrades, downgrade_refused=bool(downgrades) and not allow,
                stage=stage, obsolete=obsolete, migrations=migrations)
     out["records"] = [desired(name, "TXT", sorted(set(others) | {text}))]

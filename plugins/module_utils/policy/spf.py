@@ -103,7 +103,14 @@ def parse_term(raw):
 
 def parse(text):
     """``v=spf1 ...`` -> list of Term (raises SpfError)."""
-    text = (text or "").strip()
+    return list(_parsed((text or "").strip()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text):
+    """One record's terms, parsed once per process (a fleet's records repeat: every domain's is often the same text,
+    and each count of lookups parses the included amazonses.com record again); a tuple, so no caller can change the
+    cached copy; an error is not cached."""
     if not is_spf(text):
         raise SpfError("%r is not an SPF record (it must start with v=spf1)" % text[:60])
     terms = [parse_term(raw) for raw in text.split()[1:]]
@@ -113,7 +120,7 @@ def parse(text):
             if t.name in seen:
                 raise SpfError("the %s= modifier appears twice" % t.name)
             seen[t.name] = t
-    return terms
+    return tuple(terms)
 
 
 def render(terms):

@@ -44,6 +44,23 @@ from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_s
 _UNREAD = object()  # an identity not read yet (None means "read: SES does not know it")
 
 
+def _pure_plan(spec):
+    """In check mode, is this domain's job pure planning (no call of its own beyond the reads ``run`` queues)? A
+    domain with replica regions reads each replica: its job goes to the pool like any other."""
+    return not getattr(spec, "regions", None)
+
+
+class _Known:
+    """A finished 'read' of an identity SES did not list: no call, the answer is None."""
+
+    @staticmethod
+    def result():
+        return None
+
+
+_NO_READ = _Known()
+
+
 # ---------------------------------------------------------------------------------------------- I/O
 class CallCounter:
     """Counts API calls by operation through botocore's event hooks: one per answered call, so neither
@@ -224,11 +241,15 @@ class Fleet:
                 self.zone_lines.extend(line for c in changes if c.after is not None for line in c.after.zone_lines())
         return changes
 
-    def domain_job(self, spec, exists, zone_job):
+    def domain_job(self, spec, exists, zone_job, ident_job=None):
         """One domain: its plan from the planner once its zone has been read; a refused domain fails here,
         before any write; then SES plan / apply and the DNS plan with the DKIM tokens SES gave. The identity is read
-        first, while the zone is still being transferred (a read only: nothing is written before the plan)."""
-        ident = sesv2.get_identity(self.ses, spec.name) if exists else None
+        first (``ident_job``: its read already queued by ``run``), while the zone is still being transferred (a read
+        only: nothing is written before the plan)."""
+        if ident_job is not None:
+            ident = ident_job.result()
+        else:
+            ident = sesv2.get_identity(self.ses, spec.name) if exists else None
         provider, snapshot = zone_job.result()
         current = snapshot
         if current is None:  # the backend cannot list the zone: read just this domain's rrsets
@@ -303,12 +324,23 @@ class Fleet:
             # zone reads first in the queue: the domain jobs wait for them, never the other way round
             zone_reads = {zone: pool.submit(self.read_zone, zone, zone_ids) for zone in zones}
             existing = {item["identity"] for item in sesv2.list_identities(self.ses)} if specs else set()
-            jobs = {spec.name: pool.submit(self.domain_job, spec, spec.name in existing, zone_reads[spec.zone])
-                    for spec in specs}
+            # every identity read queued at once, none waiting for a zone transfer: the pool keeps SES busy while
+            # the zones are read. Check mode plans each domain here, in order, as its identity comes in (pure work:
+            # no write), overlapping the reads still in flight; enforce mode (and a domain that reads more, see
+            # _pure_plan) plans and applies in the pool, after the reads in the queue
+            reads = {spec.name: pool.submit(sesv2.get_identity, self.ses, spec.name)
+                     for spec in specs if spec.name in existing}
+            jobs = {spec.name: pool.submit(self.domain_job, spec, spec.name in existing, zone_reads[spec.zone],
+                                           reads.get(spec.name, _NO_READ))
+                    for spec in specs if not (self.check_mode and _pure_plan(spec))}
             planned = {}
             for spec in specs:
                 try:
-                    changes = jobs[spec.name].result()
+                    if spec.name in jobs:
+                        changes = jobs[spec.name].result()
+                    else:
+                        changes = self.domain_job(spec, spec.name in existing, zone_reads[spec.zone],
+                                                  reads.get(spec.name, _NO_READ))
                     planned.setdefault(spec.zone, []).append((spec.name, changes))
                 except Exception as exc:  # noqa: BLE001 - one domain's failure never aborts the others
                     self.results[spec.name] = failed_result(spec.name, exc, self.results[spec.name])
