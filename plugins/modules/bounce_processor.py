@@ -441,6 +441,7 @@ import time
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import (
     DeliverabilityError, InputError, SesModule, run_module)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_paths
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_regions
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_tenants
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import bounce_report
@@ -518,19 +519,19 @@ def check_paths(p):
     suppressed, a store row written); returns the report files as {path: format}."""
     out = {}
     if p["summary_path"]:
-        out[bounces.check_file_target(p["summary_path"], "summary_path")] = (bounce_report.format_of(
+        out[bounce_paths.check_file_target(p["summary_path"], "summary_path")] = (bounce_report.format_of(
             p["summary_path"], p["summary_format"]), "summary_path")
     if p["report_dir"]:
-        folder = bounces.check_dir_target(p["report_dir"], "report_dir")
+        folder = bounce_paths.check_dir_target(p["report_dir"], "report_dir")
         for name, fmt in REPORT_FILES:
             path = os.path.join(folder, name)
             if os.path.exists(path) or os.path.islink(path):
-                bounces.check_file_target(path, "report_dir")
+                bounce_paths.check_file_target(path, "report_dir")
             out[path] = (fmt, "report_dir")
     if p["quarantine_path"]:
-        bounces.check_file_target(p["quarantine_path"], "quarantine_path")
+        bounce_paths.check_file_target(p["quarantine_path"], "quarantine_path")
     if p["store"] == "sqlite":
-        bounces.check_file_target(p["store_path"], "store_path")
+        bounce_paths.check_file_target(p["store_path"], "store_path")
     return out
 
 

@@ -23,6 +23,7 @@ from ansible_collections.deliverability.ses.plugins.module_utils.errors import I
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.rdata import txt_from_strings
 from ansible_collections.deliverability.ses.plugins.module_utils.dns.base import DNS_PIP_HINT, DnsError, fqdn
 
+
 def _skip_dns_over_https():
     """Nothing in this collection speaks DNS over HTTPS; without this, importing dns.query looks up the versions of
     httpx and h2 (importlib.metadata) and imports them: about 0.15 s of every module run that uses DNS. dnspython's

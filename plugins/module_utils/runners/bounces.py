@@ -42,15 +42,13 @@ import hashlib
 import time
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call, get_or_none
-from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, InputError  # noqa: F401
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.bounce_report import render_report
 from ansible_collections.deliverability.ses.plugins.module_utils.formats.notifications import CLASSES, channel_of
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_regions import (
     suppress_in_other_regions, suppressed_elsewhere)
 from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_tenants import NO_TENANT
-# the paths a run writes, checked before its first side effect (kept importable from here)
-from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_paths import (  # noqa: F401
-    check_dir_target, check_file_target, write_file)
+from ansible_collections.deliverability.ses.plugins.module_utils.runners.bounce_paths import write_file
 from ansible_collections.deliverability.ses.plugins.module_utils.ses.recent_suppressions import address_key, list_recent
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.bounces import (
     CLASS_LABELS, CONTROL, PERMANENT_CODES, RANK, REASON_OF, iso, parse_time, suppression_action)
@@ -260,7 +258,9 @@ class Processor:
         email = rec["email"]
         tenant, source, unknown = tenant
         if unknown is not None and (cls in TENANT_NEEDED or (cls == "suppressed" and self.other_regions)):
-            raise unknown  # which list it belongs in is unknown: not recorded, the message stays for redelivery
+            # which list it belongs in is unknown: not recorded, the message stays for redelivery (pylint infers the
+            # default's None, which the test above excludes)
+            raise unknown  # pylint: disable=raising-bad-type
         status = self._record(note, rec, occurred, channel, tenant, source)
         new = status == "new"
         self._count(rec, status, tenant)

@@ -64,8 +64,8 @@ def _parent(status="SUCCESS", origin="AWS_SES"):
 def test_parent_problem_what_ses_replicates_from():
     assert pr.parent_problem("a.test", "us-east-1", _parent()) is None
     assert "not an SES identity in us-east-1" in pr.parent_problem("a.test", "us-east-1", None)
-    assert "not verified in us-east-1 (DKIM status PENDING)" in pr.parent_problem("a.test", "us-east-1",
-                                                                                 _parent("PENDING"))
+    pending = pr.parent_problem("a.test", "us-east-1", _parent("PENDING"))
+    assert "not verified in us-east-1 (DKIM status PENDING)" in pending
     assert "DKIM status not started" in pr.parent_problem("a.test", "us-east-1", {"dkim": {"origin": "AWS_SES"}})
     assert "BYODKIM" in pr.parent_problem("a.test", "us-east-1", _parent(origin="EXTERNAL"))
     # a replica (even a verified one) is no parent: its own parent is named

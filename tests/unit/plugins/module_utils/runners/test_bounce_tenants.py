@@ -55,11 +55,11 @@ def note(**extra):
 def test_associations_read_once_per_resource_and_scope_once_per_tenant():
     ses = FakeSes(resources={IDENTITY: ["t1"], SET: ["t1"]}, tenants={"t1": "TENANT"})
     r = TenantResolver(None, caller=caller(ses))
-    for _ in range(50):
+    for dummy in range(50):
         assert r.resolve(note()) == ("t1", "both")
         assert r.scope("t1") == "TENANT"
-    assert sorted(op for op, _ in ses.calls) == ["GetTenant", "ListResourceTenants", "ListResourceTenants",
-                                                 "ListTenants"]
+    assert sorted(op for op, dummy in ses.calls) == ["GetTenant", "ListResourceTenants", "ListResourceTenants",
+                                                     "ListTenants"]
     assert r.result()["sources"]["both"] == 50
 
 
@@ -77,7 +77,7 @@ def test_event_mode_reads_no_association_and_an_account_without_tenants_reads_on
     assert TenantResolver(None, mode="event", caller=caller(ses)).resolve(note()) == (None, "none")
     assert ses.calls == []
     r = TenantResolver(None, caller=caller(ses))
-    for _ in range(5):
+    for dummy in range(5):
         assert r.resolve(note()) == (None, "none")
     assert ses.calls == [("ListTenants", None)]
 
@@ -85,17 +85,17 @@ def test_event_mode_reads_no_association_and_an_account_without_tenants_reads_on
 def test_a_failed_read_is_raised_every_time_but_asked_once():
     ses = FakeSes(resources={IDENTITY: ["t1"]}, tenants={"t1": "TENANT"}, fail=("ListResourceTenants",))
     r = TenantResolver(None, caller=caller(ses))
-    for _ in range(3):
+    for dummy in range(3):
         with pytest.raises(AwsError):
             r.resolve(note())
-    assert [op for op, _ in ses.calls].count("ListResourceTenants") == 1
+    assert [op for op, dummy in ses.calls].count("ListResourceTenants") == 1
     assert r.result()["could_not_look"][0]["error_code"] == "ThrottlingException"
     ses.fail = {"GetTenant"}
     with pytest.raises(AwsError):
         r.scope("t1")
     with pytest.raises(AwsError):
         r.scope("t1")
-    assert [op for op, _ in ses.calls].count("GetTenant") == 1
+    assert [op for op, dummy in ses.calls].count("GetTenant") == 1
 
 
 def test_a_tenant_ses_does_not_have_is_the_accounts_list():

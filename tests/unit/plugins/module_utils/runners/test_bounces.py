@@ -10,6 +10,8 @@ import pytest
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounces
 from ansible_collections.deliverability.ses.plugins.module_utils.formats import bounce_report
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_queue
+from ansible_collections.deliverability.ses.plugins.module_utils.runners import bounce_paths
+from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import bounces as bounce_policy
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError
 from ansible_collections.deliverability.ses.plugins.module_utils.store.sqlite import SqliteStore
@@ -388,8 +390,8 @@ def test_reports_from_the_store(store, tmp_path):
     # a symlink is never written through
     (tmp_path / "target").write_text("keep")
     (tmp_path / "link.md").symlink_to(tmp_path / "target")
-    with pytest.raises(bounces.InputError, match="symbolic link"):
-        bounces.check_file_target(str(tmp_path / "link.md"), "summary_path")
+    with pytest.raises(InputError, match="symbolic link"):
+        bounce_paths.check_file_target(str(tmp_path / "link.md"), "summary_path")
 
 
 # ---------------------------------------------------------------------------- properties
