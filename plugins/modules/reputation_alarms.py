@@ -81,9 +81,11 @@ notes:
   - "Per SES tenant there is nothing to alarm on here: SES documents no per-tenant CloudWatch metric. The documented
     CloudWatch reputation metrics are the account's (these alarms) and, when a configuration set's reputation
     metrics are turned on, the set's. A tenant's own figures are Virtual Deliverability Manager metrics
-    (C(BatchGetMetricData) with the C(TENANT_NAME) dimension), which CloudWatch alarms cannot watch - read them with
-    P(deliverability.ses.reputation_info#module) O(deliverability.ses.reputation_info#module:tenants=true) or
-    C(playbooks/reputation_report.yml -e tenants=true). SES itself acts per tenant: a tenant's reputation policy
+    (C(BatchGetMetricData) with the C(TENANT_NAME) dimension), which CloudWatch alarms cannot watch - alarm on them
+    with a scheduled P(deliverability.ses.reputation_info#module)
+    O(deliverability.ses.reputation_info#module:tenants=true) and
+    O(deliverability.ses.reputation_info#module:tenant_fail_on), which fails the job naming each paused or critical
+    tenant, or read them with C(playbooks/reputation_report.yml -e tenants=true). SES itself acts per tenant: a tenant's reputation policy
     (V(standard), V(strict)) pauses that tenant alone, and SES sends C(Sending Status Disabled) / C(Sending Status
     Enabled) events to EventBridge (EventBridge events reference, Amazon SES), the channel for being told."
 author:

@@ -67,6 +67,15 @@ options:
         a tenant's level does not change RV(status) (the account's), since SES pauses the tenant, not the account.
     type: bool
     default: false
+  tenant_fail_on:
+    description:
+      - With O(tenants=true), fail the task (and so alert a scheduled job) naming each tenant that is V(paused) (by SES
+        or by you), or whose own rates reach V(warning) or V(critical) (a paused tenant counts at every level). The
+        per-tenant alarm of a fleet that runs one client per tenant - SES publishes no per-tenant CloudWatch metric
+        to put an alarm on. A tenant whose rates could not be read fails nothing unless it is paused.
+    type: str
+    choices: [never, paused, warning, critical]
+    default: never
   regions:
     description:
       - More regions to read besides the module's own O(region) - SES keeps the rates, the account's enforcement
@@ -90,6 +99,11 @@ EXAMPLES = r"""
   deliverability.ses.reputation_info:
     fail_on: critical
   register: reputation
+
+- name: A scheduled job that fails, naming the client, when one of its tenants is paused or critical
+  deliverability.ses.reputation_info:
+    tenants: true
+    tenant_fail_on: critical
 
 - name: Two sending regions side by side (status is the worse of the two)
   deliverability.ses.reputation_info:
@@ -154,6 +168,12 @@ tenants:
       C(errors) (reads that failed).
   returned: when O(tenants=true)
   type: dict
+tenants_failing:
+  description: The tenants that failed the task under O(tenant_fail_on), each as "name - why" (paused by whom and
+    SES's cause, or the rates and their level).
+  returned: when a tenant reaches O(tenant_fail_on)
+  type: list
+  elements: str
 per_region:
   description: Per region read (the module's first) - C(region), C(status), C(reasons), C(checks), C(account), and
     for the other regions C(statistics) and C(cloudwatch) as above.
@@ -195,6 +215,7 @@ def main():
             fail_on=dict(type="str", choices=["never", "warning", "critical"], default="never"),
             regions=dict(type="list", elements="str", default=[]),
             tenants=dict(type="bool", default=False),
+            tenant_fail_on=dict(type="str", choices=["never", "paused", "warning", "critical"], default="never"),
         ),
         supports_check_mode=True,
     )
@@ -227,11 +248,20 @@ def main():
                 overall = "unknown"
             result["reasons"] = ["%s: %s" % (r["region"], why) for r in result["per_region"] for why in r["reasons"]]
             result["status"] = overall
+        if p["tenant_fail_on"] != "never" and not p["tenants"]:
+            raise InputError("tenant_fail_on", "needs tenants=true (the tenants are read only then)")
         if p["tenants"]:
             result["tenants"] = reputation.read_tenants(module, p, thresholds)
+        failing = reputation.tenants_failing(result.get("tenants", {}).get("tenants", []), p["tenant_fail_on"])
+        if failing:
+            result["tenants_failing"] = failing
         if reputation.should_fail(overall, p["fail_on"]):
             partial.update(result)
             raise DeliverabilityError("SES reputation is %s: %s" % (overall, "; ".join(result["reasons"]) or "no data"))
+        if failing:
+            partial.update(result)
+            raise DeliverabilityError("%d SES tenant(s) at tenant_fail_on=%s: %s" % (
+                len(failing), p["tenant_fail_on"], "; ".join(failing)))
         return result
 
     run_module(module, body)

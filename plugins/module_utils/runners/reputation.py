@@ -250,6 +250,30 @@ def read_tenants(module, p, thresholds):
     return {"used": True, "window": {"start": _iso(start), "end": _iso(end)}, "tenants": rows}
 
 
+def tenants_failing(rows, fail_on):
+    """The tenants that fail a scheduled run under ``tenant_fail_on``, each as "name: why": at ``paused``, a tenant SES
+    or the operator paused; at ``warning`` / ``critical``, a tenant whose rates reach that level too (a paused tenant
+    always counts). A tenant whose rates could not be read is not a finding (could not look), unless it is paused."""
+    if fail_on == "never":
+        return []
+    out = []
+    for row in rows:
+        why = []
+        if row.get("sending") == "DISABLED":
+            why.append("paused by %s%s" % (row.get("paused_by") or "SES",
+                                           ": %s" % row["cause"] if row.get("cause") else ""))
+        if fail_on != "paused" and should_fail(row.get("status"), fail_on):
+            why.append("bounce rate %s, complaint rate %s (%s)" % (
+                _percent(row.get("bounce_rate_percent")), _percent(row.get("complaint_rate_percent")), row["status"]))
+        if why:
+            out.append("%s - %s" % (row["name"], "; ".join(why)))
+    return out
+
+
+def _percent(value):
+    return "not reported" if value is None else "%g%%" % value
+
+
 def should_fail(overall, fail_on):
     if fail_on == "never":
         return False

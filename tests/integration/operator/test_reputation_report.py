@@ -129,6 +129,15 @@ def test_tenants_next_to_the_account(ansible_playbook, module_main, sandbox, tmp
     # read back independently: SES says the same of the paused tenant
     tenant = ses.get_tenant(TenantName=clients["stale"][0])["Tenant"]
     assert tenant["SendingStatus"] == "DISABLED"
+    # the scheduled job's per-tenant alarm: it fails naming the paused client only, and why
+    alarm = module_main("reputation_info", {"tenants": True, "sources": ["statistics"], "tenant_fail_on": "paused"})
+    assert alarm.rc != 0 and alarm.result["failed"] is True
+    assert alarm.result["tenants_failing"] == [alarm.result["tenants_failing"][0]]
+    assert alarm.result["tenants_failing"][0].startswith(clients["stale"][0] + " - paused by SES: ")
+    assert "1 SES tenant(s) at tenant_fail_on=paused" in alarm.result["msg"] and clients["clean"][0] not in \
+        alarm.result["msg"]
+    refused = module_main("reputation_info", {"tenant_fail_on": "critical"})
+    assert refused.rc != 0 and "tenant_fail_on" in refused.result["msg"] and "tenants=true" in refused.result["msg"]
     page = tmp_path / "t.html"
     run = ansible_playbook(PLAYBOOK, extra_vars={"report_path": str(page), "tenants": True})
     assert run.rc == 2, run.output  # the account's own bounce rate is critical too (the stale list)

@@ -92,3 +92,28 @@ def test_no_rate_data_is_unknown_not_ok_even_with_a_healthy_account():
     # a known bad level still wins over missing data
     overall = rep.assess({"bounce_rate": 0.09, "complaint_rate": None}, None, healthy, thresholds)[1]
     assert overall == "critical"
+
+
+def _tenant(name, status="ok", sending="ENABLED", paused_by=None, cause=None, bounce=0.1, complaint=0.0):
+    return {"name": name, "status": status, "sending": sending, "paused_by": paused_by, "cause": cause,
+            "bounce_rate_percent": bounce, "complaint_rate_percent": complaint}
+
+
+def test_tenants_failing_names_each_tenant_and_why_at_each_level():
+    rows = [_tenant("clean"), _tenant("warm", status="warning", bounce=3.0),
+            _tenant("hot", status="critical", bounce=9.0),
+            _tenant("paused", status="unknown", sending="DISABLED", paused_by="SES", cause="bounce rate 12%",
+                    bounce=None),
+            _tenant("held", sending="DISABLED", paused_by="you", cause="list review")]
+    assert rep.tenants_failing(rows, "never") == []
+    assert rep.tenants_failing(rows, "paused") == ["paused - paused by SES: bounce rate 12%",
+                                                   "held - paused by you: list review"]
+    critical = rep.tenants_failing(rows, "critical")
+    assert critical == ["hot - bounce rate 9%, complaint rate 0% (critical)",
+                        "paused - paused by SES: bounce rate 12%", "held - paused by you: list review"]
+    assert [r.split(" - ")[0] for r in rep.tenants_failing(rows, "warning")] == ["warm", "hot", "paused", "held"]
+
+
+def test_a_tenant_that_could_not_be_read_fails_nothing_unless_paused():
+    rows = [_tenant("unread", status="unknown", bounce=None, complaint=None)]
+    assert rep.tenants_failing(rows, "warning") == [] and rep.tenants_failing(rows, "paused") == []
