@@ -39,14 +39,22 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
 PRIMARY, REPLICA = "us-east-1", "eu-west-1"
 
 
-def replicate(sandbox, domains):
-    """Each domain's DEED replica in eu-west-1 with the primary's configuration set (not measured)."""
+def replicate(sandbox, bind, zone, domains):
+    """Each domain's DEED replica in eu-west-1 with the primary's configuration set and its own MAIL FROM
+    (``bounce-eu-west-1.<domain>``, its MX and SPF published): the steady state, so the audit is a no-change one
+    (not measured)."""
     eu = sandbox.boto3_client("sesv2", REPLICA)
     eu.create_configuration_set(ConfigurationSetName="bench")
+    mail_from = "bounce-%s." % REPLICA
 
     def one(d):
         eu.create_email_identity(EmailIdentity=d, ConfigurationSetName="bench",
                                  DkimSigningAttributes={"DomainSigningAttributesOrigin": "AWS_SES_US_EAST_1"})
+        eu.put_email_identity_mail_from_attributes(EmailIdentity=d, MailFromDomain=mail_from + d,
+                                                   BehaviorOnMxFailure="USE_DEFAULT_VALUE")
+    publish(bind, zone, [r for d in domains for r in (
+        (mail_from + d, "MX", "10 feedback-smtp.%s.amazonses.com." % REPLICA),
+        (mail_from + d, "TXT", '"v=spf1 include:amazonses.com ~all"'))])
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(one, domains))
 
@@ -80,7 +88,7 @@ def main():
         for d in domains:  # the playbook's policy keeps SES's default MAIL FROM behaviour: make the audit a no-change
             ses.put_email_identity_mail_from_attributes(EmailIdentity=d, MailFromDomain="bounce." + d,
                                                         BehaviorOnMxFailure="USE_DEFAULT_VALUE")
-        replicate(sandbox, domains)
+        replicate(sandbox, bind, zone, domains)
         domains_file = Path(tmp) / "domains.txt"
         domains_file.write_text("\n".join(domains) + "\n")
         extra = dict(((k, v) for k, v in fleet_vars(bind, zone, domains).items() if k != "enforce_policy_domains"),
@@ -113,7 +121,7 @@ def main():
     result["best_wall_s"] = best
     result["ratio"] = round(best["two_regions"] / best["one_region"], 3)
     result["target"] = TARGET
-    clean = all(r["rc"] == 0 and r["writes"] == 0 for v in runs.values() for r in v)
+    clean = all(r["rc"] == 0 and r["writes"] == 0 and not r["changed"] for v in runs.values() for r in v)
     result["all_runs_clean"] = clean
     result["met"] = result["ratio"] <= TARGET and clean
     result["targets"] = [{"target": "audit of %d domains in 2 regions, whole run <= %.1fx one region (best of %d)"
