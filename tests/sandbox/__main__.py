@@ -5,9 +5,11 @@ Starts the sandbox in the foreground on 127.0.0.1 and prints its endpoint."""
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 
@@ -16,6 +18,43 @@ from werkzeug.serving import make_server
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 
 from .app import SandboxApp
+
+
+class KeepAliveHandler(MotoRequestHandler):
+    """HTTP/1.1 with persistent connections, as SES's endpoints speak: a client's pool reuses its connections
+    instead of opening a connection (and the server a thread) per request. Werkzeug's handler always closes, because
+    after each response it reads whatever is left on the socket, which on a kept connection would swallow the next
+    request: here a fixed-length body is read before the application runs, so nothing is left to drain. A chunked
+    request body still closes its connection, as before."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 120  # an idle kept connection's thread ends after this; the client's pool reconnects
+
+    def setup(self):
+        super().setup()
+        # headers and body leave in two writes: without this, Nagle holds the body back for the client's delayed
+        # ACK (40 ms a request once the connection is kept)
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def run_wsgi(self):
+        self._keep_alive = False
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return super().run_wsgi()
+        try:
+            length = max(0, int(self.headers.get("Content-Length") or 0))
+        except ValueError:
+            return super().run_wsgi()
+        real, self.rfile = self.rfile, io.BytesIO(self.rfile.read(length) if length else b"")
+        self._keep_alive = True
+        try:
+            return super().run_wsgi()
+        finally:
+            self.rfile = real
+
+    def send_header(self, keyword, value):
+        if keyword.lower() == "connection" and value.lower() == "close" and getattr(self, "_keep_alive", False):
+            return  # the request's own Connection header (parse_request) still decides
+        return super().send_header(keyword, value)
 
 
 def main(argv=None):
@@ -38,7 +77,7 @@ def main(argv=None):
 
     app = SandboxApp({"dns_servers": args.dns_server, "dkim_failure_seconds": args.dkim_failure_seconds},
                      request_log_path=args.request_log)
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=KeepAliveHandler)
     port = server.server_address[1]
     if args.quiet:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
