@@ -44,12 +44,6 @@ from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet_s
 _UNREAD = object()  # an identity not read yet (None means "read: SES does not know it")
 
 
-def _pure_plan(spec):
-    """In check mode, is this domain's job pure planning (no call of its own beyond the reads ``run`` queues)? A
-    domain with replica regions reads each replica: its job goes to the pool like any other."""
-    return not getattr(spec, "regions", None)
-
-
 class _Known:
     """A finished 'read' of an identity SES did not list: no call, the answer is None."""
 
@@ -332,14 +326,15 @@ class Fleet:
             zone_reads = {zone: pool.submit(self.read_zone, zone, zone_ids) for zone in zones}
             existing = {item["identity"] for item in sesv2.list_identities(self.ses)} if specs else set()
             # every identity read queued at once, none waiting for a zone transfer: the pool keeps SES busy while
-            # the zones are read. Check mode plans each domain here, in order, as its identity comes in (pure work:
-            # no write), overlapping the reads still in flight; enforce mode (and a domain that reads more, see
-            # _pure_plan) plans and applies in the pool, after the reads in the queue
+            # the zones are read; the replicas' reads behind the primaries'. Check mode plans each domain here, in
+            # order, as its identities come in (pure work: no write, the reads are all queued), overlapping the
+            # reads still in flight; enforce mode plans and applies in the pool, after the reads in the queue
             reads = {spec.name: pool.submit(sesv2.get_identity, self.ses, spec.name)
                      for spec in specs if spec.name in existing}
-            jobs = {spec.name: pool.submit(self.domain_job, spec, spec.name in existing, zone_reads[spec.zone],
-                                           reads.get(spec.name, _NO_READ))
-                    for spec in specs if not (self.check_mode and _pure_plan(spec))}
+            self.regions.queue_reads(pool, specs)
+            jobs = {} if self.check_mode else {
+                spec.name: pool.submit(self.domain_job, spec, spec.name in existing, zone_reads[spec.zone],
+                                       reads.get(spec.name, _NO_READ)) for spec in specs}
             self.tenants_ready.result()  # a tenant read that fails fails the task, as before
             planned = {}
             for spec in specs:

@@ -90,6 +90,7 @@ class FleetRegions:
         self.listings = {}  # region -> Future of the set of identity names listed there
         self.tenants = {}  # region -> FleetTenants of that region
         self.config_sets = {}
+        self.reads = {}  # (domain, region) -> Future of the replica as read (queued by ``queue_reads``)
         self.lock = threading.Lock()
         self.summary = {"primary": self.primary, "replicas": [], "regions": {}}
 
@@ -147,6 +148,25 @@ class FleetRegions:
                 self.tenants[region] = tenants
                 self.summary["regions"][region]["tenants"] = tenants.summary
 
+    def queue_reads(self, pool, specs):
+        """Every replica read queued on ``pool`` at once, behind the primaries' (the fleet's own order): a domain's
+        job then only plans, as it does without regions. Only where the region's listing has the domain."""
+        for region in self.summary["replicas"]:
+            try:
+                listed = self._listed(region)
+            except DeliverabilityError:
+                continue  # each of its domains fails with this error when planned: could not look, never "missing"
+            client = self.clients[region]
+            for spec in specs:
+                if spec.name in listed and region in (spec.regions or [])[1:]:
+                    self.reads[(spec.name, region)] = pool.submit(sesv2.get_identity, client, spec.name)
+
+    def _read(self, name, region):
+        queued = self.reads.pop((name, region), None)
+        if queued is not None:
+            return queued.result()
+        return sesv2.get_identity(self.clients[region], name) if name in self._listed(region) else None
+
     def _listed(self, region):
         try:
             listed = self.listings[region].result()
@@ -189,7 +209,7 @@ class FleetRegions:
 
     def _one(self, spec, result, region, cs, problem):
         client = self.clients[region]
-        replica = sesv2.get_identity(client, spec.name) if spec.name in self._listed(region) else None
+        replica = self._read(spec.name, region)
         cs_exists = self._config_set_exists(region, cs) if cs else None
         actions, state = [], _state(replica)
         if replica is None and problem is None:
