@@ -13,8 +13,9 @@ import os
 
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import evidence
-from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import (
-    DynamoDbEvidenceStore, EvidenceStoreError, SqliteEvidenceStore)
+
+# the stores (store/evidence.py, sqlite3) are imported where a store is opened: domain_policy and dmarc_reports import
+# this file for their options, and most of their runs never open one
 
 DEFAULT_EVIDENCE_PATH = "~/.ansible/deliverability_ses/dmarc_evidence.sqlite"
 
@@ -63,6 +64,8 @@ def open_store(module, read_only, missing_ok=True):
     Returns (store, None) or, when ``missing_ok`` and it cannot be opened, (None, reason) so that a reader
     (the gate) can say "could not look" instead of failing the task.
     """
+    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import (
+        DynamoDbEvidenceStore, EvidenceStoreError, SqliteEvidenceStore)
     p = module.params
     try:
         if p["evidence_store"] == "dynamodb":
@@ -94,6 +97,7 @@ def open_store(module, read_only, missing_ok=True):
 def open_store_or_empty(module, pending):
     """open_store read-only; in check mode with pending rows and no SQLite file yet (the first run), an empty
     in-memory store: the pending rows are then all the evidence there is, not a reason to look no further."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import SqliteEvidenceStore
     store, error = open_store(module, read_only=True, missing_ok=True)
     p = module.params
     if store is None and pending and p.get("evidence_store", "sqlite") == "sqlite" and \
@@ -133,6 +137,7 @@ def decide(store, store_error, domain, thresholds, today=None, current=None, tar
            pending=None):
     """The gate's decision for ``domain`` from the store (read here), never raising for a store problem.
     ``pending``: rows not recorded yet (check mode: what the ingest would record), counted as if they were."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import EvidenceStoreError
     today = today or dt.datetime.now(dt.timezone.utc).date()
     rows = []
     first, last = evidence.window(today, thresholds["window_days"])
@@ -172,7 +177,6 @@ def evidence_gate(module, domain, warn=None):
 
 def record_decision(module, result, module_name):
     """The gate's decision in the result's diff and the audit log (not in check mode); warns when it is shut."""
-    from ansible_collections.deliverability.ses.plugins.module_utils.audit import AuditLog, _local_user
     decision = result["gate"]
     text = decision["summary"]
     if decision.get("notes"):
