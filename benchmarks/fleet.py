@@ -40,11 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from run import (AMAZONSES_SPF, PY, READ_PREFIXES, VERDICT, WORKERS, commit, dns_vars, fleet_vars,  # noqa: E402
-                 log, machine, measure, publish, run_playbook)
-
-from tests.fixtures.bind import Bind  # noqa: E402
-from tests.sandbox.control import Sandbox  # noqa: E402
+from run import (PY, READ_PREFIXES, VERDICT, WORKERS, dns_vars, fleet_vars, log, machine, measure,  # noqa: E402
+                 publish, run_playbook)
+from measure import header, servers  # noqa: E402
 
 TARGETS = {"audit_1000_wall_s": 20, "audit_reads_per_domain": 3, "audit_writes_per_domain": 0,
            "fleet_vs_bare": 1.5, "speedup_vs_naive_100": 20, "onboard_100_wall_s": 60, "peak_mb_1000": 200}
@@ -289,13 +287,8 @@ def main():
         except (anchors.AnchorError, OSError) as exc:
             log("community.aws anchor not installed, its loop is not measured: %s" % exc)
             anchor = {"error": str(exc)}
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit(),
-              "python": sys.version.split()[0], "cpus": os.cpu_count(),
-              "load_average_at_start": list(os.getloadavg()), "workers": WORKERS, "sizes": {}, "recheck": {}}
-    with Bind(zones=("bench.test",)) as bind, Sandbox(dns_servers=[bind.server]) as sandbox:
-        if "amazonses.com" not in bind.zones:  # the test BIND serves it already (tests/fixtures/bind.py)
-            bind.add_zone("amazonses.com")
-            publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
+    result = header(python=sys.version.split()[0], workers=WORKERS, sizes={}, recheck={})
+    with servers() as (bind, sandbox):
         with tempfile.TemporaryDirectory() as tmp:
             for n in fleet_sizes:
                 recheck = 5.0 if n >= 100 else 1.0

@@ -17,37 +17,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from run import AMAZONSES_SPF, PY, fleet_vars, log, measure, publish, run_playbook  # noqa: E402
+from run import PY, fleet_vars, log, measure, run_playbook  # noqa: E402
+from measure import header, servers  # noqa: E402
 from posture import seed  # noqa: E402
 
 from tests.fixtures.ansible_runner import BIN, collections_path  # noqa: E402
-from tests.fixtures.bind import Bind  # noqa: E402
-from tests.sandbox.control import Sandbox  # noqa: E402
 
 TARGET = 1.5
 PASS_TARGET = 1.2  # the module's own pass against the bare reads
 TARGET_10000 = 1.25  # whole run at N >= 10,000
 WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
-
-
-def commit():
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(ROOT), capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=str(ROOT),
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ("+dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def user_env(sandbox):
@@ -81,14 +68,8 @@ def main():
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fleet_overhead.json"))
     opts = parser.parse_args()
     variants = [v for v in opts.variants.split(",") if v]
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit(), "cpus": os.cpu_count(),
-              "load_average_at_start": list(os.getloadavg()), "n": opts.n, "workers": WORKERS,
-              "rounds": opts.rounds, "runs": {}}
-    with Bind(zones=("bench.test",)) as bind, Sandbox(dns_servers=[bind.server]) as sandbox, \
-            tempfile.TemporaryDirectory() as tmp:
-        if "amazonses.com" not in bind.zones:
-            bind.add_zone("amazonses.com")
-            publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
+    result = header(n=opts.n, workers=WORKERS, rounds=opts.rounds, runs={})
+    with servers() as (bind, sandbox), tempfile.TemporaryDirectory() as tmp:
         zone = "fleet%d.bench" % opts.n
         log("%d cores, load average %s; seeding %d healthy domains" % (
             os.cpu_count(), " ".join("%.2f" % x for x in os.getloadavg()), opts.n))

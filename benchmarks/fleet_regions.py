@@ -19,7 +19,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,12 +26,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from run import AMAZONSES_SPF, fleet_vars, log, publish  # noqa: E402
+from run import fleet_vars, log, publish  # noqa: E402
+from measure import header, servers  # noqa: E402
 from posture import seed  # noqa: E402
-from fleet_overhead import commit, playbook  # noqa: E402
-
-from tests.fixtures.bind import Bind  # noqa: E402
-from tests.sandbox.control import Sandbox  # noqa: E402
+from fleet_overhead import playbook  # noqa: E402
 
 TARGET = 1.3
 WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
@@ -73,14 +70,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "fleet_regions.json"))
     opts = parser.parse_args()
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit(), "cpus": os.cpu_count(),
-              "load_average_at_start": list(os.getloadavg()), "n": opts.n, "workers": WORKERS,
-              "rounds": opts.rounds, "regions": [PRIMARY, REPLICA], "runs": {"one_region": [], "two_regions": []}}
-    with Bind(zones=("bench.test",)) as bind, Sandbox(dns_servers=[bind.server]) as sandbox, \
-            tempfile.TemporaryDirectory() as tmp:
-        if "amazonses.com" not in bind.zones:
-            bind.add_zone("amazonses.com")
-            publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
+    result = header(n=opts.n, workers=WORKERS, rounds=opts.rounds, regions=[PRIMARY, REPLICA],
+                    runs={"one_region": [], "two_regions": []})
+    with servers() as (bind, sandbox), tempfile.TemporaryDirectory() as tmp:
         zone = "regions%d.bench" % opts.n
         log("seeding %d healthy domains in %s and their replicas in %s (not measured)" % (opts.n, PRIMARY, REPLICA))
         domains = seed(sandbox, bind, zone, opts.n)

@@ -24,17 +24,14 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from run import AMAZONSES_SPF, PY, fleet_vars, log, measure, publish, run_playbook  # noqa: E402
-
-from tests.fixtures.bind import Bind  # noqa: E402
-from tests.sandbox.control import Sandbox  # noqa: E402
+from run import PY, fleet_vars, log, measure, publish, run_playbook  # noqa: E402
+from measure import header, servers  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "posture.json"
 PLAYBOOK = ROOT / "playbooks" / "posture_report.yml"
@@ -213,10 +210,7 @@ def main():
     small_n = int(os.environ.get("POSTURE_SMALL_N", "100"))
     small_rates = ints("POSTURE_SMALL_RATES", () if opts.quick else (1,))
     loop_n = ints("POSTURE_LOOP_N", ())
-    from run import commit
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "commit": commit(), "cpus": os.cpu_count(),
-              "load_average_at_start": list(os.getloadavg()), "workers": WORKERS, "n": n, "whole_run": {},
-              "throttled": [], "throttled_small": [], "loop_of_modules": {}}
+    result = header(workers=WORKERS, n=n, whole_run={}, throttled=[], throttled_small=[], loop_of_modules={})
     whole_only = bool(os.environ.get("POSTURE_WHOLE_RUN_ONLY"))
     if whole_only and RESULTS.exists():
         # re-measure the side-by-side whole run only; the throttled figures of the earlier run stay, dated
@@ -224,11 +218,7 @@ def main():
         result.update({k: v for k, v in kept.items() if k not in ("whole_run", "date", "load_average_at_start")})
         result["throttled_date"] = kept.get("throttled_date") or kept["date"]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with Bind(zones=("bench.test",)) as bind, Sandbox(dns_servers=[bind.server]) as sandbox, \
-            tempfile.TemporaryDirectory() as tmp:
-        if "amazonses.com" not in bind.zones:  # the test BIND serves it already (tests/fixtures/bind.py)
-            bind.add_zone("amazonses.com")
-            publish(bind, "amazonses.com", [("amazonses.com", "TXT", '"%s"' % AMAZONSES_SPF)])
+    with servers() as (bind, sandbox), tempfile.TemporaryDirectory() as tmp:
         zone = "posture%d.bench" % n
         log("seeding %d healthy domains" % n)
         domains = seed(sandbox, bind, zone, n)
@@ -272,7 +262,6 @@ def main():
             ses = sandbox.boto3_client("sesv2")
             for d in domains[small_n:]:
                 ses.delete_email_identity(EmailIdentity=d)
-            mark = sandbox.mark()
             p = posture_run(sandbox, bind, tmp, small_n, "posture N=%d, no limit" % small_n)
             sp_reads = ses_reads(p["api"])
             d = policy_run(sandbox, bind, zone, small, "domain_policy N=%d, no limit" % small_n)

@@ -11,12 +11,13 @@ Each section is a script of benchmarks/ run in a child process with ``--out FILE
 sandbox where it needs them and measures the collection side by side with its anchor in the same run (bare boto3 +
 dnspython for the fleet and posture audits, the community.aws loop at N = 100 for domain_policy, parsedmarc for
 DMARC ingestion, a bare JSON walk for notification classification). run.py stamps each result with the commit
-measured (``+dirty`` when tracked files differ), the cores, the load average at the start and end of the section
-and how long it took, prints every target beside what was measured (MISSED when missed), and writes the result
-only when the section finished: a figure not measured is not written (the previous result, with its own date and
-commit, stays). Then docs/benchmarks.md is generated from benchmarks/results/*.json by benchmarks/report.py
-(tests/unit/benchmarks/test_report.py fails when the two disagree). The anchors (community.aws, parsedmarc) are
-installed privately under .build/anchors/ by benchmarks/anchors.py on first use.
+measured (``+dirty`` when the measured code, MEASURED_CODE, differs from it; not for the results and the page a run
+writes), the cores, the load average at the start and end of the section and how long it took, prints every target
+beside what was measured (MISSED when missed), and writes the result only when the section finished: a figure not
+measured is not written (the previous result, with its own date and commit, stays). Then docs/benchmarks.md is
+generated from benchmarks/results/*.json by benchmarks/report.py (tests/unit/benchmarks/test_report.py fails when
+the two disagree). The anchors (community.aws, parsedmarc) are installed privately under .build/anchors/ by
+benchmarks/anchors.py on first use.
 
 To add a section: write benchmarks/<name>.py taking ``--out FILE`` (JSON; a ``targets`` list of
 {"target", "measured", "met"} is printed and rendered), append one ``Section(...)`` line to SECTIONS, and
@@ -45,15 +46,19 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
 READ_PREFIXES = ("Get", "List", "Describe", "Test")
 VERDICT = {True: "met", False: "MISSED", None: "not measured"}
 AMAZONSES_SPF = "v=spf1 ip4:199.255.192.0/22 ip4:54.240.0.0/18 ip4:69.169.224.0/20 -all"
+# what the sections measure: a result is stale when measured before the last commit touching these (stale()), and
+# its commit is stamped +dirty when these differ from it (commit()); the results and the page a run writes are not
+MEASURED_CODE = ("plugins/", "playbooks/", "roles/", "meta/")
 
 
-def commit():
-    """The commit measured (``+dirty`` when tracked files differ from it), or None outside a git checkout."""
+def commit(root=ROOT):
+    """The commit measured (``+dirty`` when a tracked file under MEASURED_CODE differs from it), or None outside a
+    git checkout."""
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(ROOT), capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=str(root), capture_output=True, text=True,
                               timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=str(ROOT),
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--"] + list(MEASURED_CODE),
+                               cwd=str(root), capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return (head + ("+dirty" if dirty else "")) or None
@@ -206,10 +211,6 @@ def run_section(section, results, quick):
         log("    %s: %s (%s)" % (t["target"], t["measured"], verdict))
     log("=== section %s done in %.0f s%s" % (section.name, seconds, ", %d target(s) MISSED" % missed if missed else ""))
     return "ok" + (" (%d MISSED)" % missed if missed else ""), seconds
-
-
-# what each section measures: a result older than the last commit touching these is stale
-MEASURED_CODE = ("plugins/", "playbooks/", "roles/", "meta/")
 
 
 def stale(results, sections):

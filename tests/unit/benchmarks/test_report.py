@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -59,3 +60,30 @@ def test_sections_are_a_list_of_scripts_that_take_out():
         cmd = section.command("/tmp/x.json", quick=True)
         assert cmd[-2:] == ["--out", "/tmp/x.json"] and all(a in cmd for a in section.quick)
     assert [s.name for s in run.select(["posture,fleet"])] == ["fleet", "posture"]
+
+
+def _git(repo, *args):
+    return subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.test", "-c",
+                           "commit.gpgsign=false"] + list(args), cwd=str(repo), check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_the_commit_is_dirty_only_when_the_measured_code_differs_not_for_what_a_bench_run_writes(tmp_path):
+    written = ["benchmarks/results/fleet.json", "docs/benchmarks.md"]
+    measured = ["%sx.py" % prefix for prefix in run.MEASURED_CODE]  # the list stale() uses
+    _git(tmp_path, "init", "-q")
+    for rel in written + measured + ["README.md"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("recorded\n")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "recorded")
+    head = _git(tmp_path, "rev-parse", "HEAD")
+    assert run.commit(tmp_path) == head
+    for rel in written + ["README.md"]:  # what `make bench` has just written, and a file no section measures
+        (tmp_path / rel).write_text("rewritten by the run\n")
+    assert run.commit(tmp_path) == head
+    for rel in measured:
+        (tmp_path / rel).write_text("changed\n")
+        assert run.commit(tmp_path) == head + "+dirty", rel
+        (tmp_path / rel).write_text("recorded\n")
+    assert run.commit(tmp_path) == head
