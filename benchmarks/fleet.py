@@ -198,14 +198,8 @@ def targets(result):
         out.append({"target": "audit: <= 3 reads and 0 writes per domain (N=%d)" % big,
                     "measured": "%g reads, %g writes" % (a["api"]["reads_per_domain"], a["api"]["writes_per_domain"]),
                     "met": a["api"]["reads_per_domain"] <= 3 and a["api"]["writes_per_domain"] == 0})
-        ratio = sizes_[str(big)]["fleet"]["ratio_fleet_vs_bare"]
-        out.append({"target": "audit: the module's own pass <= 1.2x the bare reads (N=%d)" % big,
-                    "measured": "%sx" % ratio["module_elapsed"],
-                    "met": ratio["module_elapsed"] <= 1.2 if ratio["module_elapsed"] else None})
-        out.append({"target": "audit: whole ansible-playbook run <= %sx the bare script (N=%d, one run each; "
-                              "the fleet_overhead section alternates, best of 3)" % (TARGETS["fleet_vs_bare"], big),
-                    "measured": "%sx" % ratio["process_wall"],
-                    "met": ratio["process_wall"] <= TARGETS["fleet_vs_bare"] if ratio["process_wall"] else None})
+        # the module's pass and the whole run against the bare script have one owner, the fleet_overhead section
+        # (alternating, best of 3, as the target says): this section's single-run ratios stay in its data, unjudged
     fleet, fleet1 = get(100, "fleet", "no_change"), get(100, "fleet", "first")
     for approach, label in (("community_aws", "the community.aws loop (ses_identity + nsupdate)"),
                             ("naive", "this collection's loop of single-resource modules")):
