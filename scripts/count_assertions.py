@@ -4,7 +4,11 @@
 What counts as one assertion:
 - Python (tests/**/*.py): every `assert` statement; every `with pytest.raises(...)` / `pytest.raises(...)`;
   every call to a helper defined under tests/ whose own body asserts (an "assertion-bearing helper",
-  e.g. `assert_no_writes(...)`), counted at each call site.
+  e.g. `assert_no_writes(...)`), counted at each call site: a plain call `name(...)` by the helper's name, or by
+  the local name it was imported under from a tests/ module (`from tests.fixtures.x import helper as name`,
+  relative imports too); `module.helper(...)` when `module` is a tests/ module imported by the file; any other
+  `obj.name(...)` only when `name` is an asserting method of a class under tests/ (so `subprocess.run(...)` or
+  `env.update(...)` do not count because some asserting function elsewhere is called `run` or `update`).
 - YAML (molecule/**/*.yml, tests/**/*.yml): every condition of an `ansible.builtin.assert` task's `that`
   (a string counts 1, a list counts its items); the number of assert tasks is shown too.
 - Plays written as Python data (`{"ansible.builtin.assert": {"that": [...]}}`) count their `that` items.
@@ -60,15 +64,6 @@ def _asserts_in(node) -> int:
     return sum(1 for n in ast.walk(node) if isinstance(n, ast.Assert))
 
 
-def _call_name(call: ast.Call) -> str | None:
-    f = call.func
-    if isinstance(f, ast.Name):
-        return f.id
-    if isinstance(f, ast.Attribute):
-        return f.attr
-    return None
-
-
 def _is_raises(call: ast.Call) -> bool:
     f = call.func
     return isinstance(f, ast.Attribute) and f.attr in ("raises", "warns") and \
@@ -95,30 +90,109 @@ def _data_asserts(tree) -> int:
     return total
 
 
-def helper_names(sources: dict[str, str]) -> set[str]:
+class Helpers(frozenset):
+    """The names of the assertion-bearing helpers (what `helper_names` returns), with ``methods`` (those defined
+    directly in a class body: the only ones an `obj.name(...)` call can reach unless `obj` is an imported tests/
+    module) and ``modules`` ({dotted module name: its asserting top-level functions})."""
+
+    methods: frozenset = frozenset()
+    modules: dict = {}
+
+
+def _module_name(path: str) -> str:
+    parts = list(Path(path).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def helper_names(sources: dict[str, str]) -> Helpers:
     """Functions defined anywhere in the test tree that assert in their own body (not test_* functions)."""
-    names = set()
-    for text in sources.values():
+    names, methods, modules = set(), set(), {}
+    for path, text in sources.items():
         try:
             tree = ast.parse(text)
         except SyntaxError:
             continue
+        in_class = {id(n) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in c.body}
+        top = {id(n) for n in tree.body}
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("test_") \
                     and _asserts_in(node):
                 names.add(node.name)
-    return names
+                if id(node) in in_class:
+                    methods.add(node.name)
+                if id(node) in top:
+                    modules.setdefault(_module_name(path), set()).add(node.name)
+    out = Helpers(names)
+    out.methods, out.modules = frozenset(methods), modules
+    return out
 
 
-def count_python(text: str, helpers: set[str]) -> dict:
+def _dotted(node) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return base and "%s.%s" % (base, node.attr)
+    return None
+
+
+def _imported(tree, path: str | None, helpers: Helpers) -> tuple[set[str], dict[str, str]]:
+    """(local names bound to an asserting helper of a tests/ module, {local name: tests/ module}) of one file."""
+    names, mods = set(), {}
+    modules = getattr(helpers, "modules", {})
+    package = _module_name(path).split(".")[:-1] if path else []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in modules:
+                    mods[a.asname or a.name] = a.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if not path or node.level > len(package):
+                    continue
+                base = package[:len(package) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            for a in node.names:
+                local = a.asname or a.name
+                if a.name in modules.get(module, ()):
+                    names.add(local)
+                elif "%s.%s" % (module, a.name) in modules:
+                    mods[local] = "%s.%s" % (module, a.name)
+    return names, mods
+
+
+def _is_helper_call(call: ast.Call, helpers, imported: set[str], mods: dict[str, str]) -> bool:
+    f = call.func
+    if isinstance(f, ast.Name):
+        return f.id in helpers or f.id in imported
+    if not isinstance(f, ast.Attribute):
+        return False
+    if not isinstance(helpers, Helpers):  # a bare set of names: any call by that name
+        return f.attr in helpers
+    owner = _dotted(f.value)
+    module = mods.get(owner) if owner else None
+    if module is None and owner in helpers.modules:
+        module = owner
+    if module is not None:
+        return f.attr in helpers.modules[module]
+    return f.attr in helpers.methods
+
+
+def count_python(text: str, helpers: set[str], path: str | None = None) -> dict:
+    """Counts of one file; ``path`` (relative to the root) resolves its relative imports."""
     tree = ast.parse(text)
     asserts = _asserts_in(tree)
+    imported, mods = _imported(tree, path, helpers)
     raises = helper_calls = 0
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if _is_raises(node):
                 raises += 1
-            elif _call_name(node) in helpers:
+            elif _is_helper_call(node, helpers, imported, mods):
                 helper_calls += 1
     data = _data_asserts(tree)
     return {"assert": asserts, "raises": raises, "helper_calls": helper_calls, "playbook_that": data,
@@ -158,7 +232,7 @@ def count(ref: str | None = None) -> dict[str, dict]:
     out = {}
     for f, text in sources.items():
         try:
-            counts = count_python(text, helpers) if f.endswith(".py") else count_yaml(text)
+            counts = count_python(text, helpers, f) if f.endswith(".py") else count_yaml(text)
         except SyntaxError as exc:
             counts = {"total": 0, "error": str(exc)}
         if counts["total"] or f.endswith(".py") and Path(f).name.startswith("test_"):

@@ -50,6 +50,16 @@ def args(feedback, tmp_path, **extra):
     return out
 
 
+def send_tagged_bounce(sandbox, feedback, recipient):
+    """One hard bounce of mail tagged with tenant client-own (scope TENANT, owner of the identity and of the
+    configuration set own-mail, BOUNCE events only); the account list records nothing by itself."""
+    feedback.ses.put_account_suppression_attributes(SuppressedReasons=[])
+    own = feedback.event_destination("own-mail", types=("BOUNCE",))
+    tenant_with(feedback.ses, "client-own", "TENANT", [IDENTITY_ARN, set_arn(own)])
+    sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"}]})
+    send(feedback, "client-own", own, recipient)
+
+
 def test_tagged_events_are_suppressed_in_the_tenants_list_or_the_accounts(sandbox, feedback, module_main, tmp_path):
     ses = feedback.ses
     ses.put_account_suppression_attributes(SuppressedReasons=[])
@@ -166,11 +176,7 @@ def test_untagged_events_take_the_associations_read_once_and_check_mode_writes_n
 
 def test_a_failed_tenant_read_keeps_the_message_and_writes_nothing(sandbox, feedback, module_main, tmp_path):
     ses = feedback.ses
-    ses.put_account_suppression_attributes(SuppressedReasons=[])
-    own = feedback.event_destination("own-mail", types=("BOUNCE",))
-    tenant_with(ses, "client-own", "TENANT", [IDENTITY_ARN, set_arn(own)])
-    sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"}]})
-    send(feedback, "client-own", own, "kept@bad.test")
+    send_tagged_bounce(sandbox, feedback, "kept@bad.test")
     sandbox.post("faults", {"rules": [{"operation": "GetTenant", "kind": "error", "count": 100}]})
     try:
         failed = module_main("bounce_processor", args(feedback, tmp_path, max_attempts=2, visibility_timeout=1))
@@ -192,11 +198,7 @@ def test_a_failed_tenant_read_keeps_the_message_and_writes_nothing(sandbox, feed
 @pytest.mark.parametrize("mode", ["ignore"])
 def test_tenants_ignore_keeps_the_account_list(sandbox, feedback, module_main, tmp_path, mode):
     ses = feedback.ses
-    ses.put_account_suppression_attributes(SuppressedReasons=[])
-    own = feedback.event_destination("own-mail", types=("BOUNCE",))
-    tenant_with(ses, "client-own", "TENANT", [IDENTITY_ARN, set_arn(own)])
-    sandbox.post("recipients", {"rules": [{"match": "*@bad.test", "behaviour": "hard_bounce"}]})
-    send(feedback, "client-own", own, "plain@bad.test")
+    send_tagged_bounce(sandbox, feedback, "plain@bad.test")
     res = module_main("bounce_processor", args(feedback, tmp_path, tenants=mode))
     assert res.rc == 0, res
     assert listed(ses, "plain@bad.test") == "BOUNCE" and listed(ses, "plain@bad.test", "client-own") is None

@@ -3,27 +3,17 @@ SendEmail with EndpointId signed with SigV4a), read back with the AWS CLI per re
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.fixtures.aws_cli import sesv2 as cli
 from tests.fixtures.names import unique
 from tests.fixtures.tenants import send
 
 ROOT = Path(__file__).resolve().parents[3]
 PRIMARY, SECONDARY = "us-east-1", "eu-west-1"
-
-
-def cli(sandbox, region, *args):
-    env = dict(os.environ, **sandbox.env())
-    env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
-    out = subprocess.run([str(ROOT / ".venv" / "bin" / "aws"), "sesv2", *args, "--region", region, "--output", "json"],
-                         env=env, capture_output=True, text=True, timeout=60, check=False)
-    return out.returncode, json.loads(out.stdout or "{}"), out.stderr
 
 
 def sender(sandbox, regions):

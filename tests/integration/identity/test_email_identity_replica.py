@@ -5,31 +5,17 @@ written in any region, from the sandbox's request log)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.policy.identity import dkim_records
 
+from tests.fixtures.aws_cli import sesv2 as cli
 from tests.fixtures.names import unique
 
 from .helpers import publish_route53
 
-AWS = str(Path(sys.executable).parent / "aws")
 M = "email_identity"
 US, EU, AP, WEST = "us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"
-
-
-def cli(sandbox, region, *args):
-    env = dict(os.environ, **sandbox.env())
-    env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
-    out = subprocess.run([AWS, "sesv2", *args, "--region", region, "--output", "json"], env=env,
-                         capture_output=True, text=True, timeout=60, check=False)
-    return out.returncode, json.loads(out.stdout or "{}"), out.stderr
 
 
 def verified_parent(sandbox, name, region=US):

@@ -5,29 +5,17 @@ mode writes nothing in any region, a second run changes nothing; offboarding del
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.fixtures.aws_cli import sesv2 as cli
 from tests.fixtures.names import unique
 from tests.fixtures.tenants import arn
 from tests.integration.operator.helpers import axfr, rfc2136_vars
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = str(ROOT / "playbooks" / "onboard_domain.yml")
-AWS = str(Path(sys.executable).parent / "aws")
 US, EU = "us-east-1", "eu-west-1"
 ROLE = "deliverability.ses.domain : "
-
-
-def cli(sandbox, region, *args):
-    env = dict(os.environ, **sandbox.env())
-    env.update(AWS_REGION=region, AWS_DEFAULT_REGION=region)
-    out = subprocess.run([AWS, "sesv2", *args, "--region", region, "--output", "json"], env=env,
-                         capture_output=True, text=True, timeout=60, check=False)
-    return out.returncode, json.loads(out.stdout or "{}"), out.stderr
 
 
 def writes(sandbox, since):
@@ -35,7 +23,7 @@ def writes(sandbox, since):
 
 
 def test_two_regions_onboard_check_idempotent_and_offboard_replica_first(ansible_playbook, sandbox, bind, zone,
-                                                                          amazonses, tmp_path):
+                                                                         amazonses, tmp_path):
     for region in (US, EU):  # the configuration set exists in both regions (configure_account.yml's job)
         sandbox.boto3_client("sesv2", region).create_configuration_set(ConfigurationSetName="transactional")
     args = rfc2136_vars(bind, zone, tmp_path / "journal", regions=[US, EU], domain_wait=True,

@@ -4,22 +4,10 @@ record) and its verification follows the parent's. Each region read back with th
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from tests.fixtures.aws_cli import sesv2_ok as cli
 
-AWS = str(Path(sys.executable).parent / "aws")
 US, EU, AP = "us-east-1", "eu-west-1", "ap-southeast-2"
 NAME = "deed.example.com"
-
-
-def cli(sandbox, region, *args):
-    out = subprocess.run([AWS, "--endpoint-url", sandbox.endpoint, "--region", region, "sesv2", *args,
-                          "--output", "json"], env=dict(sandbox.env(), PATH="/usr/bin:/bin"),
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout) if out.stdout.strip() else {}
 
 
 def identity(sandbox, region, name=NAME):
@@ -31,7 +19,7 @@ def publish(sandbox, zone, tokens):
     zone_id = r53.create_hosted_zone(Name=zone, CallerReference=zone)["HostedZone"]["Id"]
     r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [
         {"Action": "UPSERT", "ResourceRecordSet": {"Name": "%s._domainkey.%s" % (t, zone), "Type": "CNAME",
-                                                    "TTL": 300, "ResourceRecords": [{"Value": "%s.dkim.amazonses.com" % t}]}}
+                                                   "TTL": 300, "ResourceRecords": [{"Value": "%s.dkim.amazonses.com" % t}]}}
         for t in tokens]})
     return r53, zone_id
 
@@ -67,6 +55,7 @@ def test_an_existing_identity_becomes_a_replica_through_put_dkim_signing_attribu
               "--signing-attributes-origin", "AWS_SES_US_EAST_1")
     assert out["DkimTokens"] == tokens
     assert identity(sandbox, AP)["DkimAttributes"]["SigningAttributesOrigin"] == "AWS_SES_US_EAST_1"
+    assert identity(sandbox, AP)["DkimAttributes"]["Tokens"] == tokens  # read back, not only the put's answer
 
 
 def test_a_parent_that_cannot_be_used_is_a_verification_error_of_the_replica(sandbox):
