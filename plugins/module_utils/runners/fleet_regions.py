@@ -8,16 +8,17 @@ primary and must be the module's region; a replica equal to the primary or named
 anywhere fails the whole task naming the option. Before the domains: one paginated ``ListEmailIdentities`` per
 replica region (side by side), and the tenants of each replica region read once (runners/fleet_tenants.py, the same
 code over that region). Then every replica's ``GetEmailIdentity`` is queued on the fleet's pool behind the primaries'
-(only where the region's listing has the domain), and each domain is planned as its reads come in; the findings
-are policy/posture_regions.py's ``replica_findings`` (the one rule for what a correct replica is); a missing
-replica is created with deterministic Easy DKIM from the primary (``DomainSigningAttributesOrigin
-AWS_SES_<PRIMARY>``: the primary's keys and tokens, no DNS record written) once the primary can be a parent (verified, Easy DKIM, not itself a replica); its default configuration set is the
-primary's when that set exists in the region (a finding when not); with a tenant, the identity joins the tenant of
-the same name in that region. An existing replica's DKIM is never changed (its findings say what to do). With a
-MAIL FROM domain (``mail_from_subdomain``), each replica gets its own (policy/identity.replica_mail_from_domain:
-``mail-eu-west-1.example.com``), set with ``PutEmailIdentityMailFromAttributes`` in its region when missing or
-different (a finding in check mode); its MX and SPF are planned by policy/domain.plan_records with the primary's and
-written by the fleet's DNS path. Check mode reads and plans; it writes nothing in any region.
+(only where the region's listing has the domain), and each domain is planned as its reads come in; the findings are
+policy/posture_regions.py's ``replica_findings`` (the one rule for what a correct replica is); a missing replica is
+created with deterministic Easy DKIM from the primary (``DomainSigningAttributesOrigin AWS_SES_<PRIMARY>``: the
+primary's keys and tokens, no DNS record written) once the primary can be a parent (verified, Easy DKIM, not itself a
+replica); its default configuration set is the primary's when that set exists in the region (a finding when not);
+with a tenant, the identity joins the tenant of the same name in that region. An existing replica's DKIM is never
+changed (its findings say what to do). With a MAIL FROM domain (``mail_from_subdomain``), each replica gets its own
+(policy/identity.replica_mail_from_domain: ``mail-eu-west-1.example.com``), set with
+``PutEmailIdentityMailFromAttributes`` in its region when missing or different (a finding in check mode); its MX and
+SPF are planned by policy/domain.plan_records with the primary's and written by the fleet's DNS path. Check mode
+reads and plans; it writes nothing in any region.
 """
 
 from __future__ import annotations
