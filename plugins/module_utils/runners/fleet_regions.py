@@ -23,6 +23,8 @@ reads and plans; it writes nothing in any region.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -83,6 +85,72 @@ class _InRegion:
         self.configuration_set = configuration_set
 
 
+class _RegionReader:
+    """The reads of one replica region in a process of its own (forked before the run starts any thread): its
+    listing, then GetEmailIdentity for each wanted domain it lists, with the fleet's concurrency. The module is
+    CPU-bound in botocore; a second process puts a replica region's calls on the other core."""
+
+    def __init__(self, fleet, region, names):
+        self.region = region
+        self.done = threading.Event()
+        self.result = None
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: read, answer through the pipe, exit without running the parent's cleanup
+            os.close(rfd)
+            out = {}
+            try:
+                out = self._read_all(fleet, region, names)
+            except AwsError as exc:
+                out = {"error": (exc.operation, exc.code, exc.message)}
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent, never a silent child
+                out = {"error": (None, None, "%s: %s" % (type(exc).__name__, exc))}
+            try:
+                with os.fdopen(wfd, "wb") as pipe:
+                    pipe.write(pickle.dumps(out))
+            finally:
+                os._exit(0)
+        os.close(wfd)
+        self.pid = pid
+        threading.Thread(target=self._collect, args=(rfd,), daemon=True).start()
+
+    @staticmethod
+    def _read_all(fleet, region, names):
+        counts = {}
+
+        def count(model=None, **kwargs):
+            counts[model.name] = counts.get(model.name, 0) + 1
+        raw = fleet.module.client("sesv2", max_pool_connections=max(10, fleet.workers + 2), max_attempts=1,
+                                  region=region)
+        raw.meta.events.register("after-call.*.*", count)
+        client = concurrency.LimitedClient(raw, concurrency.Limiters(
+            max_concurrency=fleet.workers, max_attempts=fleet.params.get("max_attempts") or 8))
+        listed = set(item["identity"] for item in sesv2.list_identities(client))
+        reads = {}
+        with ThreadPoolExecutor(max_workers=fleet.workers) as pool:
+            futures = dict((name, pool.submit(sesv2.get_identity, client, name)) for name in names if name in listed)
+            for name, future in futures.items():
+                try:
+                    reads[name] = ("ok", future.result())
+                except AwsError as exc:
+                    reads[name] = ("error", (exc.operation, exc.code, exc.message))
+        return {"listed": listed, "reads": reads, "calls": counts}
+
+    def _collect(self, rfd):
+        with os.fdopen(rfd, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(self.pid, 0)
+        self.result = pickle.loads(data) if data else {
+            "error": (None, None, "the reader process of %s ended without an answer" % self.region)}
+        self.done.set()
+
+    def answer(self):
+        self.done.wait()
+        if "error" in self.result:
+            raise AwsError(*self.result["error"])
+        return self.result
+
+
 class FleetRegions:
     def __init__(self, fleet):
         self.fleet = fleet
@@ -92,6 +160,8 @@ class FleetRegions:
         self.tenants = {}  # region -> FleetTenants of that region
         self.config_sets = {}
         self.reads = {}  # (domain, region) -> Future of the replica as read (queued by ``queue_reads``)
+        self.readers = {}  # region -> _RegionReader (started by ``start_readers``)
+        self.calls_merged = set()
         self.lock = threading.Lock()
         self.summary = {"primary": self.primary, "replicas": [], "regions": {}}
 
@@ -118,6 +188,18 @@ class FleetRegions:
             else:
                 spec.regions = default
 
+    def start_readers(self, specs):
+        """Before any thread of the run: one reader process per replica region (check mode only: enforce mode
+        reads again after its writes)."""
+        if not self.fleet.check_mode or os.environ.get("DELIVERABILITY_SES_NO_REGION_PROCESS"):
+            return
+        wanted = {}
+        for spec in specs:
+            for region in (spec.regions or [])[1:]:
+                wanted.setdefault(region, []).append(spec.name)
+        for region, names in wanted.items():
+            self.readers[region] = _RegionReader(self.fleet, region, names)
+
     def prepare(self, specs):
         """One listing per replica region (paginated, the regions side by side); the tenants of each region read."""
         for spec in specs:
@@ -138,8 +220,11 @@ class FleetRegions:
                 + sorted(_COUNTED.values()), 0)
         pool = ThreadPoolExecutor(max_workers=len(self.clients))
         for region, client in self.clients.items():
-            self.listings[region] = pool.submit(
-                lambda c: set(item["identity"] for item in sesv2.list_identities(c)), client)
+            if region in self.readers:
+                self.listings[region] = pool.submit(lambda r: self._merged(r)["listed"], self.readers[region])
+            else:
+                self.listings[region] = pool.submit(
+                    lambda c: set(item["identity"] for item in sesv2.list_identities(c)), client)
         pool.shutdown(wait=False)
         for region in self.summary["replicas"]:
             named = [s for s in specs if s.tenant and region in (s.regions or [])[1:]]
@@ -149,10 +234,21 @@ class FleetRegions:
                 self.tenants[region] = tenants
                 self.summary["regions"][region]["tenants"] = tenants.summary
 
+    def _merged(self, reader):
+        answer = reader.answer()
+        with self.lock:
+            if reader.region not in self.calls_merged:
+                self.calls_merged.add(reader.region)
+                for op, n in answer["calls"].items():
+                    self.fleet.counter.counts[op] = self.fleet.counter.counts.get(op, 0) + n
+        return answer
+
     def queue_reads(self, pool, specs):
         """Every replica read queued on ``pool`` at once, behind the primaries' (the fleet's own order): a domain's
         job then only plans, as it does without regions. Only where the region's listing has the domain."""
         for region in self.summary["replicas"]:
+            if region in self.readers:
+                continue
             try:
                 listed = self._listed(region)
             except DeliverabilityError:
@@ -163,6 +259,12 @@ class FleetRegions:
                     self.reads[(spec.name, region)] = pool.submit(sesv2.get_identity, client, spec.name)
 
     def _read(self, name, region):
+        if region in self.readers:
+            listed = self._listed(region)
+            kind, value = self.readers[region].answer()["reads"].get(name, ("ok", None))
+            if kind == "error":
+                raise AwsError(*value)
+            return value if name in listed else None
         queued = self.reads.pop((name, region), None)
         if queued is not None:
             return queued.result()
