@@ -140,13 +140,17 @@ class _RegionReader:
         with os.fdopen(rfd, "rb") as pipe:
             data = pipe.read()
         os.waitpid(self.pid, 0)
-        self.result = pickle.loads(data) if data else {
-            "error": (None, None, "the reader process of %s ended without an answer" % self.region)}
+        try:
+            self.result = pickle.loads(data) if data else None
+        except Exception:  # noqa: BLE001 - a truncated answer: the parent reads the region itself
+            self.result = None
         self.done.set()
 
     def answer(self):
+        """The region's listing and reads; None when the process gave no answer (it died): the caller then reads
+        the region itself, as without a reader. An AWS error the reader met is an answer, raised here."""
         self.done.wait()
-        if "error" in self.result:
+        if self.result is not None and "error" in self.result:
             raise AwsError(*self.result["error"])
         return self.result
 
@@ -191,7 +195,9 @@ class FleetRegions:
     def start_readers(self, specs):
         """Before any thread of the run: one reader process per replica region (check mode only: enforce mode
         reads again after its writes)."""
-        if not self.fleet.check_mode or os.environ.get("DELIVERABILITY_SES_NO_REGION_PROCESS"):
+        # fork only where no other thread runs (a lock another thread holds at the fork stays held in the child):
+        # the module's own process at this point; elsewhere (an in-process harness) the threads read as before
+        if not self.fleet.check_mode or threading.active_count() != 1 or not hasattr(os, "fork"):
             return
         wanted = {}
         for spec in specs:
@@ -218,10 +224,11 @@ class FleetRegions:
             self.summary["regions"][region] = dict.fromkeys(
                 ["domains", "listed", "created", "configuration_set_set", "mail_from_set", "waiting_for_primary"]
                 + sorted(_COUNTED.values()), 0)
+            self.summary["regions"][region]["read_by"] = "process" if region in self.readers else "threads"
         pool = ThreadPoolExecutor(max_workers=len(self.clients))
         for region, client in self.clients.items():
             if region in self.readers:
-                self.listings[region] = pool.submit(lambda r: self._merged(r)["listed"], self.readers[region])
+                self.listings[region] = pool.submit(self._reader_listing, region, client)
             else:
                 self.listings[region] = pool.submit(
                     lambda c: set(item["identity"] for item in sesv2.list_identities(c)), client)
@@ -234,8 +241,19 @@ class FleetRegions:
                 self.tenants[region] = tenants
                 self.summary["regions"][region]["tenants"] = tenants.summary
 
+    def _reader_listing(self, region, client):
+        answer = self._merged(self.readers[region])
+        if answer is None:  # the reader gave no answer: this process reads the region, as without one
+            with self.lock:
+                self.readers.pop(region, None)
+                self.summary["regions"][region]["read_by"] = "threads (the reader process gave no answer)"
+            return set(item["identity"] for item in sesv2.list_identities(client))
+        return answer["listed"]
+
     def _merged(self, reader):
         answer = reader.answer()
+        if answer is None:
+            return None
         with self.lock:
             if reader.region not in self.calls_merged:
                 self.calls_merged.add(reader.region)
@@ -259,8 +277,8 @@ class FleetRegions:
                     self.reads[(spec.name, region)] = pool.submit(sesv2.get_identity, client, spec.name)
 
     def _read(self, name, region):
+        listed = self._listed(region)  # a reader that gave no answer is dropped here
         if region in self.readers:
-            listed = self._listed(region)
             kind, value = self.readers[region].answer()["reads"].get(name, ("ok", None))
             if kind == "error":
                 raise AwsError(*value)
@@ -268,7 +286,7 @@ class FleetRegions:
         queued = self.reads.pop((name, region), None)
         if queued is not None:
             return queued.result()
-        return sesv2.get_identity(self.clients[region], name) if name in self._listed(region) else None
+        return sesv2.get_identity(self.clients[region], name) if name in listed else None
 
     def _listed(self, region):
         try:

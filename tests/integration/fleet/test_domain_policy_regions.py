@@ -168,3 +168,39 @@ def test_a_replica_region_that_cannot_be_read_fails_its_domains_never_a_finding(
     for d in res.result["domains"]:
         assert "eu-west-1" in d["msg"] and "ListEmailIdentities" in d["msg"] and "regions" not in d, d
     assert sandbox.mutating_calls(since=mark) == []  # nothing created anywhere on a guess
+
+
+def test_the_module_process_reads_a_replica_region_in_a_reader_process_with_the_same_answer(
+        module_main, ansible_playbook, sandbox, bind, tmp_path):
+    """Through ansible-playbook the module runs in its own process with no other thread, so check mode reads
+    eu-west-1 in a forked reader process; its findings, counts and api_calls are those of the in-process run (which
+    reads the region with its threads), and it writes nothing in any region."""
+    zone, dummy = _zone(sandbox)
+    domains = ["p%d.%s" % (i, zone) for i in range(4)]
+    assert module_main("domain_policy", _args(zone, domains, bind)).rc == 0
+    eu_ses = sandbox.boto3_client("sesv2", EU)
+    eu_ses.create_email_identity(EmailIdentity=domains[0],
+                                 DkimSigningAttributes={"DomainSigningAttributesOrigin": "AWS_SES_US_EAST_1"})
+    eu_ses.create_email_identity(EmailIdentity=domains[1])  # its own keys
+    args = _args(zone, domains, bind, regions=[US, EU])
+    inproc = module_main("domain_policy", args, check=True)
+    assert inproc.rc == 0, inproc.result
+    play = tmp_path / "audit.yml"
+    play.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+        "    - name: Audit\n      deliverability.ses.domain_policy: %s\n" % __import__("json").dumps(args))
+    mark = sandbox.mark()
+    res = ansible_playbook(str(play), check=True)
+    out = res.task("Audit")
+    assert res.rc == 0, res
+    assert sandbox.mutating_calls(since=mark) == []
+    by = dict((d["domain"], sorted(f["id"] for f in d["regions"][EU]["findings"])) for d in out["domains"])
+    assert by == dict((d["domain"], sorted(f["id"] for f in d["regions"][EU]["findings"]))
+                      for d in inproc.result["domains"])
+    assert by[domains[1]] == ["region_dkim_own_keys", "region_identity_pending"] and by[domains[2]] == ["region_identity_missing"]
+    assert out["regions"]["regions"][EU].pop("read_by") == "process"  # forked: the module's process had no thread
+    inproc.result["regions"]["regions"][EU].pop("read_by")  # threads under xdist (it has threads), else process
+    assert out["regions"]["regions"][EU] == inproc.result["regions"]["regions"][EU]
+    eu_reads = _ops(sandbox.requests(since=mark), EU)
+    assert eu_reads.count("ListEmailIdentities") == 1 and eu_reads.count("GetEmailIdentity") == 2
+    assert out["api_calls"]["GetEmailIdentity"] == 4 + 2 and out["api_calls"] == inproc.result["api_calls"]
