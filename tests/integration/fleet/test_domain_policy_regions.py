@@ -204,3 +204,36 @@ def test_the_module_process_reads_a_replica_region_in_a_reader_process_with_the_
     eu_reads = _ops(sandbox.requests(since=mark), EU)
     assert eu_reads.count("ListEmailIdentities") == 1 and eu_reads.count("GetEmailIdentity") == 2
     assert out["api_calls"]["GetEmailIdentity"] == 4 + 2 and out["api_calls"] == inproc.result["api_calls"]
+
+
+def test_a_reader_process_that_dies_without_an_answer_leaves_the_region_to_the_threads(module_main, sandbox, bind):
+    """The reader is an optimisation: one that exits without answering (killed, crashed) costs its region nothing
+    but time - the module reads the region itself and the audit is the same, never a failure or a finding."""
+    import os
+    import threading
+    from unittest import mock
+    from ansible_collections.deliverability.ses.plugins.module_utils.runners import fleet_regions
+    zone, dummy = _zone(sandbox)
+    domains = ["k%d.%s" % (i, zone) for i in range(3)]
+    assert module_main("domain_policy", _args(zone, domains, bind)).rc == 0
+    sandbox.boto3_client("sesv2", EU).create_email_identity(
+        EmailIdentity=domains[0], DkimSigningAttributes={"DomainSigningAttributesOrigin": "AWS_SES_US_EAST_1"})
+    args = _args(zone, domains, bind, regions=[US, EU])
+    healthy = module_main("domain_policy", args, check=True)
+
+    def dies(*a, **k):
+        os._exit(3)  # the forked child ends here, before writing its answer
+    mark = sandbox.mark()
+    with mock.patch.object(fleet_regions._RegionReader, "_read_all", staticmethod(dies)), \
+            mock.patch.object(threading, "active_count", lambda: 1):
+        res = module_main("domain_policy", args, check=True)
+    assert res.rc == 0, res.result
+    summary = res.result["regions"]["regions"][EU]
+    assert summary.pop("read_by").startswith("threads (the reader process gave no answer)")
+    healthy.result["regions"]["regions"][EU].pop("read_by")
+    assert summary == healthy.result["regions"]["regions"][EU]
+    assert [sorted(f["id"] for f in d["regions"][EU]["findings"]) for d in res.result["domains"]] == \
+        [sorted(f["id"] for f in d["regions"][EU]["findings"]) for d in healthy.result["domains"]]
+    eu_reads = _ops(sandbox.requests(since=mark), EU)
+    assert eu_reads.count("ListEmailIdentities") == 1 and eu_reads.count("GetEmailIdentity") == 1
+    assert sandbox.mutating_calls(since=mark) == []
