@@ -45,7 +45,7 @@ from run import (PY, READ_PREFIXES, VERDICT, WORKERS, dns_vars, fleet_vars, log,
 from measure import header, servers  # noqa: E402
 
 TARGETS = {"audit_1000_wall_s": 20, "audit_reads_per_domain": 3, "audit_writes_per_domain": 0,
-           "fleet_vs_bare": 1.5, "speedup_vs_naive_100": 20, "onboard_100_wall_s": 60, "peak_mb_1000": 200}
+           "speedup_vs_naive_100": 20, "onboard_100_wall_s": 60, "peak_mb_1000": 200}
 
 
 def sizes(raw):
@@ -195,9 +195,10 @@ def targets(result):
     big = max((int(n) for n in sizes_ if (sizes_[n].get("fleet") or {}).get("audit")), default=None)
     if big:
         a = get(big, "fleet", "audit")
-        out.append({"target": "audit: <= 3 reads and 0 writes per domain (N=%d)" % big,
+        limits = (TARGETS["audit_reads_per_domain"], TARGETS["audit_writes_per_domain"])
+        out.append({"target": "audit: <= %d reads and %d writes per domain (N=%d)" % (limits + (big,)),
                     "measured": "%g reads, %g writes" % (a["api"]["reads_per_domain"], a["api"]["writes_per_domain"]),
-                    "met": a["api"]["reads_per_domain"] <= 3 and a["api"]["writes_per_domain"] == 0})
+                    "met": a["api"]["reads_per_domain"] <= limits[0] and a["api"]["writes_per_domain"] <= limits[1]})
         # the module's pass and the whole run against the bare script have one owner, the fleet_overhead section
         # (alternating, best of 3, as the target says): this section's single-run ratios stay in its data, unjudged
     fleet, fleet1 = get(100, "fleet", "no_change"), get(100, "fleet", "first")
