@@ -50,6 +50,9 @@ class KeepAliveHandler(MotoRequestHandler):
             return super().run_wsgi()
         finally:
             self.rfile = real
+            # for this request only: the next one on the connection may fail in parse_request, before run_wsgi,
+            # and its error response must close the connection as werkzeug's does
+            self._keep_alive = False
 
     def send_header(self, keyword, value):
         if keyword.lower() == "connection" and value.lower() == "close" and getattr(self, "_keep_alive", False):
