@@ -14,10 +14,15 @@ import os
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import evidence
 
-# the stores (store/evidence.py, sqlite3) are imported where a store is opened: domain_policy and dmarc_reports import
-# this file for their options, and most of their runs never open one
 
 DEFAULT_EVIDENCE_PATH = "~/.ansible/deliverability_ses/dmarc_evidence.sqlite"
+
+
+def _stores():
+    """store/evidence.py, imported on first use: domain_policy and dmarc_reports import this file for their options,
+    and most of their runs never open a store (its import, sqlite3 with it, cost every run 23 ms)."""
+    from ansible_collections.deliverability.ses.plugins.module_utils.store import evidence as stores
+    return stores
 
 EVIDENCE_SPEC = dict(
     evidence_store=dict(type="str", choices=["sqlite", "dynamodb"], default="sqlite"),
@@ -64,14 +69,13 @@ def open_store(module, read_only, missing_ok=True):
     Returns (store, None) or, when ``missing_ok`` and it cannot be opened, (None, reason) so that a reader
     (the gate) can say "could not look" instead of failing the task.
     """
-    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import (
-        DynamoDbEvidenceStore, EvidenceStoreError, SqliteEvidenceStore)
+    stores = _stores()
     p = module.params
     try:
         if p["evidence_store"] == "dynamodb":
             if not p.get("evidence_table"):
                 raise InputError("evidence_table", "required with evidence_store=dynamodb")
-            store = DynamoDbEvidenceStore(module.client("dynamodb"), p["evidence_table"], read_only=read_only)
+            store = stores.DynamoDbEvidenceStore(module.client("dynamodb"), p["evidence_table"], read_only=read_only)
             if not store.ensure_table(create=bool(p.get("evidence_create_table")) and not read_only):
                 if read_only and missing_ok:
                     return None, "DynamoDB table %s does not exist" % p["evidence_table"]
@@ -83,8 +87,8 @@ def open_store(module, read_only, missing_ok=True):
             raise InputError("evidence_path", "is empty: give the file of the SQLite evidence store")
         if read_only and missing_ok and not os.path.exists(path):
             return None, "the evidence store %s does not exist (no report was ever ingested there)" % path
-        return SqliteEvidenceStore(path, read_only=read_only), None
-    except EvidenceStoreError as exc:
+        return stores.SqliteEvidenceStore(path, read_only=read_only), None
+    except stores.EvidenceStoreError as exc:
         if missing_ok:
             return None, str(exc)
         raise DeliverabilityError(str(exc))
@@ -97,12 +101,12 @@ def open_store(module, read_only, missing_ok=True):
 def open_store_or_empty(module, pending):
     """open_store read-only; in check mode with pending rows and no SQLite file yet (the first run), an empty
     in-memory store: the pending rows are then all the evidence there is, not a reason to look no further."""
-    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import SqliteEvidenceStore
+    stores = _stores()
     store, error = open_store(module, read_only=True, missing_ok=True)
     p = module.params
     if store is None and pending and p.get("evidence_store", "sqlite") == "sqlite" and \
             not os.path.exists(p["evidence_path"]):
-        return SqliteEvidenceStore(None, read_only=True), None
+        return stores.SqliteEvidenceStore(None, read_only=True), None
     return store, error
 
 
@@ -116,17 +120,17 @@ def gate_thresholds(params):
 def pending_rows(params, check_mode):
     """The rows a check-mode ingest would have recorded (option evidence_pending), validated; [] outside check
     mode (the real ingest recorded them)."""
-    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import ROW_FIELDS
+    fields = _stores().ROW_FIELDS
     given = params.get("evidence_pending") or []
     if not check_mode:
         return []
     out = []
     for n, row in enumerate(given):
-        missing = [f for f in ("domain",) + ROW_FIELDS if f not in row]
+        missing = [f for f in ("domain",) + fields if f not in row]
         if missing:
             raise InputError("evidence_pending", "row %d lacks %s (pass the evidence_pending result of a "
                                                  "check-mode dmarc_reports run)" % (n, ", ".join(missing)))
-        for f in ROW_FIELDS[7:13]:
+        for f in fields[7:13]:
             if isinstance(row[f], bool) or not isinstance(row[f], int) or not 0 <= row[f] < 2 ** 63:
                 raise InputError("evidence_pending", "row %d: %s must be a whole number, got %r" % (n, f, row[f]))
         out.append(dict(row))
@@ -137,14 +141,14 @@ def decide(store, store_error, domain, thresholds, today=None, current=None, tar
            pending=None):
     """The gate's decision for ``domain`` from the store (read here), never raising for a store problem.
     ``pending``: rows not recorded yet (check mode: what the ingest would record), counted as if they were."""
-    from ansible_collections.deliverability.ses.plugins.module_utils.store.evidence import EvidenceStoreError
+    stores = _stores()
     today = today or dt.datetime.now(dt.timezone.utc).date()
     rows = []
     first, last = evidence.window(today, thresholds["window_days"])
     if store is not None and not store_error:
         try:
             rows = store.rows(domain, first, last)
-        except (EvidenceStoreError, DeliverabilityError) as exc:
+        except (stores.EvidenceStoreError, DeliverabilityError) as exc:
             store_error = str(exc)
     rows = rows + [r for r in pending or [] if r["domain"] == domain and first <= r["day"] <= last]
     return evidence.evaluate(rows, domain, today, thresholds, store_error=store_error, current=current,
