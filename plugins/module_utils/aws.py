@@ -219,6 +219,10 @@ class SesModule:
             self.module.fail_json(msg=missing_required_lib("boto3 and botocore") + " (" + PIP_HINT + ")",
                                   exception=BOTO3_IMPORT_ERROR)
 
+    def forget_clients(self):
+        """In a forked child (concurrency.ForkedCall): clients of its own, never a connection the parent holds."""
+        self._clients = {}
+
     def session(self):
         if self._session is None:
             p = self.params

@@ -24,11 +24,16 @@ used with it must not retry by itself (``max_attempts=1`` in botocore's config),
 throttling and botocore's own retry quota fails the calls.
 
 Pure standard library: no boto3 import; errors are classified by their AWS error code.
+
+:class:`ForkedCall` runs a read in a child process: a fleet's module is CPU-bound in botocore (about 1 ms of client
+CPU per call), so reads a child makes run on another core.
 """
 
 from __future__ import annotations
 
 import collections
+import os
+import pickle
 import random
 import threading
 import time
@@ -280,3 +285,82 @@ class LimitedClient:
         def limited(*args, **kwargs):
             return self._limiters.call(operation, attr, *args, **kwargs)
         return limited
+
+
+class ForkedCall:
+    """``fn(*args)`` in a child process forked now; its return value, or the exception it raised, comes back
+    pickled through a pipe when :meth:`answer` is first asked for (the child waits on its write until then).
+
+    Fork only where :meth:`possible`: with another thread running, a lock that thread holds at the fork stays held
+    in the child for ever. The child never returns into the caller's code: it ends with ``os._exit``, running none
+    of the parent's clean-up (atexit, buffered output). Whatever the child could not send (it died, its answer did
+    not pickle) is :data:`NO_ANSWER`, and the caller then does the work itself: a reader process only ever saves time.
+    """
+
+    NO_ANSWER = object()
+
+    @staticmethod
+    def possible():
+        """Only this thread in the process: counted by the kernel (/proc/self/task), since threads not started by
+        ``threading`` (a test runner's, a C library's) hold locks too; where that cannot be counted, never."""
+        if not hasattr(os, "fork"):
+            return False
+        try:
+            return len(os.listdir("/proc/self/task")) == 1
+        except OSError:
+            return False
+
+    def __init__(self, fn, *args):
+        self._lock = threading.Lock()
+        self._got = None
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            try:
+                os.close(rfd)
+                try:
+                    out = ("ok", fn(*args))
+                except Exception as exc:  # noqa: BLE001 - the caller's to raise, in its own process
+                    out = ("raised", exc)
+                data = memoryview(pickle.dumps(out))
+                pickle.loads(data)  # an answer the parent could not read is no answer
+                while data:
+                    data = data[os.write(wfd, data):]
+            finally:
+                os._exit(0)
+        os.close(wfd)
+        self.pid = pid
+        self._rfd = rfd
+
+    def _collect(self, kill=False):
+        if self._rfd is None:
+            return
+        if kill:
+            try:
+                os.kill(self.pid, 9)
+            except OSError:
+                pass
+        with os.fdopen(self._rfd, "rb") as pipe:
+            data = b"" if kill else pipe.read()
+        self._rfd = None
+        os.waitpid(self.pid, 0)
+        try:
+            self._got = pickle.loads(data) if data else None
+        except Exception:  # noqa: BLE001 - a truncated answer is no answer
+            self._got = None
+
+    def answer(self):
+        """The child's return value (the same for every caller), its exception raised here, or NO_ANSWER."""
+        with self._lock:
+            self._collect()
+            got = self._got
+        if got is None:
+            return self.NO_ANSWER
+        if got[0] == "raised":
+            raise got[1]
+        return got[1]
+
+    def close(self):
+        """The child ended and reaped: killed when its answer was never asked for (the run stopped before)."""
+        with self._lock:
+            self._collect(kill=True)

@@ -39,6 +39,9 @@ class AwsError(DeliverabilityError):
         self.message = message
         self.http_status = http_status
 
+    def __reduce__(self):  # pickled whole (a forked reader's error, concurrency.ForkedCall), not from args
+        return (type(self), (self.operation, self.code, self.message, self.http_status))
+
 
 class DnsError(DeliverabilityError):
     """A DNS operation failed; carries the rcode (or the exception class) and the server."""

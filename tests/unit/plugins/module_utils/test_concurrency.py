@@ -1,12 +1,16 @@
-"""The adaptive limiter against a simulated AWS token bucket on a fake clock (deterministic, no threads)."""
+"""The adaptive limiter against a simulated AWS token bucket on a fake clock (deterministic, no threads); ForkedCall
+with real child processes."""
 
 from __future__ import annotations
+
+import os
+import time
 
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import AwsError
 from ansible_collections.deliverability.ses.plugins.module_utils.concurrency import (
-    AdaptiveLimiter, LimitedClient, Limiters, classify)
+    AdaptiveLimiter, ForkedCall, LimitedClient, Limiters, classify)
 
 
 class Clock:
@@ -140,3 +144,76 @@ def test_limited_client_routes_api_methods_per_operation():
     assert client.meta.region_name == "eu-west-1"
     assert sorted(limiters.stats()) == ["GetAccount", "GetEmailIdentity"]
     assert limiters.stats()["GetEmailIdentity"]["calls"] == 1
+
+
+# -- ForkedCall: a read in a child process, its answer (or error) back through a pipe; no answer when it died
+def _value(n):
+    return {"listed": set(range(n)), "pid": os.getpid()}
+
+
+def _raises_aws():
+    raise AwsError("ListEmailIdentities", "AccessDeniedException", "not allowed in eu-west-1", 403)
+
+
+class _Unpicklable(Exception):
+    def __init__(self, a, b):  # pickling rebuilds it from args=(message,): cannot
+        super().__init__("%s %s" % (a, b))
+
+
+def _raises_unpicklable():
+    raise _Unpicklable(1, 2)
+
+
+def _dies():
+    os._exit(5)
+
+
+def _sleeps():
+    time.sleep(60)
+    return "late"
+
+
+def test_forked_call_answers_from_another_process():
+    call = ForkedCall(_value, 3)
+    got = call.answer()
+    assert got["listed"] == {0, 1, 2} and got["pid"] != os.getpid() and got["pid"] == call.pid
+    assert call.answer() is got  # asked again (another thread): the same answer, the child read once
+    call.close()
+
+
+def test_forked_call_raises_the_childs_aws_error_with_its_code_and_operation():
+    call = ForkedCall(_raises_aws)
+    with pytest.raises(AwsError) as err:
+        call.answer()
+    assert (err.value.operation, err.value.code, err.value.http_status) == ("ListEmailIdentities",
+                                                                             "AccessDeniedException", 403)
+    assert "not allowed in eu-west-1" in err.value.msg
+
+
+@pytest.mark.parametrize("fn", [_dies, _raises_unpicklable], ids=["child exits", "error that does not pickle"])
+def test_forked_call_gives_no_answer_when_the_child_could_not_send_one(fn):
+    call = ForkedCall(fn)
+    assert call.answer() is ForkedCall.NO_ANSWER
+    call.close()
+
+
+def test_forked_call_close_ends_a_child_whose_answer_was_never_asked_for():
+    call = ForkedCall(_sleeps)
+    started = time.monotonic()
+    call.close()
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(call.pid, os.WNOHANG)  # reaped: no zombie left behind
+    assert call.answer() is ForkedCall.NO_ANSWER
+
+
+def test_forked_call_is_possible_only_without_another_thread():
+    import threading
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert ForkedCall.possible() is False  # any thread of this process, whoever started it
+    finally:
+        stop.set()
+        other.join()
