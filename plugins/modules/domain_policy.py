@@ -144,7 +144,10 @@ options:
         (C(region_identity_missing), C(region_identity_pending), C(region_dkim_wrong_parent),
         C(region_dkim_own_keys), C(region_configuration_set_missing), C(region_mail_from_missing),
         C(region_mail_from_different) - the posture's rule); RV(regions) the counts.
-        Check mode writes nothing in any region.
+        Check mode writes nothing in any region. In check mode each replica region is read by a reader process
+        of its own, forked before the run starts any thread, so that its reads run on another core than the
+        primary's (the module is CPU-bound in botocore); a reader that gives no answer leaves its region to the
+        module's own reads - RV(regions) C(read_by) says which ran.
     type: list
     elements: str
   mail_from_subdomain:
@@ -478,7 +481,8 @@ failed_domains:
   elements: str
 tenants:
   description: C(read) (tenants read), C(created) (tenants created, or to create in check mode), C(policy_set)
-    (C(tenant), C(before), C(after)).
+    (C(tenant), C(before), C(after)); with a tenant, C(read_by) - C(process) when check mode read the tenants in a
+    reader process, C(threads) when the module read them itself, C(threads (the reader process gave no answer)).
   returned: always
   type: dict
 regions:
@@ -486,7 +490,8 @@ regions:
     counts C(domains), C(listed) (identities listed there), C(created), C(configuration_set_set), C(mail_from_set),
     C(waiting_for_primary) and of the findings C(missing), C(pending), C(wrong_parent), C(own_keys),
     C(configuration_set_missing), C(mail_from_missing), C(mail_from_different) (with C(tenants) when a domain there
-    has a tenant).
+    has a tenant), and C(read_by) - C(process) when check mode read the region in a reader process, C(threads) when
+    the module read it itself, C(threads (the reader process gave no answer)).
   returned: always
   type: dict
 api_calls:

@@ -92,9 +92,7 @@ class Fleet:
         # client does not retry by itself; the limiter retries throttles in time, other failures max_attempts times
         self.limiters = concurrency.Limiters(max_concurrency=self.workers,
                                              max_attempts=params.get("max_attempts") or 8)
-        self.ses = concurrency.LimitedClient(
-            self.counter.attach(module.client("sesv2", max_pool_connections=max(10, self.workers + 2), max_attempts=1)),
-            self.limiters)
+        self.ses = self._new_ses()
         self.region = self.ses.meta.region_name
         self.results = {}
         self.config_sets = {}
@@ -107,6 +105,50 @@ class Fleet:
         self.tenants = FleetTenants(self)
         self.tenants_ready = None  # the tenants' reads, side by side with the identity and zone reads
         self.regions = FleetRegions(self)
+        self.readers = {}  # concurrency.ForkedCall -> whether its calls are in api_calls yet (``fork_reader``)
+
+    def _new_ses(self):
+        return concurrency.LimitedClient(self.counter.attach(
+            self.module.client("sesv2", max_pool_connections=max(10, self.workers + 2), max_attempts=1)), self.limiters)
+
+    # -- reader processes (check mode): botocore's CPU on another core
+    def fork_reader(self, fn, *args):
+        """``fn(*args)``, reads only, in a forked process: the module is CPU-bound in botocore, and a second process
+        puts those calls on another core. Check mode only (enforce mode reads again after its writes), and only where
+        no other thread runs yet (concurrency.ForkedCall.possible: the module's own process, before the run's
+        first thread; in an in-process harness with threads the caller reads as before). None when not forked."""
+        if not self.check_mode or not concurrency.ForkedCall.possible():
+            return None
+        reader = concurrency.ForkedCall(self._in_reader, fn, args)
+        self.readers[reader] = False
+        return reader
+
+    def _in_reader(self, fn, args):
+        """(In the child.) Clients of its own, never a connection of the parent's; its calls counted from zero and
+        sent back with its answer, or with the error it met."""
+        self.module.forget_clients()
+        self.counter = CallCounter()
+        self.ses = self._new_ses()
+        try:
+            return True, fn(*args), self.counter.counts
+        except Exception as exc:  # noqa: BLE001 - raised in the parent, where the read was wanted
+            return False, exc, self.counter.counts
+
+    def reader_answer(self, reader):
+        """A reader's answer, the same for every caller (its calls added to api_calls once); the error it met
+        raised here; ForkedCall.NO_ANSWER when it gave none (it died): the caller then reads in this process."""
+        got = reader.answer()
+        if got is reader.NO_ANSWER:
+            return got
+        ok, value, counts = got
+        with self.counter.lock:
+            if not self.readers.get(reader):
+                self.readers[reader] = True
+                for op, n in counts.items():
+                    self.counter.counts[op] = self.counter.counts.get(op, 0) + n
+        if not ok:
+            raise value
+        return value
 
     # -- DNS beyond the zones (SPF includes, report authorisations): one resolver, answers and failures cached
     def resolve(self, name, rtype):
@@ -304,6 +346,13 @@ class Fleet:
 
     # -- the run
     def run(self, partial):
+        try:
+            return self._run(partial)
+        finally:
+            for reader in self.readers:
+                reader.close()  # ended and reaped, answered or not
+
+    def _run(self, partial):
         self.started = time.monotonic()
         specs, failures = domain_specs(self.params)
         self.tenants.refuse_bad_input(failures)  # a bad ``tenant`` anywhere fails the task before any request
@@ -317,7 +366,8 @@ class Fleet:
         zone_ids = zone_directory(self.params, zones, self._dns_client)
         # the tenants are read (100 tenants: 100 ListTenantResources) while the identities and zones are: a sequential
         # phase before them cost a fleet in tenants a fifth more than one without
-        self.regions.start_readers(specs)  # forks: before the run's first thread
+        self.regions.start_readers(specs)  # check mode, before the run's first thread: reader processes
+        self.tenants.start_reader(specs)
         side = ThreadPoolExecutor(max_workers=1)
         self.tenants_ready = side.submit(self.tenants.prepare, specs)
         side.shutdown(wait=False)

@@ -23,13 +23,12 @@ reads and plans; it writes nothing in any region.
 
 from __future__ import annotations
 
-import os
-import pickle
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils import concurrency
+from ansible_collections.deliverability.ses.plugins.module_utils.concurrency import ForkedCall
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import AwsError, DeliverabilityError, InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import identity as logic
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import posture_regions as rules
@@ -85,76 +84,6 @@ class _InRegion:
         self.configuration_set = configuration_set
 
 
-class _RegionReader:
-    """The reads of one replica region in a process of its own (forked before the run starts any thread): its
-    listing, then GetEmailIdentity for each wanted domain it lists, with the fleet's concurrency. The module is
-    CPU-bound in botocore; a second process puts a replica region's calls on the other core."""
-
-    def __init__(self, fleet, region, names):
-        self.region = region
-        self.done = threading.Event()
-        self.result = None
-        rfd, wfd = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: read, answer through the pipe, exit without running the parent's cleanup
-            os.close(rfd)
-            out = {}
-            try:
-                out = self._read_all(fleet, region, names)
-            except AwsError as exc:
-                out = {"error": (exc.operation, exc.code, exc.message)}
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent, never a silent child
-                out = {"error": (None, None, "%s: %s" % (type(exc).__name__, exc))}
-            try:
-                with os.fdopen(wfd, "wb") as pipe:
-                    pipe.write(pickle.dumps(out))
-            finally:
-                os._exit(0)
-        os.close(wfd)
-        self.pid = pid
-        threading.Thread(target=self._collect, args=(rfd,), daemon=True).start()
-
-    @staticmethod
-    def _read_all(fleet, region, names):
-        counts = {}
-
-        def count(model=None, **kwargs):
-            counts[model.name] = counts.get(model.name, 0) + 1
-        raw = fleet.module.client("sesv2", max_pool_connections=max(10, fleet.workers + 2), max_attempts=1,
-                                  region=region)
-        raw.meta.events.register("after-call.*.*", count)
-        client = concurrency.LimitedClient(raw, concurrency.Limiters(
-            max_concurrency=fleet.workers, max_attempts=fleet.params.get("max_attempts") or 8))
-        listed = set(item["identity"] for item in sesv2.list_identities(client))
-        reads = {}
-        with ThreadPoolExecutor(max_workers=fleet.workers) as pool:
-            futures = dict((name, pool.submit(sesv2.get_identity, client, name)) for name in names if name in listed)
-            for name, future in futures.items():
-                try:
-                    reads[name] = ("ok", future.result())
-                except AwsError as exc:
-                    reads[name] = ("error", (exc.operation, exc.code, exc.message))
-        return {"listed": listed, "reads": reads, "calls": counts}
-
-    def _collect(self, rfd):
-        with os.fdopen(rfd, "rb") as pipe:
-            data = pipe.read()
-        os.waitpid(self.pid, 0)
-        try:
-            self.result = pickle.loads(data) if data else None
-        except Exception:  # noqa: BLE001 - a truncated answer: the parent reads the region itself
-            self.result = None
-        self.done.set()
-
-    def answer(self):
-        """The region's listing and reads; None when the process gave no answer (it died): the caller then reads
-        the region itself, as without a reader. An AWS error the reader met is an answer, raised here."""
-        self.done.wait()
-        if self.result is not None and "error" in self.result:
-            raise AwsError(*self.result["error"])
-        return self.result
-
-
 class FleetRegions:
     def __init__(self, fleet):
         self.fleet = fleet
@@ -164,8 +93,7 @@ class FleetRegions:
         self.tenants = {}  # region -> FleetTenants of that region
         self.config_sets = {}
         self.reads = {}  # (domain, region) -> Future of the replica as read (queued by ``queue_reads``)
-        self.readers = {}  # region -> _RegionReader (started by ``start_readers``)
-        self.calls_merged = set()
+        self.readers = {}  # region -> concurrency.ForkedCall reading it (``start_readers``)
         self.lock = threading.Lock()
         self.summary = {"primary": self.primary, "replicas": [], "regions": {}}
 
@@ -193,18 +121,37 @@ class FleetRegions:
                 spec.regions = default
 
     def start_readers(self, specs):
-        """Before any thread of the run: one reader process per replica region (check mode only: enforce mode
-        reads again after its writes)."""
-        # fork only where no other thread runs (a lock another thread holds at the fork stays held in the child):
-        # the module's own process at this point; elsewhere (an in-process harness) the threads read as before
-        if not self.fleet.check_mode or threading.active_count() != 1 or not hasattr(os, "fork"):
-            return
+        """Check mode, before any thread of the run: one reader process per replica region (Fleet.fork_reader)
+        lists the region and reads its replicas, on another core than this process's reads of the primary."""
         wanted = {}
         for spec in specs:
             for region in (spec.regions or [])[1:]:
                 wanted.setdefault(region, []).append(spec.name)
         for region, names in wanted.items():
-            self.readers[region] = _RegionReader(self.fleet, region, names)
+            reader = self.fleet.fork_reader(self._read_region, region, names)
+            if reader is not None:
+                self.readers[region] = reader
+
+    def _read_region(self, region, names):
+        """(In the reader process.) The region's listing and the replicas it lists, each read or its AwsError."""
+        client = self._client(region)
+        listed = set(item["identity"] for item in sesv2.list_identities(client))
+        reads = {}
+        with ThreadPoolExecutor(max_workers=self.fleet.workers) as pool:
+            futures = dict((name, pool.submit(sesv2.get_identity, client, name)) for name in names if name in listed)
+            for name, future in futures.items():
+                try:
+                    reads[name] = future.result()
+                except AwsError as exc:
+                    reads[name] = exc
+        return listed, reads
+
+    def _client(self, region):
+        fleet = self.fleet
+        # SES paces per region: each region its own limiters
+        limiters = concurrency.Limiters(max_concurrency=fleet.workers, max_attempts=fleet.params.get("max_attempts") or 8)
+        return concurrency.LimitedClient(fleet.counter.attach(fleet.module.client(
+            "sesv2", max_pool_connections=max(10, fleet.workers + 2), max_attempts=1, region=region)), limiters)
 
     def prepare(self, specs):
         """One listing per replica region (paginated, the regions side by side); the tenants of each region read."""
@@ -216,11 +163,7 @@ class FleetRegions:
             return
         fleet = self.fleet
         for region in self.summary["replicas"]:
-            # SES paces per region: each region its own limiters
-            limiters = concurrency.Limiters(max_concurrency=fleet.workers,
-                                            max_attempts=fleet.params.get("max_attempts") or 8)
-            self.clients[region] = concurrency.LimitedClient(fleet.counter.attach(fleet.module.client(
-                "sesv2", max_pool_connections=max(10, fleet.workers + 2), max_attempts=1, region=region)), limiters)
+            self.clients[region] = self._client(region)
             self.summary["regions"][region] = dict.fromkeys(
                 ["domains", "listed", "created", "configuration_set_set", "mail_from_set", "waiting_for_primary"]
                 + sorted(_COUNTED.values()), 0)
@@ -242,24 +185,13 @@ class FleetRegions:
                 self.summary["regions"][region]["tenants"] = tenants.summary
 
     def _reader_listing(self, region, client):
-        answer = self._merged(self.readers[region])
-        if answer is None:  # the reader gave no answer: this process reads the region, as without one
+        got = self.fleet.reader_answer(self.readers[region])
+        if got is ForkedCall.NO_ANSWER:  # the reader died: this process reads the region, as without one
             with self.lock:
                 self.readers.pop(region, None)
                 self.summary["regions"][region]["read_by"] = "threads (the reader process gave no answer)"
             return set(item["identity"] for item in sesv2.list_identities(client))
-        return answer["listed"]
-
-    def _merged(self, reader):
-        answer = reader.answer()
-        if answer is None:
-            return None
-        with self.lock:
-            if reader.region not in self.calls_merged:
-                self.calls_merged.add(reader.region)
-                for op, n in answer["calls"].items():
-                    self.fleet.counter.counts[op] = self.fleet.counter.counts.get(op, 0) + n
-        return answer
+        return got[0]
 
     def queue_reads(self, pool, specs):
         """Every replica read queued on ``pool`` at once, behind the primaries' (the fleet's own order): a domain's
@@ -277,15 +209,17 @@ class FleetRegions:
                     self.reads[(spec.name, region)] = pool.submit(sesv2.get_identity, client, spec.name)
 
     def _read(self, name, region):
-        listed = self._listed(region)  # a reader that gave no answer is dropped here
-        if region in self.readers:
-            kind, value = self.readers[region].answer()["reads"].get(name, ("ok", None))
-            if kind == "error":
-                raise AwsError(*value)
-            return value if name in listed else None
+        listed = self._listed(region)  # raises when the region cannot be listed; drops a reader that gave no answer
+        reader = self.readers.get(region)
+        if reader is not None:
+            read = self.fleet.reader_answer(reader)[1].get(name)
+            if isinstance(read, AwsError):
+                raise read
+            return read
         queued = self.reads.pop((name, region), None)
         if queued is not None:
             return queued.result()
+        # not queued: the region's reader gave no answer after queue_reads had left the region to it
         return sesv2.get_identity(self.clients[region], name) if name in listed else None
 
     def _listed(self, region):

@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.deliverability.ses.plugins.module_utils.aws import call
+from ansible_collections.deliverability.ses.plugins.module_utils.concurrency import ForkedCall
 from ansible_collections.deliverability.ses.plugins.module_utils.errors import InputError
 from ansible_collections.deliverability.ses.plugins.module_utils.policy import tenants as rules
 from ansible_collections.deliverability.ses.plugins.module_utils.ses import tenants as api
@@ -29,6 +30,7 @@ class FleetTenants:
         self.account = None
         self.lock = threading.Lock()
         self.summary = {"created": [], "policy_set": [], "read": 0}
+        self.reader = None  # concurrency.ForkedCall reading the tenants (``start_reader``)
         self.claimed = set()  # (tenant, ARN) associations a domain of this run has taken on (a shared set once)
 
     @staticmethod
@@ -42,6 +44,30 @@ class FleetTenants:
                 msg = failure.get("msg") or ""
                 raise InputError(option, msg[len(option) + 2:] if msg.startswith(option + ": ") else msg)
 
+    def start_reader(self, specs):
+        """Check mode, before any thread of the run: the tenants read in a reader process (Fleet.fork_reader)."""
+        named = [("domains[%d]" % s.index, s.tenant) for s in specs if s.tenant]
+        try:
+            wanted = rules.fleet_tenants(named) if named else None
+        except InputError:
+            return  # prepare raises it, where the task's failures are reported
+        if wanted is not None:
+            self.reader = self.fleet.fork_reader(self._read, wanted)
+
+    def _read(self, wanted):
+        """Every tenant and its resources, the entity of each tenant of ``wanted`` with a policy, and the account."""
+        ses = self.fleet.ses
+        existing = dict((t["name"], t) for t in api.list_tenants(ses))
+        # one read per tenant, the tenants side by side (the fleet's workers): resources of every tenant (an
+        # identity in another client's tenant is drift), the reputation entity of the tenants the fleet names
+        with ThreadPoolExecutor(max_workers=self.fleet.workers) as pool:
+            resources = dict(zip(existing, pool.map(lambda n: api.list_tenant_resources(ses, n), existing)))
+            # the entity only where a policy is asked for: without one an existing tenant's policy is left alone
+            named = [n for n in sorted(wanted) if wanted[n] and n in existing and existing[n].get("arn")]
+            entities = dict(zip(named, pool.map(lambda n: api.get_entity(ses, existing[n]["arn"]), named)))
+        account = call(self.fleet.module.client("sts"), "GetCallerIdentity")["Account"]
+        return existing, resources, entities, account
+
     def prepare(self, specs):
         """Read the tenants once; create the missing ones and set their policies (not in check mode)."""
         named = [("domains[%d]" % s.index, s.tenant) for s in specs if s.tenant]
@@ -50,19 +76,17 @@ class FleetTenants:
         self.wanted = rules.fleet_tenants(named)
         ses = self.fleet.ses
         region = self.fleet.region
-        existing = dict((t["name"], t) for t in api.list_tenants(ses))
-        # one read per tenant, the tenants side by side (the fleet's workers): resources of every tenant (an
-        # identity in another client's tenant is drift), the reputation entity of the tenants the fleet names
-        with ThreadPoolExecutor(max_workers=self.fleet.workers) as pool:
-            resources = dict(zip(existing, pool.map(lambda n: api.list_tenant_resources(ses, n), existing)))
-            # the entity only where a policy is asked for: without one an existing tenant's policy is left alone
-            named = [n for n in sorted(self.wanted) if self.wanted[n] and n in existing and existing[n].get("arn")]
-            entities = dict(zip(named, pool.map(lambda n: api.get_entity(ses, existing[n]["arn"]), named)))
+        got = self.fleet.reader_answer(self.reader) if self.reader is not None else ForkedCall.NO_ANSWER
+        self.summary["read_by"] = "process"
+        if got is ForkedCall.NO_ANSWER:  # no reader (enforce mode, or threads already ran), or it gave no answer
+            self.summary["read_by"] = "threads" if self.reader is None else \
+                "threads (the reader process gave no answer)"
+            got = self._read(self.wanted)
+        existing, resources, entities, self.account = got
         for name, rows in resources.items():
             for res in rows:
                 self.member_of.setdefault(res["arn"], set()).add(name)
         self.summary["read"] = len(existing)
-        self.account = call(self.fleet.module.client("sts"), "GetCallerIdentity")["Account"]
         for name, policy in sorted(self.wanted.items()):
             if name not in existing:
                 self.summary["created"].append(name)

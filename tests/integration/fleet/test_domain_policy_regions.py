@@ -210,9 +210,9 @@ def test_a_reader_process_that_dies_without_an_answer_leaves_the_region_to_the_t
     """The reader is an optimisation: one that exits without answering (killed, crashed) costs its region nothing
     but time - the module reads the region itself and the audit is the same, never a failure or a finding."""
     import os
-    import threading
     from unittest import mock
-    from ansible_collections.deliverability.ses.plugins.module_utils.runners import fleet_regions
+    from ansible_collections.deliverability.ses.plugins.module_utils.concurrency import ForkedCall
+    from ansible_collections.deliverability.ses.plugins.module_utils.runners.fleet import Fleet
     zone, dummy = _zone(sandbox)
     domains = ["k%d.%s" % (i, zone) for i in range(3)]
     assert module_main("domain_policy", _args(zone, domains, bind)).rc == 0
@@ -222,10 +222,10 @@ def test_a_reader_process_that_dies_without_an_answer_leaves_the_region_to_the_t
     healthy = module_main("domain_policy", args, check=True)
 
     def dies(*a, **k):
-        os._exit(3)  # the forked child ends here, before writing its answer
+        os._exit(3)  # the forked child's first step: it ends here, before writing any answer
     mark = sandbox.mark()
-    with mock.patch.object(fleet_regions._RegionReader, "_read_all", staticmethod(dies)), \
-            mock.patch.object(threading, "active_count", lambda: 1):
+    with mock.patch.object(Fleet, "_in_reader", dies), \
+            mock.patch.object(ForkedCall, "possible", staticmethod(lambda: True)):
         res = module_main("domain_policy", args, check=True)
     assert res.rc == 0, res.result
     summary = res.result["regions"]["regions"][EU]

@@ -112,3 +112,39 @@ def test_bad_tenant_names_the_field_and_writes_nothing(module_main, sandbox, bin
                                         "domains": [{"name": "d.%s" % zone, "tenant": tenant}]})
     assert res.rc != 0 and option in res.result.get("msg", "") + str(res.result.get("domains")), res.result
     assert sandbox.mutating_calls(since=mark) == []
+
+
+def test_the_module_process_reads_the_tenants_in_a_reader_process_with_the_same_answer(
+        module_main, ansible_playbook, sandbox, bind, tmp_path):
+    """Through ansible-playbook the module's process has no other thread, so check mode reads the tenants in a
+    forked reader process: the drift, the summary and the api_calls are those of the in-process run (which reads
+    them itself), and nothing is written."""
+    import json
+    ses = sandbox.boto3_client("sesv2")
+    zone = _zone(sandbox)
+    a, b, c = ("%s.%s" % (x, zone) for x in "abc")
+    ta, tb = unique("client-a", ""), unique("client-b", "")
+    args = {"provider": "route53", "zone": zone, "nameservers": [bind.server], "workers": 4,
+            "domains": [{"name": a, "tenant": {"name": ta}}, {"name": b, "tenant": {"name": tb}}, c]}
+    assert module_main("domain_policy", args).rc == 0
+    ses.create_tenant(TenantName=unique("client-x", ""))
+    ses.create_tenant_resource_association(TenantName=tb, ResourceArn=arn("identity", c))  # drift: c is not b's
+    args["domains"][2] = {"name": c, "tenant": {"name": ta, "reputation_policy": "strict"}}
+    inproc = module_main("domain_policy", args, check=True)
+    assert inproc.rc == 0, inproc.result
+    play = tmp_path / "audit.yml"
+    play.write_text("- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+                    "    - name: Audit\n      deliverability.ses.domain_policy: %s\n" % json.dumps(args))
+    mark = sandbox.mark()
+    res = ansible_playbook(str(play), check=True)
+    out = res.task("Audit")
+    assert res.rc == 0, res
+    assert sandbox.mutating_calls(since=mark) == []
+    assert out["tenants"].pop("read_by") == "process"  # forked: the module's process had no other thread
+    inproc.result["tenants"].pop("read_by")  # threads under xdist (its workers run threads), else process
+    assert out["tenants"] == inproc.result["tenants"] and out["tenants"]["policy_set"] == [
+        {"tenant": ta, "before": "standard", "after": "strict"}]
+    assert [d["tenant"] for d in out["domains"]] == [d["tenant"] for d in inproc.result["domains"]]
+    by = dict((d["domain"], d["tenant"]) for d in out["domains"])
+    assert by[c]["before"] == [tb] and by[c]["after"] == sorted([tb, ta]) and by[c]["drift"]
+    assert out["api_calls"] == inproc.result["api_calls"] and out["api_calls"]["ListTenantResources"] >= 3
