@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from ansible_collections.deliverability.ses.plugins.module_utils.runners import fleet_specs
@@ -122,6 +124,27 @@ def test_overrides_are_typed_like_the_modules_options(value, expected):
     specs, failures = fleet_specs.domain_specs(params([domain]))
     assert failures == [] and specs[0].dmarc["allow_downgrade"] is expected
     assert specs[0].dmarc["policy"] == "none" and specs[0].dmarc["enabled"] is True  # merged key by key
+
+
+def test_entries_with_the_same_overrides_are_validated_once_and_come_out_as_each_alone():
+    """domain_specs validates each distinct set of overrides once: every spec equals the spec of its entry alone,
+    owns its dicts, and a bad entry behind good ones with the same overrides still fails with its own index."""
+    entries = [{"name": "d%d.example.com" % i, "tenant": {"name": "client-%d" % (i % 2)},
+                "dmarc": {"policy": "reject", "allow_downgrade": "no"}} for i in range(4)]
+    entries.append({"name": "d9.example.com", "tenant": {"name": "client-1"}, "dmarc": {"allow_downgrade": "maybe"}})
+    entries.append({"name": "d8.example.com", "tenant": {"name": "client-1"}, "dmarc": {"allow_downgrade": "maybe"}})
+    with mock.patch.object(fleet_specs, "validate_entry", wraps=fleet_specs.validate_entry) as validated:
+        specs, failures = fleet_specs.domain_specs(params(entries))
+    assert validated.call_count == 2 + 2  # client-0's and client-1's overrides once; an error is never kept
+    alone = [fleet_specs.domain_spec(i, e, params(entries)) for i, e in enumerate(entries[:4])]
+    assert [s.as_dict() for s in specs] == [s.as_dict() for s in alone]
+    assert [s.tenant["name"] for s in specs] == ["client-0", "client-1", "client-0", "client-1"]
+    assert specs[0].dmarc["allow_downgrade"] is False and specs[0].dmarc["policy"] == "reject"
+    specs[0].dmarc["policy"] = "none"
+    specs[0].tenant["name"] = "changed"
+    assert specs[2].dmarc["policy"] == "reject" and specs[2].tenant["name"] == "client-0"
+    msgs = [f["msg"] for f in failures]
+    assert [m.split(":")[0] for m in msgs] == ["domains[4].dmarc.allow_downgrade", "domains[5].dmarc.allow_downgrade"]
 
 
 def test_a_bad_override_names_its_field():
