@@ -24,6 +24,7 @@ def _stores():
     from ansible_collections.deliverability.ses.plugins.module_utils.store import evidence as stores
     return stores
 
+
 EVIDENCE_SPEC = dict(
     evidence_store=dict(type="str", choices=["sqlite", "dynamodb"], default="sqlite"),
     evidence_path=dict(type="path", default=DEFAULT_EVIDENCE_PATH),

@@ -185,8 +185,8 @@ def test_forked_call_raises_the_childs_aws_error_with_its_code_and_operation():
     call = ForkedCall(_raises_aws)
     with pytest.raises(AwsError) as err:
         call.answer()
-    assert (err.value.operation, err.value.code, err.value.http_status) == ("ListEmailIdentities",
-                                                                             "AccessDeniedException", 403)
+    assert (err.value.operation, err.value.code, err.value.http_status) == (
+        "ListEmailIdentities", "AccessDeniedException", 403)
     assert "not allowed in eu-west-1" in err.value.msg
 
 
